@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// vpcnet command line. Subcommands are added by their modules; this file only dispatches.
+const [command = 'help'] = process.argv.slice(2);
+
+const usage = `vpcnet - VPC-native pod networking
+
+Usage: vpcnet <command> [options]
+
+Commands:
+  emulator aws [--port N]   run the EC2 + IMDSv2 emulator
+  version                   print the version
+  help                      this text`;
+
+switch (command) {
+  case 'version':
+    console.log('vpcnet 0.1.0');
+    break;
+  case 'help':
+  case '--help':
+  case '-h':
+    console.log(usage);
+    break;
+  default:
+    console.error(`vpcnet: unknown command "${command}"\n\n${usage}`);
+    process.exit(2);
+}
