@@ -1,0 +1,95 @@
+// The Datapath seam: everything that touches the kernel's network state. The Linux
+// implementation uses netlink sockets (opened inside pod namespaces via a setns addon) and
+// nftables; a fake records operations for tests of the layers above.
+
+export type DatapathMode = 'routed' | 'ipvlan';
+
+export interface MasqueradeConfig {
+  /** false = external SNAT: traffic leaves with the pod's own address (a NAT gateway does it). */
+  enabled: boolean;
+  /** Destinations left alone (VPC CIDRs plus configured ones), ip-masq-agent semantics. */
+  nonMasqueradeCidrs: string[];
+  /** Also masquerade traffic to 169.254.0.0/16 (ip-masq-agent masqLinkLocal). */
+  masqueradeLinkLocal: boolean;
+  randomFully: boolean;
+}
+
+export interface NodeNetConfig {
+  /** The node's primary address; SNAT source for traffic leaving the VPC. */
+  primaryIp: string;
+  /** Interface that holds primaryIp (found by MAC when empty). */
+  primaryIfname?: string;
+  primaryMac: string;
+  vpcCidrs: string[];
+  masquerade: MasqueradeConfig;
+  mtu: number;
+  /** Service CIDR routed via the host side in ipvlan mode. */
+  serviceCidr?: string;
+}
+
+/** A cloud NIC as the host sees it. The primary NIC has deviceIndex 0 and uses table main. */
+export interface HostNic {
+  deviceIndex: number;
+  mac: string;
+  /** The NIC's own address, e.g. 10.0.1.23. */
+  primaryIp: string;
+  subnetCidr: string;
+  /** Subnet gateway (AWS: first address + 1). */
+  gateway: string;
+  mtu: number;
+}
+
+export interface PodNetworkRequest {
+  containerId: string;
+  /** Interface name inside the pod (CNI_IFNAME). */
+  ifname: string;
+  /** Path of the pod's network namespace (CNI_NETNS). */
+  netns: string;
+  ip: string;
+  mode: DatapathMode;
+  nic: HostNic;
+  mtu: number;
+}
+
+export interface PodNetworkResult {
+  hostIfname: string;
+  podIfname: string;
+  podMac: string;
+  ip: string;
+  gateway: string;
+  netns: string;
+}
+
+export interface PodTeardownRequest {
+  containerId: string;
+  ifname: string;
+  /** May be missing or gone: teardown still removes host-side state. */
+  netns?: string;
+  ip?: string;
+  nic?: HostNic;
+  mode?: DatapathMode;
+}
+
+export interface Drift {
+  kind: 'missing' | 'unexpected' | 'mismatch';
+  /** What is off, in `ip` terms, e.g. "rule from 10.0.2.7 lookup 2 pref 1536". */
+  object: string;
+  expected?: string;
+  actual?: string;
+}
+
+export interface Datapath {
+  /** Node-wide state: sysctls, masquerade table. Idempotent. */
+  setupNode(cfg: NodeNetConfig): Promise<void>;
+  /** Removes everything setupNode created. */
+  teardownNode(): Promise<void>;
+  /** Secondary NIC: up, MTU, per-NIC route table, rp_filter. Idempotent. */
+  setupNic(nic: HostNic): Promise<void>;
+  teardownNic(nic: HostNic): Promise<void>;
+  /** Wires a pod. Idempotent: a second call with the same request yields the same state. */
+  setupPod(req: PodNetworkRequest): Promise<PodNetworkResult>;
+  /** Removes every trace of a pod. Idempotent; succeeds when the netns is already gone. */
+  teardownPod(req: PodTeardownRequest): Promise<void>;
+  /** Compares kernel state with what setupPod would have made; empty when all is well. */
+  checkPod(req: PodNetworkRequest): Promise<Drift[]>;
+}
