@@ -83,3 +83,17 @@ async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
   await new Promise<void>((r) => setImmediate(r));
 }
+
+/**
+ * A clock running `speed` times faster than the wall clock, for benchmarks that emulate
+ * minutes of cloud time (token bucket refills, backoff) in seconds. All parties of one run
+ * (emulator and clients) must share it so that they agree on emulated time.
+ */
+export function scaledClock(speed: number, base: Clock = systemClock): Clock {
+  if (!(speed > 0)) throw new RangeError('speed must be > 0');
+  const realStart = base.now();
+  return {
+    now: () => realStart + (base.now() - realStart) * speed,
+    sleep: (ms, signal) => base.sleep(ms / speed, signal),
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { VpcnetError, cniCodeOf, toVpcnetError, isVpcnetError } from '../../src/errors.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock, scaledClock } from '../../src/util/clock.ts';
 import { maxPodsFor } from '../../providers/provider.ts';
 
 describe('VpcnetError', () => {
@@ -51,5 +51,21 @@ describe('maxPodsFor', () => {
   it('matches the AWS VPC CNI formula', () => {
     expect(maxPodsFor({ maxNics: 3, addressesPerNic: 10 })).toBe(29); // m5.large
     expect(maxPodsFor({ maxNics: 15, addressesPerNic: 50 })).toBe(737); // m5.24xlarge
+  });
+});
+
+describe('scaledClock', () => {
+  it('runs emulated time faster than the base clock', async () => {
+    const base = new FakeClock(1000);
+    const clock = scaledClock(10, base);
+    const slept = clock.sleep(5000);
+    await base.advance(499);
+    let done = false;
+    void slept.then(() => (done = true));
+    await base.advance(0);
+    expect(done).toBe(false);
+    await base.advance(1);
+    await slept;
+    expect(clock.now()).toBe(1000 + 5000);
   });
 });
