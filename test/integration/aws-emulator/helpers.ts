@@ -23,7 +23,7 @@ export async function startHarness(opts: AwsEmulatorOptions = {}): Promise<Harne
         cidr: '10.0.0.0/16',
         subnets: [
           { cidr: '10.0.0.0/20', az: 'us-west-2a', tags: { 'kubernetes.io/role/cni': '1' } },
-          { cidr: '10.0.16.0/27', az: 'us-west-2a', tags: { size: 'small' } },
+          { cidr: '10.0.16.0/26', az: 'us-west-2a', tags: { size: 'small' } },
         ],
       },
     ],

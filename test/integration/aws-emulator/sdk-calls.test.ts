@@ -59,8 +59,8 @@ describe('EC2 emulator through the AWS SDK', () => {
     const byTag = await h.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'tag:kubernetes.io/role/cni', Values: ['1'] }] }));
     expect(byTag.Subnets?.map((s) => s.SubnetId)).toEqual([h.subnetA]);
     const small = (await h.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [h.subnetSmall] }))).Subnets?.[0];
-    expect(small?.CidrBlock).toBe('10.0.16.0/27');
-    expect(small?.AvailableIpAddressCount).toBe(32 - 5);
+    expect(small?.CidrBlock).toBe('10.0.16.0/26');
+    expect(small?.AvailableIpAddressCount).toBe(64 - 5);
     const vpcId = small?.VpcId as string;
     const byVpcZone = await h.ec2.send(
       new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'availability-zone', Values: ['us-west-2a'] }] }),
