@@ -35,6 +35,8 @@ export interface AwsEmulatorOptions {
   imdsLagMs?: number;
   /** A detach takes this long (emulated ms); meanwhile the ENI is in-use/detaching. Default 0. */
   detachDelayMs?: number;
+  /** New ENIs are invisible to DescribeNetworkInterfaces this long (emulated ms). Default 0. */
+  describeLagMs?: number;
   /** How subnets pick free addresses. Default 'lowest'. */
   pick?: Pick;
   buckets?: Partial<Record<BucketCategory, BucketSpec>>;
@@ -72,6 +74,7 @@ export class AwsEmulator {
       ownerId: opts.ownerId ?? '123456789012',
       ...(opts.pick ? { pick: opts.pick } : {}),
       detachDelayMs: (opts.detachDelayMs ?? 0) / this.speed,
+      describeLagMs: (opts.describeLagMs ?? 0) / this.speed,
     });
     this.faults = new Faults(ids.random());
     this.throttler = new Throttler(this.clock, {

@@ -35,6 +35,8 @@ export interface StateOptions {
   pick?: Pick;
   /** Simulated duration of a detach: the ENI stays in-use ("detaching") meanwhile. */
   detachDelayMs?: number;
+  /** A new ENI stays invisible to DescribeNetworkInterfaces this long (EC2 eventual consistency). */
+  describeLagMs?: number;
 }
 
 export interface CreateSubnetInput {
@@ -92,6 +94,7 @@ export class Ec2State {
   private readonly pick: Pick;
   private readonly random: () => number;
   private readonly detachDelayMs: number;
+  private readonly describeLagMs: number;
   private readonly vpcs = new Map<string, Vpc>();
   private readonly subnets = new Map<string, Subnet>();
   private readonly instances = new Map<string, Instance>();
@@ -106,6 +109,7 @@ export class Ec2State {
     this.pick = opts.pick ?? 'lowest';
     this.random = opts.ids.random();
     this.detachDelayMs = opts.detachDelayMs ?? 0;
+    this.describeLagMs = opts.describeLagMs ?? 0;
   }
 
   get version(): number {
@@ -253,7 +257,15 @@ export class Ec2State {
 
   describeNetworkInterfaces(ids: string[], filters: Filter[]): Eni[] {
     this.settle();
-    const selected = ids.length ? ids.map((id) => this.eni(id)) : [...this.enis.values()];
+    const visibleFrom = this.clock.now() - this.describeLagMs;
+    const visible = (e: Eni): boolean => this.describeLagMs <= 0 || e.createTime <= visibleFrom;
+    const selected = ids.length
+      ? ids.map((id) => {
+          const e = this.eni(id);
+          if (!visible(e)) throw ec2Error('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
+          return e;
+        })
+      : [...this.enis.values()].filter(visible);
     return applyFilters(selected, filters, (e, name) => {
       switch (name) {
         case 'network-interface-id':

@@ -7,9 +7,9 @@ import { Ec2State } from '../../../providers/aws/emulator/state.ts';
 import { isVpcnetError } from '../../../src/errors.ts';
 import { FakeClock } from '../../../src/util/clock.ts';
 
-function setup(detachDelayMs = 0): { s: Ec2State; clock: FakeClock; subnet: string; vpc: string } {
+function setup(detachDelayMs = 0, describeLagMs = 0): { s: Ec2State; clock: FakeClock; subnet: string; vpc: string } {
   const clock = new FakeClock();
-  const s = new Ec2State({ clock, ids: new IdSource(3), region: 'us-west-2', ownerId: '111122223333', detachDelayMs });
+  const s = new Ec2State({ clock, ids: new IdSource(3), region: 'us-west-2', ownerId: '111122223333', detachDelayMs, describeLagMs });
   const vpc = s.createVpc({ cidr: '10.1.0.0/16' });
   const subnet = s.createSubnet({ vpcId: vpc.id, cidr: '10.1.0.0/24', az: 'us-west-2b', tags: { tier: 'pods' } });
   return { s, clock, subnet: subnet.id, vpc: vpc.id };
@@ -71,6 +71,15 @@ describe('emulated EC2 state', () => {
     await clock.advance(500);
     s.deleteNetworkInterface(e.id);
     expect(awsCode(() => s.describeNetworkInterfaces([e.id], []))).toBe('InvalidNetworkInterfaceID.NotFound');
+  });
+
+  it('hides a new ENI from describes for the describe lag', async () => {
+    const { s, clock, subnet } = setup(0, 1000);
+    const e = s.createNetworkInterface({ subnetId: subnet });
+    expect(awsCode(() => s.describeNetworkInterfaces([e.id], []))).toBe('InvalidNetworkInterfaceID.NotFound');
+    expect(s.describeNetworkInterfaces([], []).map((x) => x.id)).not.toContain(e.id);
+    await clock.advance(1000);
+    expect(s.describeNetworkInterfaces([e.id], [])).toHaveLength(1);
   });
 
   it('never detaches the primary ENI without force and terminates instances like EC2', () => {
