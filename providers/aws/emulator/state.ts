@@ -99,6 +99,8 @@ export class Ec2State {
   private readonly subnets = new Map<string, Subnet>();
   private readonly instances = new Map<string, Instance>();
   private readonly enis = new Map<string, Eni>();
+  /** ENIs with a detach in flight, so settle() costs nothing when there are none. */
+  private readonly detaching = new Set<Eni>();
   private currentVersion = 0;
 
   constructor(opts: StateOptions) {
@@ -421,6 +423,7 @@ export class Ec2State {
     const instanceId = eni.attachment.instanceId;
     if (this.detachDelayMs > 0) {
       eni.attachment.detachAt = this.clock.now() + this.detachDelayMs;
+      this.detaching.add(eni);
       this.emit('eni-modified', { eniId: eni.id, instanceId });
       return;
     }
@@ -599,11 +602,14 @@ export class Ec2State {
 
   /** Finishes detaches whose simulated duration is over. */
   settle(): void {
+    if (this.detaching.size === 0) return;
     const now = this.clock.now();
-    for (const eni of this.enis.values()) {
+    for (const eni of this.detaching) {
       const a = eni.attachment;
-      if (a?.detachAt !== undefined && a.detachAt <= now) {
+      if (a?.detachAt === undefined) this.detaching.delete(eni);
+      else if (a.detachAt <= now) {
         eni.attachment = undefined;
+        this.detaching.delete(eni);
         this.emit('eni-detached', { eniId: eni.id, instanceId: a.instanceId });
       }
     }

@@ -123,6 +123,11 @@ describe('EC2 emulator errors through the AWS SDK', () => {
     expect(res.status).toBe(200);
     expect(await errorCodeOf(x.ec2.send(new DescribeSubnetsCommand({})))).toBe('UnauthorizedOperation');
     await x.ec2.send(new DescribeSubnetsCommand({}));
+
+    // A dropped connection, then recovery.
+    x.emu.faults.add({ action: 'DescribeSubnets', kind: 'reset', count: 1 });
+    await expect(x.ec2.send(new DescribeSubnetsCommand({}))).rejects.toThrow();
+    expect((await x.ec2.send(new DescribeSubnetsCommand({}))).Subnets).toHaveLength(2);
   });
 
   it('retries of CreateNetworkInterface with the same client token return the same ENI', async () => {
