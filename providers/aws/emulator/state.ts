@@ -99,6 +99,8 @@ export class Ec2State {
   private readonly subnets = new Map<string, Subnet>();
   private readonly instances = new Map<string, Instance>();
   private readonly enis = new Map<string, Eni>();
+  /** Attached ENIs per instance: the hot lookups (IMDS, attachment filters) skip full scans. */
+  private readonly byInstance = new Map<string, Set<Eni>>();
   /** ENIs with a detach in flight, so settle() costs nothing when there are none. */
   private readonly detaching = new Set<Eni>();
   private currentVersion = 0;
@@ -184,14 +186,14 @@ export class Ec2State {
       tags: new Map(Object.entries(input.tags ?? {})),
     };
     this.instances.set(instance.id, instance);
-    eni.attachment = {
+    this.setAttachment(eni, {
       id: this.ids.next('eni-attach'),
       instanceId: instance.id,
       deviceIndex: 0,
       networkCardIndex: 0,
       attachTime: instance.launchTime,
       deleteOnTermination: true,
-    };
+    });
     this.emit('instance-created', { instanceId: instance.id, eniId: eni.id });
     return instance;
   }
@@ -200,10 +202,9 @@ export class Ec2State {
   terminateInstance(instanceId: string): void {
     const instance = this.instance(instanceId);
     this.settle();
-    for (const eni of [...this.enis.values()]) {
-      if (eni.attachment?.instanceId !== instanceId) continue;
-      const del = eni.attachment.deleteOnTermination;
-      eni.attachment = undefined;
+    for (const eni of this.enisOf(instanceId)) {
+      const del = eni.attachment?.deleteOnTermination;
+      this.setAttachment(eni, undefined);
       if (del) this.removeEni(eni);
     }
     instance.state = 'terminated';
@@ -267,7 +268,7 @@ export class Ec2State {
           if (!visible(e)) throw ec2Error('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
           return e;
         })
-      : [...this.enis.values()].filter(visible);
+      : this.candidatesFor(filters).filter(visible);
     return applyFilters(selected, filters, (e, name) => {
       switch (name) {
         case 'network-interface-id':
@@ -398,16 +399,17 @@ export class Ec2State {
     if (eni.prefixes.length && !instance.limits.prefixDelegation) {
       throw ec2Error('InvalidParameterValue', `Instance type ${instance.limits.instanceType} does not support IPv4 prefixes.`);
     }
-    eni.attachment = {
-      id: this.ids.next('eni-attach'),
+    const attachmentId = this.ids.next('eni-attach');
+    this.setAttachment(eni, {
+      id: attachmentId,
       instanceId,
       deviceIndex,
       networkCardIndex,
       attachTime: this.clock.now(),
       deleteOnTermination: false,
-    };
+    });
     this.emit('eni-attached', { eniId, instanceId });
-    return eni.attachment.id;
+    return attachmentId;
   }
 
   detachNetworkInterface(attachmentId: string, force = false): void {
@@ -427,7 +429,7 @@ export class Ec2State {
       this.emit('eni-modified', { eniId: eni.id, instanceId });
       return;
     }
-    eni.attachment = undefined;
+    this.setAttachment(eni, undefined);
     this.emit('eni-detached', { eniId: eni.id, instanceId });
   }
 
@@ -597,7 +599,7 @@ export class Ec2State {
   }
 
   enisOf(instanceId: string): Eni[] {
-    return [...this.enis.values()].filter((e) => e.attachment?.instanceId === instanceId);
+    return [...(this.byInstance.get(instanceId) ?? [])];
   }
 
   /** Finishes detaches whose simulated duration is over. */
@@ -608,7 +610,7 @@ export class Ec2State {
       const a = eni.attachment;
       if (a?.detachAt === undefined) this.detaching.delete(eni);
       else if (a.detachAt <= now) {
-        eni.attachment = undefined;
+        this.setAttachment(eni, undefined);
         this.detaching.delete(eni);
         this.emit('eni-detached', { eniId: eni.id, instanceId: a.instanceId });
       }
@@ -616,6 +618,13 @@ export class Ec2State {
   }
 
   // ---- internals ----
+
+  /** All ENIs, or only those of the instances a literal attachment.instance-id filter names. */
+  private candidatesFor(filters: Filter[]): Eni[] {
+    const f = filters.find((x) => x.name === 'attachment.instance-id' && x.values.every((v) => !/[*?]/.test(v)));
+    if (!f) return [...this.enis.values()];
+    return [...new Set(f.values)].flatMap((id) => this.enisOf(id));
+  }
 
   private eniView(e: Eni): EniView {
     const subnet = this.subnets.get(e.subnetId);
@@ -638,7 +647,17 @@ export class Ec2State {
     };
   }
 
+  private setAttachment(eni: Eni, attachment: Eni['attachment']): void {
+    if (eni.attachment) this.byInstance.get(eni.attachment.instanceId)?.delete(eni);
+    eni.attachment = attachment;
+    if (!attachment) return;
+    const set = this.byInstance.get(attachment.instanceId) ?? new Set<Eni>();
+    set.add(eni);
+    this.byInstance.set(attachment.instanceId, set);
+  }
+
   private removeEni(eni: Eni): void {
+    this.setAttachment(eni, undefined);
     const space = this.subnets.get(eni.subnetId)?.space;
     space?.release(eni.primaryIp);
     for (const ip of eni.secondaryIps) space?.release(ip);

@@ -73,6 +73,24 @@ describe('emulated EC2 state', () => {
     expect(awsCode(() => s.describeNetworkInterfaces([e.id], []))).toBe('InvalidNetworkInterfaceID.NotFound');
   });
 
+  it('finds ENIs by instance through attach, detach and termination', () => {
+    const { s, subnet } = setup();
+    const i = s.createInstance({ instanceType: 'm5.large', subnetId: subnet });
+    const e = s.createNetworkInterface({ subnetId: subnet });
+    const byInstance = (): string[] =>
+      s.describeNetworkInterfaces([], [{ name: 'attachment.instance-id', values: [i.id, i.id] }]).map((x) => x.id).sort();
+    const primary = s.enisOf(i.id)[0]!.id;
+    const att = s.attachNetworkInterface(e.id, i.id, 1);
+    expect(byInstance()).toEqual([primary, e.id].sort());
+    expect(s.describeNetworkInterfaces([], [{ name: 'attachment.instance-id', values: ['i-*'] }])).toHaveLength(2);
+    s.detachNetworkInterface(att);
+    expect(byInstance()).toEqual([primary]);
+    s.attachNetworkInterface(e.id, i.id, 2);
+    s.terminateInstance(i.id);
+    expect(byInstance()).toEqual([]);
+    expect(s.enisOf(i.id)).toEqual([]);
+  });
+
   it('hides a new ENI from describes for the describe lag', async () => {
     const { s, clock, subnet } = setup(0, 1000);
     const e = s.createNetworkInterface({ subnetId: subnet });
