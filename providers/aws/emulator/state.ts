@@ -37,6 +37,8 @@ export interface StateOptions {
   detachDelayMs?: number;
   /** A new ENI stays invisible to DescribeNetworkInterfaces this long (EC2 eventual consistency). */
   describeLagMs?: number;
+  /** ENIs the account may have (the EC2 quota "network interfaces per Region", default 5000). */
+  maxEnis?: number;
 }
 
 export interface CreateSubnetInput {
@@ -95,6 +97,7 @@ export class Ec2State {
   private readonly random: () => number;
   private readonly detachDelayMs: number;
   private readonly describeLagMs: number;
+  private readonly maxEnis: number;
   private readonly vpcs = new Map<string, Vpc>();
   private readonly subnets = new Map<string, Subnet>();
   private readonly instances = new Map<string, Instance>();
@@ -114,6 +117,7 @@ export class Ec2State {
     this.random = opts.ids.random();
     this.detachDelayMs = opts.detachDelayMs ?? 0;
     this.describeLagMs = opts.describeLagMs ?? 0;
+    this.maxEnis = opts.maxEnis ?? 5000;
   }
 
   get version(): number {
@@ -320,6 +324,9 @@ export class Ec2State {
       if (same) return same;
     }
     const subnet = this.subnet(input.subnetId);
+    if (this.enis.size >= this.maxEnis) {
+      throw ec2Error('NetworkInterfaceLimitExceeded', `You have reached the limit of ${this.maxEnis} network interfaces for this Region.`);
+    }
     const secondaryIps = input.secondaryIps ?? [];
     const prefixes = input.prefixes ?? [];
     if (secondaryIps.length && input.secondaryCount) {
@@ -640,6 +647,7 @@ export class Ec2State {
       secondaryIps: e.secondaryIps.map(formatIpv4),
       prefixes: e.prefixes.map(prefixText),
       securityGroups: [...e.securityGroups],
+      sourceDestCheck: e.sourceDestCheck,
       status: eniStatus(e),
       ...(e.attachment ? { instanceId: e.attachment.instanceId, deviceIndex: e.attachment.deviceIndex } : {}),
       tags: Object.fromEntries(e.tags),

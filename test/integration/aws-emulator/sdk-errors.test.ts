@@ -138,6 +138,13 @@ describe('EC2 emulator errors through the AWS SDK', () => {
     expect(b.NetworkInterface?.NetworkInterfaceId).toBe(a.NetworkInterface?.NetworkInterfaceId);
   });
 
+  it('answers a dry run with DryRunOperation and changes nothing', async () => {
+    h = await startHarness();
+    const before = h.emu.listEnis().length;
+    expect(await errorCodeOf(h.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: h.subnetA, DryRun: true })))).toBe('DryRunOperation');
+    expect(h.emu.listEnis()).toHaveLength(before);
+  });
+
   it('rejects unsigned requests with AuthFailure', async () => {
     h = await startHarness();
     const res = await fetch(h.emu.endpoint, {

@@ -130,6 +130,19 @@ describe('emulated EC2 state', () => {
     expect(space.freeCount).toBe(before + 18);
   });
 
+  it('enforces the account ENI quota', () => {
+    const clock = new FakeClock();
+    const s = new Ec2State({ clock, ids: new IdSource(3), region: 'us-west-2', ownerId: '1', maxEnis: 2 });
+    const vpc = s.createVpc({ cidr: '10.1.0.0/16' });
+    const subnet = s.createSubnet({ vpcId: vpc.id, cidr: '10.1.0.0/24' }).id;
+    s.createInstance({ instanceType: 'm5.large', subnetId: subnet });
+    const e = s.createNetworkInterface({ subnetId: subnet });
+    expect(awsCode(() => s.createNetworkInterface({ subnetId: subnet }))).toBe('NetworkInterfaceLimitExceeded');
+    expect(awsCode(() => s.createInstance({ instanceType: 'm5.large', subnetId: subnet }))).toBe('NetworkInterfaceLimitExceeded');
+    s.deleteNetworkInterface(e.id);
+    s.createNetworkInterface({ subnetId: subnet });
+  });
+
   it('rolls back every address of a call that fails half way', () => {
     const { s, subnet } = setup();
     const space = s.subnetById(subnet)!.space;
