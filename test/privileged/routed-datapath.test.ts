@@ -160,6 +160,25 @@ describe('routed datapath in the lab', () => {
     pods.splice(pods.indexOf(p), 1);
   }, 60_000);
 
+  it('sets up and tears down pods concurrently on one node (shared netlink socket)', async () => {
+    const node = scenario.nodes[1]!;
+    const before = dumpNs(scenario.lab, node.ns);
+    const reqs: PodNetworkRequest[] = [];
+    for (let k = 2; k < 4; k++) {
+      for (const dev of [0, 1]) {
+        const name = `conc-${dev}-${k}`;
+        const ip = podAddresses(node, dev)[k];
+        if (!ip) throw new Error('no address');
+        reqs.push({ containerId: name, ifname: 'eth0', netns: scenario.lab.addPod(name), ip, mode: 'routed', nic: node.nics[dev]!, mtu: MTU });
+      }
+    }
+    await Promise.all(reqs.map((r) => node.datapath.setupPod(r)));
+    for (const r of reqs) expect(await node.datapath.checkPod(r)).toEqual([]);
+    await Promise.all(reqs.map((r) => node.datapath.teardownPod({ containerId: r.containerId, ifname: r.ifname, ip: r.ip })));
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    for (const r of reqs) scenario.lab.removePod(r.containerId);
+  }, 60_000);
+
   it('checkPod reports drift precisely', async () => {
     const p = pod('node2-e0-1');
     expect(await p.node.datapath.checkPod(p.req)).toEqual([]);

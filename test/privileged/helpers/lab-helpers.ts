@@ -63,7 +63,7 @@ export function dumpNs(lab: Lab, ns: string): string {
   const sh = (args: string[]): string => lab.execSync(ns, args[0] ?? 'ip', args.slice(1));
   const neigh = sh(['ip', 'neigh', 'show'])
     .split('\n')
-    .map((l) => l.replace(/ (REACHABLE|STALE|DELAY|PROBE|FAILED|INCOMPLETE|NOARP)$/, ''))
+    .map((l) => l.replace(/ (REACHABLE|STALE|DELAY|PROBE|FAILED|INCOMPLETE|NOARP)\s*$/, ''))
     .join('\n');
   return [
     sh(['ip', '-d', 'link', 'show']),
