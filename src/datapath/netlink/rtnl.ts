@@ -1,0 +1,408 @@
+// Typed rtnetlink client over the `netlink` package (pinned 0.3.0); the only module that
+// imports it. A socket is bound to the namespace it was created in, so Rtnl.open(path)
+// creates it inside that namespace (setns in, create, setns back: all synchronous) and every
+// later request on it acts there. Every failure surfaces once as VpcnetError('NETLINK').
+import netlinkPkg from 'netlink';
+import type { RtNetlinkSocket, rt as rtTypes } from 'netlink';
+import { VpcnetError } from '../../errors.ts';
+import { attr, bufToIp, bufToMac, cstr, ipToBuf, macToBuf, parseAttrs, parseCidr, u32 } from './codec.ts';
+import { inNetns, inNetnsFd } from './netns.ts';
+import type {
+  AddrInfo,
+  AddrSpec,
+  LinkChange,
+  LinkInfo,
+  NeighInfo,
+  NeighSpec,
+  RouteInfo,
+  RouteScopeName,
+  RouteSpec,
+  RuleSpec,
+  VethSpec,
+} from './types.ts';
+
+const AF_INET = 2;
+const F_REPLACE = 0x100;
+const F_EXCL = 0x200;
+const F_CREATE = 0x400;
+const IFLA_ADDRESS = 1;
+const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
+const IFLA_NET_NS_FD = 28;
+const IFLA_INFO_KIND = 1;
+const IFLA_INFO_DATA = 2;
+const VETH_INFO_PEER = 1;
+const RTNH_F_ONLINK = 4;
+const RT_TABLE_COMPAT = 252;
+const RT_TABLE_MAIN = 254;
+const RTN_UNICAST = 1;
+const RTPROT_BOOT = 3;
+const FR_ACT_TO_TBL = 1;
+const NUD_PERMANENT = 0x80;
+const SCOPES: Record<RouteScopeName, number> = { universe: 0, link: 253, host: 254 };
+const SCOPE_NAMES: Record<string, RouteScopeName> = { UNIVERSE: 'universe', LINK: 'link', HOST: 'host' };
+
+/** The errno name ("EEXIST") of a netlink rejection, or undefined. */
+export function errnoOf(err: unknown): string | undefined {
+  if (err instanceof VpcnetError) return err.details.errno as string | undefined;
+  // The package reports kernel errors only as text ("Request rejected: EEXIST"); parsed here once.
+  const m = err instanceof Error ? /Request rejected: (E[A-Z0-9]+)/.exec(err.message) : null;
+  return m?.[1];
+}
+
+function wrap(err: unknown, op: string, details: Record<string, unknown>): VpcnetError {
+  if (err instanceof VpcnetError) return err;
+  const errno = errnoOf(err) ?? (err as { code?: string }).code;
+  return new VpcnetError('NETLINK', `netlink ${op} failed${errno ? `: ${errno}` : ''}`, {
+    cause: err,
+    details: { ...details, op, errno },
+  });
+}
+
+function scopeOf(v: unknown): RouteScopeName {
+  if (typeof v === 'string') return SCOPE_NAMES[v] ?? 'universe';
+  if (v === 253) return 'link';
+  if (v === 254) return 'host';
+  return 'universe';
+}
+
+function num(v: unknown, names: Record<string, number>): number {
+  return typeof v === 'number' ? v : (names[String(v)] ?? -1);
+}
+
+const PROTOCOLS: Record<string, number> = { REDIRECT: 1, KERNEL: 2, BOOT: 3, STATIC: 4 };
+const ROUTE_TYPES: Record<string, number> = { UNICAST: 1, LOCAL: 2, BROADCAST: 3, ANYCAST: 4, MULTICAST: 5, BLACKHOLE: 6, UNREACHABLE: 7, PROHIBIT: 8, THROW: 9 };
+
+export class Rtnl {
+  private readonly sock: RtNetlinkSocket;
+  private tail: Promise<void> = Promise.resolve();
+  /** The namespace path the socket lives in (undefined: the caller's own). */
+  readonly netns: string | undefined;
+
+  private constructor(sock: RtNetlinkSocket, netns: string | undefined) {
+    this.sock = sock;
+    this.netns = netns;
+  }
+
+  /** A socket acting inside the namespace at `netns` (undefined: the current one). */
+  static open(netns?: string): Rtnl {
+    try {
+      return new Rtnl(inNetns(netns, () => netlinkPkg.createRtNetlink()), netns);
+    } catch (err) {
+      throw wrap(err, 'open', { netns });
+    }
+  }
+
+  /** A socket acting inside the namespace behind an open fd. */
+  static openFd(fd: number, label?: string): Rtnl {
+    try {
+      return new Rtnl(inNetnsFd(fd, () => netlinkPkg.createRtNetlink()), label);
+    } catch (err) {
+      throw wrap(err, 'open', { netns: label });
+    }
+  }
+
+  close(): void {
+    this.sock.socket.close();
+  }
+
+  /**
+   * One request at a time per socket: the package groups multipart (dump) replies per socket,
+   * not per sequence number, so an ACK arriving in the middle of a dump corrupts it.
+   */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private async run<T>(op: string, details: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.serial(fn);
+    } catch (err) {
+      throw wrap(err, op, { ...details, netns: this.netns });
+    }
+  }
+
+  // ---- links ----
+
+  async listLinks(): Promise<LinkInfo[]> {
+    const msgs = await this.run('link.list', {}, () => this.sock.getLinks());
+    return msgs.map(toLink);
+  }
+
+  async getLink(name: string): Promise<LinkInfo | undefined> {
+    try {
+      const [msg] = await this.serial(() => this.sock.getLink({}, { ifname: name }));
+      return msg ? toLink(msg) : undefined;
+    } catch (err) {
+      if (errnoOf(err) === 'ENODEV') return undefined;
+      throw wrap(err, 'link.get', { name, netns: this.netns });
+    }
+  }
+
+  async getLinkByIndex(index: number): Promise<LinkInfo | undefined> {
+    try {
+      const [msg] = await this.serial(() => this.sock.getLink({ index }));
+      return msg ? toLink(msg) : undefined;
+    } catch (err) {
+      if (errnoOf(err) === 'ENODEV') return undefined;
+      throw wrap(err, 'link.get', { index, netns: this.netns });
+    }
+  }
+
+  async findLinkByMac(mac: string): Promise<LinkInfo | undefined> {
+    const want = mac.toLowerCase();
+    return (await this.listLinks()).find((l) => l.mac === want);
+  }
+
+  /** `ip link add NAME type veth peer name PEER netns FD`; fails with EEXIST if NAME exists. */
+  async createVeth(spec: VethSpec): Promise<void> {
+    const peerAttrs: Buffer[] = [attr(IFLA_IFNAME, cstr(spec.peerName))];
+    if (spec.peerNetnsFd !== undefined) peerAttrs.push(attr(IFLA_NET_NS_FD, u32(spec.peerNetnsFd)));
+    if (spec.mtu !== undefined) peerAttrs.push(attr(IFLA_MTU, u32(spec.mtu)));
+    if (spec.peerMac !== undefined) peerAttrs.push(attr(IFLA_ADDRESS, macToBuf(spec.peerMac)));
+    const peer = Buffer.concat([netlinkPkg.rt.formatLink({}), ...peerAttrs]);
+    const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, cstr('veth')), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, peer))]);
+    await this.run('link.add', { name: spec.name, peer: spec.peerName }, () =>
+      this.sock.newLink(
+        {},
+        {
+          ifname: spec.name,
+          linkinfo,
+          ...(spec.mtu !== undefined ? { mtu: spec.mtu } : {}),
+          ...(spec.mac !== undefined ? { address: macToBuf(spec.mac) } : {}),
+        },
+        { flags: F_CREATE | F_EXCL },
+      ),
+    );
+  }
+
+  /** `ip link set dev X [up|down] [mtu N] [address M] [name N]`. */
+  async setLink(index: number, change: LinkChange): Promise<void> {
+    const data = change.up === undefined ? { index } : { index, flags: change.up ? { up: true as const } : {}, change: { up: true as const } };
+    const attrs = {
+      ...(change.mtu !== undefined ? { mtu: change.mtu } : {}),
+      ...(change.mac !== undefined ? { address: macToBuf(change.mac) } : {}),
+      ...(change.name !== undefined ? { ifname: change.name } : {}),
+    };
+    await this.run('link.set', { index, ...change }, () => this.sock.setLink(data, attrs));
+  }
+
+  /** `ip link del dev X`; a veth takes its peer with it. */
+  async deleteLink(index: number): Promise<void> {
+    await this.run('link.del', { index }, () => this.sock.delLink({ index }));
+  }
+
+  // ---- addresses ----
+
+  async listAddrs(ifindex?: number): Promise<AddrInfo[]> {
+    const msgs = await this.run('addr.list', {}, () => this.sock.getAddresses({ family: AF_INET }));
+    const out: AddrInfo[] = [];
+    for (const m of msgs) {
+      const a = m.attrs.local ?? m.attrs.address;
+      if (m.data.family !== AF_INET || !a) continue;
+      if (ifindex !== undefined && m.data.index !== ifindex) continue;
+      out.push({
+        ifindex: m.data.index ?? 0,
+        ip: bufToIp(a),
+        prefixLen: m.data.prefixlen ?? 32,
+        scope: m.data.scope ?? 0,
+        noPrefixRoute: Boolean(m.attrs.flags?.noprefixroute),
+      });
+    }
+    return out;
+  }
+
+  /** `ip addr add IP/LEN dev X [noprefixroute]`; replace=true tolerates an existing one. */
+  async addAddr(spec: AddrSpec, opts: { replace?: boolean } = {}): Promise<void> {
+    const ip = ipToBuf(spec.ip);
+    await this.run('addr.add', { ...spec }, () =>
+      this.sock.newAddress(
+        { family: AF_INET, prefixlen: spec.prefixLen, index: spec.ifindex },
+        { local: ip, address: ip, ...(spec.noPrefixRoute ? { flags: { noprefixroute: true } } : {}) },
+        { flags: F_CREATE | (opts.replace ? F_REPLACE : F_EXCL) },
+      ),
+    );
+  }
+
+  async delAddr(spec: AddrSpec): Promise<void> {
+    const ip = ipToBuf(spec.ip);
+    await this.run('addr.del', { ...spec }, () =>
+      this.sock.delAddress({ family: AF_INET, prefixlen: spec.prefixLen, index: spec.ifindex }, { local: ip, address: ip }),
+    );
+  }
+
+  // ---- routes ----
+
+  /** All IPv4 routes, or those of one table. */
+  async listRoutes(table?: number): Promise<RouteInfo[]> {
+    const msgs = await this.run('route.list', { table }, () => this.sock.getRoutes({ family: AF_INET }));
+    const out: RouteInfo[] = [];
+    for (const m of msgs) {
+      if (m.data.family !== AF_INET) continue;
+      const t = m.attrs.table ?? m.data.table ?? 0;
+      if (table !== undefined && t !== table) continue;
+      const dst = m.attrs.dst ? `${bufToIp(m.attrs.dst)}/${m.data.dstLen ?? 32}` : 'default';
+      const flags = m.data.flags?.__unknown ?? 0;
+      out.push({
+        dst: dst === '0.0.0.0/0' ? 'default' : dst,
+        table: t,
+        scope: scopeOf(m.data.scope),
+        type: num(m.data.type, ROUTE_TYPES),
+        protocol: num(m.data.protocol, PROTOCOLS),
+        ...(m.attrs.gateway ? { gateway: bufToIp(m.attrs.gateway) } : {}),
+        ...(m.attrs.oif !== undefined ? { oif: m.attrs.oif } : {}),
+        ...(m.attrs.prefsrc ? { src: bufToIp(m.attrs.prefsrc) } : {}),
+        ...(flags & RTNH_F_ONLINK ? { onlink: true } : {}),
+      });
+    }
+    return out;
+  }
+
+  private routeMsg(spec: RouteSpec): [Record<string, unknown>, Record<string, unknown>] {
+    const dst = parseCidr(spec.dst);
+    const table = spec.table ?? RT_TABLE_MAIN;
+    const scope = spec.scope ?? (spec.gateway ? 'universe' : 'link');
+    const data = {
+      family: AF_INET,
+      dstLen: dst.prefixLen,
+      // Header table is 8 bits: larger tables go in the attribute with the header at COMPAT.
+      table: table > 255 ? RT_TABLE_COMPAT : table,
+      protocol: RTPROT_BOOT,
+      scope: SCOPES[scope],
+      type: RTN_UNICAST,
+      ...(spec.onlink ? { flags: { __unknown: RTNH_F_ONLINK } } : {}),
+    };
+    const attrs = {
+      table,
+      ...(dst.prefixLen > 0 ? { dst: ipToBuf(dst.ip) } : {}),
+      ...(spec.gateway ? { gateway: ipToBuf(spec.gateway) } : {}),
+      ...(spec.oif !== undefined ? { oif: spec.oif } : {}),
+      ...(spec.src ? { prefsrc: ipToBuf(spec.src) } : {}),
+    };
+    return [data, attrs];
+  }
+
+  /** `ip route add|replace ...`. */
+  async addRoute(spec: RouteSpec, opts: { replace?: boolean } = {}): Promise<void> {
+    const [data, attrs] = this.routeMsg(spec);
+    await this.run('route.add', { ...spec }, () =>
+      this.sock.newRoute(data, attrs, { flags: F_CREATE | (opts.replace ? F_REPLACE : F_EXCL) }),
+    );
+  }
+
+  async delRoute(spec: RouteSpec): Promise<void> {
+    const [data, attrs] = this.routeMsg(spec);
+    delete (data as { scope?: number }).scope;
+    data.scope = 255; // RT_SCOPE_NOWHERE: match any scope, like `ip route del`.
+    await this.run('route.del', { ...spec }, () => this.sock.delRoute(data, attrs));
+  }
+
+  // ---- rules ----
+
+  async listRules(): Promise<RuleSpec[]> {
+    const msgs = await this.run('rule.list', {}, () => this.sock.getRules({ family: AF_INET }));
+    const out: RuleSpec[] = [];
+    for (const m of msgs) {
+      if (m.data.family !== AF_INET) continue;
+      const r: RuleSpec = { priority: m.attrs.priority ?? 0, table: m.attrs.table ?? m.data.table ?? 0 };
+      if (m.attrs.src) r.from = `${bufToIp(m.attrs.src)}/${m.data.srcLen ?? 32}`;
+      if (m.attrs.dst) r.to = `${bufToIp(m.attrs.dst)}/${m.data.dstLen ?? 32}`;
+      if (m.attrs.fwmark !== undefined) r.fwmark = m.attrs.fwmark;
+      if (m.attrs.fwmask !== undefined) r.fwmask = m.attrs.fwmask;
+      out.push(r);
+    }
+    return out;
+  }
+
+  private ruleMsg(spec: RuleSpec): [Record<string, unknown>, Record<string, unknown>] {
+    const from = spec.from ? parseCidr(spec.from) : undefined;
+    const to = spec.to ? parseCidr(spec.to) : undefined;
+    const data = {
+      family: AF_INET,
+      srcLen: from?.prefixLen ?? 0,
+      dstLen: to?.prefixLen ?? 0,
+      table: spec.table > 255 ? 0 : spec.table,
+      action: FR_ACT_TO_TBL,
+    };
+    const attrs = {
+      priority: spec.priority,
+      table: spec.table,
+      ...(from ? { src: ipToBuf(from.ip) } : {}),
+      ...(to ? { dst: ipToBuf(to.ip) } : {}),
+      ...(spec.fwmark !== undefined ? { fwmark: spec.fwmark } : {}),
+      ...(spec.fwmask !== undefined ? { fwmask: spec.fwmask } : {}),
+    };
+    return [data, attrs];
+  }
+
+  /** `ip rule add [from X] [to Y] [fwmark M/K] lookup T pref P`; EEXIST when identical. */
+  async addRule(spec: RuleSpec): Promise<void> {
+    const [data, attrs] = this.ruleMsg(spec);
+    await this.run('rule.add', { ...spec }, () => this.sock.newRule(data, attrs, { flags: F_CREATE | F_EXCL }));
+  }
+
+  async delRule(spec: RuleSpec): Promise<void> {
+    const [data, attrs] = this.ruleMsg(spec);
+    await this.run('rule.del', { ...spec }, () => this.sock.delRule(data, attrs));
+  }
+
+  // ---- neighbours ----
+
+  async listNeighs(ifindex?: number): Promise<NeighInfo[]> {
+    const msgs = await this.run('neigh.list', {}, () => this.sock.getNeighbors({ family: AF_INET }));
+    const out: NeighInfo[] = [];
+    for (const m of msgs) {
+      if (m.data.family !== AF_INET || !m.attrs.dst) continue;
+      if (ifindex !== undefined && m.data.ifindex !== ifindex) continue;
+      const state = netlinkPkg.rt.formatNeighborState(m.data.state ?? {});
+      out.push({
+        ifindex: m.data.ifindex ?? 0,
+        ip: bufToIp(m.attrs.dst),
+        mac: m.attrs.lladdr ? bufToMac(m.attrs.lladdr) : '',
+        state,
+        permanent: (state & NUD_PERMANENT) !== 0,
+      });
+    }
+    return out;
+  }
+
+  /** `ip neigh replace IP lladdr MAC dev X nud permanent`. */
+  async setPermanentNeigh(spec: NeighSpec): Promise<void> {
+    await this.run('neigh.replace', { ...spec }, () =>
+      this.sock.newNeighbor(
+        { family: AF_INET, ifindex: spec.ifindex, state: { permanent: true } },
+        { dst: ipToBuf(spec.ip), lladdr: macToBuf(spec.mac) },
+        { flags: F_CREATE | F_REPLACE },
+      ),
+    );
+  }
+
+  async delNeigh(spec: Omit<NeighSpec, 'mac'>): Promise<void> {
+    await this.run('neigh.del', { ...spec }, () =>
+      this.sock.delNeighbor({ family: AF_INET, ifindex: spec.ifindex }, { dst: ipToBuf(spec.ip) }),
+    );
+  }
+}
+
+function toLink(m: rtTypes.LinkMessage): LinkInfo {
+  const a = m.attrs;
+  const info: LinkInfo = {
+    index: m.data.index ?? 0,
+    name: a.ifname ?? '',
+    mac: a.address ? bufToMac(a.address) : '',
+    mtu: a.mtu ?? 0,
+    up: Boolean(m.data.flags?.up),
+  };
+  if (a.linkinfo) {
+    const kind = parseAttrs(a.linkinfo).get(IFLA_INFO_KIND);
+    if (kind) info.kind = kind.toString('utf8').replace(/\0+$/, '');
+  }
+  if (a.link && a.link.length >= 4) info.peerIndex = a.link.readUInt32LE(0);
+  if (a.linkNetnsid !== undefined) info.linkNetnsid = a.linkNetnsid;
+  return info;
+}
