@@ -12,6 +12,11 @@ export function hostVethName(containerId: string, ifname: string): string {
   return `ipv${createHash('sha1').update(`${containerId}/${ifname}`).digest('hex').slice(0, 11)}`;
 }
 
+/** Name the ipvlan child is created under before it is renamed inside the pod. */
+export function tempIfname(containerId: string, ifname: string): string {
+  return `ivt${hostVethName(containerId, ifname).slice(3)}`;
+}
+
 export function subnetPrefixLen(nic: HostNic): number {
   return Number(nic.subnetCidr.split('/')[1] ?? 32);
 }
@@ -27,6 +32,7 @@ export interface PodRoute {
 
 export interface IpvlanPlan {
   hostVeth: string;
+  tempIfname: string;
   prefixLen: number;
   podRoutes: PodRoute[];
 }
@@ -49,7 +55,7 @@ export function planPod(req: PodNetworkRequest, node: NodeNetConfig): IpvlanPlan
   } else {
     routes.push({ dst: 'default', gateway: gw, dev: req.ifname });
   }
-  return { hostVeth: hostVethName(req.containerId, req.ifname), prefixLen: subnetPrefixLen(req.nic), podRoutes: routes };
+  return { hostVeth: hostVethName(req.containerId, req.ifname), tempIfname: tempIfname(req.containerId, req.ifname), prefixLen: subnetPrefixLen(req.nic), podRoutes: routes };
 }
 
 /** `ip route` text of a pod route, used in drift reports. */

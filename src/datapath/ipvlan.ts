@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { VpcnetError, toVpcnetError } from '../errors.ts';
 import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
 import { IpvlanLinks } from './ipvlan-link.ts';
-import { POD_VETH, describeRoute, hostVethName, planPod, toRouteSpec, type IpvlanPlan } from './ipvlan-plan.ts';
+import { POD_VETH, describeRoute, hostVethName, planPod, tempIfname, toRouteSpec, type IpvlanPlan } from './ipvlan-plan.ts';
 import { Rtnl, openNetnsFd, writeSysctl, type LinkInfo, type RouteInfo } from './netlink/index.ts';
 
 export interface IpvlanDatapathOptions {
@@ -96,7 +96,7 @@ export class IpvlanDatapath implements Datapath {
     }
     const podRt = Rtnl.openFd(fd, req.netns);
     try {
-      for (const name of [req.ifname, POD_VETH]) {
+      for (const name of [req.ifname, POD_VETH, tempIfname(req.containerId, req.ifname)]) {
         const link = await podRt.getLink(name);
         if (link && (link.kind === 'ipvlan' || link.kind === 'veth')) await ignoreGone(podRt.deleteLink(link.index));
       }
@@ -173,7 +173,9 @@ export class IpvlanDatapath implements Datapath {
     const podRt = Rtnl.openFd(fd, req.netns);
     try {
       const nic = await this.nicLink(nodeRt, req.nic);
-      await links.create({ name: req.ifname, parentIndex: nic.index, mode: 'l2', netnsFd: fd, mtu: req.mtu });
+      // The kernel checks the new name against the socket's (node) namespace, where the NIC may
+      // itself be called eth0: create under a unique temporary name, rename inside the pod.
+      await links.create({ name: plan.tempIfname, parentIndex: nic.index, mode: 'l2', netnsFd: fd, mtu: req.mtu });
       await nodeRt.createVeth({ name: plan.hostVeth, peerName: POD_VETH, peerNetnsFd: fd, mtu: req.mtu });
       const host = await mustLink(nodeRt, plan.hostVeth);
       await nodeRt.setLink(host.index, { up: true });
@@ -181,6 +183,8 @@ export class IpvlanDatapath implements Datapath {
 
       const lo = await mustLink(podRt, 'lo');
       if (!lo.up) await podRt.setLink(lo.index, { up: true });
+      const temp = await mustLink(podRt, plan.tempIfname);
+      await podRt.setLink(temp.index, { name: req.ifname });
       const child = await mustLink(podRt, req.ifname);
       const veth = await mustLink(podRt, POD_VETH);
       await podRt.addAddr({ ifindex: child.index, ip: req.ip, prefixLen: plan.prefixLen }, { replace: true });

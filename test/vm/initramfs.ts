@@ -16,7 +16,8 @@ export const MODULES = [
   // the datapath under test
   'veth', 'ipvlan',
   // masquerade (nftables)
-  'nf_tables', 'nft_chain_nat', 'nft_masq', 'nft_nat', 'nft_ct', 'nf_conntrack', 'nf_nat',
+  // libcrc32c only soft-depends on crc32c, so its provider is listed first
+  'crc32c_generic', 'nf_tables', 'nft_chain_nat', 'nft_masq', 'nft_nat', 'nft_ct', 'nf_conntrack', 'nf_nat',
 ];
 
 const BINARIES = ['/usr/bin/ip', '/usr/sbin/nft'];
