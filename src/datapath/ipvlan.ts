@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import { VpcnetError, toVpcnetError } from '../errors.ts';
 import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
 import { IpvlanLinks } from './ipvlan-link.ts';
-import { POD_VETH, describeRoute, hostVethName, planPod, tempIfname, toRouteSpec, type IpvlanPlan } from './ipvlan-plan.ts';
-import { Rtnl, openNetnsFd, writeSysctl, type LinkInfo, type RouteInfo } from './netlink/index.ts';
+import { POD_VETH, describeRoute, planPod, tempIfname, hostVethName, toRouteSpec, type IpvlanPlan } from './ipvlan-plan.ts';
+import { Rtnl, errnoOf, openNetnsFd, writeSysctl, type LinkInfo, type RouteInfo } from './netlink/index.ts';
 
 export interface IpvlanDatapathOptions {
   /** Namespace that plays the node's root namespace (the lab); undefined: the caller's own. */
@@ -17,11 +17,17 @@ export interface IpvlanDatapathOptions {
 }
 
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
+const RT_TABLE_MAIN = 254;
 
 export class IpvlanDatapath implements Datapath {
   private readonly nodeNetns: string | undefined;
   private readonly log: Logger | undefined;
   private node: NodeNetConfig | undefined;
+  // Node-side sockets live as long as the datapath: they are bound to the node namespace.
+  private nodeRtnl: Rtnl | undefined;
+  private ipvlanLinks: IpvlanLinks | undefined;
+  /** NIC ifindex by MAC; rechecked on every use, so a re-attached NIC is found again. */
+  private readonly nicIndex = new Map<string, number>();
 
   constructor(opts: IpvlanDatapathOptions = {}) {
     this.nodeNetns = opts.nodeNetns;
@@ -38,18 +44,15 @@ export class IpvlanDatapath implements Datapath {
   /** setupNode changed only the forwarding switch, which other node software may rely on: left as is. */
   async teardownNode(): Promise<void> {
     this.node = undefined;
+    this.close();
     await Promise.resolve();
   }
 
   /** Pods egress straight through the ipvlan child of their NIC: no per-NIC table, only link up and MTU. */
   async setupNic(nic: HostNic): Promise<void> {
-    const rt = Rtnl.open(this.nodeNetns);
-    try {
-      const link = await this.nicLink(rt, nic);
-      if (!link.up || link.mtu !== nic.mtu) await rt.setLink(link.index, { up: true, mtu: nic.mtu });
-    } finally {
-      rt.close();
-    }
+    const rt = this.nodeRt();
+    const link = await this.nicLink(rt, nic);
+    if (!link.up || link.mtu !== nic.mtu) await rt.setLink(link.index, { up: true, mtu: nic.mtu });
   }
 
   /** setupNic created nothing (the NIC belongs to the cloud), so there is nothing to remove. */
@@ -63,30 +66,34 @@ export class IpvlanDatapath implements Datapath {
       throw new VpcnetError('IFNAME_INVALID', 'invalid pod interface name', { details: { ifname: req.ifname } });
     }
     const plan = planPod(req, node);
-    const result: PodNetworkResult = { hostIfname: plan.hostVeth, podIfname: req.ifname, podMac: '', ip: req.ip, gateway: req.nic.gateway, netns: req.netns };
-    const drift = await this.checkPod(req);
-    if (drift.length === 0) return { ...result, podMac: await this.podMac(req) };
-    // Partial or stale state from an earlier attempt: start over from nothing.
-    await this.teardownPod(req);
+    const fd = openNetnsFd(req.netns);
+    const podRt = Rtnl.openFd(fd, req.netns);
     try {
-      await this.create(req, node, plan);
-    } catch (err) {
-      await this.teardownPod(req).catch(() => undefined);
-      throw toVpcnetError(err, 'NETLINK');
+      if (await this.anyPodState(podRt, plan, req)) {
+        const drift = await this.checkPod(req);
+        if (drift.length === 0) return await this.result(podRt, req, plan);
+        // Partial or stale state from an earlier attempt: start over from nothing.
+        await this.teardownPod(req);
+      }
+      try {
+        await this.create(req, node, plan, fd, podRt);
+      } catch (err) {
+        await this.teardownPod(req).catch(() => undefined);
+        throw toVpcnetError(err, 'NETLINK');
+      }
+      this.log?.debug({ containerId: req.containerId, ip: req.ip, hostVeth: plan.hostVeth }, 'ipvlan pod wired');
+      return await this.result(podRt, req, plan);
+    } finally {
+      podRt.close();
+      closeSync(fd);
     }
-    this.log?.debug({ containerId: req.containerId, ip: req.ip, hostVeth: plan.hostVeth }, 'ipvlan pod wired');
-    return { ...result, podMac: await this.podMac(req) };
   }
 
   async teardownPod(req: PodTeardownRequest): Promise<void> {
-    const nodeRt = Rtnl.open(this.nodeNetns);
-    try {
-      const host = await nodeRt.getLink(hostVethName(req.containerId, req.ifname));
-      // Deleting the host veth removes its peer and the /32 route with it.
-      if (host) await ignoreGone(nodeRt.deleteLink(host.index));
-    } finally {
-      nodeRt.close();
-    }
+    const nodeRt = this.nodeRt();
+    const host = await nodeRt.getLink(hostVethName(req.containerId, req.ifname));
+    // Deleting the host veth removes its peer and the /32 route with it.
+    if (host) await ignoreGone(nodeRt.deleteLink(host.index));
     if (!req.netns) return;
     let fd: number;
     try {
@@ -107,24 +114,18 @@ export class IpvlanDatapath implements Datapath {
   }
 
   async checkPod(req: PodNetworkRequest): Promise<Drift[]> {
-    const node = this.requireNode();
-    const plan = planPod(req, node);
+    const plan = planPod(req, this.requireNode());
     const drift: Drift[] = [];
-    const nodeRt = Rtnl.open(this.nodeNetns);
-    let nic: LinkInfo;
-    try {
-      nic = await this.nicLink(nodeRt, req.nic);
-      const host = await nodeRt.getLink(plan.hostVeth);
-      if (!host) drift.push({ kind: 'missing', object: `link ${plan.hostVeth} type veth` });
-      else {
-        if (!host.up) drift.push({ kind: 'mismatch', object: `link ${plan.hostVeth}`, expected: 'up', actual: 'down' });
-        const routes = await nodeRt.listRoutes(254);
-        if (!routes.some((r) => r.dst === `${req.ip}/32` && r.oif === host.index && !r.gateway)) {
-          drift.push({ kind: 'missing', object: `route ${req.ip}/32 dev ${plan.hostVeth} scope link` });
-        }
+    const nodeRt = this.nodeRt();
+    const nic = await this.nicLink(nodeRt, req.nic);
+    const host = await nodeRt.getLink(plan.hostVeth);
+    if (!host) drift.push({ kind: 'missing', object: `link ${plan.hostVeth} type veth` });
+    else {
+      if (!host.up) drift.push({ kind: 'mismatch', object: `link ${plan.hostVeth}`, expected: 'up', actual: 'down' });
+      const routes = await nodeRt.listRoutes(RT_TABLE_MAIN);
+      if (!routes.some((r) => r.dst === `${req.ip}/32` && r.oif === host.index && !r.gateway)) {
+        drift.push({ kind: 'missing', object: `route ${req.ip}/32 dev ${plan.hostVeth} scope link` });
       }
-    } finally {
-      nodeRt.close();
     }
     let fd: number;
     try {
@@ -143,6 +144,26 @@ export class IpvlanDatapath implements Datapath {
     return drift;
   }
 
+  /** Closes the node-side sockets; the next call opens them again. */
+  close(): void {
+    this.nodeRtnl?.close();
+    this.ipvlanLinks?.close();
+    this.nodeRtnl = undefined;
+    this.ipvlanLinks = undefined;
+  }
+
+  private nodeRt(): Rtnl {
+    this.nodeRtnl ??= Rtnl.open(this.nodeNetns);
+    return this.nodeRtnl;
+  }
+
+  /** True when anything of this pod exists already (then setup checks before it creates). */
+  private async anyPodState(podRt: Rtnl, plan: IpvlanPlan, req: PodNetworkRequest): Promise<boolean> {
+    if (await this.nodeRt().getLink(plan.hostVeth)) return true;
+    for (const name of [req.ifname, POD_VETH, plan.tempIfname]) if (await podRt.getLink(name)) return true;
+    return false;
+  }
+
   private async checkPodSide(rt: Rtnl, req: PodNetworkRequest, plan: IpvlanPlan, nic: LinkInfo, drift: Drift[]): Promise<void> {
     const child = await rt.getLink(req.ifname);
     const veth = await rt.getLink(POD_VETH);
@@ -158,7 +179,7 @@ export class IpvlanDatapath implements Datapath {
     if (!veth || veth.kind !== 'veth') drift.push({ kind: 'missing', object: `link ${POD_VETH} type veth` });
     else if (!veth.up) drift.push({ kind: 'mismatch', object: `link ${POD_VETH}`, expected: 'up', actual: 'down' });
     const index: Record<string, number | undefined> = { [req.ifname]: child?.index, [POD_VETH]: veth?.index };
-    const routes = await rt.listRoutes(254);
+    const routes = await rt.listRoutes(RT_TABLE_MAIN);
     for (const want of plan.podRoutes) {
       if (!routes.some((r) => routeMatches(r, want.dst, want.gateway, index[want.dev]))) {
         drift.push({ kind: 'missing', object: `route ${describeRoute(want)}` });
@@ -166,54 +187,45 @@ export class IpvlanDatapath implements Datapath {
     }
   }
 
-  private async create(req: PodNetworkRequest, node: NodeNetConfig, plan: IpvlanPlan): Promise<void> {
-    const fd = openNetnsFd(req.netns);
-    const nodeRt = Rtnl.open(this.nodeNetns);
-    const links = new IpvlanLinks(this.nodeNetns);
-    const podRt = Rtnl.openFd(fd, req.netns);
-    try {
-      const nic = await this.nicLink(nodeRt, req.nic);
-      // The kernel checks the new name against the socket's (node) namespace, where the NIC may
-      // itself be called eth0: create under a unique temporary name, rename inside the pod.
-      await links.create({ name: plan.tempIfname, parentIndex: nic.index, mode: 'l2', netnsFd: fd, mtu: req.mtu });
-      await nodeRt.createVeth({ name: plan.hostVeth, peerName: POD_VETH, peerNetnsFd: fd, mtu: req.mtu });
-      const host = await mustLink(nodeRt, plan.hostVeth);
-      await nodeRt.setLink(host.index, { up: true });
-      await nodeRt.addRoute({ dst: `${req.ip}/32`, oif: host.index, scope: 'link', src: node.primaryIp }, { replace: true });
+  private async create(req: PodNetworkRequest, node: NodeNetConfig, plan: IpvlanPlan, fd: number, podRt: Rtnl): Promise<void> {
+    const nodeRt = this.nodeRt();
+    this.ipvlanLinks ??= new IpvlanLinks(this.nodeNetns);
+    const nic = await this.nicLink(nodeRt, req.nic);
+    // The kernel checks the new name against the socket's (node) namespace, where the NIC may
+    // itself be called eth0: create under a unique temporary name, rename inside the pod.
+    await this.ipvlanLinks.create({ name: plan.tempIfname, parentIndex: nic.index, mode: 'l2', netnsFd: fd, mtu: req.mtu });
+    await nodeRt.createVeth({ name: plan.hostVeth, peerName: POD_VETH, peerNetnsFd: fd, mtu: req.mtu });
+    const host = await mustLink(nodeRt, plan.hostVeth);
+    await nodeRt.setLink(host.index, { up: true });
+    await nodeRt.addRoute({ dst: `${req.ip}/32`, oif: host.index, scope: 'link', src: node.primaryIp }, { replace: true });
 
-      const lo = await mustLink(podRt, 'lo');
-      if (!lo.up) await podRt.setLink(lo.index, { up: true });
-      const temp = await mustLink(podRt, plan.tempIfname);
-      await podRt.setLink(temp.index, { name: req.ifname });
-      const child = await mustLink(podRt, req.ifname);
-      const veth = await mustLink(podRt, POD_VETH);
-      await podRt.addAddr({ ifindex: child.index, ip: req.ip, prefixLen: plan.prefixLen }, { replace: true });
-      await podRt.setLink(child.index, { up: true });
-      await podRt.setLink(veth.index, { up: true });
-      const oif: Record<string, number> = { [req.ifname]: child.index, [POD_VETH]: veth.index };
-      for (const r of plan.podRoutes) await podRt.addRoute(toRouteSpec(r, oif[r.dev] ?? 0), { replace: true });
-    } finally {
-      podRt.close();
-      links.close();
-      nodeRt.close();
-      closeSync(fd);
-    }
+    const lo = await mustLink(podRt, 'lo');
+    if (!lo.up) await podRt.setLink(lo.index, { up: true });
+    const temp = await mustLink(podRt, plan.tempIfname);
+    await podRt.setLink(temp.index, { name: req.ifname });
+    const veth = await mustLink(podRt, POD_VETH);
+    await podRt.addAddr({ ifindex: temp.index, ip: req.ip, prefixLen: plan.prefixLen }, { replace: true });
+    await podRt.setLink(temp.index, { up: true });
+    await podRt.setLink(veth.index, { up: true });
+    const oif: Record<string, number> = { [req.ifname]: temp.index, [POD_VETH]: veth.index };
+    for (const r of plan.podRoutes) await podRt.addRoute(toRouteSpec(r, oif[r.dev] ?? 0), { replace: true });
   }
 
-  private async podMac(req: PodNetworkRequest): Promise<string> {
-    const rt = Rtnl.open(req.netns);
-    try {
-      return (await rt.getLink(req.ifname))?.mac ?? '';
-    } finally {
-      rt.close();
-    }
+  private async result(podRt: Rtnl, req: PodNetworkRequest, plan: IpvlanPlan): Promise<PodNetworkResult> {
+    const podMac = (await podRt.getLink(req.ifname))?.mac ?? '';
+    return { hostIfname: plan.hostVeth, podIfname: req.ifname, podMac, ip: req.ip, gateway: req.nic.gateway, netns: req.netns };
   }
 
   private async nicLink(rt: Rtnl, nic: HostNic): Promise<LinkInfo> {
-    const link = await rt.findLinkByMac(nic.mac);
-    if (!link || link.kind === 'ipvlan') {
+    const mac = nic.mac.toLowerCase();
+    const cached = this.nicIndex.get(mac);
+    const hit = cached === undefined ? undefined : await rt.getLinkByIndex(cached);
+    if (hit && hit.mac === mac && hit.kind !== 'ipvlan') return hit;
+    const link = (await rt.listLinks()).find((l) => l.mac === mac && l.kind !== 'ipvlan');
+    if (!link) {
       throw new VpcnetError('NETLINK', 'no interface with the NIC MAC', { details: { mac: nic.mac, deviceIndex: nic.deviceIndex } });
     }
+    this.nicIndex.set(mac, link.index);
     return link;
   }
 
@@ -237,7 +249,7 @@ async function ignoreGone(p: Promise<void>): Promise<void> {
   try {
     await p;
   } catch (err) {
-    const errno = (err as VpcnetError).details?.errno;
+    const errno = errnoOf(err);
     if (errno !== 'ENODEV' && errno !== 'ENOENT') throw err;
   }
 }
