@@ -75,6 +75,7 @@ const ROUTE_TYPES: Record<string, number> = { UNICAST: 1, LOCAL: 2, BROADCAST: 3
 
 export class Rtnl {
   private readonly sock: RtNetlinkSocket;
+  private tail: Promise<void> = Promise.resolve();
   /** The namespace path the socket lives in (undefined: the caller's own). */
   readonly netns: string | undefined;
 
@@ -105,9 +106,22 @@ export class Rtnl {
     this.sock.socket.close();
   }
 
+  /**
+   * One request at a time per socket: the package groups multipart (dump) replies per socket,
+   * not per sequence number, so an ACK arriving in the middle of a dump corrupts it.
+   */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
   private async run<T>(op: string, details: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await this.serial(fn);
     } catch (err) {
       throw wrap(err, op, { ...details, netns: this.netns });
     }
@@ -122,7 +136,7 @@ export class Rtnl {
 
   async getLink(name: string): Promise<LinkInfo | undefined> {
     try {
-      const [msg] = await this.sock.getLink({}, { ifname: name });
+      const [msg] = await this.serial(() => this.sock.getLink({}, { ifname: name }));
       return msg ? toLink(msg) : undefined;
     } catch (err) {
       if (errnoOf(err) === 'ENODEV') return undefined;
@@ -132,7 +146,7 @@ export class Rtnl {
 
   async getLinkByIndex(index: number): Promise<LinkInfo | undefined> {
     try {
-      const [msg] = await this.sock.getLink({ index });
+      const [msg] = await this.serial(() => this.sock.getLink({ index }));
       return msg ? toLink(msg) : undefined;
     } catch (err) {
       if (errnoOf(err) === 'ENODEV') return undefined;

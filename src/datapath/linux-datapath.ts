@@ -1,0 +1,175 @@
+// The Linux datapath: netlink sockets in the node namespace (the agent's own, or a lab
+// node's) and in each pod namespace, plus one nft table for masquerade. The per-pod path
+// spawns nothing; nft runs only at node setup.
+import { pino, type Logger } from 'pino';
+import { VpcnetError } from '../errors.ts';
+import type { Datapath, DatapathMode, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
+import { MASQ_MARK, MASQ_RULE_PRIORITY, deleteTableScript, masqueradeScript, runNft } from './masquerade.ts';
+import { nicTable } from './naming.ts';
+import { cidrContains, parseCidr } from './netlink/codec.ts';
+import { errnoOf, Rtnl } from './netlink/rtnl.ts';
+import { writeSysctl } from './netlink/sysctl.ts';
+import type { LinkInfo, RuleSpec } from './netlink/types.ts';
+import { checkRoutedPod, setupRoutedPod, teardownRoutedPod } from './routed-pod.ts';
+import { DEFAULT_NETNS_DIRS, validateIfname, validateNetnsPath } from './validate.ts';
+
+/** Per-pod wiring of one datapath mode; ipvlan mode plugs in through this. */
+export interface PodWiring {
+  setupPod(node: Rtnl, req: PodNetworkRequest): Promise<PodNetworkResult>;
+  teardownPod(node: Rtnl, req: PodTeardownRequest): Promise<void>;
+  checkPod(node: Rtnl, req: PodNetworkRequest): Promise<Drift[]>;
+}
+
+export interface LinuxDatapathOptions {
+  /** Namespace that plays the node's root netns (lab); undefined = the process's own. */
+  nodeNetns?: string;
+  /** Directories pod netns paths may live in (besides /proc/<pid>/ns/net). */
+  allowedNetnsDirs?: string[];
+  /** Wiring per mode; routed is built in. */
+  modes?: Partial<Record<DatapathMode, PodWiring>>;
+  nftPath?: string;
+  logger?: Logger;
+}
+
+const routedWiring: PodWiring = { setupPod: setupRoutedPod, teardownPod: teardownRoutedPod, checkPod: checkRoutedPod };
+const fwmarkRule: RuleSpec = { priority: MASQ_RULE_PRIORITY, table: 254, fwmark: MASQ_MARK, fwmask: MASQ_MARK };
+
+export class LinuxDatapath implements Datapath {
+  private readonly opts: LinuxDatapathOptions;
+  private readonly allowedDirs: string[];
+  private readonly log: Logger;
+  private readonly modes: Partial<Record<DatapathMode, PodWiring>>;
+  private rtnl: Rtnl | undefined;
+
+  constructor(opts: LinuxDatapathOptions = {}) {
+    this.opts = opts;
+    this.allowedDirs = opts.allowedNetnsDirs ?? DEFAULT_NETNS_DIRS;
+    this.log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'datapath' });
+    this.modes = { routed: routedWiring, ...opts.modes };
+  }
+
+  /** The long-lived socket in the node namespace. */
+  node(): Rtnl {
+    this.rtnl ??= Rtnl.open(this.opts.nodeNetns);
+    return this.rtnl;
+  }
+
+  close(): void {
+    this.rtnl?.close();
+    this.rtnl = undefined;
+  }
+
+  private wiring(mode: DatapathMode | undefined): PodWiring {
+    const w = this.modes[mode ?? 'routed'];
+    if (!w) throw new VpcnetError('CONFIG_INVALID', 'datapath mode not available', { details: { mode } });
+    return w;
+  }
+
+  async setupNode(cfg: NodeNetConfig): Promise<void> {
+    const ns = this.opts.nodeNetns;
+    const primary = await this.primaryLink(cfg);
+    writeSysctl(ns, 'net/ipv4/ip_forward', '1');
+    // Loose reverse-path filtering: replies for pods on secondary NICs may arrive elsewhere.
+    writeSysctl(ns, `net/ipv4/conf/${primary.name}/rp_filter`, '2');
+    runNft(ns, masqueradeScript(cfg), this.opts.nftPath);
+    if (cfg.masquerade.enabled) await this.ensureRule(fwmarkRule);
+    else await this.removeRule(fwmarkRule);
+    this.log.info({ primary: primary.name, masquerade: cfg.masquerade.enabled }, 'node datapath set up');
+  }
+
+  async teardownNode(): Promise<void> {
+    runNft(this.opts.nodeNetns, deleteTableScript(), this.opts.nftPath);
+    await this.removeRule(fwmarkRule);
+    this.log.info({}, 'node datapath torn down');
+  }
+
+  async setupNic(nic: HostNic): Promise<void> {
+    const node = this.node();
+    const link = await this.nicLink(nic);
+    if (link.mtu !== nic.mtu) await node.setLink(link.index, { mtu: nic.mtu });
+    if (!link.up) await node.setLink(link.index, { up: true });
+    writeSysctl(this.opts.nodeNetns, `net/ipv4/conf/${link.name}/rp_filter`, '2');
+    if (nic.deviceIndex === 0) return;
+    const subnet = parseCidr(nic.subnetCidr);
+    const table = nicTable(nic.deviceIndex);
+    // The NIC's own address without a main-table subnet route: its subnet lives in its table.
+    await node.addAddr({ ifindex: link.index, ip: nic.primaryIp, prefixLen: subnet.prefixLen, noPrefixRoute: true }, { replace: true });
+    await node.addRoute({ dst: nic.subnetCidr, oif: link.index, table, scope: 'link', src: nic.primaryIp }, { replace: true });
+    await node.addRoute({ dst: 'default', gateway: nic.gateway, oif: link.index, table, onlink: true }, { replace: true });
+    this.log.info({ nic: link.name, table }, 'nic set up');
+  }
+
+  async teardownNic(nic: HostNic): Promise<void> {
+    const node = this.node();
+    const link = await this.findNicLink(nic);
+    if (!link || nic.deviceIndex === 0) return;
+    const table = nicTable(nic.deviceIndex);
+    for (const r of await node.listRoutes(table)) await this.tolerate(['ESRCH', 'ENOENT'], () => node.delRoute({ ...r, table }));
+    const prefixLen = parseCidr(nic.subnetCidr).prefixLen;
+    await this.tolerate(['EADDRNOTAVAIL', 'ENOENT'], () => node.delAddr({ ifindex: link.index, ip: nic.primaryIp, prefixLen }));
+    await node.setLink(link.index, { up: false });
+  }
+
+  async setupPod(req: PodNetworkRequest): Promise<PodNetworkResult> {
+    this.validatePod(req);
+    const started = Date.now();
+    const res = await this.wiring(req.mode).setupPod(this.node(), req);
+    this.log.debug({ containerId: req.containerId, ip: req.ip, hostIfname: res.hostIfname, ms: Date.now() - started }, 'pod set up');
+    return res;
+  }
+
+  async teardownPod(req: PodTeardownRequest): Promise<void> {
+    validateIfname(req.ifname);
+    // The netns may be gone already; its path must still look sane.
+    if (req.netns) validateNetnsPath(req.netns, this.allowedDirs, false);
+    await this.wiring(req.mode).teardownPod(this.node(), req);
+    this.log.debug({ containerId: req.containerId, ip: req.ip }, 'pod torn down');
+  }
+
+  async checkPod(req: PodNetworkRequest): Promise<Drift[]> {
+    this.validatePod(req);
+    return this.wiring(req.mode).checkPod(this.node(), req);
+  }
+
+  private validatePod(req: PodNetworkRequest): void {
+    validateIfname(req.ifname);
+    validateNetnsPath(req.netns, this.allowedDirs);
+    if (!cidrContains(req.nic.subnetCidr, req.nic.primaryIp)) {
+      throw new VpcnetError('INTERNAL', 'nic primary address outside its subnet', { details: { nic: req.nic } });
+    }
+    parseCidr(req.ip);
+  }
+
+  private async primaryLink(cfg: NodeNetConfig): Promise<LinkInfo> {
+    const node = this.node();
+    const link = cfg.primaryIfname ? await node.getLink(cfg.primaryIfname) : await node.findLinkByMac(cfg.primaryMac);
+    if (!link) throw new VpcnetError('NETLINK', 'primary interface not found', { details: { ifname: cfg.primaryIfname, mac: cfg.primaryMac, errno: 'ENODEV' } });
+    return link;
+  }
+
+  private async findNicLink(nic: HostNic): Promise<LinkInfo | undefined> {
+    return this.node().findLinkByMac(nic.mac);
+  }
+
+  private async nicLink(nic: HostNic): Promise<LinkInfo> {
+    const link = await this.findNicLink(nic);
+    if (!link) throw new VpcnetError('NETLINK', 'no interface with the NIC MAC', { details: { mac: nic.mac, errno: 'ENODEV' } });
+    return link;
+  }
+
+  private async ensureRule(r: RuleSpec): Promise<void> {
+    await this.tolerate(['EEXIST'], () => this.node().addRule(r));
+  }
+
+  private async removeRule(r: RuleSpec): Promise<void> {
+    await this.tolerate(['ENOENT'], () => this.node().delRule(r));
+  }
+
+  private async tolerate(errnos: string[], fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (!errnos.includes(errnoOf(err) ?? '')) throw err;
+    }
+  }
+}

@@ -1,0 +1,192 @@
+// Routed mode, one pod (AWS VPC CNI layout):
+//   pod:  IP/32 on ifname; 169.254.1.1 dev ifname scope link; default via 169.254.1.1;
+//         neighbour 169.254.1.1 -> host veth MAC (permanent)
+//   host: veth up; podIP dev eniX scope link (main); rule to podIP lookup main pref 512;
+//         secondary NIC: rule from podIP lookup <deviceIndex+1> pref 1536
+import { closeSync } from 'node:fs';
+import { VpcnetError } from '../errors.ts';
+import type { Drift, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
+import { errnoOf, Rtnl } from './netlink/rtnl.ts';
+import { openNetnsFd } from './netlink/netns.ts';
+import type { LinkInfo, RouteInfo, RuleSpec } from './netlink/types.ts';
+import { hostVethName, nicTable } from './naming.ts';
+
+export const POD_GATEWAY = '169.254.1.1';
+export const TO_POD_PRIORITY = 512;
+export const FROM_POD_PRIORITY = 1536;
+const MAIN = 254;
+
+/** Runs fn and ignores "already there"/"already gone" answers. */
+async function tolerate(errnos: string[], fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (!errnos.includes(errnoOf(err) ?? '')) throw err;
+  }
+}
+
+export function expectedRules(ip: string, deviceIndex: number): RuleSpec[] {
+  const rules: RuleSpec[] = [{ priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` }];
+  if (deviceIndex !== 0) rules.push({ priority: FROM_POD_PRIORITY, table: nicTable(deviceIndex), from: `${ip}/32` });
+  return rules;
+}
+
+/** Rules that vpcnet owns for `ip` (its `to` rule at 512, its `from` rule at 1536). */
+function ownedRules(rules: RuleSpec[], ip: string): RuleSpec[] {
+  const host = `${ip}/32`;
+  return rules.filter(
+    (r) => (r.priority === TO_POD_PRIORITY && r.to === host && !r.from) || (r.priority === FROM_POD_PRIORITY && r.from === host && !r.to),
+  );
+}
+
+function sameRule(a: RuleSpec, b: RuleSpec): boolean {
+  return a.priority === b.priority && a.table === b.table && a.from === b.from && a.to === b.to;
+}
+
+export function ruleText(r: RuleSpec): string {
+  return `rule ${r.from ? `from ${r.from.replace(/\/32$/, '')}` : 'from all'}${r.to ? ` to ${r.to.replace(/\/32$/, '')}` : ''} lookup ${r.table === MAIN ? 'main' : r.table} pref ${r.priority}`;
+}
+
+/** Finds ifname in the pod and checks it is the peer of `host`. */
+async function podPeer(pod: Rtnl, ifname: string, host: LinkInfo): Promise<LinkInfo | undefined> {
+  const l = await pod.getLink(ifname);
+  return l && l.peerIndex === host.index && host.peerIndex === l.index ? l : undefined;
+}
+
+export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promise<PodNetworkResult> {
+  const hostName = hostVethName(req.containerId, req.ifname);
+  const fd = openNetnsFd(req.netns);
+  let pod: Rtnl | undefined;
+  let created: LinkInfo | undefined;
+  try {
+    pod = Rtnl.openFd(fd, req.netns);
+    let host = await node.getLink(hostName);
+    let podLink = host ? await podPeer(pod, req.ifname, host) : undefined;
+    if (host && !podLink) {
+      // A leftover from an earlier sandbox (or a half-made pair): start over.
+      await tolerate(['ENODEV'], () => node.deleteLink(host!.index));
+      host = undefined;
+    }
+    if (!host) {
+      await node.createVeth({ name: hostName, peerName: req.ifname, peerNetnsFd: fd, mtu: req.mtu });
+      host = await node.getLink(hostName);
+      if (!host) throw new VpcnetError('NETLINK', 'host veth vanished after creation', { details: { hostIfname: hostName } });
+      created = host;
+      podLink = await pod.getLink(req.ifname);
+    }
+    if (!podLink) throw new VpcnetError('NETLINK', 'pod side of the veth not found', { details: { ifname: req.ifname, netns: req.netns } });
+
+    if (host.mtu !== req.mtu) await node.setLink(host.index, { mtu: req.mtu });
+    if (podLink.mtu !== req.mtu) await pod.setLink(podLink.index, { mtu: req.mtu });
+    if (!host.up) await node.setLink(host.index, { up: true });
+    if (!podLink.up) await pod.setLink(podLink.index, { up: true });
+
+    await pod.addAddr({ ifindex: podLink.index, ip: req.ip, prefixLen: 32 }, { replace: true });
+    await pod.addRoute({ dst: POD_GATEWAY, oif: podLink.index, scope: 'link' }, { replace: true });
+    await pod.addRoute({ dst: 'default', gateway: POD_GATEWAY, oif: podLink.index }, { replace: true });
+    await pod.setPermanentNeigh({ ifindex: podLink.index, ip: POD_GATEWAY, mac: host.mac });
+
+    await node.addRoute({ dst: req.ip, oif: host.index, scope: 'link' }, { replace: true });
+    const want = expectedRules(req.ip, req.nic.deviceIndex);
+    for (const stale of ownedRules(await node.listRules(), req.ip).filter((r) => !want.some((w) => sameRule(w, r)))) {
+      await tolerate(['ENOENT'], () => node.delRule(stale));
+    }
+    for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
+
+    return { hostIfname: hostName, podIfname: req.ifname, podMac: podLink.mac, ip: req.ip, gateway: POD_GATEWAY, netns: req.netns };
+  } catch (err) {
+    // Undo: the veth takes the pod side, its addresses and the host route with it.
+    if (created) {
+      const idx = created.index;
+      await tolerate(['ENODEV'], () => node.deleteLink(idx)).catch(() => undefined);
+      for (const r of expectedRules(req.ip, req.nic.deviceIndex)) await tolerate(['ENOENT'], () => node.delRule(r)).catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    pod?.close();
+    closeSync(fd);
+  }
+}
+
+export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Promise<void> {
+  const hostName = hostVethName(req.containerId, req.ifname);
+  const ips = new Set<string>(req.ip ? [req.ip] : []);
+  const host = await node.getLink(hostName);
+  if (host) {
+    for (const r of await node.listRoutes(MAIN)) {
+      if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
+    }
+    await tolerate(['ENODEV'], () => node.deleteLink(host.index));
+  }
+  if (ips.size === 0) return;
+  const rules = await node.listRules();
+  for (const ip of ips) {
+    for (const r of ownedRules(rules, ip)) await tolerate(['ENOENT'], () => node.delRule(r));
+  }
+}
+
+export async function checkRoutedPod(node: Rtnl, req: PodNetworkRequest): Promise<Drift[]> {
+  const drift: Drift[] = [];
+  const hostName = hostVethName(req.containerId, req.ifname);
+  const host = await node.getLink(hostName);
+  if (!host) drift.push({ kind: 'missing', object: `link ${hostName}` });
+  else if (!host.up) drift.push({ kind: 'mismatch', object: `link ${hostName}`, expected: 'up', actual: 'down' });
+
+  const hostRoute = (await node.listRoutes(MAIN)).find((r) => r.dst === `${req.ip}/32`);
+  const routeObj = `route ${req.ip} dev ${hostName} scope link`;
+  if (!hostRoute) drift.push({ kind: 'missing', object: routeObj });
+  else if (!host || hostRoute.oif !== host.index || hostRoute.gateway) {
+    drift.push({ kind: 'mismatch', object: routeObj, expected: `dev ${hostName}`, actual: describeRoute(hostRoute) });
+  }
+
+  const want = expectedRules(req.ip, req.nic.deviceIndex);
+  const have = ownedRules(await node.listRules(), req.ip);
+  for (const w of want) if (!have.some((h) => sameRule(h, w))) drift.push({ kind: 'missing', object: ruleText(w) });
+  for (const h of have) if (!want.some((w) => sameRule(h, w))) drift.push({ kind: 'unexpected', object: ruleText(h) });
+
+  drift.push(...(await checkPodSide(req, host)));
+  return drift;
+}
+
+function describeRoute(r: RouteInfo): string {
+  return `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.oif !== undefined ? ` oif ${r.oif}` : ''} scope ${r.scope}`;
+}
+
+async function checkPodSide(req: PodNetworkRequest, host: LinkInfo | undefined): Promise<Drift[]> {
+  const drift: Drift[] = [];
+  let pod: Rtnl;
+  try {
+    pod = Rtnl.open(req.netns);
+  } catch {
+    return [{ kind: 'missing', object: `netns ${req.netns}` }];
+  }
+  try {
+    const link = await pod.getLink(req.ifname);
+    if (!link) return [{ kind: 'missing', object: `pod link ${req.ifname}` }];
+    if (host && (link.peerIndex !== host.index || host.peerIndex !== link.index)) {
+      drift.push({ kind: 'mismatch', object: `pod link ${req.ifname}`, expected: `peer of ${host.name}`, actual: `peer ifindex ${link.peerIndex}` });
+    }
+    if (!link.up) drift.push({ kind: 'mismatch', object: `pod link ${req.ifname}`, expected: 'up', actual: 'down' });
+    if (link.mtu !== req.mtu) drift.push({ kind: 'mismatch', object: `pod link ${req.ifname} mtu`, expected: String(req.mtu), actual: String(link.mtu) });
+    const addrs = await pod.listAddrs(link.index);
+    if (!addrs.some((a) => a.ip === req.ip && a.prefixLen === 32)) {
+      drift.push({ kind: 'missing', object: `pod addr ${req.ip}/32 dev ${req.ifname}`, actual: addrs.map((a) => `${a.ip}/${a.prefixLen}`).join(' ') || 'none' });
+    }
+    const routes = await pod.listRoutes(MAIN);
+    if (!routes.some((r) => r.dst === `${POD_GATEWAY}/32` && r.oif === link.index && r.scope === 'link')) {
+      drift.push({ kind: 'missing', object: `pod route ${POD_GATEWAY} dev ${req.ifname} scope link` });
+    }
+    const def = routes.find((r) => r.dst === 'default');
+    if (!def) drift.push({ kind: 'missing', object: `pod route default via ${POD_GATEWAY}` });
+    else if (def.gateway !== POD_GATEWAY || def.oif !== link.index) {
+      drift.push({ kind: 'mismatch', object: 'pod route default', expected: `via ${POD_GATEWAY} dev ${req.ifname}`, actual: describeRoute(def) });
+    }
+    const neigh = (await pod.listNeighs(link.index)).find((n) => n.ip === POD_GATEWAY);
+    const want = host?.mac;
+    if (!neigh || !neigh.permanent) drift.push({ kind: 'missing', object: `pod neigh ${POD_GATEWAY} lladdr ${want ?? '?'} permanent` });
+    else if (want && neigh.mac !== want) drift.push({ kind: 'mismatch', object: `pod neigh ${POD_GATEWAY}`, expected: want, actual: neigh.mac });
+  } finally {
+    pod.close();
+  }
+  return drift;
+}

@@ -1,0 +1,58 @@
+// What the simulated VPC knows: which NIC (by MAC) owns which addresses. The lab's fabric
+// routes each address to its NIC and drops packets a NIC sends from addresses it does not
+// own (the cloud's source/destination check). Plain data, so a cloud emulator can feed it.
+
+export interface FabricNic {
+  /** Lab node name the NIC is attached to. */
+  node: string;
+  deviceIndex: number;
+  mac: string;
+  /** The NIC's own address. */
+  primaryIp: string;
+  subnetCidr: string;
+  /** Subnet gateway (lives in the fabric). */
+  gateway: string;
+  /** Secondary addresses (/32) and delegated prefixes (e.g. /28) the NIC holds. */
+  blocks: string[];
+}
+
+export interface FabricState {
+  nics: FabricNic[];
+  /** Addresses allowed to reach the internet; default: primary addresses of device-index-0 NICs. */
+  publicIps?: string[];
+}
+
+/** Subset of providers/provider.ts CloudNic that the fabric needs. */
+export interface CloudNicLike {
+  deviceIndex: number;
+  mac: string;
+  primaryIp: string;
+  subnetCidr: string;
+  blocks: { kind: string; cidr: string }[];
+}
+
+/** AWS convention: the gateway is the subnet's first address + 1. */
+export function subnetGateway(subnetCidr: string): string {
+  const [ip = '', len = '32'] = subnetCidr.split('/');
+  const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const mask = Number(len) === 0 ? 0 : (0xffffffff << (32 - Number(len))) >>> 0;
+  const gw = ((n & mask) >>> 0) + 1;
+  return [24, 16, 8, 0].map((s) => (gw >>> s) & 255).join('.');
+}
+
+/** Builds the fabric's view of one node from its cloud NICs (e.g. the AWS emulator's listing). */
+export function fabricNicsFromCloud(node: string, nics: CloudNicLike[]): FabricNic[] {
+  return nics.map((n) => ({
+    node,
+    deviceIndex: n.deviceIndex,
+    mac: n.mac.toLowerCase(),
+    primaryIp: n.primaryIp,
+    subnetCidr: n.subnetCidr,
+    gateway: subnetGateway(n.subnetCidr),
+    blocks: n.blocks.map((b) => (b.cidr.includes('/') ? b.cidr : `${b.cidr}/32`)),
+  }));
+}
+
+export function publicIpsOf(state: FabricState): string[] {
+  return state.publicIps ?? state.nics.filter((n) => n.deviceIndex === 0).map((n) => n.primaryIp);
+}

@@ -1,0 +1,266 @@
+// Routed datapath in the simulated VPC: two nodes, pods on primary and secondary NICs,
+// real traffic through the fabric (source/destination check) and the internet namespace.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import type { PodNetworkRequest } from '../../src/datapath/datapath.ts';
+import { FROM_POD_PRIORITY } from '../../src/datapath/routed-pod.ts';
+import { Rtnl } from '../../src/datapath/netlink/index.ts';
+import { isVpcnetError } from '../../src/errors.ts';
+import { INTERNET_IP, Lab } from '../../src/lab/lab.ts';
+import { createScenario, MTU, podAddresses, type Scenario, type ScenarioNode } from '../../src/lab/scenario.ts';
+import { dumpNs, echoFrom, requireRoot, runPrefix, type Server, startEcho } from './helpers/lab-helpers.ts';
+
+interface Pod {
+  name: string;
+  node: ScenarioNode;
+  ns: string;
+  req: PodNetworkRequest;
+}
+
+const PORT = 7000;
+let scenario: Scenario;
+let prefix: string;
+const servers: Server[] = [];
+const pods: Pod[] = [];
+const hostTablesBefore = execFileSync('nft', ['list', 'tables']).toString();
+
+function pod(name: string): Pod {
+  const p = pods.find((x) => x.name === name);
+  if (!p) throw new Error(`no pod ${name}`);
+  return p;
+}
+
+async function addPod(node: ScenarioNode, deviceIndex: number, k: number): Promise<Pod> {
+  const name = `${node.name}-e${deviceIndex}-${k}`;
+  const netns = scenario.lab.addPod(name);
+  const ip = podAddresses(node, deviceIndex)[k];
+  if (!ip) throw new Error('scenario has too few addresses');
+  const nic = node.nics[deviceIndex];
+  if (!nic) throw new Error('no nic');
+  const req: PodNetworkRequest = { containerId: `ctr-${name}`, ifname: 'eth0', netns, ip, mode: 'routed', nic, mtu: MTU };
+  await node.datapath.setupPod(req);
+  const p: Pod = { name, node, ns: scenario.lab.podNs(name), req };
+  pods.push(p);
+  return p;
+}
+
+async function expectError(p: Promise<unknown>, code: string): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isVpcnetError(err) ? err.code : err).toBe(code);
+}
+
+beforeAll(async () => {
+  requireRoot();
+  prefix = runPrefix();
+  scenario = await createScenario({ prefix, podsPerNic: 4 });
+  for (const node of scenario.nodes) {
+    for (const dev of [0, 1]) for (const k of [0, 1]) await addPod(node, dev, k);
+  }
+  for (const p of pods) servers.push(await startEcho(p.ns, PORT));
+  for (const n of scenario.nodes) servers.push(await startEcho(n.ns, PORT));
+  servers.push(await startEcho(scenario.lab.internetNs, PORT));
+}, 120_000);
+
+afterAll(() => {
+  for (const s of servers) s.stop();
+  scenario?.destroy();
+  if (prefix) {
+    const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(prefix));
+    expect(left).toEqual([]);
+  }
+});
+
+describe('routed datapath in the lab', () => {
+  it('connects pods across nodes without NAT, on primary and secondary NICs', async () => {
+    const src = pods.filter((p) => p.node.name === 'node1' && p.name.endsWith('-0'));
+    const dst = pods.filter((p) => p.node.name === 'node2' && p.name.endsWith('-0'));
+    for (const a of src) {
+      for (const b of dst) {
+        expect(await echoFrom(a.ns, b.req.ip, PORT)).toBe(a.req.ip);
+        expect(await echoFrom(b.ns, a.req.ip, PORT)).toBe(b.req.ip);
+      }
+    }
+  }, 120_000);
+
+  it('connects pods on the same node and pods with their own node', async () => {
+    const a = pod('node1-e0-0');
+    const b = pod('node1-e1-1');
+    expect(await echoFrom(a.ns, b.req.ip, PORT)).toBe(a.req.ip);
+    const node1 = scenario.nodes[0]!;
+    // pod -> own node's primary address, and node -> pod on the secondary NIC
+    expect(await echoFrom(b.ns, node1.cfg.primaryIp, PORT)).toBe(b.req.ip);
+    expect(await echoFrom(node1.ns, b.req.ip, PORT)).toBe(node1.cfg.primaryIp);
+  }, 60_000);
+
+  it('does not masquerade traffic to VPC CIDRs (other node sees the pod address)', async () => {
+    const node2 = scenario.nodes[1]!;
+    for (const p of [pod('node1-e0-0'), pod('node1-e1-0')]) {
+      expect(await echoFrom(p.ns, node2.cfg.primaryIp, PORT)).toBe(p.req.ip);
+    }
+  }, 60_000);
+
+  it('SNATs pod traffic to the internet to the node primary address, from both NICs', async () => {
+    for (const p of pods) expect(await echoFrom(p.ns, INTERNET_IP, PORT)).toBe(p.node.cfg.primaryIp);
+  }, 120_000);
+
+  it('a mis-routed pod (from rule removed) is dropped by the fabric, checkPod reports it, setup repairs it', async () => {
+    const p = pod('node1-e1-1');
+    const target = pod('node2-e0-0');
+    const rule = { priority: FROM_POD_PRIORITY, table: 2, from: `${p.req.ip}/32` };
+    const rtnl = Rtnl.open(p.node.netnsPath);
+    try {
+      await rtnl.delRule(rule);
+    } finally {
+      rtnl.close();
+    }
+    expect(await p.node.datapath.checkPod(p.req)).toEqual([{ kind: 'missing', object: `rule from ${p.req.ip} lookup 2 pref 1536` }]);
+    const before = scenario.lab.fabricDrops().srcdst;
+    expect(await echoFrom(p.ns, target.req.ip, PORT, 1500)).toBe('unreachable');
+    expect(scenario.lab.fabricDrops().srcdst).toBeGreaterThan(before);
+    await p.node.datapath.setupPod(p.req);
+    expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
+    expect(await echoFrom(p.ns, target.req.ip, PORT)).toBe(p.req.ip);
+  }, 60_000);
+
+  it('setupPod twice yields the same node and pod state', async () => {
+    const p = pod('node2-e1-0');
+    const nodeBefore = dumpNs(scenario.lab, p.node.ns);
+    const podBefore = dumpNs(scenario.lab, p.ns);
+    const res = await p.node.datapath.setupPod(p.req);
+    expect(res.ip).toBe(p.req.ip);
+    expect(dumpNs(scenario.lab, p.node.ns)).toBe(nodeBefore);
+    expect(dumpNs(scenario.lab, p.ns)).toBe(podBefore);
+  }, 60_000);
+
+  it('teardown leaves the node namespace exactly as before the pod, and is idempotent', async () => {
+    const node = scenario.nodes[0]!;
+    const before = dumpNs(scenario.lab, node.ns);
+    const p = await addPod(node, 1, 3);
+    expect(dumpNs(scenario.lab, node.ns)).not.toBe(before);
+    await node.datapath.teardownPod({ containerId: p.req.containerId, ifname: 'eth0', netns: p.req.netns, ip: p.req.ip, nic: p.req.nic });
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    // again, and with the netns already gone and no IP known
+    scenario.lab.removePod(p.name);
+    await node.datapath.teardownPod({ containerId: p.req.containerId, ifname: 'eth0', netns: p.req.netns });
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    pods.splice(pods.indexOf(p), 1);
+  }, 60_000);
+
+  it('teardown without the IP still removes the pod rules (found through the host route)', async () => {
+    const node = scenario.nodes[1]!;
+    const before = dumpNs(scenario.lab, node.ns);
+    const p = await addPod(node, 1, 3);
+    await node.datapath.teardownPod({ containerId: p.req.containerId, ifname: 'eth0' });
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    scenario.lab.removePod(p.name);
+    pods.splice(pods.indexOf(p), 1);
+  }, 60_000);
+
+  it('sets up and tears down pods concurrently on one node (shared netlink socket)', async () => {
+    const node = scenario.nodes[1]!;
+    const before = dumpNs(scenario.lab, node.ns);
+    const reqs: PodNetworkRequest[] = [];
+    for (let k = 2; k < 4; k++) {
+      for (const dev of [0, 1]) {
+        const name = `conc-${dev}-${k}`;
+        const ip = podAddresses(node, dev)[k];
+        if (!ip) throw new Error('no address');
+        reqs.push({ containerId: name, ifname: 'eth0', netns: scenario.lab.addPod(name), ip, mode: 'routed', nic: node.nics[dev]!, mtu: MTU });
+      }
+    }
+    await Promise.all(reqs.map((r) => node.datapath.setupPod(r)));
+    for (const r of reqs) expect(await node.datapath.checkPod(r)).toEqual([]);
+    await Promise.all(reqs.map((r) => node.datapath.teardownPod({ containerId: r.containerId, ifname: r.ifname, ip: r.ip })));
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    for (const r of reqs) scenario.lab.removePod(r.containerId);
+  }, 60_000);
+
+  it('checkPod reports drift precisely', async () => {
+    const p = pod('node2-e0-1');
+    expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
+    const hostIfname = (await p.node.datapath.setupPod(p.req)).hostIfname;
+    scenario.lab.ip(p.node.ns, ['route', 'del', p.req.ip]);
+    scenario.lab.ip(p.ns, ['neigh', 'replace', '169.254.1.1', 'lladdr', '02:11:22:33:44:55', 'dev', 'eth0', 'nud', 'permanent']);
+    scenario.lab.ip(p.node.ns, ['link', 'set', hostIfname, 'down']);
+    const drift = await p.node.datapath.checkPod(p.req);
+    expect(drift).toEqual(
+      expect.arrayContaining([
+        { kind: 'mismatch', object: `link ${hostIfname}`, expected: 'up', actual: 'down' },
+        { kind: 'missing', object: `route ${p.req.ip} dev ${hostIfname} scope link` },
+        expect.objectContaining({ kind: 'mismatch', object: 'pod neigh 169.254.1.1', actual: '02:11:22:33:44:55' }),
+      ]),
+    );
+    expect(drift).toHaveLength(3);
+    await p.node.datapath.setupPod(p.req);
+    expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
+    // An unexpected rule: the pod's address is claimed by the secondary NIC's table.
+    scenario.lab.ip(p.node.ns, ['rule', 'add', 'from', p.req.ip, 'lookup', '2', 'pref', '1536']);
+    expect(await p.node.datapath.checkPod(p.req)).toEqual([{ kind: 'unexpected', object: `rule from ${p.req.ip} lookup 2 pref 1536` }]);
+    await p.node.datapath.setupPod(p.req);
+    expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
+  }, 60_000);
+
+  it('rejects hostile netns paths and interface names, changing nothing', async () => {
+    const node = scenario.nodes[0]!;
+    const base = pod('node1-e0-0').req;
+    const before = dumpNs(scenario.lab, node.ns);
+    const notNs = `/var/run/netns/${prefix}-notns`;
+    writeFileSync(notNs, '');
+    try {
+      for (const netns of ['/var/run/netns/../../etc/hostname', '/etc/hostname', 'relative/ns', '/proc/self/ns/net', '/var/run/netns/', notNs, `/var/run/netns/${prefix}-absent`]) {
+        await expectError(node.datapath.setupPod({ ...base, containerId: 'bad', netns }), 'NETNS_INVALID');
+      }
+      for (const ifname of ['', 'eth0/x', 'a'.repeat(16), 'eth 0', 'eth0:1', '..', 'e\nx']) {
+        await expectError(node.datapath.setupPod({ ...base, containerId: 'bad', ifname }), 'IFNAME_INVALID');
+        await expectError(node.datapath.teardownPod({ containerId: 'bad', ifname }), 'IFNAME_INVALID');
+      }
+    } finally {
+      rmSync(notNs, { force: true });
+    }
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+  }, 60_000);
+
+  it('external SNAT (masquerade off) sends pod traffic with its own address; the internet drops it', async () => {
+    const node = scenario.nodes[0]!;
+    const p = pod('node1-e0-0');
+    const on = dumpNs(scenario.lab, node.ns);
+    await node.datapath.setupNode({ ...node.cfg, masquerade: { ...node.cfg.masquerade, enabled: false } });
+    expect(scenario.lab.execSync(node.ns, 'nft', ['list', 'ruleset'])).not.toContain('vpcnet');
+    const igw = scenario.lab.fabricDrops().igw;
+    expect(await echoFrom(p.ns, INTERNET_IP, PORT, 1500)).toBe('unreachable');
+    expect(scenario.lab.fabricDrops().igw).toBeGreaterThan(igw);
+    await node.datapath.setupNode(node.cfg);
+    await node.datapath.setupNode(node.cfg);
+    expect(dumpNs(scenario.lab, node.ns)).toBe(on);
+    expect(await echoFrom(p.ns, INTERNET_IP, PORT)).toBe(node.cfg.primaryIp);
+  }, 60_000);
+
+  it('masquerades link-local only when asked', async () => {
+    const node = scenario.nodes[1]!;
+    await node.datapath.setupNode({ ...node.cfg, masquerade: { ...node.cfg.masquerade, masqueradeLinkLocal: true } });
+    expect(scenario.lab.execSync(node.ns, 'nft', ['list', 'set', 'ip', 'vpcnet', 'nonmasq'])).not.toContain('169.254.0.0/16');
+    await node.datapath.setupNode(node.cfg);
+    expect(scenario.lab.execSync(node.ns, 'nft', ['list', 'set', 'ip', 'vpcnet', 'nonmasq'])).toContain('169.254.0.0/16');
+  }, 30_000);
+
+  it('teardownNode removes the masquerade table and fwmark rule; nothing reached the host namespace', async () => {
+    const node = scenario.nodes[1]!;
+    await node.datapath.teardownNode();
+    expect(scenario.lab.execSync(node.ns, 'nft', ['list', 'ruleset'])).toBe('');
+    expect(scenario.lab.execSync(node.ns, 'ip', ['rule', 'show'])).not.toContain('fwmark');
+    expect(execFileSync('nft', ['list', 'tables']).toString()).toBe(hostTablesBefore);
+    expect(execFileSync('ip', ['link', 'show']).toString()).not.toMatch(/\beni[0-9a-f]{11}\b|\bf\de\d\b/);
+    await node.datapath.setupNode(node.cfg);
+  }, 30_000);
+
+  it('cleanupStale removes leftover namespaces of a prefix', () => {
+    const stale = Lab.create({ prefix: `${prefix}x` });
+    stale.addPod('left');
+    const gone = Lab.cleanupStale(`${prefix}x-`);
+    expect(gone.sort()).toEqual([`${prefix}x-fabric`, `${prefix}x-inet`, `${prefix}x-p-left`].sort());
+  });
+});
