@@ -5,80 +5,68 @@
 import { closeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { VpcnetError, toVpcnetError } from '../errors.ts';
-import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
+import type { Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
 import { IpvlanLinks } from './ipvlan-link.ts';
-import { POD_VETH, describeRoute, planPod, tempIfname, hostVethName, toRouteSpec, type IpvlanPlan } from './ipvlan-plan.ts';
-import { Rtnl, errnoOf, openNetnsFd, writeSysctl, type LinkInfo, type RouteInfo } from './netlink/index.ts';
+import { POD_VETH, describeRoute, planPod, tempIfname, toRouteSpec, type IpvlanPlan } from './ipvlan-plan.ts';
+import type { PodWiring } from './linux-datapath.ts';
+import { hostVethName } from './naming.ts';
+import { Rtnl, errnoOf, openNetnsFd, type LinkInfo, type RouteInfo } from './netlink/index.ts';
 
-export interface IpvlanDatapathOptions {
+const RT_TABLE_MAIN = 254;
+
+export interface IpvlanWiringOptions {
   /** Namespace that plays the node's root namespace (the lab); undefined: the caller's own. */
   nodeNetns?: string;
+  /** The node config LinuxDatapath.setupNode received (primary address, masquerade, service CIDR). */
+  node: NodeNetConfig;
   log?: Logger;
 }
 
-const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
-const RT_TABLE_MAIN = 254;
-
-export class IpvlanDatapath implements Datapath {
+/**
+ * Per-pod wiring of ipvlan mode, plugged into LinuxDatapath (`modes: { ipvlan }`), which owns
+ * the node-wide parts (forwarding, masquerade table, NIC link state) and the node socket.
+ * Pods on secondary NICs need no per-NIC table: their VPC traffic leaves through the ipvlan
+ * child of the NIC that owns the address.
+ */
+export class IpvlanWiring implements PodWiring {
   private readonly nodeNetns: string | undefined;
   private readonly log: Logger | undefined;
-  private node: NodeNetConfig | undefined;
-  // Node-side sockets live as long as the datapath: they are bound to the node namespace.
-  private nodeRtnl: Rtnl | undefined;
+  private readonly node: NodeNetConfig;
   private ipvlanLinks: IpvlanLinks | undefined;
   /** NIC ifindex by MAC; rechecked on every use, so a re-attached NIC is found again. */
   private readonly nicIndex = new Map<string, number>();
 
-  constructor(opts: IpvlanDatapathOptions = {}) {
+  constructor(opts: IpvlanWiringOptions) {
     this.nodeNetns = opts.nodeNetns;
+    this.node = opts.node;
     this.log = opts.log;
   }
 
-  /** Forwarding on (pod -> veth -> node -> NIC for masqueraded traffic). The masquerade table is the masquerade module's. */
-  async setupNode(cfg: NodeNetConfig): Promise<void> {
-    writeSysctl(this.nodeNetns, 'net/ipv4/ip_forward', '1');
-    this.node = cfg;
-    await Promise.resolve();
+  /** Closes the link-creating socket; the next setup opens it again. */
+  close(): void {
+    this.ipvlanLinks?.close();
+    this.ipvlanLinks = undefined;
   }
 
-  /** setupNode changed only the forwarding switch, which other node software may rely on: left as is. */
-  async teardownNode(): Promise<void> {
-    this.node = undefined;
-    this.close();
-    await Promise.resolve();
-  }
-
-  /** Pods egress straight through the ipvlan child of their NIC: no per-NIC table, only link up and MTU. */
-  async setupNic(nic: HostNic): Promise<void> {
-    const rt = this.nodeRt();
-    const link = await this.nicLink(rt, nic);
-    if (!link.up || link.mtu !== nic.mtu) await rt.setLink(link.index, { up: true, mtu: nic.mtu });
-  }
-
-  /** setupNic created nothing (the NIC belongs to the cloud), so there is nothing to remove. */
-  async teardownNic(_nic: HostNic): Promise<void> {
-    await Promise.resolve();
-  }
-
-  async setupPod(req: PodNetworkRequest): Promise<PodNetworkResult> {
-    const node = this.requireNode();
-    if (!IFNAME_RE.test(req.ifname) || req.ifname === POD_VETH) {
+  async setupPod(nodeRt: Rtnl, req: PodNetworkRequest): Promise<PodNetworkResult> {
+    const node = this.node;
+    if (req.ifname === POD_VETH) {
       throw new VpcnetError('IFNAME_INVALID', 'invalid pod interface name', { details: { ifname: req.ifname } });
     }
     const plan = planPod(req, node);
     const fd = openNetnsFd(req.netns);
     const podRt = Rtnl.openFd(fd, req.netns);
     try {
-      if (await this.anyPodState(podRt, plan, req)) {
-        const drift = await this.checkPod(req);
+      if (await this.anyPodState(nodeRt, podRt, plan, req)) {
+        const drift = await this.checkPod(nodeRt, req);
         if (drift.length === 0) return await this.result(podRt, req, plan);
         // Partial or stale state from an earlier attempt: start over from nothing.
-        await this.teardownPod(req);
+        await this.teardownPod(nodeRt, req);
       }
       try {
-        await this.create(req, node, plan, fd, podRt);
+        await this.create(nodeRt, req, node, plan, fd, podRt);
       } catch (err) {
-        await this.teardownPod(req).catch(() => undefined);
+        await this.teardownPod(nodeRt, req).catch(() => undefined);
         throw toVpcnetError(err, 'NETLINK');
       }
       this.log?.debug({ containerId: req.containerId, ip: req.ip, hostVeth: plan.hostVeth }, 'ipvlan pod wired');
@@ -89,8 +77,7 @@ export class IpvlanDatapath implements Datapath {
     }
   }
 
-  async teardownPod(req: PodTeardownRequest): Promise<void> {
-    const nodeRt = this.nodeRt();
+  async teardownPod(nodeRt: Rtnl, req: PodTeardownRequest): Promise<void> {
     const host = await nodeRt.getLink(hostVethName(req.containerId, req.ifname));
     // Deleting the host veth removes its peer and the /32 route with it.
     if (host) await ignoreGone(nodeRt.deleteLink(host.index));
@@ -113,10 +100,9 @@ export class IpvlanDatapath implements Datapath {
     }
   }
 
-  async checkPod(req: PodNetworkRequest): Promise<Drift[]> {
-    const plan = planPod(req, this.requireNode());
+  async checkPod(nodeRt: Rtnl, req: PodNetworkRequest): Promise<Drift[]> {
+    const plan = planPod(req, this.node);
     const drift: Drift[] = [];
-    const nodeRt = this.nodeRt();
     const nic = await this.nicLink(nodeRt, req.nic);
     const host = await nodeRt.getLink(plan.hostVeth);
     if (!host) drift.push({ kind: 'missing', object: `link ${plan.hostVeth} type veth` });
@@ -144,22 +130,9 @@ export class IpvlanDatapath implements Datapath {
     return drift;
   }
 
-  /** Closes the node-side sockets; the next call opens them again. */
-  close(): void {
-    this.nodeRtnl?.close();
-    this.ipvlanLinks?.close();
-    this.nodeRtnl = undefined;
-    this.ipvlanLinks = undefined;
-  }
-
-  private nodeRt(): Rtnl {
-    this.nodeRtnl ??= Rtnl.open(this.nodeNetns);
-    return this.nodeRtnl;
-  }
-
   /** True when anything of this pod exists already (then setup checks before it creates). */
-  private async anyPodState(podRt: Rtnl, plan: IpvlanPlan, req: PodNetworkRequest): Promise<boolean> {
-    if (await this.nodeRt().getLink(plan.hostVeth)) return true;
+  private async anyPodState(nodeRt: Rtnl, podRt: Rtnl, plan: IpvlanPlan, req: PodNetworkRequest): Promise<boolean> {
+    if (await nodeRt.getLink(plan.hostVeth)) return true;
     for (const name of [req.ifname, POD_VETH, plan.tempIfname]) if (await podRt.getLink(name)) return true;
     return false;
   }
@@ -187,8 +160,7 @@ export class IpvlanDatapath implements Datapath {
     }
   }
 
-  private async create(req: PodNetworkRequest, node: NodeNetConfig, plan: IpvlanPlan, fd: number, podRt: Rtnl): Promise<void> {
-    const nodeRt = this.nodeRt();
+  private async create(nodeRt: Rtnl, req: PodNetworkRequest, node: NodeNetConfig, plan: IpvlanPlan, fd: number, podRt: Rtnl): Promise<void> {
     this.ipvlanLinks ??= new IpvlanLinks(this.nodeNetns);
     const nic = await this.nicLink(nodeRt, req.nic);
     // The kernel checks the new name against the socket's (node) namespace, where the NIC may
@@ -227,11 +199,6 @@ export class IpvlanDatapath implements Datapath {
     }
     this.nicIndex.set(mac, link.index);
     return link;
-  }
-
-  private requireNode(): NodeNetConfig {
-    if (!this.node) throw new VpcnetError('INTERNAL', 'setupNode must run before pods are wired');
-    return this.node;
   }
 }
 

@@ -1,5 +1,5 @@
 // The in-VM mini VPC for ipvlan mode. Lab plumbing uses `ip`/`nft` (test setup, not the
-// per-pod path); pods are wired by IpvlanDatapath. Topology:
+// per-pod path); pods are wired by LinuxDatapath in ipvlan mode. Topology:
 //   fabric netns: routes the VPC subnets (plays the subnet gateways) and an "internet" uplink
 //   node netns n1, n2: NIC eth0 = veth end towards the fabric; ipvlan pods hang off it
 //   internet netns: routes back only to node primary addresses, so a pod reaches it only
@@ -75,19 +75,6 @@ export class Lab {
     ipn(this.inet, 'addr', 'add', `${INET_IP}/24`, 'dev', 'eth0');
     ipn(this.inet, 'link', 'set', 'eth0', 'up');
     for (const n of this.nodes) ipn(this.inet, 'route', 'add', `${n.primaryIp}/32`, 'via', '198.51.100.1');
-  }
-
-  /** ip-masq-agent semantics for the lab nodes: VPC destinations untouched, the rest masqueraded. */
-  masquerade(n: LabNode): void {
-    inNs(n.ns, 'nft', ['-f', '-'], [
-      'table ip vpvlab_masq {',
-      '  chain post {',
-      '    type nat hook postrouting priority srcnat; policy accept;',
-      `    ip daddr ${VPC_CIDR} return`,
-      '    oifname "eth0" masquerade',
-      '  }',
-      '}',
-    ].join('\n'));
   }
 
   /** Everything a teardown must restore, in `ip` terms (neighbour caches excluded: traffic fills them). */

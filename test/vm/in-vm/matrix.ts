@@ -1,12 +1,14 @@
 // The ipvlan connectivity matrix, run as root inside the test VM (test/vm/init.sh starts it).
 // Each case prints `VPCNET-RESULT {"name","ok","detail"}`; the figures print as
-// `VPCNET-FIGURES {...}`. Pods are wired by the real IpvlanDatapath.
+// `VPCNET-FIGURES {...}`. Pods are wired by the real LinuxDatapath in ipvlan mode, and its
+// masquerade table does the SNAT.
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import type { HostNic, NodeNetConfig, PodNetworkRequest } from '../../../src/datapath/datapath.ts';
-import { IpvlanDatapath } from '../../../src/datapath/ipvlan.ts';
-import { hostVethName } from '../../../src/datapath/ipvlan-plan.ts';
+import { IpvlanWiring } from '../../../src/datapath/ipvlan.ts';
+import { LinuxDatapath } from '../../../src/datapath/linux-datapath.ts';
+import { hostVethName } from '../../../src/datapath/naming.ts';
 import { inNetns } from '../../../src/datapath/netlink/index.ts';
 import { INET_IP, Lab, VPC_CIDR, inNs, ipn, sh, type LabNode } from './lab.ts';
 
@@ -88,22 +90,25 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const lab = new Lab();
   const servers: Server[] = [];
-  const datapaths: IpvlanDatapath[] = [];
+  const datapaths: { close(): void }[] = [];
   const figures: Record<string, number> = {};
   try {
     lab.build();
     const [n1, n2] = lab.nodes as [LabNode, LabNode];
-    const dp = new Map<LabNode, IpvlanDatapath>();
+    const dp = new Map<LabNode, LinuxDatapath>();
     for (const n of lab.nodes) {
-      const d = new IpvlanDatapath({ nodeNetns: lab.nsPath(n.ns) });
-      await d.setupNode(nodeConfig(n));
+      // The shared LinuxDatapath owns node setup (forwarding, the vpcnet masquerade table);
+      // ipvlan mode plugs in as its per-pod wiring.
+      const cfg = nodeConfig(n);
+      const wiring = new IpvlanWiring({ nodeNetns: lab.nsPath(n.ns), node: cfg });
+      const d = new LinuxDatapath({ nodeNetns: lab.nsPath(n.ns), modes: { ipvlan: wiring } });
+      await d.setupNode(cfg);
       await d.setupNic(nicOf(n));
-      lab.masquerade(n);
       dp.set(n, d);
-      datapaths.push(d);
+      datapaths.push(d, wiring);
     }
     const before = new Map(lab.nodes.map((n) => [n, lab.snapshot(n.ns)]));
-    const dpOf = (n: LabNode): IpvlanDatapath => dp.get(n) as IpvlanDatapath;
+    const dpOf = (n: LabNode): LinuxDatapath => dp.get(n) as LinuxDatapath;
 
     const pod = (name: string, n: LabNode, ip: string): PodNetworkRequest => ({
       containerId: `${lab.prefix}-${name}`, ifname: 'eth0', netns: lab.addNs(`${lab.prefix}-${name}`), ip, mode: 'ipvlan', nic: nicOf(n), mtu: 1500,
