@@ -3,6 +3,7 @@
 // `VPCNET-FIGURES {...}`. Pods are wired by the real LinuxDatapath in ipvlan mode, and its
 // masquerade table does the SNAT.
 import { execFile } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import type { HostNic, NodeNetConfig, PodNetworkRequest } from '../../../src/datapath/datapath.ts';
@@ -189,6 +190,18 @@ async function main(): Promise<void> {
       await dpOf(n1).teardownPod(p);
       teardownMs.push(performance.now() - s);
     }
+    // Kernel baseline under the same emulation: one veth created with its peer in a pod netns.
+    const vethMs: number[] = [];
+    const probeNs = lab.addNs(`${lab.prefix}-probe`);
+    const probeFd = openSync(probeNs, 'r');
+    for (let i = 0; i < 5; i++) {
+      const s = performance.now();
+      await dpOf(n1).node().createVeth({ name: `vpvprobe${i}`, peerName: `p${i}`, peerNetnsFd: probeFd });
+      vethMs.push(performance.now() - s);
+      ipn(n1.ns, 'link', 'del', `vpvprobe${i}`);
+    }
+    closeSync(probeFd);
+    figures.bareVethCreateMedianMs = Number(median(vethMs).toFixed(2));
     figures.podSetupMedianMs = Number(median(setupMs).toFixed(2));
     figures.podTeardownMedianMs = Number(median(teardownMs).toFixed(2));
     figures.podsTimed = setupMs.length;
