@@ -73,6 +73,11 @@ export class PodWatcher implements PodView {
     return this.reflector.lists;
   }
 
+  /** The resourceVersion the next watch resumes from (advanced by events and bookmarks). */
+  get resourceVersion(): string {
+    return this.reflector.resourceVersion;
+  }
+
   /** Pods on this node keyed "namespace/name". */
   livePods(): ReadonlyMap<string, KubePod> {
     return this.reflector.items();

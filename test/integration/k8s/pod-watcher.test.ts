@@ -60,7 +60,7 @@ describe('pod watcher (real client, fake API server)', () => {
     await waitFor(() => api.openWatches === 1, 'watch open');
     for (let i = 0; i < 5; i++) api.upsert('pods', podObj('default', `b${i}`, 'node-b')); // not ours
     api.sendBookmarks();
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => watcher.resourceVersion === String(api.resourceVersion), 'bookmark applied');
     api.compact(); // history before now is gone
     api.closeWatches(); // the server's watch timeout
     await waitFor(() => api.requests.filter((r) => r.query['watch'] === 'true').length === 2, 'rewatch');
