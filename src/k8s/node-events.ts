@@ -77,11 +77,18 @@ export class NodeEventRecorder {
     await Promise.all([...this.inflight]);
   }
 
+  /** Bounds memory when messages vary (they carry ids): entries idle for two windows go. */
+  private forgetOld(now: number): void {
+    if (this.seen.size < 256) return;
+    for (const [id, s] of this.seen) if (now - s.lastSent > 2 * this.opts.dedupWindowMs) this.seen.delete(id);
+  }
+
   private record(type: 'Normal' | 'Warning', reason: string, message: string): void {
     const now = this.opts.clock.now();
     const id = `${type}\0${reason}\0${message}`;
     let s = this.seen.get(id);
     if (!s) {
+      this.forgetOld(now);
       const hash = createHash('sha256').update(id).update(String(now)).digest('hex').slice(0, 10);
       s = { name: `${this.opts.nodeName}.vpcnet.${hash}`, count: 0, unsent: 0, first: now, lastSent: -Infinity };
       this.seen.set(id, s);
