@@ -25,11 +25,11 @@ function render(dir: string): Obj[] {
 const CLOUDS = ['aws', 'azure', 'gcp'] as const;
 const AGENT_CAPS = ['NET_ADMIN', 'SYS_ADMIN'];
 const RBAC = {
-  'nodes': ['get', 'list', 'patch', 'watch'],
+  'nodes': ['get', 'patch'],
   'nodes/status': ['patch'],
-  'pods': ['get', 'list', 'watch'],
+  'pods': ['list', 'watch'],
   'events': ['create', 'patch'],
-  'vpcnet.io/nodenetworkconfigs': ['get', 'list', 'watch'],
+  'vpcnet.io/nodenetworkconfigs': ['list', 'watch'],
 };
 
 describe.each(CLOUDS)('deploy/overlays/%s', (cloud) => {

@@ -80,7 +80,19 @@ class HttpError extends Error {
   }
 }
 
+/** What RBAC decides on, as the API server's authorizer sees a request. */
+export interface RequestAttributes {
+  verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+  apiGroup: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
 export interface FakeApiServerOptions {
+  /** When set, requests it refuses get 403 Forbidden (e.g. the shipped ClusterRole's rules). */
+  authorize?: (attrs: RequestAttributes) => boolean;
   /** Send a BOOKMARK to bookmark-enabled watches this often (0: only when sendBookmarks() is called). */
   bookmarkIntervalMs?: number;
   /** Keep at most this many history entries; older watch resourceVersions get 410 Gone. */
@@ -101,7 +113,8 @@ export class FakeApiServer {
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private portValue = 0;
   readonly requests: RecordedRequest[] = [];
-  private readonly opts: Required<FakeApiServerOptions>;
+  private readonly opts: Required<Omit<FakeApiServerOptions, 'authorize'>> & FakeApiServerOptions;
+  readonly denied: RequestAttributes[] = [];
 
   constructor(opts: FakeApiServerOptions = {}) {
     this.opts = { bookmarkIntervalMs: 0, historyLimit: 10_000, ...opts };
@@ -380,6 +393,20 @@ export class FakeApiServer {
     if (!d) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
     if (namespace !== undefined && !d.namespaced) throw new HttpError(404, 'NotFound', 'resource is not namespaced');
     if (sub !== undefined && !(sub === 'status' && d.hasStatus)) throw new HttpError(404, 'NotFound', `no subresource ${sub}`);
+    const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    const verbs: Record<string, RequestAttributes['verb']> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+    const attrs: RequestAttributes = {
+      verb: method === 'GET' ? (name !== undefined ? 'get' : isWatch ? 'watch' : 'list') : (verbs[method] ?? 'get'),
+      apiGroup: group,
+      resource: d.plural,
+      ...(sub !== undefined ? { subresource: sub } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(name !== undefined ? { name } : {}),
+    };
+    if (this.opts.authorize && !this.opts.authorize(attrs)) {
+      this.denied.push(attrs);
+      throw new HttpError(403, 'Forbidden', `${attrs.verb} ${d.plural} is forbidden`);
+    }
     const store = this.objects.get(resKey(d)) as Map<string, Obj>;
     const key = name === undefined ? '' : objKey(d.namespaced ? namespace : undefined, name);
 
@@ -390,7 +417,7 @@ export class FakeApiServer {
           parseLabelSelector(url.searchParams.get('labelSelector')),
           namespace === undefined ? () => true : (o) => meta(o)['namespace'] === namespace,
         );
-        if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+        if (isWatch) {
           if (this.holding) this.parked.push(() => this.startWatch(d, namespace, match, url.searchParams, res));
           else this.startWatch(d, namespace, match, url.searchParams, res);
           return;
