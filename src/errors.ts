@@ -45,6 +45,9 @@ export const ERROR_CODES = [
   'K8S_UNAVAILABLE',
   'K8S_CONFLICT',
   'K8S_GONE',
+  'K8S_NOT_FOUND',
+  'K8S_FORBIDDEN',
+  'K8S_INVALID',
   // anything else
   'INTERNAL',
 ] as const;

@@ -1,0 +1,121 @@
+// The Kubernetes seam: the few API calls vpcnet makes, in plain shapes. The real client
+// (real-kube-client.ts) wraps @kubernetes/client-node; fake-kube-client.ts is the in-memory one.
+// Every method can fail with VpcnetError K8S_UNAVAILABLE / K8S_CONFLICT / K8S_NOT_FOUND /
+// K8S_FORBIDDEN / K8S_INVALID / K8S_GONE; none is ever called on the CNI ADD path.
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface NodeCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  /** RFC 3339. */
+  lastTransitionTime: string;
+  lastHeartbeatTime?: string;
+}
+
+export interface KubeNode {
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  providerId?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  taints: Taint[];
+  conditions: NodeCondition[];
+}
+
+export interface KubePod {
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  nodeName?: string;
+  hostNetwork: boolean;
+  phase?: string;
+  annotations: Record<string, string>;
+}
+
+export interface NodeNetworkConfigSpec {
+  /** Subnet for secondary NICs (AWS subnet-..., Azure subnet resource id, GCE subnetwork). */
+  subnetId: string;
+  securityGroupIds: string[];
+  /** When set, nodes in this zone without an explicit selection use this config. */
+  zone?: string;
+}
+
+export interface NodeNetworkConfig {
+  name: string;
+  resourceVersion: string;
+  spec: NodeNetworkConfigSpec;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export type WatchEvent<T> =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T }
+  | { type: 'BOOKMARK'; resourceVersion: string }
+  /** An in-band error; code 410 means the resourceVersion is too old: relist. */
+  | { type: 'ERROR'; code: number; message: string };
+
+export interface WatchHandle {
+  /** Ends the stream; `done` then resolves. */
+  stop(): void;
+  /** Settles when the stream ends: resolves on a clean close, rejects on a broken connection. */
+  done: Promise<void>;
+}
+
+export interface ListOptions {
+  fieldSelector?: string;
+  labelSelector?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  resourceVersion: string;
+  allowBookmarks?: boolean;
+  /** Ask the server to close the stream after this long, so a stale connection cannot linger. */
+  timeoutSeconds?: number;
+}
+
+export interface NodeEvent {
+  /** Node the event is about (events live in the "default" namespace, as the kubelet's do). */
+  nodeName: string;
+  nodeUid: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  count: number;
+  /** RFC 3339. */
+  firstTimestamp: string;
+  lastTimestamp: string;
+  /** Stable name so a repeat can be recognised. */
+  name: string;
+}
+
+export interface KubeClient {
+  getNode(name: string): Promise<KubeNode>;
+  /**
+   * Replaces the node's status.conditions with `conditions` if the node is still at
+   * `resourceVersion` (a merge patch replaces lists, so a stale read would drop others'
+   * conditions; 409 K8S_CONFLICT tells the caller to re-read).
+   */
+  replaceNodeConditions(name: string, resourceVersion: string, conditions: NodeCondition[]): Promise<KubeNode>;
+  /** Same contract for spec.taints. */
+  replaceNodeTaints(name: string, resourceVersion: string, taints: Taint[]): Promise<KubeNode>;
+  listPods(opts: ListOptions): Promise<ListResult<KubePod>>;
+  watchPods(opts: WatchOptions, onEvent: (e: WatchEvent<KubePod>) => void): Promise<WatchHandle>;
+  /** Merge-patches annotations on a pod (null removes a key). */
+  patchPodAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
+  /** Creates the event, or updates count/message/lastTimestamp when one with the same name exists. */
+  recordNodeEvent(event: NodeEvent): Promise<void>;
+  listNetworkConfigs(): Promise<ListResult<NodeNetworkConfig>>;
+  watchNetworkConfigs(opts: WatchOptions, onEvent: (e: WatchEvent<NodeNetworkConfig>) => void): Promise<WatchHandle>;
+}
