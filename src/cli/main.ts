@@ -7,11 +7,15 @@ const usage = `vpcnet - VPC-native pod networking
 Usage: vpcnet <command> [options]
 
 Commands:
+  agent [--config FILE]     run the node agent (config: file + VPCNET_* environment)
   emulator aws [--port N]   run the EC2 + IMDSv2 emulator (--scenario F --speed X)
   version                   print the version
   help                      this text`;
 
 switch (command) {
+  case 'agent':
+    await (await import('./agent-command.ts')).runAgentCommand(process.argv.slice(3));
+    break;
   case 'emulator':
     await (await import('./emulator-command.ts')).runEmulatorCommand(process.argv.slice(3));
     break;

@@ -76,6 +76,10 @@ const datapath = z.strictObject({
   mode: f(z.enum(['routed', 'ipvlan']).default('routed'), { env: 'VPCNET_DATAPATH_MODE', description: 'Pod wiring: routed veth (AWS VPC CNI style) or ipvlan L2' }),
   mtu: f(int(576, 9216).optional(), { env: 'VPCNET_MTU', aliases: [{ name: 'POD_MTU' }], description: 'Pod interface MTU; default: the NIC MTU' }),
   serviceCidr: f(cidr.optional(), { env: 'VPCNET_SERVICE_CIDR', description: 'Service CIDR sent via the host (ipvlan mode)' }),
+  nodeNetns: f(absPath.optional(), {
+    env: 'VPCNET_NODE_NETNS',
+    description: "Wire pods from this network namespace instead of the agent's own (the simulated-VPC lab)",
+  }),
 });
 
 const masquerade = z.strictObject({

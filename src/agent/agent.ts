@@ -1,0 +1,220 @@
+// The composition root: the only place that wires real implementations together.
+// start(): discover the node -> node datapath -> pool (restore, reconcile, fill) -> CNI socket
+// -> local API -> install the CNI executable and conflist once the pool can serve.
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { CloudNic, CloudProvider, NodeInfo, NodeLimits } from '../../providers/provider.ts';
+import { CniHandler } from '../cni/handler.ts';
+import { installForwarder, writeConflist } from '../cni/install.ts';
+import { cniSettingsFrom } from '../cni/settings.ts';
+import type { CniIpam } from '../cni/types.ts';
+import type { VpcnetConfig } from '../config/schema.ts';
+import type { Datapath, NodeNetConfig } from '../datapath/datapath.ts';
+import { LinuxDatapath } from '../datapath/linux-datapath.ts';
+import { VpcnetError } from '../errors.ts';
+import { FileCheckpointStore, type CheckpointStore } from '../ipam/checkpoint.ts';
+import { PoolManager } from '../ipam/pool-manager.ts';
+import type { PoolStatus } from '../ipam/types.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { PrometheusMetrics } from '../metrics/prometheus.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { silentLogger } from '../util/logger.ts';
+import { NicDirectory } from './nic-directory.ts';
+import { createProvider } from './provider-factory.ts';
+import { CniSocketServer } from './socket-server.ts';
+import { startHttp } from './status-api.ts';
+
+/** Where build/native puts the forwarder (deploy/bootstrap.sh, the image build). */
+export const DEFAULT_FORWARDER = fileURLToPath(new URL('../../build/native/vpcnet-cni', import.meta.url));
+
+/** MTU of cloud NICs when the config sets none (AWS jumbo frames). */
+const DEFAULT_NIC_MTU = 9001;
+
+export interface AgentOverrides {
+  provider?: CloudProvider;
+  datapath?: Datapath;
+  store?: CheckpointStore;
+  clock?: Clock;
+  metrics?: PrometheusMetrics;
+  logger?: Logger;
+  /** The built forwarder to install; default build/native/vpcnet-cni. */
+  forwarderPath?: string;
+  /** Skip the HTTP listeners (tests that run many agents in one process). */
+  noHttp?: boolean;
+}
+
+export interface AgentStatus {
+  node: NodeInfo | undefined;
+  limits: NodeLimits | undefined;
+  ready: boolean;
+  installed: boolean;
+  pool: PoolStatus | undefined;
+}
+
+export class Agent {
+  readonly config: VpcnetConfig;
+  readonly provider: CloudProvider;
+  readonly datapath: Datapath;
+  readonly metrics: PrometheusMetrics;
+  private readonly store: CheckpointStore;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly forwarderPath: string;
+  private readonly noHttp: boolean;
+  private node: NodeInfo | undefined;
+  private limits: NodeLimits | undefined;
+  private pool: PoolManager | undefined;
+  private socket: CniSocketServer | undefined;
+  private servers: Server[] = [];
+  private installed = false;
+  private installTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(config: VpcnetConfig, o: AgentOverrides = {}) {
+    this.config = config;
+    this.clock = o.clock ?? systemClock;
+    this.log = (o.logger ?? silentLogger()).child({ component: 'agent' });
+    this.metrics = o.metrics ?? new PrometheusMetrics({ processMetrics: true });
+    const deps = { clock: this.clock, metrics: this.metrics as Metrics, logger: o.logger ?? silentLogger() };
+    this.provider = o.provider ?? createProvider(config, deps);
+    this.datapath =
+      o.datapath ??
+      new LinuxDatapath({
+        ...(config.datapath.nodeNetns ? { nodeNetns: config.datapath.nodeNetns } : {}),
+        allowedNetnsDirs: config.cni.netnsPathPrefixes,
+        logger: deps.logger,
+      });
+    this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint);
+    this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
+    this.noHttp = o.noHttp ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { node, limits } = await this.provider.discover();
+    this.node = node;
+    this.limits = limits;
+    this.log.info({ instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone, limits }, 'node discovered');
+    const nics = await this.provider.listNics();
+    await this.datapath.setupNode(this.nodeNetConfig(node, nics));
+
+    const mtu = this.config.datapath.mtu ?? DEFAULT_NIC_MTU;
+    const pool = new PoolManager({
+      provider: this.provider,
+      store: this.store,
+      limits,
+      targets: this.config.pool,
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.log,
+      allocateDeadlineMs: this.config.cni.addDeadlineMs,
+    });
+    await pool.start();
+    this.pool = pool;
+
+    const nicDir = new NicDirectory({ datapath: this.datapath, nics: () => pool.status().nics, mtu });
+    const handler = new CniHandler({
+      ipam: ipamFor(pool),
+      datapath: this.datapath,
+      resolveNic: (a) => nicDir.resolve(a),
+      settings: cniSettingsFrom(this.config, mtu),
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.log,
+    });
+    this.socket = new CniSocketServer({
+      path: this.config.paths.socket,
+      handler: (req) => handler.handle(req),
+      requestTimeoutMs: this.config.cni.requestTimeoutMs,
+      clock: this.clock,
+      logger: this.log,
+    });
+    await this.socket.start();
+    if (!this.noHttp) await this.startHttp();
+    this.scheduleInstall();
+    this.log.info({ socket: this.config.paths.socket }, 'agent started');
+  }
+
+  /** True when a CNI ADD can be served now. */
+  ready(): boolean {
+    return this.pool?.ready() ?? false;
+  }
+
+  status(): AgentStatus {
+    return { node: this.node, limits: this.limits, ready: this.ready(), installed: this.installed, pool: this.pool?.status() };
+  }
+
+  get poolManager(): PoolManager {
+    if (!this.pool) throw new VpcnetError('POOL_NOT_READY', 'agent not started');
+    return this.pool;
+  }
+
+  /** Graceful: stop taking requests, let in-flight ones finish, write the last checkpoint. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearTimeout(this.installTimer);
+    await this.socket?.close();
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await this.pool?.stop();
+    if (this.datapath instanceof LinuxDatapath) this.datapath.close();
+    this.log.info({}, 'agent stopped');
+  }
+
+  private nodeNetConfig(node: NodeInfo, nics: CloudNic[]): NodeNetConfig {
+    const primary = nics.find((n) => n.deviceIndex === 0);
+    if (!primary) throw new VpcnetError('CLOUD_NOT_FOUND', 'the cloud lists no primary NIC (device 0) for this node', { details: { instanceId: node.instanceId } });
+    const m = this.config.masquerade;
+    return {
+      primaryIp: node.primaryIp,
+      primaryMac: primary.mac,
+      vpcCidrs: node.vpcCidrs,
+      masquerade: { enabled: m.enabled, nonMasqueradeCidrs: m.nonMasqueradeCidrs, masqueradeLinkLocal: m.masqueradeLinkLocal, randomFully: m.randomFully },
+      mtu: this.config.datapath.mtu ?? DEFAULT_NIC_MTU,
+      ...(this.config.datapath.serviceCidr ? { serviceCidr: this.config.datapath.serviceCidr } : {}),
+    };
+  }
+
+  private async startHttp(): Promise<void> {
+    const source = {
+      status: () => this.status(),
+      ready: () => this.ready(),
+      metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.render() }),
+    };
+    this.servers.push(await startHttp(this.config.apiListen, source, 'api'));
+    this.servers.push(await startHttp(this.config.metricsListen, source, 'metrics'));
+  }
+
+  /** kubelet reads a conflist as "network ready": write it only once the pool can serve. */
+  private scheduleInstall(): void {
+    const attempt = async (): Promise<void> => {
+      if (this.stopping) return;
+      if (this.ready()) {
+        try {
+          await installForwarder(this.forwarderPath, this.config.paths.cniBinDir);
+          await writeConflist({ confDir: this.config.paths.cniConfDir, mtu: this.config.datapath.mtu ?? DEFAULT_NIC_MTU });
+          this.installed = true;
+          this.log.info({ binDir: this.config.paths.cniBinDir, confDir: this.config.paths.cniConfDir }, 'CNI executable and conflist installed');
+          return;
+        } catch (err) {
+          this.log.error({ err }, 'CNI install failed; retrying');
+        }
+      }
+      this.installTimer = setTimeout(() => void attempt(), 250);
+    };
+    void attempt();
+  }
+}
+
+/** The CNI handler's view of the pool manager. */
+function ipamFor(pool: PoolManager): CniIpam {
+  return {
+    allocate: (pod, opts) => pool.allocate(pod, opts),
+    release: async (key) => {
+      await pool.release(key);
+    },
+    find: (key) => pool.pool.get(key),
+    list: () => pool.pool.allocations(),
+    ready: () => pool.ready(),
+  };
+}
