@@ -33,6 +33,8 @@ export interface AwsEmulatorOptions {
   speed?: number;
   /** Metadata lags the API by this much (emulated ms). Default 0. */
   imdsLagMs?: number;
+  /** An attach takes this long (emulated ms); meanwhile the attachment is 'attaching'. Default 0. */
+  attachDelayMs?: number;
   /** A detach takes this long (emulated ms); meanwhile the ENI is in-use/detaching. Default 0. */
   detachDelayMs?: number;
   /** New ENIs are invisible to DescribeNetworkInterfaces this long (emulated ms). Default 0. */
@@ -76,6 +78,7 @@ export class AwsEmulator {
       ownerId: opts.ownerId ?? '123456789012',
       ...(opts.pick ? { pick: opts.pick } : {}),
       detachDelayMs: (opts.detachDelayMs ?? 0) / this.speed,
+      attachDelayMs: (opts.attachDelayMs ?? 0) / this.speed,
       describeLagMs: (opts.describeLagMs ?? 0) / this.speed,
       ...(opts.maxEnis === undefined ? {} : { maxEnis: opts.maxEnis }),
     });
