@@ -5,7 +5,7 @@ import { isVpcnetError } from '../../../src/errors.ts';
 import { ec2ErrorOf } from './ec2-error.ts';
 import type { AwsEmulator } from './emulator.ts';
 import { readBody } from './emulator.ts';
-import type { FaultRule } from './faults.ts';
+import { parseFaultRule } from './faults.ts';
 import type { CreateInstanceInput } from './state.ts';
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -64,7 +64,7 @@ export async function handleAdmin(emu: AwsEmulator, req: IncomingMessage, res: S
       case 'GET /_emulator/faults':
         return send(res, 200, emu.faults.list());
       case 'POST /_emulator/faults':
-        return send(res, 200, { id: emu.faults.add((await jsonBody(req)) as FaultRule) });
+        return send(res, 200, { id: emu.faults.add(parseFaultRule(await jsonBody(req))) });
       case 'DELETE /_emulator/faults':
         emu.faults.clear();
         return send(res, 200, {});

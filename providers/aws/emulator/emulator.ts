@@ -33,6 +33,8 @@ export interface AwsEmulatorOptions {
   speed?: number;
   /** Metadata lags the API by this much (emulated ms). Default 0. */
   imdsLagMs?: number;
+  /** An attach takes this long (emulated ms); meanwhile the attachment is 'attaching'. Default 0. */
+  attachDelayMs?: number;
   /** A detach takes this long (emulated ms); meanwhile the ENI is in-use/detaching. Default 0. */
   detachDelayMs?: number;
   /** New ENIs are invisible to DescribeNetworkInterfaces this long (emulated ms). Default 0. */
@@ -76,6 +78,7 @@ export class AwsEmulator {
       ownerId: opts.ownerId ?? '123456789012',
       ...(opts.pick ? { pick: opts.pick } : {}),
       detachDelayMs: (opts.detachDelayMs ?? 0) / this.speed,
+      attachDelayMs: (opts.attachDelayMs ?? 0) / this.speed,
       describeLagMs: (opts.describeLagMs ?? 0) / this.speed,
       ...(opts.maxEnis === undefined ? {} : { maxEnis: opts.maxEnis }),
     });
@@ -172,8 +175,9 @@ export class AwsEmulator {
     else if (url.pathname.startsWith('/_emulator/')) work = handleAdmin(this, req, res, url);
     else work = this.serveEc2(req, res, url);
     work.catch((err: unknown) => {
-      this.log.error({ err }, 'aws emulator request failed');
-      if (!res.headersSent) res.writeHead(500);
+      const tooLarge = err instanceof VpcnetError && err.code === 'CLOUD_BAD_REQUEST';
+      if (!tooLarge) this.log.error({ err }, 'aws emulator request failed');
+      if (!res.headersSent) res.writeHead(tooLarge ? 413 : 500);
       res.end();
     });
   }
@@ -192,6 +196,7 @@ export class AwsEmulator {
     const action = params.action ?? '';
     this.calls[action] = (this.calls[action] ?? 0) + 1;
     const fail = (code: string, message: string, status: number): void => {
+      this.log.debug({ action, requestId, status, code }, 'ec2 call failed');
       res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
       res.end(errorResponse(code, message, requestId));
     };
@@ -216,6 +221,7 @@ export class AwsEmulator {
     }
     const after = this.faults.take(action, 'after');
     if (after) return this.applyFault(after, res, fail);
+    this.log.debug({ action, requestId }, 'ec2 call');
     res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
     res.end(xml);
   }
@@ -234,8 +240,10 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new VpcnetError('CLOUD_BAD_REQUEST', 'request body too large');
-    chunks.push(chunk);
+    // Past the limit the rest is drained (so the client reads the 413), up to a hard cap.
+    if (size <= MAX_BODY) chunks.push(chunk);
+    else if (size > MAX_BODY * 16) break;
   }
+  if (size > MAX_BODY) throw new VpcnetError('CLOUD_BAD_REQUEST', 'request body too large');
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,6 +1,8 @@
 // Injected faults and latency per EC2 action. A fault answers with an EC2 error (code, HTTP
 // status), or resets the connection; `when: 'after'` performs the call first and then fails
 // the response, which is how a client learns to cope with "succeeded but I never heard".
+import { z } from 'zod';
+import { VpcnetError } from '../../../src/errors.ts';
 
 export interface FaultRule {
   /** EC2 action name, or '*' for every action. */
@@ -16,6 +18,24 @@ export interface FaultRule {
   count?: number;
   /** Chance per matching call, 0..1; default 1. */
   probability?: number;
+}
+
+const faultRuleSchema = z.strictObject({
+  action: z.string().min(1),
+  code: z.string().min(1).optional(),
+  message: z.string().optional(),
+  status: z.number().int().min(400).max(599).optional(),
+  kind: z.enum(['error', 'reset']).optional(),
+  when: z.enum(['before', 'after']).optional(),
+  count: z.number().int().positive().optional(),
+  probability: z.number().min(0).max(1).optional(),
+});
+
+/** Validates a fault rule from outside (admin API). */
+export function parseFaultRule(input: unknown): FaultRule {
+  const res = faultRuleSchema.safeParse(input);
+  if (!res.success) throw new VpcnetError('CONFIG_INVALID', 'invalid fault rule', { details: { issues: res.error.issues } });
+  return res.data;
 }
 
 export interface ActiveFault extends FaultRule {

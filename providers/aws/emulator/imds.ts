@@ -41,6 +41,8 @@ export class Imds {
   /** Serves one request for `instanceId`; `path` starts at /latest/... */
   handle(instanceId: string, method: string, path: string, headers: Record<string, string | string[] | undefined>): ImdsReply {
     if (!this.state.instanceById(instanceId)) return { status: 404, body: 'Not Found' };
+    // Attaches and detaches in flight finish on time even if no API call comes in.
+    this.state.settle();
     if (method === 'PUT') return this.issueToken(instanceId, path, headers);
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'Method Not Allowed' };
     const token = headerValue(headers, 'x-aws-ec2-metadata-token');
@@ -79,7 +81,8 @@ export class Imds {
     if (!ev.instanceId) return;
     const list = this.history.get(ev.instanceId) ?? [];
     // A new instance's metadata is there from the start; only later changes lag.
-    const at = ev.kind === 'instance-created' ? -Infinity : this.clock.now();
+    // Kept in order: a change noticed late by settle() may carry an earlier time.
+    const at = ev.kind === 'instance-created' ? -Infinity : Math.max(ev.at, list[list.length - 1]?.at ?? -Infinity);
     list.push({ at, view: this.state.instanceView(ev.instanceId) });
     this.history.set(ev.instanceId, list);
     this.visibleSnapshot(list);

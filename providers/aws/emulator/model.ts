@@ -39,6 +39,8 @@ export interface Attachment {
   networkCardIndex: number;
   attachTime: number;
   deleteOnTermination: boolean;
+  /** Set while the attach is in flight: the time it completes. */
+  readyAt?: number;
   /** Set while a detach is in flight: the time it completes. */
   detachAt?: number;
 }
@@ -68,8 +70,11 @@ export function eniStatus(eni: Eni): EniStatus {
   return eni.attachment ? 'in-use' : 'available';
 }
 
-export function attachmentStatus(a: Attachment): 'attached' | 'detaching' {
-  return a.detachAt === undefined ? 'attached' : 'detaching';
+export type AttachmentStatus = 'attaching' | 'attached' | 'detaching';
+
+export function attachmentStatus(a: Attachment): AttachmentStatus {
+  if (a.detachAt !== undefined) return 'detaching';
+  return a.readyAt === undefined ? 'attached' : 'attaching';
 }
 
 /** One ENI as the simulated-VPC lab needs it: who owns which address. */
@@ -90,6 +95,8 @@ export interface EniView {
   status: EniStatus;
   instanceId?: string;
   deviceIndex?: number;
+  /** Traffic flows (and the instance's metadata lists the ENI) once 'attached'. */
+  attachmentStatus?: AttachmentStatus;
   tags: Record<string, string>;
   createTime: number;
 }
@@ -102,7 +109,7 @@ export interface InstanceView {
   state: Instance['state'];
   subnetId: string;
   vpcId: string;
-  /** Attached ENIs, device index order. */
+  /** ENIs attached (or detaching), device index order; ENIs still attaching are left out. */
   enis: EniView[];
 }
 

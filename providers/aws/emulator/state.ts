@@ -35,6 +35,8 @@ export interface StateOptions {
   pick?: Pick;
   /** Simulated duration of a detach: the ENI stays in-use ("detaching") meanwhile. */
   detachDelayMs?: number;
+  /** Simulated duration of an attach: the attachment is "attaching" meanwhile. */
+  attachDelayMs?: number;
   /** A new ENI stays invisible to DescribeNetworkInterfaces this long (EC2 eventual consistency). */
   describeLagMs?: number;
   /** ENIs the account may have (the EC2 quota "network interfaces per Region", default 5000). */
@@ -96,6 +98,7 @@ export class Ec2State {
   private readonly pick: Pick;
   private readonly random: () => number;
   private readonly detachDelayMs: number;
+  private readonly attachDelayMs: number;
   private readonly describeLagMs: number;
   private readonly maxEnis: number;
   private readonly vpcs = new Map<string, Vpc>();
@@ -104,8 +107,8 @@ export class Ec2State {
   private readonly enis = new Map<string, Eni>();
   /** Attached ENIs per instance: the hot lookups (IMDS, attachment filters) skip full scans. */
   private readonly byInstance = new Map<string, Set<Eni>>();
-  /** ENIs with a detach in flight, so settle() costs nothing when there are none. */
-  private readonly detaching = new Set<Eni>();
+  /** ENIs with an attach or detach in flight, so settle() costs nothing when there are none. */
+  private readonly inFlight = new Set<Eni>();
   private currentVersion = 0;
 
   constructor(opts: StateOptions) {
@@ -116,6 +119,7 @@ export class Ec2State {
     this.pick = opts.pick ?? 'lowest';
     this.random = opts.ids.random();
     this.detachDelayMs = opts.detachDelayMs ?? 0;
+    this.attachDelayMs = opts.attachDelayMs ?? 0;
     this.describeLagMs = opts.describeLagMs ?? 0;
     this.maxEnis = opts.maxEnis ?? 5000;
   }
@@ -407,15 +411,22 @@ export class Ec2State {
       throw ec2Error('InvalidParameterValue', `Instance type ${instance.limits.instanceType} does not support IPv4 prefixes.`);
     }
     const attachmentId = this.ids.next('eni-attach');
+    const now = this.clock.now();
     this.setAttachment(eni, {
       id: attachmentId,
       instanceId,
       deviceIndex,
       networkCardIndex,
-      attachTime: this.clock.now(),
+      attachTime: now,
       deleteOnTermination: false,
+      ...(this.attachDelayMs > 0 ? { readyAt: now + this.attachDelayMs } : {}),
     });
-    this.emit('eni-attached', { eniId, instanceId });
+    if (this.attachDelayMs > 0) {
+      this.inFlight.add(eni);
+      this.emit('eni-modified', { eniId, instanceId });
+    } else {
+      this.emit('eni-attached', { eniId, instanceId });
+    }
     return attachmentId;
   }
 
@@ -432,7 +443,7 @@ export class Ec2State {
     const instanceId = eni.attachment.instanceId;
     if (this.detachDelayMs > 0) {
       eni.attachment.detachAt = this.clock.now() + this.detachDelayMs;
-      this.detaching.add(eni);
+      this.inFlight.add(eni);
       this.emit('eni-modified', { eniId: eni.id, instanceId });
       return;
     }
@@ -571,6 +582,7 @@ export class Ec2State {
     const i = this.instances.get(instanceId);
     if (!i) return undefined;
     const enis = this.enisOf(instanceId)
+      .filter((e) => e.attachment?.readyAt === undefined)
       .map((e) => this.eniView(e))
       .sort((a, b) => (a.deviceIndex ?? 0) - (b.deviceIndex ?? 0));
     return {
@@ -609,17 +621,25 @@ export class Ec2State {
     return [...(this.byInstance.get(instanceId) ?? [])];
   }
 
-  /** Finishes detaches whose simulated duration is over. */
+  /** Finishes attaches and detaches whose simulated duration is over. */
   settle(): void {
-    if (this.detaching.size === 0) return;
+    if (this.inFlight.size === 0) return;
     const now = this.clock.now();
-    for (const eni of this.detaching) {
+    for (const eni of this.inFlight) {
       const a = eni.attachment;
-      if (a?.detachAt === undefined) this.detaching.delete(eni);
-      else if (a.detachAt <= now) {
+      if (a?.detachAt !== undefined) {
+        if (a.detachAt > now) continue;
         this.setAttachment(eni, undefined);
-        this.detaching.delete(eni);
-        this.emit('eni-detached', { eniId: eni.id, instanceId: a.instanceId });
+        this.inFlight.delete(eni);
+        this.emit('eni-detached', { eniId: eni.id, instanceId: a.instanceId }, a.detachAt);
+      } else if (a?.readyAt !== undefined) {
+        if (a.readyAt > now) continue;
+        const readyAt = a.readyAt;
+        delete a.readyAt;
+        this.inFlight.delete(eni);
+        this.emit('eni-attached', { eniId: eni.id, instanceId: a.instanceId }, readyAt);
+      } else {
+        this.inFlight.delete(eni);
       }
     }
   }
@@ -649,7 +669,9 @@ export class Ec2State {
       securityGroups: [...e.securityGroups],
       sourceDestCheck: e.sourceDestCheck,
       status: eniStatus(e),
-      ...(e.attachment ? { instanceId: e.attachment.instanceId, deviceIndex: e.attachment.deviceIndex } : {}),
+      ...(e.attachment
+        ? { instanceId: e.attachment.instanceId, deviceIndex: e.attachment.deviceIndex, attachmentStatus: attachmentStatus(e.attachment) }
+        : {}),
       tags: Object.fromEntries(e.tags),
       createTime: e.createTime,
     };
@@ -738,9 +760,10 @@ export class Ec2State {
     return e;
   }
 
-  private emit(kind: ChangeKind, fields: Omit<ChangeEvent, 'kind' | 'version' | 'at'>): void {
+  /** `at`: when the change took effect, for changes noticed after the fact by settle(). */
+  private emit(kind: ChangeKind, fields: Omit<ChangeEvent, 'kind' | 'version' | 'at'>, at = this.clock.now()): void {
     this.currentVersion++;
-    this.events.emit('change', { kind, version: this.currentVersion, at: this.clock.now(), ...fields });
+    this.events.emit('change', { kind, version: this.currentVersion, at, ...fields });
   }
 }
 

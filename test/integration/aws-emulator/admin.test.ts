@@ -56,6 +56,11 @@ describe('admin API', () => {
     expect(badScenario.status).toBe(400);
     expect(badScenario.json.code).toBe('CONFIG_INVALID');
     expect((await admin(base, 'GET', 'nothing-here')).status).toBe(404);
+    const badFault = await admin<{ code: string }>(base, 'POST', 'faults', { action: 'X', probability: 3 });
+    expect(badFault.status).toBe(400);
+    expect(h.emu.faults.list()).toEqual([]);
+    const huge = await fetch(base, { method: 'POST', headers: { authorization: 'x' }, body: 'a'.repeat(2 << 20) });
+    expect(huge.status).toBe(413);
   });
 
   it('streams change events', async () => {

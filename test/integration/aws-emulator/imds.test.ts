@@ -115,6 +115,21 @@ describe('IMDSv2 emulation', () => {
     expect((await get(base, tok, 'local-ipv4')).status).toBe(200);
   });
 
+  it('lists an attached ENI only once its attach has finished', async () => {
+    const clock = new FakeClock();
+    h = await startHarness({ clock, attachDelayMs: 2000 });
+    const x = h;
+    const base = x.emu.imdsEndpoint(x.instance);
+    const tok = await token(base);
+    const eni = await x.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: x.subnetA }));
+    await x.ec2.send(
+      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterface?.NetworkInterfaceId, InstanceId: x.instance, DeviceIndex: 1 }),
+    );
+    expect((await get(base, tok, 'network/interfaces/macs')).body.split('\n')).toHaveLength(1);
+    await clock.advance(2000);
+    expect((await get(base, tok, 'network/interfaces/macs')).body).toContain(eni.NetworkInterface?.MacAddress);
+  });
+
   it('serves one instance at the root of its own listener, for SDK-style endpoint settings', async () => {
     h = await startHarness();
     const base = await h.emu.startImdsListener(h.instance, { port: 0 });

@@ -7,9 +7,9 @@ import { Ec2State } from '../../../providers/aws/emulator/state.ts';
 import { isVpcnetError } from '../../../src/errors.ts';
 import { FakeClock } from '../../../src/util/clock.ts';
 
-function setup(detachDelayMs = 0, describeLagMs = 0): { s: Ec2State; clock: FakeClock; subnet: string; vpc: string } {
+function setup(detachDelayMs = 0, describeLagMs = 0, attachDelayMs = 0): { s: Ec2State; clock: FakeClock; subnet: string; vpc: string } {
   const clock = new FakeClock();
-  const s = new Ec2State({ clock, ids: new IdSource(3), region: 'us-west-2', ownerId: '111122223333', detachDelayMs, describeLagMs });
+  const s = new Ec2State({ clock, ids: new IdSource(3), region: 'us-west-2', ownerId: '111122223333', detachDelayMs, describeLagMs, attachDelayMs });
   const vpc = s.createVpc({ cidr: '10.1.0.0/16' });
   const subnet = s.createSubnet({ vpcId: vpc.id, cidr: '10.1.0.0/24', az: 'us-west-2b', tags: { tier: 'pods' } });
   return { s, clock, subnet: subnet.id, vpc: vpc.id };
@@ -98,6 +98,25 @@ describe('emulated EC2 state', () => {
     expect(s.describeNetworkInterfaces([], []).map((x) => x.id)).not.toContain(e.id);
     await clock.advance(1000);
     expect(s.describeNetworkInterfaces([e.id], [])).toHaveLength(1);
+  });
+
+  it('reports an attach in flight as attaching and leaves it out of the instance view', async () => {
+    const { s, clock, subnet } = setup(0, 0, 3000);
+    const i = s.createInstance({ instanceType: 'm5.large', subnetId: subnet });
+    const e = s.createNetworkInterface({ subnetId: subnet });
+    const events: ChangeEvent[] = [];
+    s.events.on('change', (ev) => events.push(ev));
+    s.attachNetworkInterface(e.id, i.id, 1);
+    const attachedAt = clock.now() + 3000;
+    expect(s.describeNetworkInterfaces([], [{ name: 'attachment.status', values: ['attaching'] }]).map((x) => x.id)).toEqual([e.id]);
+    expect(s.instanceView(i.id)?.enis.map((x) => x.eniId)).not.toContain(e.id);
+    expect(s.listEnis().find((x) => x.eniId === e.id)?.attachmentStatus).toBe('attaching');
+    // The device index is taken while attaching.
+    const other = s.createNetworkInterface({ subnetId: subnet });
+    expect(awsCode(() => s.attachNetworkInterface(other.id, i.id, 1))).toBe('InvalidParameterValue');
+    await clock.advance(3500);
+    expect(s.instanceView(i.id)?.enis.map((x) => x.eniId)).toContain(e.id);
+    expect(events.filter((x) => x.kind === 'eni-attached')).toEqual([expect.objectContaining({ eniId: e.id, at: attachedAt })]);
   });
 
   it('never detaches the primary ENI without force and terminates instances like EC2', () => {
