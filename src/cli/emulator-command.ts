@@ -1,5 +1,6 @@
 // `vpcnet emulator aws [--port N] [--host H] [--scenario file.json] [--speed X] [--seed N]
-//  [--region R] [--imds-lag-ms N] [--detach-delay-ms N] [--no-throttling]`
+//  [--region R] [--imds-lag-ms N] [--detach-delay-ms N] [--describe-lag-ms N]
+//  [--max-enis N] [--no-throttling]`
 // Runs the EC2 + IMDSv2 emulator in the foreground until SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,8 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
       region: { type: 'string' },
       'imds-lag-ms': { type: 'string' },
       'detach-delay-ms': { type: 'string' },
+      'describe-lag-ms': { type: 'string' },
+      'max-enis': { type: 'string' },
       'no-throttling': { type: 'boolean', default: false },
     },
   });
@@ -39,6 +42,8 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
     seed: numberOption('seed', values.seed, 1),
     imdsLagMs: numberOption('imds-lag-ms', values['imds-lag-ms'], 0),
     detachDelayMs: numberOption('detach-delay-ms', values['detach-delay-ms'], 0),
+    describeLagMs: numberOption('describe-lag-ms', values['describe-lag-ms'], 0),
+    maxEnis: numberOption('max-enis', values['max-enis'], 5000),
     throttling: !values['no-throttling'],
     logger: pino({ level: 'info' }),
   });

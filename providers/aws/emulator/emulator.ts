@@ -35,6 +35,10 @@ export interface AwsEmulatorOptions {
   imdsLagMs?: number;
   /** A detach takes this long (emulated ms); meanwhile the ENI is in-use/detaching. Default 0. */
   detachDelayMs?: number;
+  /** New ENIs are invisible to DescribeNetworkInterfaces this long (emulated ms). Default 0. */
+  describeLagMs?: number;
+  /** ENI quota of the account. Default 5000, as on EC2. */
+  maxEnis?: number;
   /** How subnets pick free addresses. Default 'lowest'. */
   pick?: Pick;
   buckets?: Partial<Record<BucketCategory, BucketSpec>>;
@@ -72,6 +76,8 @@ export class AwsEmulator {
       ownerId: opts.ownerId ?? '123456789012',
       ...(opts.pick ? { pick: opts.pick } : {}),
       detachDelayMs: (opts.detachDelayMs ?? 0) / this.speed,
+      describeLagMs: (opts.describeLagMs ?? 0) / this.speed,
+      ...(opts.maxEnis === undefined ? {} : { maxEnis: opts.maxEnis }),
     });
     this.faults = new Faults(ids.random());
     this.throttler = new Throttler(this.clock, {
@@ -194,6 +200,8 @@ export class AwsEmulator {
     const handler = ACTIONS[action];
     if (!handler) return fail('InvalidAction', `The action ${action} is not valid for this web service.`, 400);
     if (!this.throttler.admit(action, isFiltered(params))) return fail('RequestLimitExceeded', 'Request limit exceeded.', 503);
+    // Permissions are not modelled: a dry run always "would have succeeded".
+    if (params.str('DryRun') === 'true') return fail('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
     const before = this.faults.take(action, 'before');
     if (before) return this.applyFault(before, res, fail);
     const latency = this.faults.latencyFor(action) / this.speed;

@@ -27,7 +27,11 @@ export function tagFilterValues(tags: Tags, name: string): string[] | undefined 
 }
 
 export function applyFilters<T>(items: T[], filters: Filter[], extract: FilterExtractor<T>): T[] {
-  const compiled = filters.map((f) => ({ name: f.name, patterns: f.values.map(wildcard) }));
+  const compiled = filters.map((f) => ({
+    name: f.name,
+    literals: new Set(f.values.filter((v) => !/[*?]/.test(v))),
+    patterns: f.values.filter((v) => /[*?]/.test(v)).map(wildcard),
+  }));
   // Reject unknown filter names even when there is nothing to filter, as EC2 does.
   for (const f of compiled) {
     if (items.length > 0 && extract(items[0] as T, f.name) === undefined) {
@@ -37,7 +41,7 @@ export function applyFilters<T>(items: T[], filters: Filter[], extract: FilterEx
   return items.filter((item) =>
     compiled.every((f) => {
       const have = extract(item, f.name) ?? [];
-      return have.some((v) => f.patterns.some((p) => p.test(v)));
+      return have.some((v) => f.literals.has(v) || f.patterns.some((p) => p.test(v)));
     }),
   );
 }

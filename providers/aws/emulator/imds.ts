@@ -6,6 +6,8 @@ import type { ChangeEvent, InstanceView } from './model.ts';
 import type { Ec2State } from './state.ts';
 
 const MAX_TTL_SECONDS = 21600;
+/** Above this many tokens, expired ones are dropped when a new one is issued. */
+const MAX_LIVE_TOKENS = 10000;
 
 export interface ImdsReply {
   status: number;
@@ -61,28 +63,41 @@ export class Imds {
     if (ttlText === undefined || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) {
       return { status: 400, body: 'Missing or Invalid Parameters' };
     }
+    if (this.tokens.size > MAX_LIVE_TOKENS) this.dropExpiredTokens();
     const token = randomBytes(32).toString('base64');
     this.tokens.set(token, { instanceId, expires: this.clock.now() + ttl * 1000 });
     return { status: 200, body: token };
   }
 
+  private dropExpiredTokens(): void {
+    const now = this.clock.now();
+    for (const [token, session] of this.tokens) if (session.expires <= now) this.tokens.delete(token);
+  }
+
   private record(ev: ChangeEvent): void {
-    if (this.lag <= 0 || !ev.instanceId) return;
+    // Snapshots are kept even without lag, so a lag set later has a past to show.
+    if (!ev.instanceId) return;
     const list = this.history.get(ev.instanceId) ?? [];
     // A new instance's metadata is there from the start; only later changes lag.
     const at = ev.kind === 'instance-created' ? -Infinity : this.clock.now();
     list.push({ at, view: this.state.instanceView(ev.instanceId) });
     this.history.set(ev.instanceId, list);
+    this.visibleSnapshot(list);
+  }
+
+  /** The newest snapshot old enough to be visible; older ones are dropped. */
+  private visibleSnapshot(list: Snapshot[]): Snapshot | undefined {
+    const visibleBefore = this.clock.now() - this.lag;
+    let idx = -1;
+    for (let i = 0; i < list.length; i++) if ((list[i] as Snapshot).at <= visibleBefore) idx = i;
+    if (idx > 0) list.splice(0, idx);
+    return idx < 0 ? undefined : list[0];
   }
 
   private viewOf(instanceId: string): InstanceView | undefined {
     const list = this.history.get(instanceId);
     if (this.lag <= 0 || !list?.length) return this.state.instanceView(instanceId);
-    const visibleBefore = this.clock.now() - this.lag;
-    let idx = -1;
-    for (let i = 0; i < list.length; i++) if ((list[i] as Snapshot).at <= visibleBefore) idx = i;
-    if (idx > 0) list.splice(0, idx);
-    return idx < 0 ? undefined : (list[0] as Snapshot).view;
+    return this.visibleSnapshot(list)?.view;
   }
 }
 

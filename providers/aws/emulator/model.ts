@@ -85,6 +85,8 @@ export interface EniView {
   secondaryIps: string[];
   prefixes: string[];
   securityGroups: string[];
+  /** False when the owner turned the source/destination check off (the VPC then forwards any source). */
+  sourceDestCheck: boolean;
   status: EniStatus;
   instanceId?: string;
   deviceIndex?: number;

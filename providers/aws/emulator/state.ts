@@ -35,6 +35,10 @@ export interface StateOptions {
   pick?: Pick;
   /** Simulated duration of a detach: the ENI stays in-use ("detaching") meanwhile. */
   detachDelayMs?: number;
+  /** A new ENI stays invisible to DescribeNetworkInterfaces this long (EC2 eventual consistency). */
+  describeLagMs?: number;
+  /** ENIs the account may have (the EC2 quota "network interfaces per Region", default 5000). */
+  maxEnis?: number;
 }
 
 export interface CreateSubnetInput {
@@ -92,10 +96,16 @@ export class Ec2State {
   private readonly pick: Pick;
   private readonly random: () => number;
   private readonly detachDelayMs: number;
+  private readonly describeLagMs: number;
+  private readonly maxEnis: number;
   private readonly vpcs = new Map<string, Vpc>();
   private readonly subnets = new Map<string, Subnet>();
   private readonly instances = new Map<string, Instance>();
   private readonly enis = new Map<string, Eni>();
+  /** Attached ENIs per instance: the hot lookups (IMDS, attachment filters) skip full scans. */
+  private readonly byInstance = new Map<string, Set<Eni>>();
+  /** ENIs with a detach in flight, so settle() costs nothing when there are none. */
+  private readonly detaching = new Set<Eni>();
   private currentVersion = 0;
 
   constructor(opts: StateOptions) {
@@ -106,6 +116,8 @@ export class Ec2State {
     this.pick = opts.pick ?? 'lowest';
     this.random = opts.ids.random();
     this.detachDelayMs = opts.detachDelayMs ?? 0;
+    this.describeLagMs = opts.describeLagMs ?? 0;
+    this.maxEnis = opts.maxEnis ?? 5000;
   }
 
   get version(): number {
@@ -178,14 +190,14 @@ export class Ec2State {
       tags: new Map(Object.entries(input.tags ?? {})),
     };
     this.instances.set(instance.id, instance);
-    eni.attachment = {
+    this.setAttachment(eni, {
       id: this.ids.next('eni-attach'),
       instanceId: instance.id,
       deviceIndex: 0,
       networkCardIndex: 0,
       attachTime: instance.launchTime,
       deleteOnTermination: true,
-    };
+    });
     this.emit('instance-created', { instanceId: instance.id, eniId: eni.id });
     return instance;
   }
@@ -194,10 +206,9 @@ export class Ec2State {
   terminateInstance(instanceId: string): void {
     const instance = this.instance(instanceId);
     this.settle();
-    for (const eni of [...this.enis.values()]) {
-      if (eni.attachment?.instanceId !== instanceId) continue;
-      const del = eni.attachment.deleteOnTermination;
-      eni.attachment = undefined;
+    for (const eni of this.enisOf(instanceId)) {
+      const del = eni.attachment?.deleteOnTermination;
+      this.setAttachment(eni, undefined);
       if (del) this.removeEni(eni);
     }
     instance.state = 'terminated';
@@ -253,7 +264,15 @@ export class Ec2State {
 
   describeNetworkInterfaces(ids: string[], filters: Filter[]): Eni[] {
     this.settle();
-    const selected = ids.length ? ids.map((id) => this.eni(id)) : [...this.enis.values()];
+    const visibleFrom = this.clock.now() - this.describeLagMs;
+    const visible = (e: Eni): boolean => this.describeLagMs <= 0 || e.createTime <= visibleFrom;
+    const selected = ids.length
+      ? ids.map((id) => {
+          const e = this.eni(id);
+          if (!visible(e)) throw ec2Error('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
+          return e;
+        })
+      : this.candidatesFor(filters).filter(visible);
     return applyFilters(selected, filters, (e, name) => {
       switch (name) {
         case 'network-interface-id':
@@ -305,6 +324,9 @@ export class Ec2State {
       if (same) return same;
     }
     const subnet = this.subnet(input.subnetId);
+    if (this.enis.size >= this.maxEnis) {
+      throw ec2Error('NetworkInterfaceLimitExceeded', `You have reached the limit of ${this.maxEnis} network interfaces for this Region.`);
+    }
     const secondaryIps = input.secondaryIps ?? [];
     const prefixes = input.prefixes ?? [];
     if (secondaryIps.length && input.secondaryCount) {
@@ -384,16 +406,17 @@ export class Ec2State {
     if (eni.prefixes.length && !instance.limits.prefixDelegation) {
       throw ec2Error('InvalidParameterValue', `Instance type ${instance.limits.instanceType} does not support IPv4 prefixes.`);
     }
-    eni.attachment = {
-      id: this.ids.next('eni-attach'),
+    const attachmentId = this.ids.next('eni-attach');
+    this.setAttachment(eni, {
+      id: attachmentId,
       instanceId,
       deviceIndex,
       networkCardIndex,
       attachTime: this.clock.now(),
       deleteOnTermination: false,
-    };
+    });
     this.emit('eni-attached', { eniId, instanceId });
-    return eni.attachment.id;
+    return attachmentId;
   }
 
   detachNetworkInterface(attachmentId: string, force = false): void {
@@ -409,10 +432,11 @@ export class Ec2State {
     const instanceId = eni.attachment.instanceId;
     if (this.detachDelayMs > 0) {
       eni.attachment.detachAt = this.clock.now() + this.detachDelayMs;
+      this.detaching.add(eni);
       this.emit('eni-modified', { eniId: eni.id, instanceId });
       return;
     }
-    eni.attachment = undefined;
+    this.setAttachment(eni, undefined);
     this.emit('eni-detached', { eniId: eni.id, instanceId });
   }
 
@@ -582,22 +606,32 @@ export class Ec2State {
   }
 
   enisOf(instanceId: string): Eni[] {
-    return [...this.enis.values()].filter((e) => e.attachment?.instanceId === instanceId);
+    return [...(this.byInstance.get(instanceId) ?? [])];
   }
 
   /** Finishes detaches whose simulated duration is over. */
   settle(): void {
+    if (this.detaching.size === 0) return;
     const now = this.clock.now();
-    for (const eni of this.enis.values()) {
+    for (const eni of this.detaching) {
       const a = eni.attachment;
-      if (a?.detachAt !== undefined && a.detachAt <= now) {
-        eni.attachment = undefined;
+      if (a?.detachAt === undefined) this.detaching.delete(eni);
+      else if (a.detachAt <= now) {
+        this.setAttachment(eni, undefined);
+        this.detaching.delete(eni);
         this.emit('eni-detached', { eniId: eni.id, instanceId: a.instanceId });
       }
     }
   }
 
   // ---- internals ----
+
+  /** All ENIs, or only those of the instances a literal attachment.instance-id filter names. */
+  private candidatesFor(filters: Filter[]): Eni[] {
+    const f = filters.find((x) => x.name === 'attachment.instance-id' && x.values.every((v) => !/[*?]/.test(v)));
+    if (!f) return [...this.enis.values()];
+    return [...new Set(f.values)].flatMap((id) => this.enisOf(id));
+  }
 
   private eniView(e: Eni): EniView {
     const subnet = this.subnets.get(e.subnetId);
@@ -613,6 +647,7 @@ export class Ec2State {
       secondaryIps: e.secondaryIps.map(formatIpv4),
       prefixes: e.prefixes.map(prefixText),
       securityGroups: [...e.securityGroups],
+      sourceDestCheck: e.sourceDestCheck,
       status: eniStatus(e),
       ...(e.attachment ? { instanceId: e.attachment.instanceId, deviceIndex: e.attachment.deviceIndex } : {}),
       tags: Object.fromEntries(e.tags),
@@ -620,7 +655,17 @@ export class Ec2State {
     };
   }
 
+  private setAttachment(eni: Eni, attachment: Eni['attachment']): void {
+    if (eni.attachment) this.byInstance.get(eni.attachment.instanceId)?.delete(eni);
+    eni.attachment = attachment;
+    if (!attachment) return;
+    const set = this.byInstance.get(attachment.instanceId) ?? new Set<Eni>();
+    set.add(eni);
+    this.byInstance.set(attachment.instanceId, set);
+  }
+
   private removeEni(eni: Eni): void {
+    this.setAttachment(eni, undefined);
     const space = this.subnets.get(eni.subnetId)?.space;
     space?.release(eni.primaryIp);
     for (const ip of eni.secondaryIps) space?.release(ip);

@@ -13,6 +13,8 @@ export class SubnetSpace {
   readonly cidr: Cidr;
   private readonly used: Uint8Array;
   private free: number;
+  /** Every index below this one is in use: scans start here. */
+  private firstMaybeFree = 0;
   private readonly pick: Pick;
   private readonly random: () => number;
 
@@ -56,10 +58,16 @@ export class SubnetSpace {
     for (let i = 0; i < PREFIX_SIZE; i++) this.take(base + i);
   }
 
+  isReserved(ip: number): boolean {
+    const off = ip - this.cidr.base;
+    return off < RESERVED_HEAD || off === this.used.length - 1;
+  }
+
   release(ip: number): void {
-    if (!this.contains(ip) || this.used[ip - this.cidr.base] === 0) return;
+    if (!this.contains(ip) || this.isReserved(ip) || this.used[ip - this.cidr.base] === 0) return;
     this.used[ip - this.cidr.base] = 0;
     this.free++;
+    this.firstMaybeFree = Math.min(this.firstMaybeFree, ip - this.cidr.base);
   }
 
   releasePrefix(base: number): void {
@@ -69,21 +77,21 @@ export class SubnetSpace {
   /** Takes `count` free addresses, or none when fewer are free. */
   allocate(count: number): number[] | undefined {
     if (count > this.free) return undefined;
-    const candidates: number[] = [];
-    for (let i = 0; i < this.used.length; i++) if (!this.used[i]) candidates.push(this.cidr.base + i);
-    const chosen = this.choose(candidates, count);
+    const chosen = this.pick === 'lowest' ? this.lowestFree(count) : this.randomFree(count);
     for (const ip of chosen) this.take(ip);
     return chosen;
   }
 
   /** Takes `count` aligned, fully free /28 prefixes, or none when fewer exist. */
   allocatePrefixes(count: number): number[] | undefined {
+    const firstBlock = Math.floor(this.firstMaybeFree / PREFIX_SIZE) * PREFIX_SIZE;
     const candidates: number[] = [];
-    for (let b = this.cidr.base; b + PREFIX_SIZE <= this.cidr.base + this.used.length; b += PREFIX_SIZE) {
-      if (this.isPrefixFree(b)) candidates.push(b);
+    for (let off = firstBlock; off + PREFIX_SIZE <= this.used.length; off += PREFIX_SIZE) {
+      if (this.isPrefixFree(this.cidr.base + off)) candidates.push(this.cidr.base + off);
+      if (this.pick === 'lowest' && candidates.length === count) break;
     }
     if (candidates.length < count) return undefined;
-    const chosen = this.choose(candidates, count);
+    const chosen = this.pick === 'lowest' ? candidates : this.sample(candidates, count);
     for (const b of chosen) this.takePrefix(b);
     return chosen;
   }
@@ -97,8 +105,31 @@ export class SubnetSpace {
     return n;
   }
 
-  private choose(candidates: number[], count: number): number[] {
-    if (this.pick === 'lowest') return candidates.slice(0, count);
+  private lowestFree(count: number): number[] {
+    const out: number[] = [];
+    let i = this.firstMaybeFree;
+    for (; i < this.used.length && out.length < count; i++) if (!this.used[i]) out.push(this.cidr.base + i);
+    // Everything before the first hit was in use, and the hits are about to be taken.
+    this.firstMaybeFree = out.length ? (out[0] as number) - this.cidr.base : i;
+    return out;
+  }
+
+  private randomFree(count: number): number[] {
+    // Rejection sampling is cheap while the subnet has room; a nearly full one is scanned.
+    const out = new Set<number>();
+    for (let tries = 0; out.size < count && tries < count * 32; tries++) {
+      const i = Math.floor(this.random() * this.used.length);
+      if (!this.used[i]) out.add(this.cidr.base + i);
+    }
+    if (out.size < count) {
+      const rest: number[] = [];
+      for (let i = 0; i < this.used.length; i++) if (!this.used[i] && !out.has(this.cidr.base + i)) rest.push(this.cidr.base + i);
+      for (const ip of this.sample(rest, count - out.size)) out.add(ip);
+    }
+    return [...out];
+  }
+
+  private sample(candidates: number[], count: number): number[] {
     const pool = [...candidates];
     const out: number[] = [];
     for (let i = 0; i < count; i++) {

@@ -101,6 +101,20 @@ describe('IMDSv2 emulation', () => {
     expect((await get(base, tok, `network/interfaces/macs/${mac}/local-ipv4s`)).body.split('\n')).toHaveLength(3);
   });
 
+  it('keeps serving the last known state when a lag is switched on later', async () => {
+    const clock = new FakeClock();
+    h = await startHarness({ clock });
+    const x = h;
+    const base = x.emu.imdsEndpoint(x.instance);
+    const tok = await token(base);
+    const eniId = x.emu.instanceView(x.instance)?.enis[0]?.eniId as string;
+    await clock.advance(10);
+    x.emu.imds.setLag(5000);
+    await x.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, SecondaryPrivateIpAddressCount: 1 }));
+    expect((await get(base, tok, 'instance-id')).body).toBe(x.instance);
+    expect((await get(base, tok, 'local-ipv4')).status).toBe(200);
+  });
+
   it('serves one instance at the root of its own listener, for SDK-style endpoint settings', async () => {
     h = await startHarness();
     const base = await h.emu.startImdsListener(h.instance, { port: 0 });

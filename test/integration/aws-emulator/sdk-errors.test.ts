@@ -123,6 +123,11 @@ describe('EC2 emulator errors through the AWS SDK', () => {
     expect(res.status).toBe(200);
     expect(await errorCodeOf(x.ec2.send(new DescribeSubnetsCommand({})))).toBe('UnauthorizedOperation');
     await x.ec2.send(new DescribeSubnetsCommand({}));
+
+    // A dropped connection, then recovery.
+    x.emu.faults.add({ action: 'DescribeSubnets', kind: 'reset', count: 1 });
+    await expect(x.ec2.send(new DescribeSubnetsCommand({}))).rejects.toThrow();
+    expect((await x.ec2.send(new DescribeSubnetsCommand({}))).Subnets).toHaveLength(2);
   });
 
   it('retries of CreateNetworkInterface with the same client token return the same ENI', async () => {
@@ -131,6 +136,13 @@ describe('EC2 emulator errors through the AWS SDK', () => {
     const a = await x.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: x.subnetA, ClientToken: 'tok-1' }));
     const b = await x.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: x.subnetA, ClientToken: 'tok-1' }));
     expect(b.NetworkInterface?.NetworkInterfaceId).toBe(a.NetworkInterface?.NetworkInterfaceId);
+  });
+
+  it('answers a dry run with DryRunOperation and changes nothing', async () => {
+    h = await startHarness();
+    const before = h.emu.listEnis().length;
+    expect(await errorCodeOf(h.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: h.subnetA, DryRun: true })))).toBe('DryRunOperation');
+    expect(h.emu.listEnis()).toHaveLength(before);
   });
 
   it('rejects unsigned requests with AuthFailure', async () => {
