@@ -198,7 +198,7 @@ export class Pool {
         this.applyAttach(outcome);
         break;
       case 'assign':
-        for (const b of outcome.blocks ?? []) this.state.addBlock(action.nicId, b);
+        for (const b of outcome.blocks ?? []) this.addBlock(action.nicId, b);
         break;
       case 'release':
         this.applyRelease(action, outcome);
@@ -215,7 +215,15 @@ export class Pool {
     if (!outcome.nic) return;
     const { blocks, ...info } = outcome.nic;
     this.state.addNic(info);
-    for (const b of [...blocks, ...(outcome.blocks ?? [])]) this.state.addBlock(info.id, b);
+    for (const b of [...blocks, ...(outcome.blocks ?? [])]) this.addBlock(info.id, b);
+  }
+
+  /** A block handed to us may hold an address a lost pod still uses: it goes back to that pod. */
+  private addBlock(nicId: string, block: CloudBlock, coolUntil?: number): { entry: BlockEntry; restored: Allocation[] } | undefined {
+    const entry = this.state.addBlock(nicId, block, coolUntil);
+    const nic = this.state.nics.get(nicId);
+    if (!entry || !nic) return undefined;
+    return { entry, restored: this.restoreLost(entry, nic) };
   }
 
   private applyRelease(action: Extract<PlanAction, { kind: 'release' }>, outcome: ActionOutcome): void {
@@ -285,11 +293,13 @@ export class Pool {
       report.lost.push(...this.markLost(this.state.removeNic(id)));
       report.nicsRemoved.push(id);
     }
-    for (const cloudNic of cloudNics) this.reconcileNic(cloudNic, now, opts, report);
+    // Drop first, adopt second: an address may have moved from one NIC to another.
+    for (const cloudNic of cloudNics) this.dropMissingBlocks(cloudNic, report);
+    for (const cloudNic of cloudNics) this.adoptNewBlocks(cloudNic, now, opts, report);
     return report;
   }
 
-  private reconcileNic(cloudNic: CloudNic, now: number, opts: ReconcileOptions, report: ReconcileReport): void {
+  private dropMissingBlocks(cloudNic: CloudNic, report: ReconcileReport): void {
     const { blocks, ...info } = cloudNic;
     if (!this.state.nics.has(info.id)) report.nicsAdded.push(info.id);
     const nic = this.state.addNic(info);
@@ -303,13 +313,18 @@ export class Pool {
       report.removed.push({ nicId: info.id, block: { kind: entry.kind, cidr: entry.cidr } });
       report.lost.push(...this.markLost(this.state.removeBlock(info.id, entry.cidr)));
     }
+  }
+
+  private adoptNewBlocks(cloudNic: CloudNic, now: number, opts: ReconcileOptions, report: ReconcileReport): void {
+    const nic = this.state.nics.get(cloudNic.id);
+    if (!nic) return;
     const coolUntil = opts.trustUnknown ? undefined : now + this.settings.cooldownMs;
-    for (const b of blocks) {
+    for (const b of cloudNic.blocks) {
       if (nic.blocks.has(b.cidr)) continue;
-      const entry = this.state.addBlock(info.id, b, coolUntil);
-      if (!entry) continue;
-      report.adopted.push({ nicId: info.id, block: { kind: b.kind, cidr: b.cidr } });
-      report.restored.push(...this.restoreLost(entry, nic));
+      const added = this.addBlock(cloudNic.id, b, coolUntil);
+      if (!added) continue;
+      report.adopted.push({ nicId: cloudNic.id, block: { kind: b.kind, cidr: b.cidr } });
+      report.restored.push(...added.restored);
     }
   }
 
