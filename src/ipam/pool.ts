@@ -198,7 +198,7 @@ export class Pool {
         this.applyAttach(outcome);
         break;
       case 'assign':
-        for (const b of outcome.blocks ?? []) this.state.addBlock(action.nicId, b);
+        for (const b of outcome.blocks ?? []) this.addBlock(action.nicId, b);
         break;
       case 'release':
         this.applyRelease(action, outcome);
@@ -215,7 +215,15 @@ export class Pool {
     if (!outcome.nic) return;
     const { blocks, ...info } = outcome.nic;
     this.state.addNic(info);
-    for (const b of [...blocks, ...(outcome.blocks ?? [])]) this.state.addBlock(info.id, b);
+    for (const b of [...blocks, ...(outcome.blocks ?? [])]) this.addBlock(info.id, b);
+  }
+
+  /** A block handed to us may hold an address a lost pod still uses: it goes back to that pod. */
+  private addBlock(nicId: string, block: CloudBlock, coolUntil?: number): { entry: BlockEntry; restored: Allocation[] } | undefined {
+    const entry = this.state.addBlock(nicId, block, coolUntil);
+    const nic = this.state.nics.get(nicId);
+    if (!entry || !nic) return undefined;
+    return { entry, restored: this.restoreLost(entry, nic) };
   }
 
   private applyRelease(action: Extract<PlanAction, { kind: 'release' }>, outcome: ActionOutcome): void {
@@ -306,10 +314,10 @@ export class Pool {
     const coolUntil = opts.trustUnknown ? undefined : now + this.settings.cooldownMs;
     for (const b of blocks) {
       if (nic.blocks.has(b.cidr)) continue;
-      const entry = this.state.addBlock(info.id, b, coolUntil);
-      if (!entry) continue;
+      const added = this.addBlock(info.id, b, coolUntil);
+      if (!added) continue;
       report.adopted.push({ nicId: info.id, block: { kind: b.kind, cidr: b.cidr } });
-      report.restored.push(...this.restoreLost(entry, nic));
+      report.restored.push(...added.restored);
     }
   }
 
