@@ -293,11 +293,13 @@ export class Pool {
       report.lost.push(...this.markLost(this.state.removeNic(id)));
       report.nicsRemoved.push(id);
     }
-    for (const cloudNic of cloudNics) this.reconcileNic(cloudNic, now, opts, report);
+    // Drop first, adopt second: an address may have moved from one NIC to another.
+    for (const cloudNic of cloudNics) this.dropMissingBlocks(cloudNic, report);
+    for (const cloudNic of cloudNics) this.adoptNewBlocks(cloudNic, now, opts, report);
     return report;
   }
 
-  private reconcileNic(cloudNic: CloudNic, now: number, opts: ReconcileOptions, report: ReconcileReport): void {
+  private dropMissingBlocks(cloudNic: CloudNic, report: ReconcileReport): void {
     const { blocks, ...info } = cloudNic;
     if (!this.state.nics.has(info.id)) report.nicsAdded.push(info.id);
     const nic = this.state.addNic(info);
@@ -311,12 +313,17 @@ export class Pool {
       report.removed.push({ nicId: info.id, block: { kind: entry.kind, cidr: entry.cidr } });
       report.lost.push(...this.markLost(this.state.removeBlock(info.id, entry.cidr)));
     }
+  }
+
+  private adoptNewBlocks(cloudNic: CloudNic, now: number, opts: ReconcileOptions, report: ReconcileReport): void {
+    const nic = this.state.nics.get(cloudNic.id);
+    if (!nic) return;
     const coolUntil = opts.trustUnknown ? undefined : now + this.settings.cooldownMs;
-    for (const b of blocks) {
+    for (const b of cloudNic.blocks) {
       if (nic.blocks.has(b.cidr)) continue;
-      const added = this.addBlock(info.id, b, coolUntil);
+      const added = this.addBlock(cloudNic.id, b, coolUntil);
       if (!added) continue;
-      report.adopted.push({ nicId: info.id, block: { kind: b.kind, cidr: b.cidr } });
+      report.adopted.push({ nicId: cloudNic.id, block: { kind: b.kind, cidr: b.cidr } });
       report.restored.push(...added.restored);
     }
   }
