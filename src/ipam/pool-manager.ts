@@ -114,7 +114,8 @@ export class PoolManager {
       const alloc = this.tryAllocate(pod, now);
       if (alloc) return this.commitAllocation(pod, alloc, existed, now);
       this.kick();
-      if (now >= deadline || this.stopped) throw this.exhausted(waitMs);
+      this.assertRunning();
+      if (now >= deadline) throw this.exhausted(waitMs);
       await this.waitForChange(deadline);
     }
   }

@@ -243,3 +243,22 @@ describe('checkpoint data', () => {
     expect(() => Pool.fromCheckpoint(data, { limits: cloud.limits })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_CORRUPT' }));
   });
 });
+
+describe('range blocks (GCE alias range per node)', () => {
+  it('takes one range for the node, serves every address from it locally, and never gives it back', async () => {
+    const { pool, cloud } = await setup(
+      { rangePrefixLength: 28 },
+      { maxNics: 1, addressesPerNic: 2, blockKinds: ['range'], canAttachNics: false },
+      { name: 'gcp' },
+    );
+    expect(pool.plan(T0).actions).toEqual([{ kind: 'assign', nicId: cloud.primaryNic.id, blockKind: 'range', count: 1, prefixLength: 28 }]);
+    await settle(pool, cloud, T0);
+    expect(pool.status(T0)).toMatchObject({ mode: 'range', blockKind: 'range', counts: { total: 16, available: 16 } });
+    await fill(pool, cloud, 0, 16, T0);
+    expect(pool.allocate(pod(16), T0)).toBeNull();
+    expect(pool.plan(T0).actions).toEqual([]);
+    for (let i = 0; i < 16; i++) pool.release(pod(i), T0);
+    expect(pool.plan(T0 + 3_600_000).actions).toEqual([]);
+    expect(cloud.callCount('assign')).toBe(1);
+  });
+});
