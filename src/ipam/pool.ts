@@ -140,7 +140,8 @@ export class Pool {
 
   // ---- plan / act -------------------------------------------------------------------------
 
-  plan(now: number): Plan {
+  /** What to do now to meet the targets; `demand` = ADDs waiting for an address. */
+  plan(now: number, opts: { demand?: number } = {}): Plan {
     const pausedBy = this.conditions.pausing(now);
     return planFor({
       nics: this.state.nicViews(now),
@@ -149,6 +150,7 @@ export class Pool {
       mode: poolMode(this.settings, this.limits),
       growthKind: this.growthKind(now),
       ...(pausedBy ? { pausedBy } : {}),
+      ...(opts.demand ? { demand: opts.demand } : {}),
     });
   }
 
