@@ -167,7 +167,7 @@ export class FakeCloudProvider implements CloudProvider {
       this.checkAttach(req);
       const count = this.shortened('attachNic', req.blockCount ?? 0);
       const blocks = req.blockKind && count > 0 ? this.takeBlocks(req.blockKind, count) : [];
-      const nic = this.createNic(req.deviceIndex, blocks);
+      const nic = this.createNic(req.deviceIndex, blocks, req.securityGroups);
       if (!nic) {
         blocks.forEach((b) => this.spaceOf(b.cidr).giveBack(b.cidr));
         throw new VpcnetError('SUBNET_FULL', 'no free address in the subnet for a new NIC');
@@ -274,6 +274,7 @@ export class FakeCloudProvider implements CloudProvider {
     if ([...this.nics.values()].some((n) => n.deviceIndex === req.deviceIndex)) {
       throw new VpcnetError('CLOUD_CONFLICT', `device index ${req.deviceIndex} is in use`);
     }
+    if (req.subnetId !== undefined && req.subnetId !== 'subnet-fake') throw new VpcnetError('CLOUD_NOT_FOUND', `subnet ${req.subnetId} not found`);
     if ((req.blockCount ?? 0) > this.limits.addressesPerNic - 1) {
       throw new VpcnetError('CLOUD_LIMIT_EXCEEDED', `a NIC holds at most ${this.limits.addressesPerNic - 1} blocks`);
     }
@@ -307,7 +308,7 @@ export class FakeCloudProvider implements CloudProvider {
     return this.subnet.contains(cidr) ? this.subnet : this.rangeSpace;
   }
 
-  private createNic(deviceIndex: number, blocks: CloudBlock[]): CloudNic | undefined {
+  private createNic(deviceIndex: number, blocks: CloudBlock[], securityGroups = ['sg-fake']): CloudNic | undefined {
     const primaryIp = this.subnet.takeAddress();
     if (!primaryIp) return undefined;
     const n = ++this.seq;
@@ -318,7 +319,7 @@ export class FakeCloudProvider implements CloudProvider {
       subnetId: 'subnet-fake',
       subnetCidr: this.subnet.cidr,
       primaryIp,
-      securityGroups: ['sg-fake'],
+      securityGroups: [...securityGroups],
       blocks,
     };
   }

@@ -10,7 +10,7 @@ import type { CheckpointData } from './types.ts';
 export interface CheckpointStore {
   /** The last committed data; null when nothing was ever committed. Throws on a bad file. */
   load(): Promise<CheckpointData | null>;
-  /** Durably replaces the stored data; resolves once it survives a crash. */
+  /** Durably replaces the stored data; resolves once it survives a crash. Callers do not overlap calls (CommitQueue serializes them). */
   commit(data: CheckpointData): Promise<void>;
 }
 

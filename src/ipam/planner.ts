@@ -31,6 +31,8 @@ export interface PlanInput {
   growthKind: BlockKind;
   /** A raised condition that pauses growth now, if any. */
   pausedBy?: PoolCondition;
+  /** ADDs waiting for an address right now: asked for in the same batch as the warm target. */
+  demand?: number;
 }
 
 interface Totals {
@@ -77,8 +79,10 @@ function growthAddresses(input: PlanInput, t: Totals): Growth {
   const s = input.settings;
   const maxPods = s.maxPods ?? Number.POSITIVE_INFINITY;
   const g = rawGrowth(input, t);
-  if (g.need > 0 && t.total >= maxPods) return { need: 0, fillNics: false, why: `${g.why}; maxPods ${maxPods} reached` };
-  return g;
+  const demand = input.mode === 'range' ? 0 : (input.demand ?? 0);
+  const need = Math.min(g.need + demand, maxPods - t.total);
+  if (g.need + demand > 0 && need <= 0) return { need: 0, fillNics: false, why: `${g.why}; maxPods ${maxPods} reached` };
+  return { ...g, need: Math.max(need, 0), why: demand ? `${g.why}, ${demand} ADD waiting` : g.why };
 }
 
 function rawGrowth(input: PlanInput, t: Totals): Growth {

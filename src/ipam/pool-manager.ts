@@ -51,6 +51,7 @@ export class PoolManager {
   private waiters = new Set<() => void>();
   private loopAbort: AbortController | undefined;
   private loopDone: Promise<void> | undefined;
+  private waiting = 0;
   private started = false;
   private stopped = false;
 
@@ -113,10 +114,15 @@ export class PoolManager {
       const existed = this.current.get(pod) !== undefined;
       const alloc = this.tryAllocate(pod, now);
       if (alloc) return this.commitAllocation(pod, alloc, existed, now);
-      this.kick();
       this.assertRunning();
       if (now >= deadline) throw this.exhausted(waitMs);
-      await this.waitForChange(deadline);
+      this.waiting++;
+      this.kick();
+      try {
+        await this.waitForChange(deadline);
+      } finally {
+        this.waiting--;
+      }
     }
   }
 
@@ -155,7 +161,7 @@ export class PoolManager {
   refill(): Promise<void> {
     return this.exclusive(async () => {
       for (let round = 0; round < (this.opts.maxRounds ?? 5) && !this.stopped; round++) {
-        const plan = this.current.plan(this.clock.now());
+        const plan = this.current.plan(this.clock.now(), { demand: this.waiting });
         if (!plan.actions.length) {
           if (round === 0) this.log.debug({ reason: plan.reason }, 'pool at target');
           return;

@@ -3,7 +3,7 @@
 import type { CloudBlock, CloudNic } from '../../providers/provider.ts';
 import { cidrAddresses } from './cidr.ts';
 import type { BlockView, NicView } from './planner.ts';
-import type { Allocation, PodKey } from './types.ts';
+import type { Allocation, NicStatus, PodKey } from './types.ts';
 
 export type NicInfo = Omit<CloudNic, 'blocks'>;
 
@@ -109,6 +109,51 @@ export class PoolState {
       else if (this.isAvailable(a, nic, now)) v.available++;
     }
     return v;
+  }
+
+  /** Fullest block first, then lowest NIC: keeps other blocks and NICs free to give back. */
+  pickAvailable(now: number): { ip: string; block: BlockEntry; nic: NicEntry } | undefined {
+    let best: { ip: string; block: BlockEntry; nic: NicEntry; assigned: number } | undefined;
+    for (const nic of this.sortedNics()) {
+      if (nic.detaching) continue;
+      for (const block of nic.blocks.values()) {
+        if (block.releasing) continue;
+        let assigned = 0;
+        let free: string | undefined;
+        for (const ip of block.addresses) {
+          const a = this.addresses.get(ip);
+          if (!a) continue;
+          if (a.owner !== undefined) assigned++;
+          else if (free === undefined && this.isAvailable(a, nic, now)) free = ip;
+        }
+        if (free !== undefined && (!best || assigned > best.assigned)) best = { ip: free, block, nic, assigned };
+      }
+    }
+    return best;
+  }
+
+  nicStatuses(now: number): NicStatus[] {
+    return this.sortedNics().map((nic) => ({
+      id: nic.info.id,
+      deviceIndex: nic.info.deviceIndex,
+      subnetCidr: nic.info.subnetCidr,
+      primaryIp: nic.info.primaryIp,
+      detaching: nic.detaching,
+      blocks: [...nic.blocks.values()].map((b) => {
+        const { size, ...v } = this.blockView(b, nic, now);
+        return { ...v, addresses: size };
+      }),
+    }));
+  }
+
+  cloudNics(): CloudNic[] {
+    return this.sortedNics().map((n) => ({ ...n.info, blocks: [...n.blocks.values()].map((b) => ({ kind: b.kind, cidr: b.cidr })) }));
+  }
+
+  cooldowns(): Array<{ ip: string; until: number }> {
+    const out: Array<{ ip: string; until: number }> = [];
+    for (const a of this.addresses.values()) if (a.owner === undefined && a.coolUntil !== undefined) out.push({ ip: a.ip, until: a.coolUntil });
+    return out;
   }
 
   nicViews(now: number): NicView[] {

@@ -64,7 +64,7 @@ export class Pool {
     if (maxPods !== undefined && this.state.allocations.size >= maxPods) {
       throw new VpcnetError('POOL_AT_CAPACITY', `node is at its pod cap of ${maxPods} addresses`, { details: { maxPods } });
     }
-    const pick = this.pickAddress(now);
+    const pick = this.state.pickAvailable(now);
     if (!pick) return null;
     this.lost.delete(key);
     const alloc = allocationOf(pod, pick.ip, pick.block, pick.nic, now);
@@ -117,30 +117,10 @@ export class Pool {
     return released;
   }
 
-  private pickAddress(now: number): { ip: string; block: BlockEntry; nic: NicEntry } | undefined {
-    let best: { ip: string; block: BlockEntry; nic: NicEntry; assigned: number } | undefined;
-    for (const nic of this.state.sortedNics()) {
-      if (nic.detaching) continue;
-      for (const block of nic.blocks.values()) {
-        if (block.releasing) continue;
-        let assigned = 0;
-        let free: string | undefined;
-        for (const ip of block.addresses) {
-          const a = this.state.addresses.get(ip);
-          if (!a) continue;
-          if (a.owner !== undefined) assigned++;
-          else if (free === undefined && this.state.isAvailable(a, nic, now)) free = ip;
-        }
-        // Fullest block first, then lowest NIC: keeps other blocks and NICs free to give back.
-        if (free !== undefined && (!best || assigned > best.assigned)) best = { ip: free, block, nic, assigned };
-      }
-    }
-    return best;
-  }
-
   // ---- plan / act -------------------------------------------------------------------------
 
-  plan(now: number): Plan {
+  /** What to do now to meet the targets; `demand` = ADDs waiting for an address. */
+  plan(now: number, opts: { demand?: number } = {}): Plan {
     const pausedBy = this.conditions.pausing(now);
     return planFor({
       nics: this.state.nicViews(now),
@@ -149,6 +129,7 @@ export class Pool {
       mode: poolMode(this.settings, this.limits),
       growthKind: this.growthKind(now),
       ...(pausedBy ? { pausedBy } : {}),
+      ...(opts.demand ? { demand: opts.demand } : {}),
     });
   }
 
@@ -369,17 +350,7 @@ export class Pool {
       mode: poolMode(this.settings, this.limits),
       blockKind: this.growthKind(now),
       counts: this.counts(now),
-      nics: this.state.sortedNics().map((nic) => ({
-        id: nic.info.id,
-        deviceIndex: nic.info.deviceIndex,
-        subnetCidr: nic.info.subnetCidr,
-        primaryIp: nic.info.primaryIp,
-        detaching: nic.detaching,
-        blocks: [...nic.blocks.values()].map((b) => {
-          const v = this.state.blockView(b, nic, now);
-          return { kind: b.kind, cidr: b.cidr, addresses: v.size, assigned: v.assigned, available: v.available, cooldown: v.cooldown, releasing: v.releasing };
-        }),
-      })),
+      nics: this.state.nicStatuses(now),
       targets: { ...this.settings },
       conditions: this.conditions.list(),
       lost: [...this.lost.values()].map((a) => ({ ...a })),
@@ -396,19 +367,11 @@ export class Pool {
   }
 
   toCheckpoint(): CheckpointData {
-    const nics: CloudNic[] = this.state.sortedNics().map((n) => ({
-      ...n.info,
-      blocks: [...n.blocks.values()].map((b) => ({ kind: b.kind, cidr: b.cidr })),
-    }));
-    const cooldowns: CheckpointData['cooldowns'] = [];
-    for (const a of this.state.addresses.values()) {
-      if (a.owner === undefined && a.coolUntil !== undefined) cooldowns.push({ ip: a.ip, until: a.coolUntil });
-    }
     const data: CheckpointData = {
-      nics,
+      nics: this.state.cloudNics(),
       allocations: this.allocations(),
       lost: [...this.lost.values()].map((a) => ({ ...a })),
-      cooldowns,
+      cooldowns: this.state.cooldowns(),
       conditions: this.conditions.list(),
     };
     if (this.prefixFallbackUntil !== undefined) data.prefixFallbackUntil = this.prefixFallbackUntil;

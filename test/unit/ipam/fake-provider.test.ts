@@ -91,3 +91,13 @@ describe('FakeCloudProvider', () => {
     await expect(cloud.attachNic({ deviceIndex: 1 })).rejects.toMatchObject({ code: 'CLOUD_BAD_REQUEST' });
   });
 });
+
+describe('FakeCloudProvider attach options', () => {
+  it('keeps the security groups asked for and rejects an unknown subnet', async () => {
+    const cloud = new FakeCloudProvider();
+    const nic = await cloud.attachNic({ deviceIndex: 1, subnetId: 'subnet-fake', securityGroups: ['sg-a', 'sg-b'] });
+    expect(nic.securityGroups).toEqual(['sg-a', 'sg-b']);
+    await expect(cloud.attachNic({ deviceIndex: 2, subnetId: 'subnet-other' })).rejects.toMatchObject({ code: 'CLOUD_NOT_FOUND' });
+    expect(cloud.callCount('attachNic', false)).toBe(1);
+  });
+});

@@ -148,6 +148,19 @@ describe('PoolManager', () => {
     await m.stop();
   });
 
+  it('serves a cold burst in one batch per NIC, not one call per pod', async () => {
+    const limits = { maxNics: 3, addressesPerNic: 10, blockKinds: ['ip' as const], canAttachNics: true };
+    const r = rig({ warmIps: 1 }, limits);
+    const m = r.make();
+    await m.start();
+    expect(m.status().counts.total).toBe(1);
+    const allocs = await Promise.all(Array.from({ length: 25 }, (_, i) => m.allocate(pod(i))));
+    expect(new Set(allocs.map((a) => a.ip)).size).toBe(25);
+    // 1 at start, then the primary's 8 free slots and two new NICs, each in one call.
+    expect(r.cloud.callCount('assign') + r.cloud.callCount('attachNic')).toBeLessThanOrEqual(4);
+    await m.stop();
+  });
+
   it('gives back surplus on the periodic loop after cooldown', async () => {
     const r = rig({ warmIps: 1 }, { ...SMALL, addressesPerNic: 11 });
     const m = r.make({ intervalMs: 5_000 });
