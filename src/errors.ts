@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'CNI_INVALID_ENV',
   'CNI_INVALID_CONFIG',
   'CNI_UNSUPPORTED_FIELD',
+  'CNI_IO',
+  'CNI_NOT_AVAILABLE',
   'CONTAINER_UNKNOWN',
   'AGENT_UNAVAILABLE',
   // kubernetes
@@ -129,7 +131,10 @@ export function cniCodeOf(code: ErrorCode): number {
     case 'CONFIG_INVALID':
       return CNI_CODES.invalidConfig;
     case 'CHECKPOINT_IO':
+    case 'CNI_IO':
       return CNI_CODES.ioFailure;
+    case 'CNI_NOT_AVAILABLE':
+      return CNI_CODES.pluginNotAvailable;
     case 'POOL_EXHAUSTED':
     case 'POOL_NOT_READY':
     case 'AGENT_UNAVAILABLE':

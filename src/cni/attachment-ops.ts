@@ -1,0 +1,145 @@
+// ADD, DEL, CHECK and GC on attachments (containerID + ifname): pool + datapath, with undo on
+// partial failure. Each attachment's operations run one at a time.
+import { VpcnetError, toVpcnetError } from '../errors.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Datapath, HostNic, PodNetworkRequest } from '../datapath/datapath.ts';
+import type { Allocation, PodKey, PodRef } from '../ipam/types.ts';
+import { mergeResults, type CniResult } from './result.ts';
+import type { KeyedLock } from './keyed-lock.ts';
+import type { NetConf } from './netconf.ts';
+import type { CniIpam, CniSettings, NicResolver } from './types.ts';
+
+export interface AttachmentOpsDeps {
+  ipam: CniIpam;
+  datapath: Datapath;
+  resolveNic: NicResolver;
+  settings: CniSettings;
+  clock: Clock;
+  locks: KeyedLock;
+  logger: Logger;
+}
+
+const keyOf = (k: PodKey): string => `${k.containerId}/${k.ifname}`;
+
+export class AttachmentOps {
+  private readonly d: AttachmentOpsDeps;
+
+  constructor(deps: AttachmentOpsDeps) {
+    this.d = deps;
+  }
+
+  /** Idempotent: a repeated ADD reuses the attachment's address and yields the same result. */
+  add(pod: PodRef & { netns: string }, conf: NetConf): Promise<CniResult> {
+    return this.d.locks.run(keyOf(pod), async () => {
+      const existing = this.d.ipam.find(pod);
+      const allocation = existing ?? (await this.d.ipam.allocate(pod, { deadlineMs: this.d.settings.addDeadlineMs }));
+      let nic: HostNic | undefined;
+      try {
+        nic = await this.d.resolveNic(allocation);
+        const req = this.podRequest(pod, pod.netns, allocation, nic, conf.mtu);
+        const net = await this.d.datapath.setupPod(req);
+        const own: CniResult = {
+          interfaces: [{ name: net.hostIfname }, { name: net.podIfname, mac: net.podMac, mtu: req.mtu, sandbox: net.netns }],
+          ips: [{ address: `${net.ip}/32`, gateway: net.gateway, interface: 1 }],
+          routes: [{ dst: '0.0.0.0/0', gw: net.gateway }],
+          dns: conf.dns,
+        };
+        return conf.prevResult ? mergeResults(conf.prevResult, own) : own;
+      } catch (err) {
+        if (!existing) await this.undoAdd(pod, allocation, nic);
+        throw err;
+      }
+    });
+  }
+
+  private async undoAdd(pod: PodRef & { netns: string }, allocation: Allocation, nic: HostNic | undefined): Promise<void> {
+    try {
+      await this.d.datapath.teardownPod({ containerId: pod.containerId, ifname: pod.ifname, netns: pod.netns, ip: allocation.ip, mode: this.d.settings.mode, ...(nic ? { nic } : {}) });
+      await this.d.ipam.release(pod);
+    } catch (err) {
+      // the reconciler finds what is left; the ADD error is what the runtime must see
+      this.d.logger.error({ containerId: pod.containerId, ifname: pod.ifname, err }, 'undo of failed add incomplete');
+    }
+  }
+
+  /** Best effort and idempotent: unknown attachments and vanished namespaces succeed. */
+  del(key: PodKey, netns: string | undefined): Promise<void> {
+    return this.d.locks.run(keyOf(key), () => this.teardown(key, netns));
+  }
+
+  private async teardown(key: PodKey, netns: string | undefined): Promise<void> {
+    const allocation = this.d.ipam.find(key);
+    let nic: HostNic | undefined;
+    if (allocation) {
+      try {
+        nic = await this.d.resolveNic(allocation);
+      } catch (err) {
+        this.d.logger.warn({ containerId: key.containerId, err }, 'nic of allocation unknown at delete');
+      }
+    }
+    const ns = netns ?? allocation?.netns;
+    // Host routes must be gone before the address can go back to the pool and to another pod.
+    await this.d.datapath.teardownPod({
+      containerId: key.containerId,
+      ifname: key.ifname,
+      mode: this.d.settings.mode,
+      ...(ns ? { netns: ns } : {}),
+      ...(allocation ? { ip: allocation.ip } : {}),
+      ...(nic ? { nic } : {}),
+    });
+    if (allocation) await this.d.ipam.release(key);
+  }
+
+  /** Compares prevResult with what vpcnet recorded, then the kernel with what setupPod made. */
+  check(key: PodKey, netns: string, prev: CniResult): Promise<void> {
+    return this.d.locks.run(keyOf(key), async () => {
+      const allocation = this.d.ipam.find(key);
+      if (!allocation) throw new VpcnetError('CONTAINER_UNKNOWN', 'no vpcnet attachment for this container and interface', { details: { ...key } });
+      const idx = prev.interfaces.findIndex((i) => i.name === key.ifname && i.sandbox === netns);
+      if (idx < 0) throw drift('prevResult lists no interface for this attachment', { ifname: key.ifname, netns });
+      const listed = prev.ips.some((ip) => ip.interface === idx && ip.address.split('/')[0] === allocation.ip);
+      if (!listed) throw drift('prevResult does not hold the allocated address', { ip: allocation.ip });
+      const nic = await this.d.resolveNic(allocation);
+      const drifts = await this.d.datapath.checkPod(this.podRequest(key, netns, allocation, nic, undefined));
+      if (drifts.length > 0) throw drift('pod network differs from what vpcnet set up', { drifts });
+    });
+  }
+
+  /** Releases every attachment the runtime no longer lists; continues past errors. */
+  async gc(valid: PodKey[]): Promise<void> {
+    const keep = new Set(valid.map(keyOf));
+    const cutoff = this.d.clock.now() - this.d.settings.gcGraceMs;
+    const failed: Array<{ attachment: string; error: string }> = [];
+    let first: VpcnetError | undefined;
+    for (const a of this.d.ipam.list()) {
+      const key = keyOf(a);
+      if (keep.has(key) || this.d.locks.has(key) || a.allocatedAt > cutoff) continue;
+      try {
+        await this.d.locks.run(key, () => this.teardown({ containerId: a.containerId, ifname: a.ifname }, a.netns));
+        this.d.logger.info({ containerId: a.containerId, ifname: a.ifname, ip: a.ip }, 'gc released stale attachment');
+      } catch (err) {
+        const e = toVpcnetError(err);
+        first ??= e;
+        failed.push({ attachment: key, error: e.code });
+      }
+    }
+    if (first) throw new VpcnetError(first.code, 'gc could not release every stale attachment', { cause: first, details: { failed } });
+  }
+
+  private podRequest(key: PodKey, netns: string, allocation: Allocation, nic: HostNic, mtu: number | undefined): PodNetworkRequest {
+    return {
+      containerId: key.containerId,
+      ifname: key.ifname,
+      netns,
+      ip: allocation.ip,
+      mode: this.d.settings.mode,
+      nic,
+      mtu: mtu ?? this.d.settings.mtu,
+    };
+  }
+}
+
+function drift(msg: string, details: Record<string, unknown>): VpcnetError {
+  return new VpcnetError('DATAPATH_DRIFT', msg, { details });
+}

@@ -1,0 +1,132 @@
+// The agent side of the CNI protocol: one call per forwarder request. It validates everything
+// first (no state changes on bad input), serializes work per attachment, and turns every
+// failure into a spec error object.
+import { VpcnetError } from '../errors.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { noopMetrics, type Metrics } from '../metrics/metrics.ts';
+import { silentLogger, type Logger } from '../util/logger.ts';
+import type { Datapath } from '../datapath/datapath.ts';
+import { parseEnv, type CniEnv } from './env.ts';
+import { parseNetConf, responseVersion, type NetConf } from './netconf.ts';
+import { renderResult } from './result.ts';
+import { errorResponse } from './error-object.ts';
+import { KeyedLock } from './keyed-lock.ts';
+import { AttachmentOps } from './attachment-ops.ts';
+import { COMMAND_SINCE, compareVersions, SUPPORTED_VERSIONS } from './versions.ts';
+import type { CniIpam, CniRequest, CniResponse, CniSettings, NicResolver } from './types.ts';
+
+export interface CniHandlerDeps {
+  ipam: CniIpam;
+  datapath: Datapath;
+  resolveNic: NicResolver;
+  settings: CniSettings;
+  clock?: Clock;
+  metrics?: Metrics;
+  logger?: Logger;
+}
+
+const OK_EMPTY: CniResponse = { exitCode: 0, stdout: '' };
+
+export class CniHandler {
+  private readonly ops: AttachmentOps;
+  private readonly ipam: CniIpam;
+  private readonly settings: CniSettings;
+  private readonly clock: Clock;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly locks = new KeyedLock();
+
+  constructor(deps: CniHandlerDeps) {
+    this.ipam = deps.ipam;
+    this.settings = deps.settings;
+    this.clock = deps.clock ?? systemClock;
+    this.metrics = deps.metrics ?? noopMetrics;
+    this.log = (deps.logger ?? silentLogger()).child({ component: 'cni' });
+    this.ops = new AttachmentOps({ ...deps, clock: this.clock, locks: this.locks, logger: this.log });
+  }
+
+  async handle(req: CniRequest): Promise<CniResponse> {
+    const started = this.clock.now();
+    const command = req.env.CNI_COMMAND ?? 'unknown';
+    const version = responseVersion(req.stdin);
+    let res: CniResponse;
+    try {
+      res = await this.dispatch(req);
+      this.log.debug({ command, containerId: req.env.CNI_CONTAINERID, ifname: req.env.CNI_IFNAME }, 'cni request done');
+    } catch (err) {
+      res = errorResponse(err, version);
+      this.log.warn({ command, containerId: req.env.CNI_CONTAINERID, ifname: req.env.CNI_IFNAME, err }, 'cni request failed');
+    }
+    const result = res.exitCode === 0 ? 'ok' : 'error';
+    this.metrics.observe('vpcnet_cni_request_seconds', (this.clock.now() - started) / 1000, { command: metricCommand(command), result });
+    return res;
+  }
+
+  private async dispatch(req: CniRequest): Promise<CniResponse> {
+    const env = parseEnv(req.env, this.settings.netnsPathPrefixes);
+    if (env.command === 'VERSION') return versionResponse(req.stdin);
+    const conf = parseNetConf(req.stdin);
+    if (compareVersions(conf.cniVersion, COMMAND_SINCE[env.command]) < 0) {
+      throw new VpcnetError('CNI_VERSION_UNSUPPORTED', `config version does not allow ${env.command}`, {
+        details: { config: conf.cniVersion, needs: COMMAND_SINCE[env.command] },
+      });
+    }
+    switch (env.command) {
+      case 'ADD':
+        return this.add(env, conf);
+      case 'DEL':
+        await this.ops.del(attachmentOf(env), env.netns);
+        return OK_EMPTY;
+      case 'CHECK':
+        if (!conf.prevResult) throw new VpcnetError('CNI_INVALID_CONFIG', 'CHECK needs prevResult');
+        await this.ops.check(attachmentOf(env), requireNetns(env), conf.prevResult);
+        return OK_EMPTY;
+      case 'GC':
+        if (!conf.validAttachments) throw new VpcnetError('CNI_INVALID_CONFIG', 'GC needs cni.dev/valid-attachments');
+        await this.ops.gc(conf.validAttachments);
+        return OK_EMPTY;
+      case 'STATUS':
+        if (!this.ipam.ready()) throw new VpcnetError('CNI_NOT_AVAILABLE', 'plugin not available: the address pool cannot serve ADD yet');
+        return OK_EMPTY;
+    }
+  }
+
+  private async add(env: CniEnv, conf: NetConf): Promise<CniResponse> {
+    const key = attachmentOf(env);
+    const result = await this.ops.add(
+      {
+        ...key,
+        netns: requireNetns(env),
+        ...podFields(env.args),
+      },
+      conf,
+    );
+    return { exitCode: 0, stdout: `${JSON.stringify(renderResult(result, conf.cniVersion))}\n` };
+  }
+}
+
+function versionResponse(stdin: string): CniResponse {
+  return { exitCode: 0, stdout: `${JSON.stringify({ cniVersion: responseVersion(stdin), supportedVersions: SUPPORTED_VERSIONS })}\n` };
+}
+
+function attachmentOf(env: CniEnv): { containerId: string; ifname: string } {
+  // parseEnv guarantees both for ADD, DEL and CHECK
+  return { containerId: env.containerId as string, ifname: env.ifname as string };
+}
+
+function requireNetns(env: CniEnv): string {
+  return env.netns as string;
+}
+
+function podFields(args: Record<string, string>): { podNamespace?: string; podName?: string; podUid?: string } {
+  const out: { podNamespace?: string; podName?: string; podUid?: string } = {};
+  if (args.K8S_POD_NAMESPACE) out.podNamespace = args.K8S_POD_NAMESPACE;
+  if (args.K8S_POD_NAME) out.podName = args.K8S_POD_NAME;
+  if (args.K8S_POD_UID) out.podUid = args.K8S_POD_UID;
+  return out;
+}
+
+/** Bounded label values: a hostile CNI_COMMAND must not create new series. */
+function metricCommand(command: string): string {
+  return Object.hasOwn(COMMAND_SINCE, command) ? command : 'invalid';
+}

@@ -1,0 +1,131 @@
+// Network config from stdin: decode (CNI 6), version (1), unsupported fields (2), then the
+// rest of the validation (7). Nothing is acted on until all of it passes.
+import { VpcnetError } from '../errors.ts';
+import { isSupportedVersion, isVersionString, SUPPORTED_VERSIONS, type CniVersion } from './versions.ts';
+import { parsePrevResult, type CniDns, type CniResult } from './result.ts';
+import type { PodKey } from '../ipam/types.ts';
+
+/** Biggest config the agent reads; the forwarder enforces the same limit. */
+export const MAX_STDIN_BYTES = 1024 * 1024;
+
+export interface NetConf {
+  cniVersion: CniVersion;
+  name: string;
+  type: string;
+  mtu?: number;
+  dns: CniDns;
+  prevResult?: CniResult;
+  /** GC only: the attachments the runtime still knows. */
+  validAttachments?: PodKey[];
+}
+
+/** Keys vpcnet reads or tolerates; anything else is refused with code 2. */
+const KNOWN_KEYS = new Set(['cniVersion', 'cniVersions', 'name', 'type', 'mtu', 'dns', 'ipMasq', 'capabilities', 'runtimeConfig', 'args', 'prevResult']);
+const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function invalid(msg: string, details: Record<string, unknown> = {}): VpcnetError {
+  return new VpcnetError('CNI_INVALID_CONFIG', msg, { details });
+}
+
+function unsupported(key: string, value: unknown, why: string): VpcnetError {
+  const shown = JSON.stringify(value)?.slice(0, 200);
+  return new VpcnetError('CNI_UNSUPPORTED_FIELD', `unsupported field "${key}": ${shown} (${why})`, { details: { key, value: shown } });
+}
+
+/** The version to put into any answer: the config's own when it looks like one. */
+export function responseVersion(stdin: string): string {
+  try {
+    const v = (JSON.parse(stdin) as Record<string, unknown> | null)?.cniVersion;
+    if (isVersionString(v)) return v;
+  } catch {
+    // undecodable config: answer in the latest version
+  }
+  return SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1] as string;
+}
+
+export function decodeConfig(stdin: string): Record<string, unknown> {
+  if (Buffer.byteLength(stdin) > MAX_STDIN_BYTES) {
+    throw new VpcnetError('CNI_IO', 'network config on stdin is too large', { details: { limitBytes: MAX_STDIN_BYTES } });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stdin);
+  } catch (err) {
+    throw new VpcnetError('CNI_DECODE', 'network config is not valid JSON', { cause: err, details: { reason: (err as Error).message } });
+  }
+  if (!isObj(raw)) throw new VpcnetError('CNI_DECODE', 'network config must be a JSON object');
+  return raw;
+}
+
+export function parseNetConf(stdin: string): NetConf {
+  const raw = decodeConfig(stdin);
+  const version = raw.cniVersion;
+  if (typeof version !== 'string') throw invalid('cniVersion is required');
+  if (!isSupportedVersion(version)) {
+    throw new VpcnetError('CNI_VERSION_UNSUPPORTED', 'incompatible CNI versions', {
+      details: { config: version, supported: [...SUPPORTED_VERSIONS] },
+    });
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    if (KNOWN_KEYS.has(key) || key.startsWith('cni.dev/')) continue;
+    throw unsupported(key, value, 'vpcnet does not know this key');
+  }
+  if (raw.ipMasq !== undefined && raw.ipMasq !== false) {
+    throw unsupported('ipMasq', raw.ipMasq, 'masquerade is node-wide: set masquerade.enabled in the agent config');
+  }
+  checkArgs(raw.args);
+
+  if (typeof raw.name !== 'string' || !NETWORK_NAME.test(raw.name)) throw invalid('name must start with a letter or digit and hold only letters, digits, _ . -');
+  if (typeof raw.type !== 'string' || raw.type === '' || /[/\\]/.test(raw.type)) throw invalid('type must be a plugin name');
+  const conf: NetConf = { cniVersion: version, name: raw.name, type: raw.type, dns: parseDns(raw.dns) };
+  if (raw.mtu !== undefined) {
+    if (!Number.isInteger(raw.mtu) || (raw.mtu as number) < 576 || (raw.mtu as number) > 9216) throw invalid('mtu must be an integer from 576 to 9216');
+    conf.mtu = raw.mtu as number;
+  }
+  if (raw.runtimeConfig !== undefined && !isObj(raw.runtimeConfig)) throw invalid('runtimeConfig must be an object');
+  if (raw.capabilities !== undefined && !isObj(raw.capabilities)) throw invalid('capabilities must be an object');
+  if (raw.cniVersions !== undefined && !(Array.isArray(raw.cniVersions) && raw.cniVersions.every(isVersionString))) {
+    throw invalid('cniVersions must be a list of versions');
+  }
+  if (raw.prevResult !== undefined && raw.prevResult !== null) conf.prevResult = parsePrevResult(raw.prevResult);
+  const attachments = raw['cni.dev/valid-attachments'];
+  if (attachments !== undefined) conf.validAttachments = parseAttachments(attachments);
+  return conf;
+}
+
+/** ipam is delegated to the agent's pool; a static address via args is not offered. */
+function checkArgs(args: unknown): void {
+  if (args === undefined) return;
+  if (!isObj(args)) throw invalid('args must be an object');
+  const cni = args.cni;
+  if (isObj(cni) && cni.ips !== undefined) throw unsupported('args.cni.ips', cni.ips, 'addresses come from the VPC pool');
+}
+
+function parseDns(raw: unknown): CniDns {
+  if (raw === undefined) return {};
+  const lists = ['nameservers', 'search', 'options'] as const;
+  if (!isObj(raw)) throw invalid('dns must be an object');
+  for (const k of lists) {
+    const v = raw[k];
+    if (v !== undefined && !(Array.isArray(v) && v.every((s) => typeof s === 'string'))) throw invalid(`dns.${k} must be a list of strings`);
+  }
+  if (raw.domain !== undefined && typeof raw.domain !== 'string') throw invalid('dns.domain must be a string');
+  const dns: CniDns = {};
+  if (raw.nameservers) dns.nameservers = raw.nameservers as string[];
+  if (raw.domain) dns.domain = raw.domain as string;
+  if (raw.search) dns.search = raw.search as string[];
+  if (raw.options) dns.options = raw.options as string[];
+  return dns;
+}
+
+function parseAttachments(raw: unknown): PodKey[] {
+  if (!Array.isArray(raw)) throw invalid('cni.dev/valid-attachments must be a list');
+  return raw.map((a, i) => {
+    if (!isObj(a) || typeof a.containerID !== 'string' || typeof a.ifname !== 'string') {
+      throw invalid(`cni.dev/valid-attachments[${i}] needs containerID and ifname strings`);
+    }
+    return { containerId: a.containerID, ifname: a.ifname };
+  });
+}
