@@ -1,0 +1,24 @@
+// Renders the config reference (markdown) from the schema, for docs/operations.md.
+import { configFields, type ConfigField } from './fields.ts';
+
+export function renderConfigReference(): string {
+  const rows = configFields().map((f) => `| \`${f.key}\` | ${envCell(f)} | ${typeCell(f)} | ${defaultCell(f)} | ${f.meta.description.replace(/\|/g, '\\|')} |`);
+  return ['| Key | Environment | Type | Default | Description |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+function envCell(f: ConfigField): string {
+  const aliases = (f.meta.aliases ?? []).map((a) => `\`${a.name}\`${a.note ? ` (${a.note})` : ''}`);
+  return [`\`${f.meta.env}\``, ...aliases].join('<br>').replace(/\|/g, '\\|');
+}
+
+function typeCell(f: ConfigField): string {
+  if (f.kind === 'enum') return (f.values ?? []).join(' \\| ');
+  if (f.kind === 'list') return 'list (comma separated in env)';
+  if (f.kind === 'map') return 'map (k=v,k=v in env)';
+  return f.kind === 'number' ? 'integer' : f.kind;
+}
+
+function defaultCell(f: ConfigField): string {
+  if (f.default !== undefined) return `\`${JSON.stringify(f.default)}\``;
+  return f.optional ? '(unset)' : '(required)';
+}

@@ -1,0 +1,140 @@
+// The agent's one configuration schema. Every leaf carries its environment variable, aliases
+// (the AWS VPC CNI names where they exist) and a description; the loader and the reference
+// generator read them from the registry below.
+import { z } from 'zod';
+import { isIP } from 'node:net';
+
+export interface EnvAlias {
+  name: string;
+  /** Turns the alias's raw value into this key's value; undefined = treat as unset. */
+  map?: (raw: string) => unknown;
+  note?: string;
+}
+
+export interface FieldMeta {
+  env: string;
+  aliases?: EnvAlias[];
+  description: string;
+}
+
+export const fieldMeta = z.registry<FieldMeta>();
+
+const cidr = z.string().refine((s) => {
+  const [ip, len, extra] = s.split('/');
+  if (extra !== undefined || !ip || !len || !/^\d+$/.test(len)) return false;
+  const v = isIP(ip);
+  return v !== 0 && Number(len) <= (v === 4 ? 32 : 128);
+}, 'expected a CIDR such as 10.0.0.0/16');
+const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, 'expected host:port');
+const absPath = z.string().refine((p) => p.startsWith('/') && !p.split('/').includes('..'), 'expected an absolute path without ..');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): z.ZodNumber => z.number().int().min(min).max(max);
+
+function f<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
+  fieldMeta.add(schema, meta);
+  return schema;
+}
+
+const parseBoolish = (raw: string): boolean | undefined => {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  return undefined;
+};
+
+const provider = z.strictObject({
+  name: f(z.enum(['aws', 'azure', 'gcp']).default('aws'), { env: 'VPCNET_PROVIDER', description: 'Cloud provider of this node' }),
+  region: f(z.string().min(1).optional(), { env: 'VPCNET_REGION', aliases: [{ name: 'AWS_REGION' }], description: 'Region; default: from instance metadata' }),
+  apiEndpoint: f(z.url().optional(), { env: 'VPCNET_API_ENDPOINT', description: 'Cloud API endpoint override (emulators, private endpoints)' }),
+  metadataEndpoint: f(z.url().optional(), { env: 'VPCNET_METADATA_ENDPOINT', description: 'Instance metadata endpoint override' }),
+  subnetIds: f(z.array(z.string().min(1)).default([]), { env: 'VPCNET_SUBNET_IDS', description: 'Subnets for new NICs (comma list); empty: tagged subnets, else the primary NIC subnet' }),
+  subnetTags: f(z.record(z.string(), z.string()).default({}), { env: 'VPCNET_SUBNET_TAGS', description: 'Pick subnets for new NICs by these tags (k=v,k=v)' }),
+  securityGroups: f(z.array(z.string().min(1)).default([]), { env: 'VPCNET_SECURITY_GROUPS', description: 'Security groups for new NICs (comma list); empty: the primary NIC groups' }),
+  requestTimeoutMs: f(int(100).default(10000), { env: 'VPCNET_CLOUD_TIMEOUT_MS', description: 'Timeout of one cloud API call' }),
+});
+
+const pool = z.strictObject({
+  warmNics: f(int(0).default(1), { env: 'VPCNET_WARM_NIC_TARGET', aliases: [{ name: 'WARM_ENI_TARGET' }], description: "Keep this many whole NICs' worth of free addresses" }),
+  warmIps: f(int(0).optional(), { env: 'VPCNET_WARM_IP_TARGET', aliases: [{ name: 'WARM_IP_TARGET' }], description: 'Keep this many free addresses (overrides warmNics)' }),
+  minimumIps: f(int(0).optional(), { env: 'VPCNET_MINIMUM_IP_TARGET', aliases: [{ name: 'MINIMUM_IP_TARGET' }], description: 'Hold at least this many addresses in total' }),
+  warmPrefixes: f(int(0).optional(), { env: 'VPCNET_WARM_PREFIX_TARGET', aliases: [{ name: 'WARM_PREFIX_TARGET' }], description: 'Keep this many free prefixes (prefix delegation)' }),
+  maxNics: f(int(1).optional(), {
+    env: 'VPCNET_MAX_NICS',
+    aliases: [{ name: 'MAX_ENI', map: (v) => (Number(v) < 0 ? undefined : v), note: '-1 = no limit' }],
+    description: 'Use at most this many NICs, the primary included; default: the instance limit',
+  }),
+  maxPods: f(int(1).optional(), { env: 'VPCNET_MAX_PODS', description: 'Hand out at most this many addresses; default: the instance limit' }),
+  maxAboveTarget: f(int(0).default(2), { env: 'VPCNET_MAX_ABOVE_TARGET', description: 'Free addresses tolerated above the target before releasing' }),
+  cooldownMs: f(int(0).default(30000), {
+    env: 'VPCNET_IP_COOLDOWN_MS',
+    aliases: [{ name: 'IP_COOLDOWN_PERIOD', map: (v) => (/^\d+$/.test(v) ? Number(v) * 1000 : v), note: 'seconds' }],
+    description: 'A released address rests this long before reuse',
+  }),
+  prefixDelegation: f(z.boolean().default(false), { env: 'VPCNET_PREFIX_DELEGATION', aliases: [{ name: 'ENABLE_PREFIX_DELEGATION' }], description: 'Use /28 prefixes where the node supports them' }),
+});
+
+const datapath = z.strictObject({
+  mode: f(z.enum(['routed', 'ipvlan']).default('routed'), { env: 'VPCNET_DATAPATH_MODE', description: 'Pod wiring: routed veth (AWS VPC CNI style) or ipvlan L2' }),
+  mtu: f(int(576, 9216).optional(), { env: 'VPCNET_MTU', aliases: [{ name: 'POD_MTU' }], description: 'Pod interface MTU; default: the NIC MTU' }),
+  serviceCidr: f(cidr.optional(), { env: 'VPCNET_SERVICE_CIDR', description: 'Service CIDR sent via the host (ipvlan mode)' }),
+});
+
+const masquerade = z.strictObject({
+  enabled: f(z.boolean().default(true), {
+    env: 'VPCNET_MASQUERADE',
+    aliases: [{ name: 'AWS_VPC_K8S_CNI_EXTERNALSNAT', map: (v) => { const b = parseBoolish(v); return b === undefined ? v : !b; }, note: 'inverted' }],
+    description: 'SNAT traffic leaving the VPC to the node address (false: external SNAT)',
+  }),
+  nonMasqueradeCidrs: f(z.array(cidr).default([]), {
+    env: 'VPCNET_NON_MASQUERADE_CIDRS',
+    aliases: [{ name: 'AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS' }],
+    description: 'Destinations never masqueraded, besides the VPC CIDRs (comma list)',
+  }),
+  masqueradeLinkLocal: f(z.boolean().default(false), { env: 'VPCNET_MASQUERADE_LINK_LOCAL', description: 'Also masquerade traffic to 169.254.0.0/16' }),
+  randomFully: f(z.boolean().default(true), {
+    env: 'VPCNET_MASQUERADE_RANDOM_FULLY',
+    aliases: [{ name: 'AWS_VPC_K8S_CNI_RANDOMIZESNAT', map: (v) => (v === 'none' ? false : v === 'prng' || v === 'hashrandom' ? true : v), note: 'none|prng|hashrandom' }],
+    description: 'Fully random SNAT source ports',
+  }),
+});
+
+const paths = z.strictObject({
+  socket: f(absPath.default('/run/vpcnet/cni.sock'), { env: 'VPCNET_SOCKET', description: 'Agent socket the CNI forwarder connects to (its directory is root-only)' }),
+  checkpoint: f(absPath.default('/var/lib/vpcnet/checkpoint.json'), { env: 'VPCNET_CHECKPOINT', description: 'Allocation checkpoint file' }),
+  cniBinDir: f(absPath.default('/opt/cni/bin'), { env: 'VPCNET_CNI_BIN_DIR', description: 'Where the forwarder is installed as "vpcnet"' }),
+  cniConfDir: f(absPath.default('/etc/cni/net.d'), { env: 'VPCNET_CNI_CONF_DIR', description: 'Where the conflist is written' }),
+});
+
+const cni = z.strictObject({
+  addDeadlineMs: f(int(0).default(10000), { env: 'VPCNET_ADD_DEADLINE_MS', description: 'ADD waits this long for a pool refill, then answers try-again-later (11)' }),
+  requestTimeoutMs: f(int(100, 55000).default(50000), { env: 'VPCNET_CNI_REQUEST_TIMEOUT_MS', description: "Agent-side limit per CNI request; below the forwarder's 60 s" }),
+  gcGraceMs: f(int(0).default(60000), { env: 'VPCNET_GC_GRACE_MS', description: 'CNI GC spares attachments younger than this' }),
+  netnsPathPrefixes: f(z.array(absPath).min(1).default(['/var/run/netns/', '/run/netns/', '/var/run/docker/netns/', '/run/docker/netns/']), {
+    env: 'VPCNET_NETNS_PATH_PREFIXES',
+    description: 'Directories CNI_NETNS may name (plus /proc/<pid>/ns/net)',
+  }),
+});
+
+export const configSchema = z
+  .strictObject({
+    clusterName: f(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/).default('vpcnet'), { env: 'VPCNET_CLUSTER_NAME', aliases: [{ name: 'CLUSTER_NAME' }], description: 'Tags the cloud objects this cluster creates' }),
+    nodeName: f(z.string().min(1).optional(), { env: 'VPCNET_NODE_NAME', aliases: [{ name: 'MY_NODE_NAME' }], description: 'Kubernetes node name; default: the host name' }),
+    logLevel: f(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), { env: 'VPCNET_LOG_LEVEL', description: 'Log level' }),
+    apiListen: f(listen.default('127.0.0.1:61679'), { env: 'VPCNET_API_LISTEN', description: 'Local status API (host:port)' }),
+    metricsListen: f(listen.default('127.0.0.1:61678'), { env: 'VPCNET_METRICS_LISTEN', description: 'Prometheus /metrics (host:port)' }),
+    provider: provider.prefault({}),
+    pool: pool.prefault({}),
+    datapath: datapath.prefault({}),
+    masquerade: masquerade.prefault({}),
+    paths: paths.prefault({}),
+    cni: cni.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.cni.addDeadlineMs >= c.cni.requestTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['cni', 'addDeadlineMs'], message: 'must be below cni.requestTimeoutMs' });
+    }
+    if (c.pool.warmPrefixes !== undefined && !c.pool.prefixDelegation) {
+      ctx.addIssue({ code: 'custom', path: ['pool', 'warmPrefixes'], message: 'needs pool.prefixDelegation' });
+    }
+  });
+
+export type VpcnetConfig = z.output<typeof configSchema>;
