@@ -49,6 +49,13 @@ describe('VERSION', () => {
     expect(JSON.parse(viaAgent.stdout)).toEqual(local.json);
   });
 
+  it.each(['{"cniVersion":"1.0.0"}', '{"cniVersion":"abc"}', '{"cniVersion": "0.3.1", "name": "x"}', '', 'not json'])('binary and agent agree for stdin %j', async (stdin) => {
+    const local = await h.run({ CNI_COMMAND: 'VERSION' }, stdin);
+    const viaAgent = await agent.handler.handle({ env: { CNI_COMMAND: 'VERSION' }, stdin });
+    expect(local.code).toBe(0);
+    expect(local.json).toEqual(JSON.parse(viaAgent.stdout));
+  });
+
   it('answers while the agent is down', async () => {
     const r = await h.run({ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.1.0"}', { VPCNET_AGENT_SOCKET: `${h.dir}/nothing.sock` });
     expect(r.code).toBe(0);
