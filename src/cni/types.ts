@@ -20,7 +20,7 @@ export interface CniIpam {
   /** Hands out an address; waits for the pool to refill up to the deadline (POOL_EXHAUSTED after). */
   allocate(pod: PodRef, opts: { deadlineMs: number }): Promise<Allocation>;
   /** Returns the attachment's address to the pool; unknown keys are not an error. */
-  release(key: PodKey): Promise<void>;
+  release(key: PodKey): Promise<unknown>;
   /** The current allocation of an attachment, if any. */
   find(key: PodKey): Allocation | undefined;
   /** Every current allocation (GC compares them with the runtime's list). */

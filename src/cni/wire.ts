@@ -63,22 +63,26 @@ export function decodeResponse(payload: Buffer): CniResponse {
 export class FrameReader {
   private chunks: Buffer[] = [];
   private size = 0;
+  private need: number | undefined;
   private readonly max: number;
 
   constructor(max: number) {
     this.max = max;
   }
 
-  /** The payload once complete, undefined while more bytes are needed. */
+  /** The payload once complete, undefined while more bytes are needed. Copies once at the end. */
   push(chunk: Buffer): Buffer | undefined {
     this.chunks.push(chunk);
     this.size += chunk.length;
-    if (this.size < 4) return undefined;
-    const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    this.chunks = [all];
-    const len = all.readUInt32BE(0);
-    if (len > this.max) throw new VpcnetError('CNI_IO', 'request frame too large', { details: { bytes: len, limit: this.max } });
-    if (all.length < 4 + len) return undefined;
-    return all.subarray(4, 4 + len);
+    if (this.need === undefined) {
+      if (this.size < 4) return undefined;
+      const head = Buffer.concat(this.chunks);
+      this.chunks = [head];
+      const len = head.readUInt32BE(0);
+      if (len > this.max) throw new VpcnetError('CNI_IO', 'request frame too large', { details: { bytes: len, limit: this.max } });
+      this.need = 4 + len;
+    }
+    if (this.size < this.need) return undefined;
+    return Buffer.concat(this.chunks).subarray(4, this.need);
   }
 }

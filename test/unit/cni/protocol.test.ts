@@ -102,3 +102,27 @@ describe('results', () => {
     expect(merged.dns).toEqual({ domain: 'x' });
   });
 });
+
+describe('wire framing', () => {
+  it('reassembles a request split into single bytes and refuses an oversized header at once', async () => {
+    const { encodeRequest, decodeRequest, FrameReader } = await import('../../../src/cni/wire.ts');
+    const bytes = encodeRequest({ env: { CNI_COMMAND: 'ADD', CNI_IFNAME: 'eth0' }, stdin: '{"a":"é\\n"}' });
+    const reader = new FrameReader(1024);
+    let payload: Buffer | undefined;
+    for (const b of bytes) payload = reader.push(Buffer.from([b])) ?? payload;
+    expect(decodeRequest(payload as Buffer)).toEqual({ env: { CNI_COMMAND: 'ADD', CNI_IFNAME: 'eth0' }, stdin: '{"a":"é\\n"}' });
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(2048);
+    expect(codeOf(() => new FrameReader(1024).push(head))).toBe('CNI_IO');
+    expect(codeOf(() => decodeRequest(Buffer.from('{"v":1,"env":{"CNI_COMMAND":1},"stdin":""}')))).toBe('CNI_DECODE');
+  });
+});
+
+describe('settings from config', () => {
+  it('takes the pod MTU from the NIC unless the config sets one', async () => {
+    const { loadConfig } = await import('../../../src/config/load.ts');
+    const { cniSettingsFrom } = await import('../../../src/cni/settings.ts');
+    expect(cniSettingsFrom(loadConfig({ env: {} }).config, 9001)).toMatchObject({ mode: 'routed', mtu: 9001, addDeadlineMs: 10000 });
+    expect(cniSettingsFrom(loadConfig({ env: { VPCNET_MTU: '1500', VPCNET_DATAPATH_MODE: 'ipvlan' } }).config, 9001)).toMatchObject({ mode: 'ipvlan', mtu: 1500 });
+  });
+});
