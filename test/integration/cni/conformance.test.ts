@@ -4,6 +4,8 @@ import { startHarness, type Harness } from './forwarder-harness.ts';
 import { testAgent, type TestAgent } from '../../unit/cni/doubles.ts';
 import { SUPPORTED_VERSIONS } from '../../../src/cni/versions.ts';
 import { VpcnetError } from '../../../src/errors.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
 let agent: TestAgent;
 let h: Harness;
@@ -248,6 +250,25 @@ describe('agent down', () => {
       const r = await h.run(env(cmd), conf('0.4.0'), { VPCNET_AGENT_SOCKET: `${h.dir}/nothing.sock` });
       expectError(r, 11, '0.4.0');
       expect(r.json?.msg).toBe('vpcnet agent is not reachable');
+    }
+  });
+
+  it('a stale socket file with no agent behind it gets code 11', async () => {
+    const dead = join(h.dir, 'dead.sock');
+    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(dead)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    const r = await h.run(env('ADD'), conf('1.0.0'), { VPCNET_AGENT_SOCKET: dead });
+    expectError(r, 11, '1.0.0');
+    expect(String(r.json?.details)).toContain('Connection refused');
+  });
+
+  it('an agent that does not answer in time gets code 11 from the forwarder', async () => {
+    const hung = await startHarness(() => new Promise<never>(() => undefined), { requestTimeoutMs: 1500 });
+    try {
+      const r = await hung.run(env('ADD'), conf('1.1.0'), { VPCNET_CNI_TIMEOUT_MS: '300' });
+      expectError(r, 11, '1.1.0');
+      expect(String(r.json?.details)).toContain('no answer within the timeout');
+    } finally {
+      await hung.close().catch(() => undefined);
     }
   });
 });
