@@ -15,7 +15,7 @@ import { CniSocketServer } from '../../src/agent/socket-server.ts';
 import { CniHandler } from '../../src/cni/handler.ts';
 import { MemoryIpam } from '../../src/cni/memory-ipam.ts';
 import { NIC, RecordingDatapath, SETTINGS } from '../unit/cni/doubles.ts';
-import { installForwarder } from '../integration/cni/forwarder-harness.ts';
+import { installBuiltForwarder } from '../integration/cni/forwarder-harness.ts';
 
 const args = process.argv.slice(2);
 const n = Number(args.find((a) => a.startsWith('--n='))?.slice(4) ?? 100);
@@ -140,7 +140,7 @@ async function startAgent(dir: string): Promise<{ socket: string; close: () => P
 }
 
 async function benchVpcnet(dir: string, runner: string): Promise<{ add: Stats; del: Stats; forwarderCpu: { add: number; del: number } }> {
-  const bin = join(installForwarder(dir), 'vpcnet');
+  const bin = join(await installBuiltForwarder(dir), 'vpcnet');
   const agent = await startAgent(dir);
   const conf = join(dir, 'vpcnet.json');
   writeFileSync(conf, JSON.stringify({ cniVersion: '1.0.0', name: 'vpcnet', type: 'vpcnet' }));

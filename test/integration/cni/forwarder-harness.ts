@@ -1,11 +1,12 @@
 // Runs the BUILT forwarder exactly as a container runtime does: CNI_* env, config on stdin,
 // result on stdout, exit status. The agent runs in this process (handler + socket server).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CniSocketServer } from '../../../src/agent/socket-server.ts';
 import type { CniRequestHandler } from '../../../src/agent/socket-server.ts';
+import { installForwarder } from '../../../src/cni/install.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -24,19 +25,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Builds the forwarder (once; build.sh is incremental) and installs it as <tmp>/bin/vpcnet. */
-export function installForwarder(dir: string): string {
+/** Builds the forwarder (build.sh is incremental) and installs it as <dir>/bin/vpcnet; returns the bin dir. */
+export async function installBuiltForwarder(dir: string): Promise<string> {
   const build = spawnSync('bash', [join(root, 'src/cni/native/build.sh')], { encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`forwarder build failed: ${build.stderr}`);
   const bin = join(dir, 'bin');
-  spawnSync('mkdir', ['-p', bin]);
-  copyFileSync(join(root, 'build/native/vpcnet-cni'), join(bin, 'vpcnet'));
+  await installForwarder(join(root, 'build/native/vpcnet-cni'), bin);
   return bin;
 }
 
 export async function startHarness(handler: CniRequestHandler | undefined, opts: { requestTimeoutMs?: number } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'vpcnet-cni-'));
-  const cniPath = installForwarder(dir);
+  const cniPath = await installBuiltForwarder(dir);
   const socket = join(dir, 'run', 'cni.sock');
   const server = handler ? new CniSocketServer({ path: socket, handler, requestTimeoutMs: opts.requestTimeoutMs ?? 10000 }) : undefined;
   await server?.start();
