@@ -63,8 +63,9 @@ export class CniHandler {
   }
 
   private async dispatch(req: CniRequest): Promise<CniResponse> {
+    // VERSION needs nothing but CNI_COMMAND; the forwarder answers it the same way
+    if (req.env.CNI_COMMAND === 'VERSION') return versionResponse(req.stdin);
     const env = parseEnv(req.env, this.settings.netnsPathPrefixes);
-    if (env.command === 'VERSION') return versionResponse(req.stdin);
     const conf = parseNetConf(req.stdin);
     if (compareVersions(conf.cniVersion, COMMAND_SINCE[env.command]) < 0) {
       throw new VpcnetError('CNI_VERSION_UNSUPPORTED', `config version does not allow ${env.command}`, {
@@ -85,6 +86,8 @@ export class CniHandler {
         if (!conf.validAttachments) throw new VpcnetError('CNI_INVALID_CONFIG', 'GC needs cni.dev/valid-attachments');
         await this.ops.gc(conf.validAttachments);
         return OK_EMPTY;
+      case 'VERSION':
+        return versionResponse(req.stdin);
       case 'STATUS':
         if (!this.ipam.ready()) throw new VpcnetError('CNI_NOT_AVAILABLE', 'plugin not available: the address pool cannot serve ADD yet');
         return OK_EMPTY;
