@@ -3,7 +3,11 @@ import { configFields, type ConfigField } from './fields.ts';
 
 export function renderConfigReference(): string {
   const rows = configFields().map((f) => `| \`${f.key}\` | ${envCell(f)} | ${typeCell(f)} | ${defaultCell(f)} | ${f.meta.description.replace(/\|/g, '\\|')} |`);
-  return ['| Key | Environment | Type | Default | Description |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  const intro =
+    'The agent reads a JSON file (`--config`, else `$VPCNET_CONFIG`, else none) and then the environment. ' +
+    'Precedence: default < file < AWS VPC CNI alias variable < `VPCNET_*` variable. ' +
+    'Invalid values stop the agent with every problem listed by key and source.';
+  return [intro, '', '| Key | Environment | Type | Default | Description |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 function envCell(f: ConfigField): string {

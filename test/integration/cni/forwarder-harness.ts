@@ -53,9 +53,9 @@ export async function startHarness(handler: CniRequestHandler | undefined, opts:
   };
 }
 
-export function runForwarder(bin: string, env: Record<string, string>, stdin: string | Buffer): Promise<CniRun> {
+export function runForwarder(bin: string, env: Record<string, string>, stdin: string | Buffer, argv: string[] = []): Promise<CniRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(bin, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.resume();
