@@ -105,7 +105,7 @@ async function main(): Promise<void> {
       teardownConcurrentMs: { ...stats(teardownConc), wall: Math.round(teardownConcWall) },
       podToPodGbps: Math.round(podBps / 1e7) / 100,
       nodeToNodeGbps: Math.round(nodeBps / 1e7) / 100,
-      podToNodeThroughputRatio: Math.round((podBps / nodeBps) * 100) / 100,
+      podToPodVsNodeToNodeRatio: Math.round((podBps / nodeBps) * 100) / 100,
     };
     if (!jsonOnly) {
       const row = (k: string, v: { median: number; p90: number; max: number; wall?: number }): string =>
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       console.log(row(`teardown, ${N} serial`, result.teardownSerialMs));
       console.log(row(`setup, ${C} concurrent`, result.setupConcurrentMs));
       console.log(row(`teardown, ${C} concurrent`, result.teardownConcurrentMs));
-      console.log(`TCP pod->pod across nodes ${result.podToPodGbps} Gbit/s, node->node ${result.nodeToNodeGbps} Gbit/s, ratio ${result.podToNodeThroughputRatio}`);
+      console.log(`TCP pod->pod across nodes ${result.podToPodGbps} Gbit/s, node->node ${result.nodeToNodeGbps} Gbit/s, ratio ${result.podToPodVsNodeToNodeRatio}`);
     }
     console.log(JSON.stringify(result));
   } finally {
