@@ -238,7 +238,12 @@ export class RealKubeClient implements KubeClient {
   ): Promise<WatchHandle> {
     let settle!: (err: unknown) => void;
     const done = new Promise<void>((resolve, reject) => {
-      settle = (err) => (err ? reject(toK8sError(err, `watch ${path}`)) : resolve());
+      settle = (err) => {
+        // The client gives up on a stream silent for 30 s; that is a quiet node, not an
+        // outage: end cleanly so the caller resumes from its resourceVersion without a relist.
+        if (!err || (err as { name?: unknown }).name === 'TimeoutError') resolve();
+        else reject(toK8sError(err, `watch ${path}`));
+      };
     });
     done.catch(() => undefined); // the caller may only look at it later
     const query = {

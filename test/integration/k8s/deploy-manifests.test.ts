@@ -79,6 +79,7 @@ describe.each(CLOUDS)('deploy/overlays/%s', (cloud) => {
     const ds = find('DaemonSet');
     const pod = ds['spec']['template']['spec'];
     expect(pod['hostNetwork']).toBe(true);
+    expect(pod['dnsPolicy']).toBe('Default'); // cluster DNS needs pod networking: no chicken and egg
     expect(pod['priorityClassName']).toBe('system-node-critical');
     expect(pod['tolerations']).toContainEqual({ operator: 'Exists' });
     expect(pod['serviceAccountName']).toBe(find('ServiceAccount')['metadata']['name']);

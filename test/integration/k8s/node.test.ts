@@ -37,6 +37,18 @@ describe('node identity', () => {
   });
 });
 
+describe('unreachable API server', () => {
+  it('a hung server fails a call at the client deadline instead of holding it', async () => {
+    const { api, client } = await setup();
+    api.upsert('nodes', nodeObj('node-a'));
+    api.stall(true);
+    // The client was built with a 2 s deadline; without it this would wait for jest's timeout.
+    await expect(client.getNode('node-a')).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE' });
+    api.stall(false);
+    await expect(client.getNode('node-a')).resolves.toMatchObject({ name: 'node-a' });
+  });
+});
+
 describe('node readiness', () => {
   it('sets VpcnetReady, keeps other conditions, removes only our taint', async () => {
     const { api, client } = await setup();

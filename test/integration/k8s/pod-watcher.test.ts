@@ -127,3 +127,17 @@ describe('pod watcher (real client, fake API server)', () => {
     expect(allocationsOfGonePods(allocations, restarted, now).map((a) => a.ip)).toEqual(['10.0.1.10', '10.0.1.12']);
   });
 });
+
+describe('quiet watches', () => {
+  it('a watch the client drops for silence resumes from its resourceVersion without a relist', async () => {
+    const { api, client, watcher } = await setup();
+    // Shorten client-node's 30 s inactivity limit so the test need not wait for it.
+    (client as unknown as { watcher: { requestTimeoutMs: number } }).watcher.requestTimeoutMs = 100;
+    api.upsert('pods', podObj('default', 'a1', 'node-a'));
+    watcher.start();
+    await waitFor(() => api.requests.filter((r) => r.query['watch'] === 'true').length >= 3, 'several silent watches');
+    api.upsert('pods', podObj('default', 'a2', 'node-a'));
+    await waitFor(() => watcher.livePods().has('default/a2'), 'event after quiet period');
+    expect(watcher.lists).toBe(1);
+  });
+});

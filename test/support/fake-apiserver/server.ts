@@ -108,6 +108,7 @@ export class FakeApiServer {
   private readonly sockets = new Set<Socket>();
   private readonly faults: Fault[] = [];
   private holding = false;
+  private stalling = false;
   private parked: (() => void)[] = [];
   private server: Server | undefined;
   private bookmarkTimer: NodeJS.Timeout | undefined;
@@ -188,6 +189,11 @@ export class FakeApiServer {
   /** The next `count` requests whose path includes `pathIncludes` fail with `status`. */
   failNext(pathIncludes: string, statusCode: number, count = 1, method?: string): void {
     this.faults.push({ pathIncludes, status: statusCode, remaining: count, ...(method ? { method } : {}) });
+  }
+
+  /** A hung server: while stalled, requests are read but never answered. */
+  stall(on: boolean): void {
+    this.stalling = on;
   }
 
   /** While held, new watch requests wait unanswered; release() serves them with the state then. */
@@ -348,6 +354,7 @@ export class FakeApiServer {
         ...(contentType ? { contentType } : {}),
         ...(body !== undefined ? { body } : {}),
       });
+      if (this.stalling) return;
       const fault = this.faults.find(
         (f) => f.remaining > 0 && url.pathname.includes(f.pathIncludes) && (!f.method || f.method === req.method),
       );
