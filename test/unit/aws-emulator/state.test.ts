@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { IdSource } from '../../../providers/aws/emulator/ids.ts';
 import type { ChangeEvent } from '../../../providers/aws/emulator/model.ts';
@@ -214,6 +216,15 @@ describe('emulated EC2 state', () => {
     expect(r.instanceIds).toHaveLength(3);
     expect(s.listEnis().map((e) => e.deviceIndex)).toEqual([0, 0, 0]);
     expect(() => applyScenario(s, { vpcs: [{ cidr: 1 }] })).toThrow();
+  });
+
+  it('loads the example scenario shipped with the emulator', () => {
+    const file = join(import.meta.dirname, '..', '..', '..', 'providers', 'aws', 'emulator', 'scenarios', 'example.json');
+    const s = new Ec2State({ clock: new FakeClock(), ids: new IdSource(1), region: 'us-west-2', ownerId: '1' });
+    const r = applyScenario(s, JSON.parse(readFileSync(file, 'utf8')));
+    expect(r.instanceIds).toEqual(['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'i-0a1b2c3d4e5f60003']);
+    expect(s.instanceView('i-0a1b2c3d4e5f60003')?.instanceType).toBe('t2.micro');
+    expect(s.describeSubnets([], [{ name: 'tag:kubernetes.io/role/cni', values: ['1'] }])[0]?.cidr).toBe('100.64.0.0/18');
   });
 });
 
