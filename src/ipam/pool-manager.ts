@@ -9,6 +9,7 @@ import { noopMetrics, type Metrics } from '../metrics/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { CheckpointStore } from './checkpoint.ts';
 import { CommitQueue } from './commit-queue.ts';
+import { isAmbiguous } from './conditions.ts';
 import { executeAction } from './executor.ts';
 import { publishPoolGauges } from './pool-metrics.ts';
 import { Pool } from './pool.ts';
@@ -52,6 +53,8 @@ export class PoolManager {
   private loopAbort: AbortController | undefined;
   private loopDone: Promise<void> | undefined;
   private waiting = 0;
+  /** An action failed ambiguously (the cloud may have done it): read cloud truth before planning. */
+  private truthUnknown = false;
   private started = false;
   private stopped = false;
 
@@ -160,6 +163,7 @@ export class PoolManager {
   /** Runs plan -> act until the pool is at target, blocked, or maxRounds is reached. */
   refill(): Promise<void> {
     return this.exclusive(async () => {
+      if (this.truthUnknown) await this.reconcileLocked({});
       for (let round = 0; round < (this.opts.maxRounds ?? 5) && !this.stopped; round++) {
         const plan = this.current.plan(this.clock.now(), { demand: this.waiting });
         if (!plan.actions.length) {
@@ -224,27 +228,31 @@ export class PoolManager {
     this.metrics.observe('vpcnet_cloud_call_seconds', (this.clock.now() - started) / 1000, { action: action.kind });
     this.current.applyOutcome(action, outcome, this.clock.now());
     if (outcome.error) this.log.warn({ action, error: outcome.error }, 'pool action failed');
+    if (outcome.error && isAmbiguous(outcome.error.code)) this.truthUnknown = true;
     else this.log.info({ action, blocks: outcome.blocks?.length, nic: outcome.nic?.id }, 'pool action done');
     await this.commitQuietly();
     this.changed();
     return outcome.error === undefined;
   }
 
-  private async reconcileNow(opts: { trustUnknown?: boolean }): Promise<ReconcileReport> {
-    return this.exclusive(async () => {
-      let report: ReconcileReport;
-      try {
-        report = this.current.reconcile(await this.provider.listNics(), this.clock.now(), opts);
-      } catch (err) {
-        this.metrics.inc('vpcnet_reconcile_total', { outcome: 'error' });
-        throw toVpcnetError(err, 'CLOUD_UNAVAILABLE');
-      }
-      this.metrics.inc('vpcnet_reconcile_total', { outcome: 'ok' });
-      this.recordReport(report);
-      await this.commits.commit();
-      this.changed();
-      return report;
-    });
+  private reconcileNow(opts: { trustUnknown?: boolean }): Promise<ReconcileReport> {
+    return this.exclusive(() => this.reconcileLocked(opts));
+  }
+
+  private async reconcileLocked(opts: { trustUnknown?: boolean }): Promise<ReconcileReport> {
+    let report: ReconcileReport;
+    try {
+      report = this.current.reconcile(await this.provider.listNics(), this.clock.now(), opts);
+    } catch (err) {
+      this.metrics.inc('vpcnet_reconcile_total', { outcome: 'error' });
+      throw toVpcnetError(err, 'CLOUD_UNAVAILABLE');
+    }
+    this.truthUnknown = false;
+    this.metrics.inc('vpcnet_reconcile_total', { outcome: 'ok' });
+    this.recordReport(report);
+    await this.commits.commit();
+    this.changed();
+    return report;
   }
 
   private recordReport(r: ReconcileReport): void {

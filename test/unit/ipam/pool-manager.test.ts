@@ -254,7 +254,9 @@ describe('PoolManager crash safety', () => {
     await m.start();
     expect(m.status().counts.total).toBe(0);
     expect(m.status().conditions[0]?.type).toBe('CloudUnavailable');
-    await m.reconcile();
+    // The next refill reads cloud truth first, without waiting for the periodic reconcile.
+    await m.refill();
+    expect(r.cloud.callCount('listNics')).toBe(2);
     expect(m.status().counts).toMatchObject({ total: 2, cooldown: 2 });
     // Cooling addresses cannot serve pods, so the pool grows; after cooldown it gives the surplus back.
     await r.clock.advance(40_000);
