@@ -23,7 +23,7 @@ import { silentLogger } from '../util/logger.ts';
 import { NicDirectory } from './nic-directory.ts';
 import { createProvider } from './provider-factory.ts';
 import { CniSocketServer } from './socket-server.ts';
-import { startHttp } from './status-api.ts';
+import { boundPort, startHttp } from './status-api.ts';
 
 /** Where build/native puts the forwarder (deploy/bootstrap.sh, the image build). */
 export const DEFAULT_FORWARDER = fileURLToPath(new URL('../../build/native/vpcnet-cni', import.meta.url));
@@ -142,6 +142,12 @@ export class Agent {
 
   status(): AgentStatus {
     return { node: this.node, limits: this.limits, ready: this.ready(), installed: this.installed, pool: this.pool?.status() };
+  }
+
+  /** Ports the local API and metrics listen on (useful with port 0). */
+  ports(): { api?: number; metrics?: number } {
+    const [api, metrics] = this.servers;
+    return { ...(api ? { api: boundPort(api) } : {}), ...(metrics ? { metrics: boundPort(metrics) } : {}) };
   }
 
   get poolManager(): PoolManager {

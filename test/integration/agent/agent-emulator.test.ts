@@ -1,0 +1,156 @@
+// The whole agent (config -> AWS provider over the real SDK -> pool -> CNI socket) against
+// the EC2 emulator, driven through the built forwarder as a runtime would. No root: the
+// datapath is the recording fake; the privileged tier covers the kernel side.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AwsEmulator } from '../../../providers/aws/emulator/index.ts';
+import { Agent } from '../../../src/agent/agent.ts';
+import { configSchema, type VpcnetConfig } from '../../../src/config/schema.ts';
+import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
+import { installBuiltForwarder, runForwarder, type CniRun } from '../cni/forwarder-harness.ts';
+
+const CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
+
+describe('agent against the EC2 emulator', () => {
+  let emulator: AwsEmulator;
+  let dir: string;
+  let forwarder: string;
+  let instanceId: string;
+  const agents: Agent[] = [];
+
+  beforeAll(async () => {
+    process.env.AWS_ACCESS_KEY_ID ??= 'AKIDEXAMPLE';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'secret';
+    emulator = new AwsEmulator({ seed: 7 });
+    await emulator.start({ port: 0 });
+    const result = emulator.applyScenario({
+      vpcs: [{ cidr: '10.20.0.0/16', subnets: [{ cidr: '10.20.0.0/20', az: 'us-west-2a' }] }],
+      instances: [{ instanceType: 'm5.large', subnet: '10.20.0.0/20' }],
+    });
+    instanceId = result.instanceIds[0]!;
+    dir = mkdtempSync(join(tmpdir(), 'vpcnet-agent-'));
+    mkdirSync(join(dir, 'netns'));
+    forwarder = join(await installBuiltForwarder(dir), 'vpcnet');
+  });
+
+  afterAll(async () => {
+    for (const a of agents) await a.stop();
+    await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function config(): VpcnetConfig {
+    return configSchema.parse({
+      clusterName: 'it',
+      apiListen: '127.0.0.1:0',
+      metricsListen: '127.0.0.1:0',
+      provider: { name: 'aws', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
+      pool: { warmIps: 3, cooldownMs: 1000 },
+      datapath: { mtu: 1500 },
+      paths: {
+        socket: join(dir, 'run', 'cni.sock'),
+        checkpoint: join(dir, 'state', 'checkpoint.json'),
+        cniBinDir: join(dir, 'host-bin'),
+        cniConfDir: join(dir, 'net.d'),
+      },
+      cni: { addDeadlineMs: 5000, netnsPathPrefixes: [join(dir, 'netns') + '/'] },
+    });
+  }
+
+  async function startAgent(): Promise<Agent> {
+    const agent = new Agent(config(), { datapath: new FakeDatapath({ allowedNetnsDirs: [join(dir, 'netns')] }) });
+    agents.push(agent);
+    await agent.start();
+    return agent;
+  }
+
+  function cni(command: string, containerId: string): Promise<CniRun> {
+    return runForwarder(
+      forwarder,
+      {
+        CNI_COMMAND: command,
+        CNI_CONTAINERID: containerId,
+        CNI_NETNS: join(dir, 'netns', containerId),
+        CNI_IFNAME: 'eth0',
+        CNI_PATH: dir,
+        VPCNET_AGENT_SOCKET: join(dir, 'run', 'cni.sock'),
+      },
+      CONF,
+    );
+  }
+
+  function ipOf(run: CniRun): string {
+    const ips = run.json?.ips as Array<{ address: string }> | undefined;
+    return ips?.[0]?.address.split('/')[0] ?? '';
+  }
+
+  function cloudAddresses(): Set<string> {
+    const out = new Set<string>();
+    for (const eni of emulator.listEnis()) for (const ip of eni.secondaryIps) out.add(ip);
+    return out;
+  }
+
+  let first: Agent;
+  const ips = new Map<string, string>();
+
+  it('starts, fills the pool from the cloud and installs the CNI executable and conflist once ready', async () => {
+    first = await startAgent();
+    await waitFor(() => first.status().installed);
+    expect(existsSync(join(dir, 'host-bin', 'vpcnet'))).toBe(true);
+    const conflist = JSON.parse(readFileSync(join(dir, 'net.d', '10-vpcnet.conflist'), 'utf8')) as { plugins: Array<{ type: string }> };
+    expect(conflist.plugins[0]!.type).toBe('vpcnet');
+    expect(first.status().pool!.counts.available).toBeGreaterThanOrEqual(3);
+  });
+
+  it('hands pods addresses the cloud has assigned to this instance, idempotently', async () => {
+    for (const id of ['pod-a', 'pod-b', 'pod-c']) {
+      const run = await cni('ADD', id);
+      expect(run.stdout).toContain('"ips"');
+      expect(run.code).toBe(0);
+      ips.set(id, ipOf(run));
+    }
+    const cloud = cloudAddresses();
+    for (const ip of ips.values()) expect(cloud.has(ip)).toBe(true);
+    expect(new Set(ips.values()).size).toBe(3);
+    const again = await cni('ADD', 'pod-a');
+    expect(ipOf(again)).toBe(ips.get('pod-a'));
+  });
+
+  it('DEL releases; DEL of an unknown container succeeds', async () => {
+    expect((await cni('DEL', 'pod-c')).code).toBe(0);
+    expect((await cni('DEL', 'never-added')).code).toBe(0);
+    expect(first.status().pool!.counts.assigned).toBe(2);
+  });
+
+  it('serves status and metrics on its local API', async () => {
+    const { api, metrics } = first.ports();
+    const status = (await (await fetch(`http://127.0.0.1:${api}/v1/status`)).json()) as { node: { instanceId: string }; ready: boolean };
+    expect(status.node.instanceId).toBe(instanceId);
+    expect(status.ready).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${api}/readyz`)).status).toBe(200);
+    const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    expect(text).toMatch(/vpcnet_allocations_total\{[^}]*result="ok"[^}]*\} 3/);
+    expect(text).toMatch(/vpcnet_cloud_calls_total\{/);
+  });
+
+  it('after a restart, pods keep their addresses (checkpoint + cloud reconcile)', async () => {
+    await first.stop();
+    const second = await startAgent();
+    expect(second.status().pool!.counts.assigned).toBe(2);
+    const again = await cni('ADD', 'pod-b');
+    expect(ipOf(again)).toBe(ips.get('pod-b'));
+    const fresh = await cni('ADD', 'pod-d');
+    expect(fresh.code).toBe(0);
+    expect([...ips.values()]).not.toContain(ipOf(fresh));
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 15000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
