@@ -126,9 +126,8 @@ export class LinuxDatapath implements Datapath {
   async setupPod(req: PodNetworkRequest): Promise<PodNetworkResult> {
     this.validatePod(req);
     const wiring = this.wiring(req.mode);
-    const started = Date.now();
     const res = await this.withNodeSocket((node) => wiring.setupPod(node, req));
-    this.log.debug({ containerId: req.containerId, ip: req.ip, hostIfname: res.hostIfname, ms: Date.now() - started }, 'pod set up');
+    this.log.debug({ containerId: req.containerId, ip: req.ip, hostIfname: res.hostIfname }, 'pod set up');
     return res;
   }
 

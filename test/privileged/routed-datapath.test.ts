@@ -160,6 +160,16 @@ describe('routed datapath in the lab', () => {
     pods.splice(pods.indexOf(p), 1);
   }, 60_000);
 
+  it('teardown after the pod netns was deleted first still removes the rules', async () => {
+    const node = scenario.nodes[0]!;
+    const before = dumpNs(scenario.lab, node.ns);
+    const p = await addPod(node, 1, 3);
+    scenario.lab.removePod(p.name);
+    await node.datapath.teardownPod({ containerId: p.req.containerId, ifname: 'eth0', netns: p.req.netns, ip: p.req.ip });
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    pods.splice(pods.indexOf(p), 1);
+  }, 60_000);
+
   it('sets up and tears down pods concurrently on one node (shared netlink socket)', async () => {
     const node = scenario.nodes[1]!;
     const before = dumpNs(scenario.lab, node.ns);
