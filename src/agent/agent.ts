@@ -40,6 +40,8 @@ export interface AgentOverrides {
   logger?: Logger;
   /** The built forwarder to install; default build/native/vpcnet-cni. */
   forwarderPath?: string;
+  /** Fixed cloud credentials (demo, emulator tests); default: the SDK's credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Skip the HTTP listeners (tests that run many agents in one process). */
   noHttp?: boolean;
 }
@@ -76,7 +78,12 @@ export class Agent {
     this.clock = o.clock ?? systemClock;
     this.log = (o.logger ?? silentLogger()).child({ component: 'agent' });
     this.metrics = o.metrics ?? new PrometheusMetrics({ processMetrics: true });
-    const deps = { clock: this.clock, metrics: this.metrics as Metrics, logger: o.logger ?? silentLogger() };
+    const deps = {
+      clock: this.clock,
+      metrics: this.metrics as Metrics,
+      logger: o.logger ?? silentLogger(),
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+    };
     this.provider = o.provider ?? createProvider(config, deps);
     this.datapath =
       o.datapath ??

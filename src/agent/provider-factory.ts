@@ -11,6 +11,8 @@ export interface ProviderDeps {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
+  /** Fixed credentials (the demo and tests against emulators); default: the SDK's chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export function createProvider(config: VpcnetConfig, deps: ProviderDeps): CloudProvider {
@@ -27,6 +29,7 @@ export function createProvider(config: VpcnetConfig, deps: ProviderDeps): CloudP
         ...(p.securityGroups.length ? { securityGroups: p.securityGroups } : {}),
         prefixDelegation: config.pool.prefixDelegation,
         timeouts: { requestMs: p.requestTimeoutMs },
+        ...(deps.credentials ? { credentials: deps.credentials } : {}),
         clock: deps.clock,
         metrics: deps.metrics,
         logger: deps.logger,

@@ -8,6 +8,7 @@ Usage: vpcnet <command> [options]
 
 Commands:
   agent [--config FILE]     run the node agent (config: file + VPCNET_* environment)
+  demo [--nodes N --pods N] the simulated-VPC demo (root): lab, agents, pods, connectivity
   emulator aws [--port N]   run the EC2 + IMDSv2 emulator (--scenario F --speed X)
   version                   print the version
   help                      this text`;
@@ -15,6 +16,9 @@ Commands:
 switch (command) {
   case 'agent':
     await (await import('./agent-command.ts')).runAgentCommand(process.argv.slice(3));
+    break;
+  case 'demo':
+    await (await import('./demo-command.ts')).runDemoCommand(process.argv.slice(3));
     break;
   case 'emulator':
     await (await import('./emulator-command.ts')).runEmulatorCommand(process.argv.slice(3));
