@@ -57,17 +57,23 @@ export class IpvlanWiring implements PodWiring {
     const fd = openNetnsFd(req.netns);
     const podRt = Rtnl.openFd(fd, req.netns);
     try {
-      if (await this.anyPodState(nodeRt, podRt, plan, req)) {
-        const drift = await this.checkPod(nodeRt, req);
-        if (drift.length === 0) return await this.result(podRt, req, plan);
-        // Partial or stale state from an earlier attempt: start over from nothing.
+      // The host veth exists only once a setup got past its first step: then check before acting.
+      if (await nodeRt.getLink(plan.hostVeth)) {
+        if ((await this.checkPod(nodeRt, req)).length === 0) return await this.result(podRt, req, plan);
         await this.teardownPod(nodeRt, req);
       }
       try {
         await this.create(nodeRt, req, node, plan, fd, podRt);
-      } catch (err) {
-        await this.teardownPod(nodeRt, req).catch(() => undefined);
-        throw toVpcnetError(err, 'NETLINK');
+      } catch (first) {
+        // Leftovers of an attempt that died early (e.g. the ipvlan child alone): clear, retry once.
+        await this.teardownPod(nodeRt, req);
+        try {
+          await this.create(nodeRt, req, node, plan, fd, podRt);
+        } catch (err) {
+          await this.teardownPod(nodeRt, req).catch(() => undefined);
+          this.log?.warn({ containerId: req.containerId, first: toVpcnetError(first).code }, 'ipvlan setup retry failed');
+          throw toVpcnetError(err, 'NETLINK');
+        }
       }
       this.log?.debug({ containerId: req.containerId, ip: req.ip, hostVeth: plan.hostVeth }, 'ipvlan pod wired');
       return await this.result(podRt, req, plan);
@@ -128,13 +134,6 @@ export class IpvlanWiring implements PodWiring {
       closeSync(fd);
     }
     return drift;
-  }
-
-  /** True when anything of this pod exists already (then setup checks before it creates). */
-  private async anyPodState(nodeRt: Rtnl, podRt: Rtnl, plan: IpvlanPlan, req: PodNetworkRequest): Promise<boolean> {
-    if (await nodeRt.getLink(plan.hostVeth)) return true;
-    for (const name of [req.ifname, POD_VETH, plan.tempIfname]) if (await podRt.getLink(name)) return true;
-    return false;
   }
 
   private async checkPodSide(rt: Rtnl, req: PodNetworkRequest, plan: IpvlanPlan, nic: LinkInfo, drift: Drift[]): Promise<void> {
