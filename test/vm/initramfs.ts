@@ -5,7 +5,7 @@
 // derived from the hash of every input, so a rerun only pays for the boot.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VmSetupError, type Kernel } from './kernel.ts';
 
@@ -134,5 +134,9 @@ export function ensureInitramfs(cacheDir: string, inp: InitramfsInputs, log: (ms
   if (res.status !== 0) throw new VmSetupError(`cpio failed: ${res.stderr}`);
   renameSync(`${out}.tmp`, out);
   rmSync(stage, { recursive: true, force: true });
+  // Older images (other inputs) are never used again.
+  for (const f of readdirSync(cacheDir)) {
+    if (/^initramfs-[0-9a-f]+\.cpio$/.test(f) && join(cacheDir, f) !== out) rmSync(join(cacheDir, f));
+  }
   return out;
 }
