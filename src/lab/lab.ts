@@ -94,6 +94,9 @@ export class Lab {
     netnsAdd(this.prefix, ns);
     this.created.push(ns);
     this.ip(ns, ['link', 'set', 'lo', 'up']);
+    // IPv4-only lab: no link-local IPv6 addresses whose DAD timing would make dumps flap.
+    this.sysctl(ns, 'net.ipv6.conf.all.disable_ipv6', '1');
+    this.sysctl(ns, 'net.ipv6.conf.default.disable_ipv6', '1');
   }
 
   /** `ip ARGS` inside a lab namespace. */

@@ -160,6 +160,16 @@ describe('routed datapath in the lab', () => {
     pods.splice(pods.indexOf(p), 1);
   }, 60_000);
 
+  it('teardown after the pod netns was deleted first still removes the rules', async () => {
+    const node = scenario.nodes[0]!;
+    const before = dumpNs(scenario.lab, node.ns);
+    const p = await addPod(node, 1, 3);
+    scenario.lab.removePod(p.name);
+    await node.datapath.teardownPod({ containerId: p.req.containerId, ifname: 'eth0', netns: p.req.netns, ip: p.req.ip });
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    pods.splice(pods.indexOf(p), 1);
+  }, 60_000);
+
   it('sets up and tears down pods concurrently on one node (shared netlink socket)', async () => {
     const node = scenario.nodes[1]!;
     const before = dumpNs(scenario.lab, node.ns);
@@ -256,6 +266,41 @@ describe('routed datapath in the lab', () => {
     expect(execFileSync('ip', ['link', 'show']).toString()).not.toMatch(/\beni[0-9a-f]{11}\b|\bf\de\d\b/);
     await node.datapath.setupNode(node.cfg);
   }, 30_000);
+
+  it('the fabric routes an address only while the cloud state says a NIC owns it', async () => {
+    const node = scenario.nodes[1]!;
+    const from = pod('node1-e0-0');
+    const extra = '10.0.2.99';
+    const name = 'late';
+    const req: PodNetworkRequest = { containerId: name, ifname: 'eth0', netns: scenario.lab.addPod(name), ip: extra, mode: 'routed', nic: node.nics[1]!, mtu: MTU };
+    await node.datapath.setupPod(req);
+    servers.push(await startEcho(scenario.lab.podNs(name), PORT));
+    // Wired on the node but not assigned in the cloud: replies leave from an unowned address.
+    expect(await echoFrom(from.ns, extra, PORT, 1500)).toBe('unreachable');
+    node.blocks.get(1)!.push(`${extra}/32`);
+    await scenario.syncFabric();
+    expect(await echoFrom(from.ns, extra, PORT)).toBe(from.req.ip);
+    node.blocks.set(1, node.blocks.get(1)!.filter((b) => b !== `${extra}/32`));
+    await scenario.syncFabric();
+    expect(await echoFrom(from.ns, extra, PORT, 1500)).toBe('unreachable');
+  }, 60_000);
+
+  it('setupNic configures a newly attached NIC idempotently and teardownNic undoes it', async () => {
+    const node = scenario.nodes[0]!;
+    const nic = { deviceIndex: 2, mac: '02:00:00:00:01:02', primaryIp: '10.0.2.50', subnetCidr: '10.0.2.0/24', gateway: '10.0.2.1', mtu: MTU };
+    scenario.lab.attachNic(node.name, { ...nic });
+    const before = dumpNs(scenario.lab, node.ns);
+    await node.datapath.setupNic(nic);
+    const once = dumpNs(scenario.lab, node.ns);
+    expect(once).toContain('default via 10.0.2.1 dev eth2 table 3 onlink');
+    expect(once).toMatch(/inet 10\.0\.2\.50\/24 scope global noprefixroute eth2/);
+    await node.datapath.setupNic(nic);
+    expect(dumpNs(scenario.lab, node.ns)).toBe(once);
+    await node.datapath.teardownNic(nic);
+    // The kernel attaches the default qdisc on first up and keeps it: the one lasting trace.
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before.replace(/(eth2@if\d+: <[^>]*> mtu \d+ qdisc) noop/g, '$1 noqueue'));
+    scenario.lab.detachNic(node.name, nic.mac);
+  }, 60_000);
 
   it('cleanupStale removes leftover namespaces of a prefix', () => {
     const stale = Lab.create({ prefix: `${prefix}x` });
