@@ -32,7 +32,6 @@ export class IpvlanWiring implements PodWiring {
   private readonly nodeNetns: string | undefined;
   private readonly log: Logger | undefined;
   private readonly node: NodeNetConfig;
-  private ipvlanLinks: IpvlanLinks | undefined;
   /** NIC ifindex by MAC; rechecked on every use, so a re-attached NIC is found again. */
   private readonly nicIndex = new Map<string, number>();
 
@@ -40,12 +39,6 @@ export class IpvlanWiring implements PodWiring {
     this.nodeNetns = opts.nodeNetns;
     this.node = opts.node;
     this.log = opts.log;
-  }
-
-  /** Closes the link-creating socket; the next setup opens it again. */
-  close(): void {
-    this.ipvlanLinks?.close();
-    this.ipvlanLinks = undefined;
   }
 
   async setupPod(nodeRt: Rtnl, req: PodNetworkRequest): Promise<PodNetworkResult> {
@@ -160,11 +153,16 @@ export class IpvlanWiring implements PodWiring {
   }
 
   private async create(nodeRt: Rtnl, req: PodNetworkRequest, node: NodeNetConfig, plan: IpvlanPlan, fd: number, podRt: Rtnl): Promise<void> {
-    this.ipvlanLinks ??= new IpvlanLinks(this.nodeNetns);
     const nic = await this.nicLink(nodeRt, req.nic);
     // The kernel checks the new name against the socket's (node) namespace, where the NIC may
     // itself be called eth0: create under a unique temporary name, rename inside the pod.
-    await this.ipvlanLinks.create({ name: plan.tempIfname, parentIndex: nic.index, mode: 'l2', netnsFd: fd, mtu: req.mtu });
+    // A socket per pod, like LinuxDatapath's node sockets: concurrent pods never queue on one.
+    const links = new IpvlanLinks(this.nodeNetns);
+    try {
+      await links.create({ name: plan.tempIfname, parentIndex: nic.index, mode: 'l2', netnsFd: fd, mtu: req.mtu });
+    } finally {
+      links.close();
+    }
     await nodeRt.createVeth({ name: plan.hostVeth, peerName: POD_VETH, peerNetnsFd: fd, mtu: req.mtu });
     const host = await mustLink(nodeRt, plan.hostVeth);
     await nodeRt.setLink(host.index, { up: true });

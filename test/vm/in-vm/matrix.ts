@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       await d.setupNode(cfg);
       await d.setupNic(nicOf(n));
       dp.set(n, d);
-      datapaths.push(d, wiring);
+      datapaths.push(d);
     }
     await dp.get(n1)?.setupNic({ deviceIndex: 1, mac: lab.nic2.mac, primaryIp: lab.nic2.primaryIp, subnetCidr: lab.nic2.subnetCidr, gateway: lab.nic2.gateway, mtu: 1500 });
     const before = new Map(lab.nodes.map((n) => [n, lab.snapshot(n.ns)]));
@@ -208,6 +208,17 @@ async function main(): Promise<void> {
       await dpOf(n1).teardownPod(p);
       teardownMs.push(performance.now() - s);
     }
+    await check('5 pods set up concurrently, all wired and reachable', async () => {
+      const burst: PodNetworkRequest[] = [];
+      for (let i = 0; i < 5; i++) burst.push(pod(`k${i}`, n1, `10.0.1.${120 + i}`));
+      const s = performance.now();
+      await Promise.all(burst.map((p) => dpOf(n1).setupPod(p)));
+      figures.concurrent5PodsSetupMs = Math.round(performance.now() - s);
+      const drift = (await Promise.all(burst.map((p) => dpOf(n1).checkPod(p)))).flat();
+      const unreachable = burst.filter((p) => !ping(n2.ns, p.ip)).map((p) => p.ip);
+      await Promise.all(burst.map((p) => dpOf(n1).teardownPod(p)));
+      return drift.length === 0 && unreachable.length === 0 ? true : { drift, unreachable };
+    });
     // Kernel baseline under the same emulation: one veth created with its peer in a pod netns.
     const vethMs: number[] = [];
     const probeNs = lab.addNs(`${lab.prefix}-probe`);
