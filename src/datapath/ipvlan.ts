@@ -32,7 +32,6 @@ export class IpvlanWiring implements PodWiring {
   private readonly nodeNetns: string | undefined;
   private readonly log: Logger | undefined;
   private readonly node: NodeNetConfig;
-  private ipvlanLinks: IpvlanLinks | undefined;
   /** NIC ifindex by MAC; rechecked on every use, so a re-attached NIC is found again. */
   private readonly nicIndex = new Map<string, number>();
 
@@ -40,12 +39,6 @@ export class IpvlanWiring implements PodWiring {
     this.nodeNetns = opts.nodeNetns;
     this.node = opts.node;
     this.log = opts.log;
-  }
-
-  /** Closes the link-creating socket; the next setup opens it again. */
-  close(): void {
-    this.ipvlanLinks?.close();
-    this.ipvlanLinks = undefined;
   }
 
   async setupPod(nodeRt: Rtnl, req: PodNetworkRequest): Promise<PodNetworkResult> {
@@ -57,17 +50,23 @@ export class IpvlanWiring implements PodWiring {
     const fd = openNetnsFd(req.netns);
     const podRt = Rtnl.openFd(fd, req.netns);
     try {
-      if (await this.anyPodState(nodeRt, podRt, plan, req)) {
-        const drift = await this.checkPod(nodeRt, req);
-        if (drift.length === 0) return await this.result(podRt, req, plan);
-        // Partial or stale state from an earlier attempt: start over from nothing.
+      // The host veth exists only once a setup got past its first step: then check before acting.
+      if (await nodeRt.getLink(plan.hostVeth)) {
+        if ((await this.checkPod(nodeRt, req)).length === 0) return await this.result(podRt, req, plan);
         await this.teardownPod(nodeRt, req);
       }
       try {
         await this.create(nodeRt, req, node, plan, fd, podRt);
-      } catch (err) {
-        await this.teardownPod(nodeRt, req).catch(() => undefined);
-        throw toVpcnetError(err, 'NETLINK');
+      } catch (first) {
+        // Leftovers of an attempt that died early (e.g. the ipvlan child alone): clear, retry once.
+        await this.teardownPod(nodeRt, req);
+        try {
+          await this.create(nodeRt, req, node, plan, fd, podRt);
+        } catch (err) {
+          await this.teardownPod(nodeRt, req).catch(() => undefined);
+          this.log?.warn({ containerId: req.containerId, first: toVpcnetError(first).code }, 'ipvlan setup retry failed');
+          throw toVpcnetError(err, 'NETLINK');
+        }
       }
       this.log?.debug({ containerId: req.containerId, ip: req.ip, hostVeth: plan.hostVeth }, 'ipvlan pod wired');
       return await this.result(podRt, req, plan);
@@ -130,13 +129,6 @@ export class IpvlanWiring implements PodWiring {
     return drift;
   }
 
-  /** True when anything of this pod exists already (then setup checks before it creates). */
-  private async anyPodState(nodeRt: Rtnl, podRt: Rtnl, plan: IpvlanPlan, req: PodNetworkRequest): Promise<boolean> {
-    if (await nodeRt.getLink(plan.hostVeth)) return true;
-    for (const name of [req.ifname, POD_VETH, plan.tempIfname]) if (await podRt.getLink(name)) return true;
-    return false;
-  }
-
   private async checkPodSide(rt: Rtnl, req: PodNetworkRequest, plan: IpvlanPlan, nic: LinkInfo, drift: Drift[]): Promise<void> {
     const child = await rt.getLink(req.ifname);
     const veth = await rt.getLink(POD_VETH);
@@ -161,11 +153,16 @@ export class IpvlanWiring implements PodWiring {
   }
 
   private async create(nodeRt: Rtnl, req: PodNetworkRequest, node: NodeNetConfig, plan: IpvlanPlan, fd: number, podRt: Rtnl): Promise<void> {
-    this.ipvlanLinks ??= new IpvlanLinks(this.nodeNetns);
     const nic = await this.nicLink(nodeRt, req.nic);
     // The kernel checks the new name against the socket's (node) namespace, where the NIC may
     // itself be called eth0: create under a unique temporary name, rename inside the pod.
-    await this.ipvlanLinks.create({ name: plan.tempIfname, parentIndex: nic.index, mode: 'l2', netnsFd: fd, mtu: req.mtu });
+    // A socket per pod, like LinuxDatapath's node sockets: concurrent pods never queue on one.
+    const links = new IpvlanLinks(this.nodeNetns);
+    try {
+      await links.create({ name: plan.tempIfname, parentIndex: nic.index, mode: 'l2', netnsFd: fd, mtu: req.mtu });
+    } finally {
+      links.close();
+    }
     await nodeRt.createVeth({ name: plan.hostVeth, peerName: POD_VETH, peerNetnsFd: fd, mtu: req.mtu });
     const host = await mustLink(nodeRt, plan.hostVeth);
     await nodeRt.setLink(host.index, { up: true });

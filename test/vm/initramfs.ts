@@ -5,7 +5,7 @@
 // derived from the hash of every input, so a rerun only pays for the boot.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VmSetupError, type Kernel } from './kernel.ts';
 
@@ -22,13 +22,15 @@ export const MODULES = [
 
 const BINARIES = ['/usr/bin/ip', '/usr/sbin/nft'];
 
-function findModule(modulesDir: string, name: string): string {
-  const res = spawnSync('find', [join(modulesDir, 'kernel'), '-name', `${name}.ko*`], { encoding: 'utf8' });
-  const alt = name.includes('_') ? name.replaceAll('_', '-') : name.replaceAll('-', '_');
-  const hits = res.stdout.trim().split('\n').filter(Boolean);
-  const hit = hits[0] ?? spawnSync('find', [join(modulesDir, 'kernel'), '-name', `${alt}.ko*`], { encoding: 'utf8' }).stdout.trim().split('\n').find(Boolean);
-  if (!hit) throw new VmSetupError(`kernel module ${name} not found under ${modulesDir}`);
-  return hit;
+/** Every module file of the kernel by module name ("-" and "_" are the same to the kernel). */
+function indexModules(modulesDir: string): Map<string, string> {
+  const res = spawnSync('find', [join(modulesDir, 'kernel'), '-name', '*.ko*'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (res.status !== 0) throw new VmSetupError(`cannot list modules under ${modulesDir}: ${res.stderr}`);
+  const byName = new Map<string, string>();
+  for (const path of res.stdout.split('\n').filter(Boolean)) {
+    byName.set(path.slice(path.lastIndexOf('/') + 1).replace(/\.ko(\.\w+)?$/, '').replaceAll('-', '_'), path);
+  }
+  return byName;
 }
 
 /** Reads `depends=` from the module's .modinfo section. */
@@ -44,12 +46,14 @@ function moduleDepends(ko: string): string[] {
 
 /** Module files in load order (dependencies first). */
 export function resolveModules(modulesDir: string, wanted: string[]): string[] {
+  const index = indexModules(modulesDir);
   const order: string[] = [];
   const seen = new Set<string>();
   const visit = (name: string): void => {
     if (seen.has(name)) return;
     seen.add(name);
-    const ko = findModule(modulesDir, name);
+    const ko = index.get(name.replaceAll('-', '_'));
+    if (!ko) throw new VmSetupError(`kernel module ${name} not found under ${modulesDir}`);
     for (const dep of moduleDepends(ko)) visit(dep);
     order.push(ko);
   };
@@ -79,9 +83,8 @@ function hashInputs(inp: InitramfsInputs, files: string[]): string {
   const h = createHash('sha256');
   h.update(inp.kernel.version);
   for (const f of files) {
-    const st = statSync(f);
-    // Size + mtime for the big binaries keeps hashing cheap; the init script is hashed whole.
-    h.update(`${f}:${st.size}:${st.mtimeMs}\n`);
+    h.update(`${f}\n`);
+    h.update(readFileSync(f));
   }
   h.update(readFileSync(inp.initScript));
   h.update(MODULES.join(','));
@@ -131,5 +134,9 @@ export function ensureInitramfs(cacheDir: string, inp: InitramfsInputs, log: (ms
   if (res.status !== 0) throw new VmSetupError(`cpio failed: ${res.stderr}`);
   renameSync(`${out}.tmp`, out);
   rmSync(stage, { recursive: true, force: true });
+  // Older images (other inputs) are never used again.
+  for (const f of readdirSync(cacheDir)) {
+    if (/^initramfs-[0-9a-f]+\.cpio$/.test(f) && join(cacheDir, f) !== out) rmSync(join(cacheDir, f));
+  }
   return out;
 }

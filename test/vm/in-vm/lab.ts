@@ -43,6 +43,8 @@ export class Lab {
     subnetCidr: `10.0.${i}.0/24`,
     gateway: `10.0.${i}.1`,
   }));
+  /** A secondary NIC of node 1 (device index 1) in its own subnet. */
+  readonly nic2 = { ns: this.nodes[0]?.ns ?? '', fabricIf: 'n1b', ifname: 'eth1', primaryIp: '10.0.3.2', mac: '02:00:00:00:03:02', subnetCidr: '10.0.3.0/24', gateway: '10.0.3.1' };
   private readonly created: string[] = [];
 
   nsPath(ns: string): string {
@@ -67,6 +69,15 @@ export class Lab {
       ipn(n.ns, 'link', 'set', 'eth0', 'address', n.mac, 'up');
       ipn(n.ns, 'addr', 'add', `${n.primaryIp}/24`, 'dev', 'eth0');
       ipn(n.ns, 'route', 'add', 'default', 'via', n.gateway, 'dev', 'eth0');
+    }
+    const x = this.nic2;
+    ipn(this.fabric, 'link', 'add', x.fabricIf, 'type', 'veth', 'peer', 'name', x.ifname, 'netns', x.ns);
+    ipn(this.fabric, 'addr', 'add', `${x.gateway}/24`, 'dev', x.fabricIf);
+    ipn(this.fabric, 'link', 'set', x.fabricIf, 'up');
+    ipn(x.ns, 'link', 'set', x.ifname, 'address', x.mac);
+    // The VPC's source/destination check: a packet must arrive on the NIC that owns its source.
+    for (const key of ['all', 'default', ...this.nodes.map((n) => n.name), x.fabricIf]) {
+      inNs(this.fabric, 'sysctl', ['-qw', `net.ipv4.conf.${key}.rp_filter=1`]);
     }
     this.addNs(this.inet);
     ipn(this.fabric, 'link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.inet);
