@@ -82,7 +82,7 @@ export class AwsEmulator {
       describeLagMs: (opts.describeLagMs ?? 0) / this.speed,
       ...(opts.maxEnis === undefined ? {} : { maxEnis: opts.maxEnis }),
     });
-    this.faults = new Faults(ids.random());
+    this.faults = new Faults(ids.random(1));
     this.throttler = new Throttler(this.clock, {
       speed: this.speed,
       ...(opts.buckets ? { buckets: opts.buckets } : {}),
@@ -172,6 +172,7 @@ export class AwsEmulator {
     const imds = /^\/imds\/([^/]+)(\/.*)$/.exec(url.pathname);
     let work: Promise<void>;
     if (imds) work = this.serveImds(imds[1] as string, req, res, imds[2] as string);
+    else if (url.pathname.startsWith('/latest/')) work = Promise.resolve(imdsHint(res));
     else if (url.pathname.startsWith('/_emulator/')) work = handleAdmin(this, req, res, url);
     else work = this.serveEc2(req, res, url);
     work.catch((err: unknown) => {
@@ -233,6 +234,12 @@ export class AwsEmulator {
     }
     fail(hit.code, hit.message, hit.status);
   }
+}
+
+/** The main port serves many instances, so IMDS needs the instance in the path. */
+function imdsHint(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain' });
+  res.end('IMDS of this emulator: /imds/<instance-id>/latest/..., or a per-instance listener (startImdsListener)\n');
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {
