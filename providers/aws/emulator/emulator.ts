@@ -49,6 +49,16 @@ export interface AwsEmulatorOptions {
   logger?: Logger;
 }
 
+export interface EmulatorStats {
+  /** Requests per action, whatever their outcome. */
+  calls: Record<string, number>;
+  admitted: Record<string, number>;
+  /** Requests answered with RequestLimitExceeded, per action. */
+  throttled: Record<string, number>;
+  /** Tokens left per bucket category. */
+  tokens: Record<string, number>;
+}
+
 export interface ListenOptions {
   port?: number;
   host?: string;
@@ -82,7 +92,7 @@ export class AwsEmulator {
       describeLagMs: (opts.describeLagMs ?? 0) / this.speed,
       ...(opts.maxEnis === undefined ? {} : { maxEnis: opts.maxEnis }),
     });
-    this.faults = new Faults(ids.random());
+    this.faults = new Faults(ids.random(1));
     this.throttler = new Throttler(this.clock, {
       speed: this.speed,
       ...(opts.buckets ? { buckets: opts.buckets } : {}),
@@ -117,7 +127,7 @@ export class AwsEmulator {
    */
   async startImdsListener(instanceId: string, opts: ListenOptions = {}): Promise<string> {
     const server = await this.listen(opts, (req, res) => {
-      void this.serveImds(instanceId, req, res, new URL(req.url ?? '/', 'http://x').pathname);
+      this.guard(this.serveImds(instanceId, req, res, new URL(req.url ?? '/', 'http://x').pathname), res);
     });
     const addr = server.address() as AddressInfo;
     return `http://${addr.address}:${addr.port}`;
@@ -153,7 +163,7 @@ export class AwsEmulator {
     return () => this.state.events.off('change', listener);
   }
 
-  stats(): { calls: Record<string, number>; throttled: Record<string, number>; admitted: Record<string, number>; tokens: Record<string, number> } {
+  stats(): EmulatorStats {
     return { calls: { ...this.calls }, ...this.throttler.snapshot() };
   }
 
@@ -172,8 +182,14 @@ export class AwsEmulator {
     const imds = /^\/imds\/([^/]+)(\/.*)$/.exec(url.pathname);
     let work: Promise<void>;
     if (imds) work = this.serveImds(imds[1] as string, req, res, imds[2] as string);
+    else if (url.pathname.startsWith('/latest/')) work = Promise.resolve(imdsHint(res));
     else if (url.pathname.startsWith('/_emulator/')) work = handleAdmin(this, req, res, url);
     else work = this.serveEc2(req, res, url);
+    this.guard(work, res);
+  }
+
+  /** Answers a request whose handler failed unexpectedly (or got an oversized body). */
+  private guard(work: Promise<void>, res: ServerResponse): void {
     work.catch((err: unknown) => {
       const tooLarge = err instanceof VpcnetError && err.code === 'CLOUD_BAD_REQUEST';
       if (!tooLarge) this.log.error({ err }, 'aws emulator request failed');
@@ -233,6 +249,12 @@ export class AwsEmulator {
     }
     fail(hit.code, hit.message, hit.status);
   }
+}
+
+/** The main port serves many instances, so IMDS needs the instance in the path. */
+function imdsHint(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain' });
+  res.end('IMDS of this emulator: /imds/<instance-id>/latest/..., or a per-instance listener (startImdsListener)\n');
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {

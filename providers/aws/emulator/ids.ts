@@ -25,9 +25,9 @@ export class IdSource {
     return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
   }
 
-  /** Small deterministic PRNG (mulberry32) for random address picks. */
-  random(): () => number {
-    let a = this.seed || 1;
+  /** Small deterministic PRNG (mulberry32); `stream` gives independent sequences per user. */
+  random(stream = 0): () => number {
+    let a = (this.seed * 0x9e3779b1 + stream * 0x85ebca6b) | 0 || 1;
     return () => {
       a = (a + 0x6d2b79f5) | 0;
       let t = Math.imul(a ^ (a >>> 15), 1 | a);

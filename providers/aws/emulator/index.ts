@@ -1,5 +1,5 @@
 // Public surface of the EC2 emulator.
-export { AwsEmulator, type AwsEmulatorOptions, type ListenOptions } from './emulator.ts';
+export { AwsEmulator, type AwsEmulatorOptions, type EmulatorStats, type ListenOptions } from './emulator.ts';
 export type { FaultRule } from './faults.ts';
 export type { ChangeEvent, EniView, InstanceView } from './model.ts';
 export type { Scenario, ScenarioResult } from './scenario.ts';

@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../src/util/clock.ts';
 import { instanceTypeLimits } from '../limits.ts';
 import { ec2Error } from './ec2-error.ts';
-import { applyFilters, tagFilterValues, type Filter } from './filters.ts';
+import { eniFilterValues, instanceFilterValues, subnetFilterValues } from './describe-filters.ts';
+import { applyFilters, type Filter } from './filters.ts';
 import type { IdSource } from './ids.ts';
 import { cidrContains, cidrsOverlap, formatCidr, formatIpv4, parseCidr, parseIpv4 } from './ipv4.ts';
 import {
@@ -223,47 +224,12 @@ export class Ec2State {
 
   describeInstances(ids: string[], filters: Filter[]): Instance[] {
     const selected = ids.length ? ids.map((id) => this.instance(id)) : [...this.instances.values()];
-    return applyFilters(selected, filters, (i, name) => {
-      switch (name) {
-        case 'instance-id':
-          return [i.id];
-        case 'instance-type':
-          return [i.limits.instanceType];
-        case 'instance-state-name':
-          return [i.state];
-        case 'subnet-id':
-          return [i.subnetId];
-        case 'vpc-id':
-          return [i.vpcId];
-        case 'availability-zone':
-          return [i.az];
-        default:
-          return tagFilterValues(i.tags, name);
-      }
-    });
+    return applyFilters(selected, filters, instanceFilterValues);
   }
 
   describeSubnets(ids: string[], filters: Filter[]): Subnet[] {
     const selected = ids.length ? ids.map((id) => this.subnet(id)) : [...this.subnets.values()];
-    return applyFilters(selected, filters, (s, name) => {
-      switch (name) {
-        case 'subnet-id':
-          return [s.id];
-        case 'vpc-id':
-          return [s.vpcId];
-        case 'availability-zone':
-          return [s.az];
-        case 'availability-zone-id':
-          return [s.azId];
-        case 'cidr-block':
-        case 'cidr':
-          return [s.cidr];
-        case 'state':
-          return ['available'];
-        default:
-          return tagFilterValues(s.tags, name);
-      }
-    });
+    return applyFilters(selected, filters, subnetFilterValues);
   }
 
   describeNetworkInterfaces(ids: string[], filters: Filter[]): Eni[] {
@@ -277,49 +243,7 @@ export class Ec2State {
           return e;
         })
       : this.candidatesFor(filters).filter(visible);
-    return applyFilters(selected, filters, (e, name) => {
-      switch (name) {
-        case 'network-interface-id':
-          return [e.id];
-        case 'subnet-id':
-          return [e.subnetId];
-        case 'vpc-id':
-          return [e.vpcId];
-        case 'availability-zone':
-          return [e.az];
-        case 'status':
-          return [eniStatus(e)];
-        case 'description':
-          return [e.description];
-        case 'mac-address':
-          return [e.mac];
-        case 'private-ip-address':
-        case 'addresses.private-ip-address':
-          return [e.primaryIp, ...e.secondaryIps].map(formatIpv4);
-        case 'ipv4-prefix.ipv4-prefix':
-          return e.prefixes.map((p) => `${formatIpv4(p)}/${PREFIX_LENGTH}`);
-        case 'group-id':
-          return e.securityGroups;
-        case 'owner-id':
-          return [this.ownerId];
-        case 'requester-managed':
-          return ['false'];
-        case 'interface-type':
-          return ['interface'];
-        case 'attachment.instance-id':
-          return e.attachment ? [e.attachment.instanceId] : [];
-        case 'attachment.attachment-id':
-          return e.attachment ? [e.attachment.id] : [];
-        case 'attachment.device-index':
-          return e.attachment ? [String(e.attachment.deviceIndex)] : [];
-        case 'attachment.status':
-          return e.attachment ? [attachmentStatus(e.attachment)] : [];
-        case 'attachment.delete-on-termination':
-          return e.attachment ? [String(e.attachment.deleteOnTermination)] : [];
-        default:
-          return tagFilterValues(e.tags, name);
-      }
-    });
+    return applyFilters(selected, filters, eniFilterValues(this.ownerId));
   }
 
   createNetworkInterface(input: CreateEniInput): Eni {

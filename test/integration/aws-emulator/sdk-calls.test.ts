@@ -97,6 +97,8 @@ describe('EC2 emulator through the AWS SDK', () => {
         Attachment: { AttachmentId: attach.AttachmentId, DeleteOnTermination: true },
       }),
     );
+    await h.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, SourceDestCheck: { Value: false } }));
+    await h.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: ['sg-3'] }));
 
     const assigned = await h.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, SecondaryPrivateIpAddressCount: 3 }));
     expect(assigned.AssignedPrivateIpAddresses).toHaveLength(3);
@@ -117,6 +119,8 @@ describe('EC2 emulator through the AWS SDK', () => {
     expect(described?.Status).toBe('in-use');
     expect(described?.Attachment?.DeviceIndex).toBe(1);
     expect(described?.Attachment?.DeleteOnTermination).toBe(true);
+    expect(described?.SourceDestCheck).toBe(false);
+    expect(described?.Groups?.map((g) => g.GroupId)).toEqual(['sg-3']);
     expect(described?.PrivateIpAddresses).toHaveLength(6);
     expect(described?.Ipv4Prefixes).toHaveLength(2);
     expect(described?.TagSet).toContainEqual({ Key: 'owner', Value: h.instance });

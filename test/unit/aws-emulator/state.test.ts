@@ -136,6 +136,20 @@ describe('emulated EC2 state', () => {
     expect(awsCode(() => s.attachNetworkInterface(keep.id, i.id, 1))).toBe('IncorrectInstanceState');
   });
 
+  it('deletes a secondary ENI on termination once delete-on-termination is set', () => {
+    const { s, subnet } = setup();
+    const i = s.createInstance({ instanceType: 'm5.large', subnetId: subnet });
+    const e = s.createNetworkInterface({ subnetId: subnet });
+    const att = s.attachNetworkInterface(e.id, i.id, 1);
+    expect(awsCode(() => s.modifyNetworkInterfaceAttribute(e.id, { attachmentId: 'eni-attach-nope', deleteOnTermination: true }))).toBe(
+      'InvalidAttachmentID.NotFound',
+    );
+    s.modifyNetworkInterfaceAttribute(e.id, { attachmentId: att, deleteOnTermination: true, sourceDestCheck: false });
+    expect(s.listEnis().find((x) => x.eniId === e.id)?.sourceDestCheck).toBe(false);
+    s.terminateInstance(i.id);
+    expect(s.listEnis()).toEqual([]);
+  });
+
   it('frees addresses on unassign and delete, and refuses foreign or primary addresses', () => {
     const { s, subnet } = setup();
     const e = s.createNetworkInterface({ subnetId: subnet, secondaryIps: ['10.1.0.50'], prefixes: ['10.1.0.64/28'] });
