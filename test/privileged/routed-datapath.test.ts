@@ -229,6 +229,20 @@ describe('routed datapath in the lab', () => {
     expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
   }, 60_000);
 
+  it('a failed setup (ifname taken in the pod) leaves the node unchanged and reports EEXIST', async () => {
+    const node = scenario.nodes[0]!;
+    const before = dumpNs(scenario.lab, node.ns);
+    const netns = scenario.lab.addPod('taken');
+    scenario.lab.ip(scenario.lab.podNs('taken'), ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'other']);
+    const ip = podAddresses(node, 0)[3]!;
+    const err = await node.datapath
+      .setupPod({ containerId: 'taken', ifname: 'eth0', netns, ip, mode: 'routed', nic: node.nics[0]!, mtu: MTU })
+      .catch((e: unknown) => e);
+    expect(isVpcnetError(err, 'NETLINK') && err.details.errno).toBe('EEXIST');
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    scenario.lab.removePod('taken');
+  }, 30_000);
+
   it('rejects hostile netns paths and interface names, changing nothing', async () => {
     const node = scenario.nodes[0]!;
     const base = pod('node1-e0-0').req;
