@@ -78,6 +78,14 @@ export interface Drift {
   actual?: string;
 }
 
+/** Pod wiring found in the kernel, for the reconciler's leak search. */
+export interface WiredPod {
+  /** Host-side interface; absent when only routing rules are left for the addresses. */
+  hostIfname?: string;
+  /** Pod addresses routed to the interface or named by vpcnet's rules. */
+  ips: string[];
+}
+
 export interface Datapath {
   /** Node-wide state: sysctls, masquerade table. Idempotent. */
   setupNode(cfg: NodeNetConfig): Promise<void>;
@@ -92,4 +100,6 @@ export interface Datapath {
   teardownPod(req: PodTeardownRequest): Promise<void>;
   /** Compares kernel state with what setupPod would have made; empty when all is well. */
   checkPod(req: PodNetworkRequest): Promise<Drift[]>;
+  /** Every pod wiring present on the node (host interfaces and leftover rules). */
+  listPods(): Promise<WiredPod[]>;
 }

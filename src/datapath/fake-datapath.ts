@@ -2,7 +2,7 @@
 // records every call, keeps the pods it "wired", validates input like the real one, and
 // lets a test inject failures and drift.
 import { VpcnetError } from '../errors.ts';
-import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
+import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from './datapath.ts';
 import { hostVethName } from './naming.ts';
 import { POD_GATEWAY } from './routed-pod.ts';
 import { DEFAULT_NETNS_DIRS, validateIfname, validateNetnsPath } from './validate.ts';
@@ -14,7 +14,8 @@ export type DatapathOp =
   | { op: 'teardownNic'; nic: HostNic }
   | { op: 'setupPod'; req: PodNetworkRequest }
   | { op: 'teardownPod'; req: PodTeardownRequest }
-  | { op: 'checkPod'; req: PodNetworkRequest };
+  | { op: 'checkPod'; req: PodNetworkRequest }
+  | { op: 'listPods' };
 
 export type DatapathOpName = DatapathOp['op'];
 
@@ -33,6 +34,7 @@ export class FakeDatapath implements Datapath {
   private readonly failures: { op: DatapathOpName; err: Error }[] = [];
   private readonly drift = new Map<string, Drift[]>();
   private readonly allowedDirs: string[];
+  private readonly leaks: WiredPod[] = [];
 
   constructor(opts: { allowedNetnsDirs?: string[] } = {}) {
     this.allowedDirs = opts.allowedNetnsDirs ?? DEFAULT_NETNS_DIRS;
@@ -106,6 +108,22 @@ export class FakeDatapath implements Datapath {
     if (req.netns) validateNetnsPath(req.netns, this.allowedDirs, false);
     this.record({ op: 'teardownPod', req });
     this.pods.delete(key(req.containerId, req.ifname));
+    const host = hostVethName(req.containerId, req.ifname);
+    for (let i = this.leaks.length - 1; i >= 0; i--) {
+      const l = this.leaks[i];
+      if (l && (l.hostIfname === host || (!l.hostIfname && req.ip !== undefined && l.ips.includes(req.ip)))) this.leaks.splice(i, 1);
+    }
+  }
+
+  /** Wired pods plus any leaks a test planted with addLeak(). */
+  async listPods(): Promise<WiredPod[]> {
+    this.record({ op: 'listPods' });
+    return [...[...this.pods.values()].map((p) => ({ hostIfname: p.result.hostIfname, ips: [p.req.ip] })), ...this.leaks];
+  }
+
+  /** Kernel state the fake reports without a pod behind it (for reconciler tests). */
+  addLeak(leak: WiredPod): void {
+    this.leaks.push(leak);
   }
 
   async checkPod(req: PodNetworkRequest): Promise<Drift[]> {

@@ -3,14 +3,14 @@
 // spawns nothing; nft runs only at node setup.
 import { pino, type Logger } from 'pino';
 import { VpcnetError } from '../errors.ts';
-import type { Datapath, DatapathMode, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
+import type { Datapath, DatapathMode, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from './datapath.ts';
 import { MASQ_MARK, MASQ_RULE_PRIORITY, deleteTableScript, masqueradeScript, runNft } from './masquerade.ts';
 import { nicTable } from './naming.ts';
 import { cidrContains, parseCidr } from './netlink/codec.ts';
 import { errnoOf, Rtnl } from './netlink/rtnl.ts';
 import { writeSysctl } from './netlink/sysctl.ts';
 import type { LinkInfo, RuleSpec } from './netlink/types.ts';
-import { checkRoutedPod, setupRoutedPod, teardownRoutedPod } from './routed-pod.ts';
+import { checkRoutedPod, listRoutedPods, setupRoutedPod, teardownRoutedPod } from './routed-pod.ts';
 import { DEFAULT_NETNS_DIRS, validateIfname, validateNetnsPath } from './validate.ts';
 
 /** Per-pod wiring of one datapath mode; ipvlan mode plugs in through this. */
@@ -144,6 +144,11 @@ export class LinuxDatapath implements Datapath {
     this.validatePod(req);
     const wiring = this.wiring(req.mode);
     return this.withNodeSocket((node) => wiring.checkPod(node, req));
+  }
+
+  /** Routed-mode wiring on the node (host veths and leftover rules). */
+  async listPods(): Promise<WiredPod[]> {
+    return this.withNodeSocket((node) => listRoutedPods(node));
   }
 
   private validatePod(req: PodNetworkRequest): void {

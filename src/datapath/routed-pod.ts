@@ -5,11 +5,11 @@
 //         secondary NIC: rule from podIP lookup <deviceIndex+1> pref 1536
 import { closeSync } from 'node:fs';
 import { VpcnetError } from '../errors.ts';
-import type { Drift, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
+import type { Drift, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from './datapath.ts';
 import { errnoOf, Rtnl } from './netlink/rtnl.ts';
 import { openNetnsFd } from './netlink/netns.ts';
 import type { LinkInfo, RouteInfo, RuleSpec } from './netlink/types.ts';
-import { hostVethName, nicTable } from './naming.ts';
+import { HOST_VETH_PREFIX, hostVethName, nicTable } from './naming.ts';
 
 export const POD_GATEWAY = '169.254.1.1';
 export const TO_POD_PRIORITY = 512;
@@ -189,4 +189,24 @@ async function checkPodSide(req: PodNetworkRequest, host: LinkInfo | undefined):
     pod.close();
   }
   return drift;
+}
+
+/** Host veths named like ours with the /32 routes through them, plus rules whose address has none. */
+export async function listRoutedPods(node: Rtnl): Promise<WiredPod[]> {
+  const links = (await node.listLinks()).filter((l) => l.kind === 'veth' && new RegExp(`^${HOST_VETH_PREFIX}[0-9a-f]{11}$`).test(l.name));
+  const routes = await node.listRoutes(MAIN);
+  const out: WiredPod[] = [];
+  const seen = new Set<string>();
+  for (const l of links) {
+    const ips = routes.filter((r) => r.oif === l.index && r.dst.endsWith('/32')).map((r) => r.dst.slice(0, -3));
+    ips.forEach((ip) => seen.add(ip));
+    out.push({ hostIfname: l.name, ips });
+  }
+  const orphans = new Set<string>();
+  for (const r of await node.listRules()) {
+    const host = r.priority === TO_POD_PRIORITY ? r.to : r.priority === FROM_POD_PRIORITY ? r.from : undefined;
+    if (host?.endsWith('/32') && !seen.has(host.slice(0, -3))) orphans.add(host.slice(0, -3));
+  }
+  for (const ip of orphans) out.push({ ips: [ip] });
+  return out;
 }

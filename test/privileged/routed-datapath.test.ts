@@ -189,6 +189,21 @@ describe('routed datapath in the lab', () => {
     for (const r of reqs) scenario.lab.removePod(r.containerId);
   }, 60_000);
 
+  it('listPods reports every wired pod and rules left without a pod', async () => {
+    const node = scenario.nodes[1]!;
+    const mine = pods.filter((p) => p.node === node);
+    const listed = await node.datapath.listPods();
+    for (const p of mine) {
+      const entry = listed.find((w) => w.ips.includes(p.req.ip));
+      expect(entry?.hostIfname).toMatch(/^eni[0-9a-f]{11}$/);
+    }
+    expect(listed.filter((w) => !w.hostIfname)).toEqual([]);
+    scenario.lab.ip(node.ns, ['rule', 'add', 'to', '10.0.1.250', 'lookup', 'main', 'pref', '512']);
+    expect((await node.datapath.listPods()).filter((w) => !w.hostIfname)).toEqual([{ ips: ['10.0.1.250'] }]);
+    await node.datapath.teardownPod({ containerId: 'leaked', ifname: 'eth0', ip: '10.0.1.250' });
+    expect((await node.datapath.listPods()).filter((w) => !w.hostIfname)).toEqual([]);
+  }, 30_000);
+
   it('checkPod reports drift precisely', async () => {
     const p = pod('node2-e0-1');
     expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
@@ -213,6 +228,20 @@ describe('routed datapath in the lab', () => {
     await p.node.datapath.setupPod(p.req);
     expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
   }, 60_000);
+
+  it('a failed setup (ifname taken in the pod) leaves the node unchanged and reports EEXIST', async () => {
+    const node = scenario.nodes[0]!;
+    const before = dumpNs(scenario.lab, node.ns);
+    const netns = scenario.lab.addPod('taken');
+    scenario.lab.ip(scenario.lab.podNs('taken'), ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'other']);
+    const ip = podAddresses(node, 0)[3]!;
+    const err = await node.datapath
+      .setupPod({ containerId: 'taken', ifname: 'eth0', netns, ip, mode: 'routed', nic: node.nics[0]!, mtu: MTU })
+      .catch((e: unknown) => e);
+    expect(isVpcnetError(err, 'NETLINK') && err.details.errno).toBe('EEXIST');
+    expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    scenario.lab.removePod('taken');
+  }, 30_000);
 
   it('rejects hostile netns paths and interface names, changing nothing', async () => {
     const node = scenario.nodes[0]!;

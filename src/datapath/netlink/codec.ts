@@ -99,3 +99,10 @@ export function parseAttrs(buf: Buffer): Map<number, Buffer> {
   }
   return out;
 }
+
+/** IFLA_INFO_DATA for an ipvlan link: IFLA_IPVLAN_MODE (u16) = l2 0, l3 1, l3s 2. */
+export function ipvlanInfoData(mode: 'l2' | 'l3' | 'l3s'): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE({ l2: 0, l3: 1, l3s: 2 }[mode], 0);
+  return attr(1, b);
+}

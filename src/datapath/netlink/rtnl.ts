@@ -16,6 +16,7 @@ import type {
   NeighSpec,
   RouteInfo,
   RouteScopeName,
+  LinkSpec,
   RouteSpec,
   RuleSpec,
   VethSpec,
@@ -178,6 +179,33 @@ export class Rtnl {
         },
         { flags: F_CREATE | F_EXCL },
       ),
+    );
+  }
+
+  /** `ip link add NAME [link PARENT] [netns FD] type KIND [data]`, e.g. an ipvlan child. */
+  async createLink(spec: LinkSpec): Promise<void> {
+    const info = [attr(IFLA_INFO_KIND, cstr(spec.kind))];
+    if (spec.infoData) info.push(attr(IFLA_INFO_DATA, spec.infoData));
+    await this.run('link.add', { name: spec.name, kind: spec.kind }, () =>
+      this.sock.newLink(
+        {},
+        {
+          ifname: spec.name,
+          linkinfo: Buffer.concat(info),
+          ...(spec.parentIndex !== undefined ? { link: u32(spec.parentIndex) } : {}),
+          ...(spec.netnsFd !== undefined ? { netNsFd: spec.netnsFd } : {}),
+          ...(spec.mtu !== undefined ? { mtu: spec.mtu } : {}),
+          ...(spec.mac !== undefined ? { address: macToBuf(spec.mac) } : {}),
+        },
+        { flags: F_CREATE | F_EXCL },
+      ),
+    );
+  }
+
+  /** `ip link set dev X netns FD [name N]` (moving costs the kernel ~15 ms; prefer creating in place). */
+  async moveLink(index: number, netnsFd: number, newName?: string): Promise<void> {
+    await this.run('link.move', { index, newName }, () =>
+      this.sock.setLink({ index }, { netNsFd: netnsFd, ...(newName !== undefined ? { ifname: newName } : {}) }),
     );
   }
 

@@ -31,6 +31,20 @@ export interface VethSpec {
   peerMac?: string;
 }
 
+export interface LinkSpec {
+  name: string;
+  /** rtnl_link kind, e.g. "ipvlan", "veth". */
+  kind: string;
+  /** IFLA_LINK: the parent link's ifindex (ipvlan/macvlan/vlan). */
+  parentIndex?: number;
+  /** Create the link directly inside the namespace behind this fd. */
+  netnsFd?: number;
+  mtu?: number;
+  mac?: string;
+  /** Raw IFLA_INFO_DATA attributes for the kind (see ipvlanInfoData). */
+  infoData?: Buffer;
+}
+
 export interface AddrSpec {
   ifindex: number;
   ip: string;

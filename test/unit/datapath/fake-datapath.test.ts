@@ -36,6 +36,16 @@ describe('FakeDatapath', () => {
     await dp.setupPod(req);
     expect(await dp.checkPod(req)).toEqual([]);
   });
+  it('lists wired pods and planted leaks; teardown by IP clears a rule-only leak', async () => {
+    const dp = new FakeDatapath();
+    const res = await dp.setupPod(req);
+    dp.addLeak({ ips: ['10.0.1.99'] });
+    expect(await dp.listPods()).toEqual([{ hostIfname: res.hostIfname, ips: ['10.0.1.11'] }, { ips: ['10.0.1.99'] }]);
+    await dp.teardownPod({ containerId: 'leak', ifname: 'eth0', ip: '10.0.1.99' });
+    await dp.teardownPod({ containerId: 'c1', ifname: 'eth0' });
+    expect(await dp.listPods()).toEqual([]);
+  });
+
   it('rejects bad input like the real datapath, without recording it', async () => {
     const dp = new FakeDatapath();
     const err = await dp.setupPod({ ...req, netns: '/etc/passwd' }).catch((e: unknown) => e);

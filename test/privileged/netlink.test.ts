@@ -1,0 +1,88 @@
+// The netlink wrapper against a real kernel, inside throwaway lab namespaces.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { closeSync } from 'node:fs';
+import { Rtnl, openNetnsFd, readSysctl, writeSysctl } from '../../src/datapath/netlink/index.ts';
+import { isVpcnetError } from '../../src/errors.ts';
+import { Lab } from '../../src/lab/lab.ts';
+import { requireRoot, runPrefix } from './helpers/lab-helpers.ts';
+
+let lab: Lab;
+let a: string;
+let b: string;
+
+beforeAll(() => {
+  requireRoot();
+  lab = Lab.create({ prefix: runPrefix() });
+  a = lab.addPod('a');
+  b = lab.addPod('b');
+  lab.ip(lab.podNs('a'), ['addr', 'add', '10.9.0.1/32', 'dev', 'lo']);
+}, 60_000);
+
+afterAll(() => lab?.destroy());
+
+describe('Rtnl', () => {
+  it('creates a generic link, moves it into another namespace with a new name, deletes it', async () => {
+    const ra = Rtnl.open(a);
+    const rb = Rtnl.open(b);
+    try {
+      await ra.createLink({ name: 'gen0', kind: 'veth', mtu: 1400 });
+      const l = await ra.getLink('gen0');
+      expect(l).toMatchObject({ kind: 'veth', mtu: 1400, up: false });
+      const fd = openNetnsFd(b);
+      try {
+        await ra.moveLink(l!.index, fd, 'moved0');
+      } finally {
+        closeSync(fd);
+      }
+      expect(await ra.getLink('gen0')).toBeUndefined();
+      const m = await rb.getLink('moved0');
+      expect(m?.kind).toBe('veth');
+      await rb.setLink(m!.index, { up: true, mtu: 1300, mac: '02:12:34:56:78:9a' });
+      expect(await rb.findLinkByMac('02:12:34:56:78:9A')).toMatchObject({ name: 'moved0', mtu: 1300, up: true });
+      await rb.deleteLink(m!.index);
+      expect(await rb.getLink('moved0')).toBeUndefined();
+    } finally {
+      ra.close();
+      rb.close();
+    }
+  });
+
+  it('routes in tables above 255, onlink gateways, rules and neighbours round-trip', async () => {
+    const ra = Rtnl.open(a);
+    try {
+      await ra.createVeth({ name: 'v0', peerName: 'v1' });
+      const v0 = (await ra.getLink('v0'))!;
+      await ra.setLink(v0.index, { up: true });
+      await ra.addRoute({ dst: 'default', gateway: '10.77.0.1', oif: v0.index, table: 1000, onlink: true });
+      expect(await ra.listRoutes(1000)).toEqual([expect.objectContaining({ dst: 'default', gateway: '10.77.0.1', oif: v0.index, onlink: true, table: 1000 })]);
+      await ra.addRule({ priority: 1536, table: 1000, from: '10.77.0.5/32' });
+      expect((await ra.listRules()).filter((r) => r.table === 1000)).toEqual([{ priority: 1536, table: 1000, from: '10.77.0.5/32' }]);
+      await ra.setPermanentNeigh({ ifindex: v0.index, ip: '10.77.0.9', mac: '02:00:00:00:00:09' });
+      expect(await ra.listNeighs(v0.index)).toEqual([expect.objectContaining({ ip: '10.77.0.9', mac: '02:00:00:00:00:09', permanent: true })]);
+      const dup = await ra.addRule({ priority: 1536, table: 1000, from: '10.77.0.5/32' }).catch((e: unknown) => e);
+      expect(isVpcnetError(dup, 'NETLINK') && dup.details).toMatchObject({ errno: 'EEXIST', op: 'rule.add' });
+      await ra.delRule({ priority: 1536, table: 1000, from: '10.77.0.5/32' });
+      await ra.deleteLink(v0.index);
+      expect(await ra.listRoutes(1000)).toEqual([]);
+    } finally {
+      ra.close();
+    }
+  });
+
+  it("reads and writes sysctls of another namespace without touching the caller's", () => {
+    const own = readSysctl(undefined, 'net/ipv4/conf/all/rp_filter');
+    writeSysctl(a, 'net/ipv4/conf/all/rp_filter', own === '2' ? '1' : '2');
+    expect(readSysctl(a, 'net/ipv4/conf/all/rp_filter')).toBe(own === '2' ? '1' : '2');
+    expect(readSysctl(undefined, 'net/ipv4/conf/all/rp_filter')).toBe(own);
+  });
+
+  it('reports a missing namespace as NETNS_INVALID', () => {
+    let code: string | undefined;
+    try {
+      Rtnl.open(`${a}-missing`);
+    } catch (err) {
+      code = isVpcnetError(err) ? err.code : 'other';
+    }
+    expect(code).toBe('NETNS_INVALID');
+  });
+});
