@@ -11,6 +11,7 @@ import { cniSettingsFrom } from '../cni/settings.ts';
 import type { CniIpam } from '../cni/types.ts';
 import type { VpcnetConfig } from '../config/schema.ts';
 import type { Datapath, NodeNetConfig } from '../datapath/datapath.ts';
+import { IpvlanWiring } from '../datapath/ipvlan.ts';
 import { LinuxDatapath } from '../datapath/linux-datapath.ts';
 import { VpcnetError } from '../errors.ts';
 import { FileCheckpointStore, type CheckpointStore } from '../ipam/checkpoint.ts';
@@ -57,13 +58,15 @@ export interface AgentStatus {
 export class Agent {
   readonly config: VpcnetConfig;
   readonly provider: CloudProvider;
-  readonly datapath: Datapath;
+  private dp: Datapath | undefined;
+  private readonly datapathOverride: Datapath | undefined;
   readonly metrics: PrometheusMetrics;
   private readonly store: CheckpointStore;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly forwarderPath: string;
   private readonly noHttp: boolean;
+  private readonly datapathLogger: Logger;
   private node: NodeInfo | undefined;
   private limits: NodeLimits | undefined;
   private pool: PoolManager | undefined;
@@ -85,13 +88,8 @@ export class Agent {
       ...(o.credentials ? { credentials: o.credentials } : {}),
     };
     this.provider = o.provider ?? createProvider(config, deps);
-    this.datapath =
-      o.datapath ??
-      new LinuxDatapath({
-        ...(config.datapath.nodeNetns ? { nodeNetns: config.datapath.nodeNetns } : {}),
-        allowedNetnsDirs: config.cni.netnsPathPrefixes,
-        logger: deps.logger,
-      });
+    this.datapathOverride = o.datapath;
+    this.datapathLogger = deps.logger;
     this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint);
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
@@ -103,7 +101,9 @@ export class Agent {
     this.limits = limits;
     this.log.info({ instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone, limits }, 'node discovered');
     const nics = await this.provider.listNics();
-    await this.datapath.setupNode(this.nodeNetConfig(node, nics));
+    const netCfg = this.nodeNetConfig(node, nics);
+    this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
+    await this.dp.setupNode(netCfg);
 
     const mtu = this.config.datapath.mtu ?? DEFAULT_NIC_MTU;
     const pool = new PoolManager({
@@ -119,10 +119,10 @@ export class Agent {
     await pool.start();
     this.pool = pool;
 
-    const nicDir = new NicDirectory({ datapath: this.datapath, nics: () => pool.status().nics, mtu });
+    const nicDir = new NicDirectory({ datapath: this.dp, nics: () => pool.status().nics, mtu });
     const handler = new CniHandler({
       ipam: ipamFor(pool),
-      datapath: this.datapath,
+      datapath: this.dp,
       resolveNic: (a) => nicDir.resolve(a),
       settings: cniSettingsFrom(this.config, mtu),
       clock: this.clock,
@@ -170,8 +170,24 @@ export class Agent {
     await this.socket?.close();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await this.pool?.stop();
-    if (this.datapath instanceof LinuxDatapath) this.datapath.close();
+    if (this.dp instanceof LinuxDatapath) this.dp.close();
     this.log.info({}, 'agent stopped');
+  }
+
+  get datapath(): Datapath {
+    if (!this.dp) throw new VpcnetError('POOL_NOT_READY', 'agent not started');
+    return this.dp;
+  }
+
+  /** Routed mode is built in; ipvlan mode needs the node's network config for its routes. */
+  private linuxDatapath(netCfg: NodeNetConfig): LinuxDatapath {
+    const nodeNetns = this.config.datapath.nodeNetns;
+    return new LinuxDatapath({
+      ...(nodeNetns ? { nodeNetns } : {}),
+      allowedNetnsDirs: this.config.cni.netnsPathPrefixes,
+      modes: { ipvlan: new IpvlanWiring({ ...(nodeNetns ? { nodeNetns } : {}), node: netCfg, log: this.datapathLogger }) },
+      logger: this.datapathLogger,
+    });
   }
 
   private nodeNetConfig(node: NodeInfo, nics: CloudNic[]): NodeNetConfig {

@@ -3,7 +3,7 @@
 // (tuning, portmap, bandwidth) find real interfaces. Not the product datapath.
 import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
-import type { Datapath, Drift, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from '../../../src/datapath/datapath.ts';
+import type { Datapath, Drift, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from '../../../src/datapath/datapath.ts';
 import { VpcnetError } from '../../../src/errors.ts';
 
 function ip(args: string[], okCodes = [0]): string {
@@ -49,6 +49,10 @@ export class VethDatapath implements Datapath {
 
   async teardownPod(req: PodTeardownRequest): Promise<void> {
     ip(['-n', this.node, 'link', 'del', VethDatapath.hostIfname(req.containerId, req.ifname)], [0, 1, 2]);
+  }
+
+  async listPods(): Promise<WiredPod[]> {
+    return [];
   }
 
   async checkPod(req: PodNetworkRequest): Promise<Drift[]> {

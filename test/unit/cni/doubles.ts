@@ -1,5 +1,5 @@
 // Test doubles for the CNI handler: a datapath that records calls, a fixed NIC, a ready handler.
-import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from '../../../src/datapath/datapath.ts';
+import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from '../../../src/datapath/datapath.ts';
 import { VpcnetError } from '../../../src/errors.ts';
 import { CniHandler } from '../../../src/cni/handler.ts';
 import { MemoryIpam } from '../../../src/cni/memory-ipam.ts';
@@ -29,6 +29,10 @@ export class RecordingDatapath implements Datapath {
   async teardownPod(req: PodTeardownRequest): Promise<void> {
     this.calls.push(`teardown ${req.containerId}/${req.ifname}`);
     this.pods.delete(`${req.containerId}/${req.ifname}`);
+  }
+
+  async listPods(): Promise<WiredPod[]> {
+    return [...this.pods.values()].map((p) => ({ hostIfname: `eni-${p.containerId}`.slice(0, 15), ips: [p.ip] }));
   }
 
   async checkPod(_req: PodNetworkRequest): Promise<Drift[]> {
