@@ -80,12 +80,16 @@ export class Lab {
     return lab;
   }
 
-  /** Deletes every namespace whose name starts with `<prefix>` (leftovers of crashed runs). */
+  /**
+   * Deletes the namespaces of one run: every `<prefix>-…` (a trailing "-" is optional). Only
+   * exact run prefixes match, so "vpd" never removes another run's "vpdemo-…" namespaces.
+   */
   static cleanupStale(prefix: string): string[] {
-    if (prefix.length < 3) throw new VpcnetError('INTERNAL', 'prefix too short for cleanup', { details: { prefix } });
+    const base = prefix.endsWith('-') ? prefix.slice(0, -1) : prefix;
+    if (!/^[A-Za-z0-9_.]{3,}$/.test(base)) throw new VpcnetError('INTERNAL', 'bad lab prefix for cleanup', { details: { prefix } });
     const gone: string[] = [];
     for (const ns of listNetns()) {
-      if (ns.startsWith(prefix) && netnsDel(ns.split('-')[0] ?? prefix, ns)) gone.push(ns);
+      if (ns.startsWith(`${base}-`) && netnsDel(base, ns)) gone.push(ns);
     }
     return gone;
   }
@@ -266,7 +270,7 @@ export class Lab {
     this.fabricRtnl?.close();
     this.fabricRtnl = undefined;
     for (const ns of this.created.splice(0).reverse()) netnsDel(this.prefix, ns);
-    Lab.cleanupStale(`${this.prefix}-`);
+    Lab.cleanupStale(this.prefix);
   }
 }
 

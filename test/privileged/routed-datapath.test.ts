@@ -331,10 +331,12 @@ describe('routed datapath in the lab', () => {
     scenario.lab.detachNic(node.name, nic.mac);
   }, 60_000);
 
-  it('cleanupStale removes leftover namespaces of a prefix', () => {
-    const stale = Lab.create({ prefix: `${prefix}x` });
+  it('cleanupStale removes leftover namespaces of exactly one run prefix', () => {
+    const stale = Lab.create({ prefix: `${prefix}xy` });
     stale.addPod('left');
-    const gone = Lab.cleanupStale(`${prefix}x-`);
-    expect(gone.sort()).toEqual([`${prefix}x-fabric`, `${prefix}x-inet`, `${prefix}x-p-left`].sort());
+    // a shorter prefix names another run: nothing of this one is touched
+    expect(Lab.cleanupStale(`${prefix}x`)).toEqual([]);
+    const gone = Lab.cleanupStale(`${prefix}xy-`);
+    expect(gone.sort()).toEqual([`${prefix}xy-fabric`, `${prefix}xy-inet`, `${prefix}xy-p-left`].sort());
   });
 });
