@@ -7,11 +7,14 @@ const usage = `vpcnet - VPC-native pod networking
 Usage: vpcnet <command> [options]
 
 Commands:
-  emulator aws [--port N]   run the EC2 + IMDSv2 emulator
+  emulator aws [--port N]   run the EC2 + IMDSv2 emulator (--scenario F --speed X)
   version                   print the version
   help                      this text`;
 
 switch (command) {
+  case 'emulator':
+    await (await import('./emulator-command.ts')).runEmulatorCommand(process.argv.slice(3));
+    break;
   case 'version':
     console.log('vpcnet 0.1.0');
     break;

@@ -1,0 +1,171 @@
+// EC2 Query actions: parse the request parameters, run the state operation, render the XML.
+import { instanceTypeLimits, INSTANCE_TYPE_LIMITS } from '../limits.ts';
+import { ec2Error } from './ec2-error.ts';
+import { formatIpv4 } from './ipv4.ts';
+import type { QueryParams } from './query.ts';
+import { renderEniBody, renderInstance, renderInstanceType, renderSubnet } from './render.ts';
+import type { Ec2State } from './state.ts';
+import { PREFIX_LENGTH } from './subnet-space.ts';
+import { leaf, list, node, response } from './xml.ts';
+
+export type ActionHandler = (p: QueryParams, state: Ec2State, requestId: string) => string;
+
+/** Slices a result list by MaxResults/NextToken (the token is the next offset). */
+function paginate<T>(p: QueryParams, items: T[]): { page: T[]; nextToken?: string } {
+  const max = p.int('MaxResults');
+  const tokenText = p.str('NextToken');
+  const start = tokenText === undefined ? 0 : Number(Buffer.from(tokenText, 'base64url').toString());
+  if (!Number.isInteger(start) || start < 0) throw ec2Error('InvalidParameterValue', 'Invalid NextToken');
+  if (max === undefined) return { page: items.slice(start) };
+  if (max < 5 || max > 1000) throw ec2Error('InvalidParameterValue', `Value (${max}) for parameter maxResults is invalid.`);
+  const end = start + max;
+  return end < items.length ? { page: items.slice(start, end), nextToken: Buffer.from(String(end)).toString('base64url') } : { page: items.slice(start) };
+}
+
+const ctxOf = (s: Ec2State): { region: string; ownerId: string } => ({ region: s.region, ownerId: s.ownerId });
+
+export const ACTIONS: Record<string, ActionHandler> = {
+  DescribeInstances(p, s, rid) {
+    const found = s.describeInstances(p.list('InstanceId'), p.filters());
+    const { page, nextToken } = paginate(p, found);
+    return response(
+      'DescribeInstances',
+      rid,
+      list('reservationSet', page, (i) =>
+        leaf('reservationId', `r-${i.id.slice(2)}`) +
+        leaf('ownerId', s.ownerId) +
+        node('groupSet') +
+        list('instancesSet', [i], (inst) => renderInstance(inst, s.enisOf(inst.id), ctxOf(s))),
+      ),
+      leaf('nextToken', nextToken),
+    );
+  },
+
+  DescribeInstanceTypes(p, _s, rid) {
+    const names = p.list('InstanceType');
+    const unknown = names.filter((n) => !instanceTypeLimits(n));
+    if (unknown.length) {
+      throw ec2Error('InvalidInstanceType', `The following supplied instance types do not exist: [${unknown.join(', ')}]`);
+    }
+    const all = names.length ? names.map((n) => instanceTypeLimits(n)!) : [...INSTANCE_TYPE_LIMITS.values()];
+    const { page, nextToken } = paginate(p, all);
+    return response('DescribeInstanceTypes', rid, list('instanceTypeSet', page, renderInstanceType), leaf('nextToken', nextToken));
+  },
+
+  DescribeNetworkInterfaces(p, s, rid) {
+    const found = s.describeNetworkInterfaces(p.list('NetworkInterfaceId'), p.filters());
+    const { page, nextToken } = paginate(p, found);
+    return response(
+      'DescribeNetworkInterfaces',
+      rid,
+      list('networkInterfaceSet', page, (e) => renderEniBody(e, ctxOf(s))),
+      leaf('nextToken', nextToken),
+    );
+  },
+
+  DescribeSubnets(p, s, rid) {
+    const found = s.describeSubnets(p.list('SubnetId'), p.filters());
+    const { page, nextToken } = paginate(p, found);
+    return response('DescribeSubnets', rid, list('subnetSet', page, (x) => renderSubnet(x, ctxOf(s))), leaf('nextToken', nextToken));
+  },
+
+  CreateNetworkInterface(p, s, rid) {
+    const primaries = [];
+    const secondaries = [];
+    for (let i = 1; i <= p.count('PrivateIpAddresses'); i++) {
+      const ip = p.required(`PrivateIpAddresses.${i}.PrivateIpAddress`);
+      if (p.bool(`PrivateIpAddresses.${i}.Primary`)) primaries.push(ip);
+      else secondaries.push(ip);
+    }
+    const single = p.str('PrivateIpAddress');
+    if (single !== undefined) primaries.push(single);
+    if (primaries.length > 1) throw ec2Error('InvalidParameterValue', 'Only one primary private address may be specified.');
+    const secondaryCount = p.int('SecondaryPrivateIpAddressCount');
+    const prefixCount = p.int('Ipv4PrefixCount');
+    const clientToken = p.str('ClientToken');
+    const description = p.str('Description');
+    const eni = s.createNetworkInterface({
+      subnetId: p.required('SubnetId'),
+      securityGroups: p.list('SecurityGroupId'),
+      secondaryIps: secondaries,
+      prefixes: p.list('Ipv4Prefix', 'Ipv4Prefix'),
+      tags: p.tagSpecifications('network-interface'),
+      ...(primaries[0] === undefined ? {} : { primaryIp: primaries[0] }),
+      ...(secondaryCount === undefined ? {} : { secondaryCount }),
+      ...(prefixCount === undefined ? {} : { prefixCount }),
+      ...(clientToken === undefined ? {} : { clientToken }),
+      ...(description === undefined ? {} : { description }),
+    });
+    return response('CreateNetworkInterface', rid, node('networkInterface', renderEniBody(eni, ctxOf(s))), leaf('clientToken', clientToken));
+  },
+
+  AttachNetworkInterface(p, s, rid) {
+    const deviceIndex = p.int('DeviceIndex');
+    if (deviceIndex === undefined) throw ec2Error('MissingParameter', 'The request must contain the parameter DeviceIndex');
+    const card = p.int('NetworkCardIndex') ?? 0;
+    const id = s.attachNetworkInterface(p.required('NetworkInterfaceId'), p.required('InstanceId'), deviceIndex, card);
+    return response('AttachNetworkInterface', rid, leaf('attachmentId', id), leaf('networkCardIndex', card));
+  },
+
+  DetachNetworkInterface(p, s, rid) {
+    s.detachNetworkInterface(p.required('AttachmentId'), p.bool('Force') ?? false);
+    return response('DetachNetworkInterface', rid, leaf('return', true));
+  },
+
+  DeleteNetworkInterface(p, s, rid) {
+    s.deleteNetworkInterface(p.required('NetworkInterfaceId'));
+    return response('DeleteNetworkInterface', rid, leaf('return', true));
+  },
+
+  AssignPrivateIpAddresses(p, s, rid) {
+    const eniId = p.required('NetworkInterfaceId');
+    const count = p.int('SecondaryPrivateIpAddressCount');
+    const prefixCount = p.int('Ipv4PrefixCount');
+    const got = s.assignPrivateIpAddresses(eniId, {
+      ips: p.list('PrivateIpAddress'),
+      prefixes: p.list('Ipv4Prefix'),
+      ...(count === undefined ? {} : { count }),
+      ...(prefixCount === undefined ? {} : { prefixCount }),
+    });
+    return response(
+      'AssignPrivateIpAddresses',
+      rid,
+      leaf('networkInterfaceId', eniId),
+      got.ips.length ? list('assignedPrivateIpAddressesSet', got.ips, (ip) => leaf('privateIpAddress', formatIpv4(ip))) : undefined,
+      got.prefixes.length ? list('assignedIpv4PrefixSet', got.prefixes, (b) => leaf('ipv4Prefix', `${formatIpv4(b)}/${PREFIX_LENGTH}`)) : undefined,
+      leaf('return', true),
+    );
+  },
+
+  UnassignPrivateIpAddresses(p, s, rid) {
+    s.unassignPrivateIpAddresses(p.required('NetworkInterfaceId'), p.list('PrivateIpAddress'), p.list('Ipv4Prefix'));
+    return response('UnassignPrivateIpAddresses', rid, leaf('return', true));
+  },
+
+  CreateTags(p, s, rid) {
+    const ids = p.list('ResourceId');
+    if (!ids.length) throw ec2Error('MissingParameter', 'The request must contain the parameter ResourceId');
+    s.createTags(ids, p.tags());
+    return response('CreateTags', rid, leaf('return', true));
+  },
+
+  ModifyNetworkInterfaceAttribute(p, s, rid) {
+    const deleteOnTermination = p.bool('Attachment.DeleteOnTermination');
+    const attachmentId = p.str('Attachment.AttachmentId');
+    const sourceDestCheck = p.bool('SourceDestCheck.Value');
+    const description = p.str('Description.Value');
+    s.modifyNetworkInterfaceAttribute(p.required('NetworkInterfaceId'), {
+      securityGroups: p.list('SecurityGroupId'),
+      ...(deleteOnTermination === undefined ? {} : { deleteOnTermination }),
+      ...(attachmentId === undefined ? {} : { attachmentId }),
+      ...(sourceDestCheck === undefined ? {} : { sourceDestCheck }),
+      ...(description === undefined ? {} : { description }),
+    });
+    return response('ModifyNetworkInterfaceAttribute', rid, leaf('return', true));
+  },
+};
+
+/** A describe call that names ids or filters draws from the (larger) filtered bucket. */
+export function isFiltered(p: QueryParams): boolean {
+  return ['Filter', 'NetworkInterfaceId', 'SubnetId', 'InstanceId', 'InstanceType'].some((n) => p.str(`${n}.1`) !== undefined || p.str(`${n}.1.Name`) !== undefined);
+}

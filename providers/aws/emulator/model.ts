@@ -1,0 +1,140 @@
+// The emulated account's objects. Addresses are kept as numbers; rendering formats them.
+import type { InstanceTypeLimits } from '../limits.ts';
+import type { SubnetSpace } from './subnet-space.ts';
+
+export type Tags = Map<string, string>;
+
+export interface Vpc {
+  id: string;
+  cidrs: string[];
+}
+
+export interface Subnet {
+  id: string;
+  vpcId: string;
+  cidr: string;
+  az: string;
+  azId: string;
+  tags: Tags;
+  space: SubnetSpace;
+}
+
+export interface Instance {
+  id: string;
+  limits: InstanceTypeLimits;
+  subnetId: string;
+  vpcId: string;
+  az: string;
+  imageId: string;
+  launchTime: number;
+  state: 'running' | 'terminated';
+  securityGroups: string[];
+  tags: Tags;
+}
+
+export interface Attachment {
+  id: string;
+  instanceId: string;
+  deviceIndex: number;
+  networkCardIndex: number;
+  attachTime: number;
+  deleteOnTermination: boolean;
+  /** Set while the attach is in flight: the time it completes. */
+  readyAt?: number;
+  /** Set while a detach is in flight: the time it completes. */
+  detachAt?: number;
+}
+
+export interface Eni {
+  id: string;
+  subnetId: string;
+  vpcId: string;
+  az: string;
+  description: string;
+  mac: string;
+  primaryIp: number;
+  secondaryIps: number[];
+  /** Base addresses of delegated /28 prefixes. */
+  prefixes: number[];
+  securityGroups: string[];
+  tags: Tags;
+  createTime: number;
+  sourceDestCheck: boolean;
+  attachment?: Attachment;
+  clientToken?: string;
+}
+
+export type EniStatus = 'available' | 'in-use';
+
+export function eniStatus(eni: Eni): EniStatus {
+  return eni.attachment ? 'in-use' : 'available';
+}
+
+export type AttachmentStatus = 'attaching' | 'attached' | 'detaching';
+
+export function attachmentStatus(a: Attachment): AttachmentStatus {
+  if (a.detachAt !== undefined) return 'detaching';
+  return a.readyAt === undefined ? 'attached' : 'attaching';
+}
+
+/** One ENI as the simulated-VPC lab needs it: who owns which address. */
+export interface EniView {
+  eniId: string;
+  mac: string;
+  subnetId: string;
+  subnetCidr: string;
+  vpcId: string;
+  vpcCidrs: string[];
+  az: string;
+  primaryIp: string;
+  secondaryIps: string[];
+  prefixes: string[];
+  securityGroups: string[];
+  /** False when the owner turned the source/destination check off (the VPC then forwards any source). */
+  sourceDestCheck: boolean;
+  status: EniStatus;
+  instanceId?: string;
+  deviceIndex?: number;
+  /** Traffic flows (and the instance's metadata lists the ENI) once 'attached'. */
+  attachmentStatus?: AttachmentStatus;
+  tags: Record<string, string>;
+  createTime: number;
+}
+
+export interface InstanceView {
+  instanceId: string;
+  instanceType: string;
+  az: string;
+  region: string;
+  state: Instance['state'];
+  subnetId: string;
+  vpcId: string;
+  /** ENIs attached (or detaching), device index order; ENIs still attaching are left out. */
+  enis: EniView[];
+}
+
+export type ChangeKind =
+  | 'vpc-created'
+  | 'subnet-created'
+  | 'instance-created'
+  | 'instance-terminated'
+  | 'eni-created'
+  | 'eni-deleted'
+  | 'eni-attached'
+  | 'eni-detached'
+  | 'addresses-assigned'
+  | 'addresses-unassigned'
+  | 'eni-modified'
+  | 'tags-changed';
+
+export interface ChangeEvent {
+  kind: ChangeKind;
+  /** Monotonic state version after this change. */
+  version: number;
+  at: number;
+  eniId?: string;
+  instanceId?: string;
+  subnetId?: string;
+  /** Addresses (a.b.c.d) or prefixes (a.b.c.d/28) that changed owner. */
+  addresses?: string[];
+}

@@ -1,0 +1,207 @@
+// EC2 objects as Query API XML, with the element names of the EC2 service model
+// (botocore locationNames) and the element order of the vendor's sample responses.
+import type { InstanceTypeLimits } from '../limits.ts';
+import { formatIpv4 } from './ipv4.ts';
+import { attachmentStatus, eniStatus, type Eni, type Instance, type Subnet, type Tags } from './model.ts';
+import { PREFIX_LENGTH } from './subnet-space.ts';
+import { leaf, list, node } from './xml.ts';
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function dnsName(ip: number, region: string): string {
+  return `ip-${formatIpv4(ip).replace(/\./g, '-')}.${region}.compute.internal`;
+}
+
+export function renderTags(tags: Tags): string {
+  return list('tagSet', [...tags], ([k, v]) => leaf('key', k) + leaf('value', v));
+}
+
+function renderGroups(groups: string[]): string {
+  return list('groupSet', groups, (g) => leaf('groupId', g) + leaf('groupName', g === 'sg-default' ? 'default' : g));
+}
+
+function renderPrivateIps(eni: Eni, region: string): string {
+  const all = [eni.primaryIp, ...eni.secondaryIps];
+  return list('privateIpAddressesSet', all, (ip) =>
+    leaf('privateIpAddress', formatIpv4(ip)) + leaf('privateDnsName', dnsName(ip, region)) + leaf('primary', ip === eni.primaryIp),
+  );
+}
+
+function renderPrefixes(eni: Eni): string {
+  return list('ipv4PrefixSet', eni.prefixes, (p) => leaf('ipv4Prefix', `${formatIpv4(p)}/${PREFIX_LENGTH}`));
+}
+
+/** NetworkInterface (DescribeNetworkInterfaces item, CreateNetworkInterface networkInterface). */
+export function renderEniBody(eni: Eni, ctx: { region: string; ownerId: string }): string {
+  const a = eni.attachment;
+  return (
+    leaf('networkInterfaceId', eni.id) +
+    leaf('subnetId', eni.subnetId) +
+    leaf('vpcId', eni.vpcId) +
+    leaf('availabilityZone', eni.az) +
+    leaf('description', eni.description) +
+    leaf('ownerId', ctx.ownerId) +
+    leaf('requesterManaged', false) +
+    leaf('status', eniStatus(eni)) +
+    leaf('macAddress', eni.mac) +
+    leaf('privateIpAddress', formatIpv4(eni.primaryIp)) +
+    leaf('privateDnsName', dnsName(eni.primaryIp, ctx.region)) +
+    leaf('sourceDestCheck', eni.sourceDestCheck) +
+    renderGroups(eni.securityGroups) +
+    (a
+      ? node(
+          'attachment',
+          leaf('attachmentId', a.id),
+          leaf('instanceId', a.instanceId),
+          leaf('instanceOwnerId', ctx.ownerId),
+          leaf('deviceIndex', a.deviceIndex),
+          leaf('networkCardIndex', a.networkCardIndex),
+          leaf('status', attachmentStatus(a)),
+          leaf('attachTime', isoTime(a.attachTime)),
+          leaf('deleteOnTermination', a.deleteOnTermination),
+        )
+      : '') +
+    renderTags(eni.tags) +
+    renderPrivateIps(eni, ctx.region) +
+    renderPrefixes(eni) +
+    node('ipv6AddressesSet') +
+    node('ipv6PrefixSet') +
+    leaf('interfaceType', 'interface')
+  );
+}
+
+/** InstanceNetworkInterface (DescribeInstances networkInterfaceSet item). */
+function renderInstanceEni(eni: Eni, ctx: { region: string; ownerId: string }): string {
+  const a = eni.attachment;
+  return (
+    leaf('networkInterfaceId', eni.id) +
+    leaf('subnetId', eni.subnetId) +
+    leaf('vpcId', eni.vpcId) +
+    leaf('description', eni.description) +
+    leaf('ownerId', ctx.ownerId) +
+    leaf('status', eniStatus(eni)) +
+    leaf('macAddress', eni.mac) +
+    leaf('privateIpAddress', formatIpv4(eni.primaryIp)) +
+    leaf('privateDnsName', dnsName(eni.primaryIp, ctx.region)) +
+    leaf('sourceDestCheck', eni.sourceDestCheck) +
+    renderGroups(eni.securityGroups) +
+    (a
+      ? node(
+          'attachment',
+          leaf('attachmentId', a.id),
+          leaf('deviceIndex', a.deviceIndex),
+          leaf('networkCardIndex', a.networkCardIndex),
+          leaf('status', attachmentStatus(a)),
+          leaf('attachTime', isoTime(a.attachTime)),
+          leaf('deleteOnTermination', a.deleteOnTermination),
+        )
+      : '') +
+    renderPrivateIps(eni, ctx.region) +
+    renderPrefixes(eni) +
+    node('ipv6AddressesSet') +
+    leaf('interfaceType', 'interface')
+  );
+}
+
+const STATE_CODES = { running: 16, terminated: 48 } as const;
+
+export function renderInstance(i: Instance, enis: Eni[], ctx: { region: string; ownerId: string }): string {
+  const primary = enis.find((e) => e.attachment?.deviceIndex === 0);
+  const sorted = [...enis].sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0));
+  return (
+    leaf('instanceId', i.id) +
+    leaf('imageId', i.imageId) +
+    node('instanceState', leaf('code', STATE_CODES[i.state]), leaf('name', i.state)) +
+    leaf('privateDnsName', primary ? dnsName(primary.primaryIp, ctx.region) : '') +
+    leaf('dnsName', '') +
+    leaf('reason', '') +
+    leaf('amiLaunchIndex', 0) +
+    node('productCodes') +
+    leaf('instanceType', i.limits.instanceType) +
+    leaf('launchTime', isoTime(i.launchTime)) +
+    node('placement', leaf('availabilityZone', i.az), leaf('groupName', ''), leaf('tenancy', 'default')) +
+    node('monitoring', leaf('state', 'disabled')) +
+    leaf('subnetId', i.subnetId) +
+    leaf('vpcId', i.vpcId) +
+    (primary ? leaf('privateIpAddress', formatIpv4(primary.primaryIp)) : '') +
+    leaf('sourceDestCheck', primary?.sourceDestCheck ?? true) +
+    renderGroups(i.securityGroups) +
+    leaf('architecture', 'x86_64') +
+    leaf('rootDeviceType', 'ebs') +
+    leaf('rootDeviceName', '/dev/xvda') +
+    node('blockDeviceMapping') +
+    leaf('virtualizationType', 'hvm') +
+    renderTags(i.tags) +
+    // EC2 reports 'xen' here for Nitro instances too.
+    leaf('hypervisor', 'xen') +
+    list('networkInterfaceSet', sorted, (e) => renderInstanceEni(e, ctx)) +
+    leaf('ebsOptimized', false)
+  );
+}
+
+export function renderSubnet(s: Subnet, ctx: { region: string; ownerId: string }): string {
+  return (
+    leaf('subnetId', s.id) +
+    leaf('subnetArn', `arn:aws:ec2:${ctx.region}:${ctx.ownerId}:subnet/${s.id}`) +
+    leaf('state', 'available') +
+    leaf('ownerId', ctx.ownerId) +
+    leaf('vpcId', s.vpcId) +
+    leaf('cidrBlock', s.cidr) +
+    node('ipv6CidrBlockAssociationSet') +
+    leaf('availableIpAddressCount', s.space.freeCount) +
+    leaf('availabilityZone', s.az) +
+    leaf('availabilityZoneId', s.azId) +
+    leaf('defaultForAz', false) +
+    leaf('mapPublicIpOnLaunch', false) +
+    leaf('assignIpv6AddressOnCreation', false) +
+    renderTags(s.tags)
+  );
+}
+
+export function renderInstanceType(l: InstanceTypeLimits): string {
+  const burstable = l.instanceType.startsWith('t');
+  return (
+    leaf('autoRecoverySupported', true) +
+    leaf('bareMetal', false) +
+    leaf('burstablePerformanceSupported', burstable) +
+    leaf('currentGeneration', true) +
+    leaf('dedicatedHostsSupported', !burstable) +
+    node('ebsInfo', leaf('ebsOptimizedSupport', l.hypervisor === 'nitro' ? 'default' : 'unsupported'), leaf('encryptionSupport', 'supported')) +
+    leaf('freeTierEligible', l.instanceType === 't2.micro' || l.instanceType === 't3.micro') +
+    leaf('hibernationSupported', false) +
+    leaf('hypervisor', l.hypervisor) +
+    leaf('instanceStorageSupported', false) +
+    leaf('instanceType', l.instanceType) +
+    node('memoryInfo', leaf('sizeInMiB', l.memoryMiB)) +
+    node(
+      'networkInfo',
+      leaf('defaultNetworkCardIndex', 0),
+      leaf('efaSupported', false),
+      leaf('enaSupport', l.hypervisor === 'nitro' ? 'required' : 'unsupported'),
+      leaf('ipv4AddressesPerInterface', l.ipv4PerNic),
+      leaf('ipv6AddressesPerInterface', l.ipv6PerNic),
+      leaf('ipv6Supported', true),
+      leaf('maximumNetworkCards', 1),
+      leaf('maximumNetworkInterfaces', l.maxNics),
+      list(
+        'networkCards',
+        [0],
+        (idx) =>
+          leaf('maximumNetworkInterfaces', l.maxNics) + leaf('networkCardIndex', idx) + leaf('networkPerformance', l.networkPerformance),
+      ),
+      leaf('networkPerformance', l.networkPerformance),
+    ) +
+    node('placementGroupInfo', list('supportedStrategies', ['cluster', 'partition', 'spread'], (s) => s)) +
+    node('processorInfo', list('supportedArchitectures', ['x86_64'], (s) => s)) +
+    list('supportedRootDeviceTypes', ['ebs'], (s) => s) +
+    list('supportedUsageClasses', ['on-demand', 'spot'], (s) => s) +
+    node(
+      'vCpuInfo',
+      leaf('defaultCores', Math.max(1, l.vcpus / 2)),
+      leaf('defaultThreadsPerCore', l.vcpus > 1 ? 2 : 1),
+      leaf('defaultVCpus', l.vcpus),
+    )
+  );
+}
