@@ -1,5 +1,6 @@
 // Types shared by the pool core, its manager and its callers (CNI handler, CLI, API).
-import type { BlockKind, CloudBlock } from '../../providers/provider.ts';
+import type { BlockKind, CloudBlock, CloudNic } from '../../providers/provider.ts';
+import type { ErrorCode } from '../errors.ts';
 
 /** The pod attachment an address belongs to; CNI identifies it by containerID + ifname. */
 export interface PodKey {
@@ -70,4 +71,92 @@ export interface PoolCondition {
   since: number;
   /** Allocation of new blocks is paused until then (ms since epoch). */
   until?: number;
+}
+
+/** Optional tuning beyond the AWS VPC CNI names; defaults in DEFAULT_TARGETS. */
+export interface PoolTuning {
+  /** Growth stays paused this long after SUBNET_FULL / limit / permission errors. */
+  growthPauseMs?: number;
+  /** Growth pause after a transient cloud failure (throttled, 5xx, timeout). */
+  retryPauseMs?: number;
+  /** After SUBNET_FULL for a prefix, use per-address blocks this long. */
+  prefixFallbackMs?: number;
+  /** Prefix length of a `range` block (GCE alias range); default limits.prefixLength or 24. */
+  rangePrefixLength?: number;
+}
+
+/** Targets as the pool reads them: the AWS VPC CNI names plus our tuning. */
+export type PoolSettings = PoolTargets & PoolTuning;
+
+/** What the executor reports for one action; errors are VpcnetError codes, never messages. */
+export interface ActionOutcome {
+  /** attach-nic: the NIC as the cloud created it, also when a later step failed. */
+  nic?: CloudNic;
+  /** assign / attach-nic: blocks now held; release: blocks released. */
+  blocks?: CloudBlock[];
+  /** Set when the action, or part of it, failed. */
+  error?: { code: ErrorCode; message: string };
+}
+
+export type AddressState = 'assigned' | 'available' | 'cooldown' | 'releasing';
+
+export interface BlockStatus extends CloudBlock {
+  addresses: number;
+  assigned: number;
+  available: number;
+  cooldown: number;
+  releasing: boolean;
+}
+
+export interface NicStatus {
+  id: string;
+  deviceIndex: number;
+  subnetCidr: string;
+  primaryIp: string;
+  detaching: boolean;
+  blocks: BlockStatus[];
+}
+
+export interface AddressCounts {
+  assigned: number;
+  available: number;
+  cooldown: number;
+  total: number;
+}
+
+export type PoolMode = 'warm-nic' | 'warm-ip' | 'warm-prefix' | 'range';
+
+export interface PoolStatus {
+  mode: PoolMode;
+  /** Block kind new growth uses now (prefix, or ip while falling back). */
+  blockKind: BlockKind;
+  counts: AddressCounts;
+  nics: NicStatus[];
+  targets: PoolSettings;
+  conditions: PoolCondition[];
+  /** Pods whose address the cloud took away; they need a restart. */
+  lost: Allocation[];
+}
+
+export interface ReconcileReport {
+  /** Blocks the cloud has that the pool did not know; adopted (in cooldown unless trusted). */
+  adopted: Array<{ nicId: string; block: CloudBlock }>;
+  /** Blocks the pool held that the cloud no longer has. */
+  removed: Array<{ nicId: string; block: CloudBlock }>;
+  /** Allocations whose address the cloud took away. */
+  lost: Allocation[];
+  /** Lost allocations whose block came back: the pod has its address again. */
+  restored: Allocation[];
+  nicsAdded: string[];
+  nicsRemoved: string[];
+}
+
+/** JSON-safe pool state; the checkpoint envelope wraps it. */
+export interface CheckpointData {
+  nics: CloudNic[];
+  allocations: Allocation[];
+  lost: Allocation[];
+  cooldowns: Array<{ ip: string; until: number }>;
+  conditions: PoolCondition[];
+  prefixFallbackUntil?: number;
 }

@@ -1,0 +1,64 @@
+// Turns one plan action into CloudProvider calls and reports exactly what happened, also on
+// partial success (NIC attached but its blocks not assigned; fewer blocks than asked).
+// Retries with backoff are the provider's job; a failure here is final for this round.
+import type { CloudBlock, CloudNic, CloudProvider } from '../../providers/provider.ts';
+import { toVpcnetError } from '../errors.ts';
+import type { ActionOutcome, PlanAction } from './types.ts';
+
+export async function executeAction(provider: CloudProvider, action: PlanAction): Promise<ActionOutcome> {
+  switch (action.kind) {
+    case 'assign':
+      return attempt(async () => ({
+        blocks: await provider.assign({
+          nicId: action.nicId,
+          kind: action.blockKind,
+          count: action.count,
+          ...(action.prefixLength ? { prefixLength: action.prefixLength } : {}),
+        }),
+      }));
+    case 'attach-nic':
+      return attachWithBlocks(provider, action);
+    case 'release':
+      return attempt(async () => {
+        await provider.release({ nicId: action.nicId, blocks: action.blocks });
+        return { blocks: action.blocks };
+      });
+    case 'detach-nic':
+      return attempt(async () => {
+        await provider.detachNic(action.nicId);
+        return {};
+      });
+  }
+}
+
+async function attachWithBlocks(provider: CloudProvider, action: Extract<PlanAction, { kind: 'attach-nic' }>): Promise<ActionOutcome> {
+  let nic: CloudNic;
+  try {
+    nic = await provider.attachNic({ deviceIndex: action.deviceIndex, blockKind: action.blockKind, blockCount: action.blockCount });
+  } catch (err) {
+    return failure(err);
+  }
+  const missing = action.blockCount - nic.blocks.filter((b) => b.kind === action.blockKind).length;
+  if (missing <= 0) return { nic };
+  // The cloud attached the NIC with fewer blocks than asked: top it up in one more call.
+  let blocks: CloudBlock[] = [];
+  try {
+    blocks = await provider.assign({ nicId: nic.id, kind: action.blockKind, count: missing });
+  } catch (err) {
+    return { nic, ...failure(err) };
+  }
+  return { nic, blocks };
+}
+
+async function attempt(fn: () => Promise<ActionOutcome>): Promise<ActionOutcome> {
+  try {
+    return await fn();
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+function failure(err: unknown): ActionOutcome {
+  const e = toVpcnetError(err);
+  return { error: { code: e.code, message: e.message } };
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from '@jest/globals';
+import { SMALL, T0, fill, layout, pod, settle, setup } from './helpers.ts';
+
+describe('WARM_ENI_TARGET (default 1)', () => {
+  it('keeps one whole NIC of free addresses, filling NICs in one call each (AWS t3.small table)', async () => {
+    const { pool, cloud } = await setup({});
+    expect(await settle(pool, cloud, T0)).toEqual(['assign']);
+    expect(layout(pool, T0)).toEqual([3]);
+    for (let i = 0; i < 5; i++) {
+      expect(pool.allocate(pod(i), T0)).not.toBeNull();
+      await settle(pool, cloud, T0);
+    }
+    expect(layout(pool, T0)).toEqual([3, 3, 3]);
+    expect(pool.counts(T0)).toMatchObject({ assigned: 5, available: 4, total: 9 });
+    expect(cloud.callCount('attachNic')).toBe(2);
+    expect(cloud.callCount('assign')).toBe(1);
+  });
+
+  it('stops at the instance NIC limit and says why', async () => {
+    const { pool, cloud } = await setup({});
+    for (let i = 0; i < 9; i++) {
+      await settle(pool, cloud, T0);
+      expect(pool.allocate(pod(i), T0)).not.toBeNull();
+    }
+    const plan = pool.plan(T0);
+    expect(plan.actions).toEqual([]);
+    expect(plan.reason).toMatch(/no room/);
+    expect(pool.allocate(pod(99), T0)).toBeNull();
+  });
+
+  it('creates a new NIC with its first blocks in the same action', async () => {
+    const { pool, cloud } = await setup({ warmNics: 2 });
+    expect(pool.plan(T0).actions).toEqual([
+      { kind: 'assign', nicId: cloud.primaryNic.id, blockKind: 'ip', count: 3 },
+      { kind: 'attach-nic', deviceIndex: 1, blockKind: 'ip', blockCount: 3 },
+    ]);
+  });
+
+  it('detaches idle secondary NICs when a whole NIC above target is free, never the primary', async () => {
+    const { pool, cloud } = await setup({});
+    for (let i = 0; i < 5; i++) {
+      await settle(pool, cloud, T0);
+      pool.allocate(pod(i), T0);
+    }
+    await settle(pool, cloud, T0);
+    for (let i = 0; i < 5; i++) pool.release(pod(i), T0);
+    expect(pool.plan(T0 + 1000).actions).toEqual([]); // addresses still cooling
+    const t = T0 + 30_000;
+    expect(await settle(pool, cloud, t)).toEqual(['detach-nic', 'detach-nic']);
+    expect(layout(pool, t)).toEqual([3]);
+    expect((await cloud.listNics()).map((n) => n.deviceIndex)).toEqual([0]);
+    expect(pool.plan(t).actions).toEqual([]);
+  });
+});
+
+describe('WARM_IP_TARGET and MINIMUM_IP_TARGET', () => {
+  it('hold exactly the minimum, then warm IPs above use (AWS t3.small 2/5 table)', async () => {
+    const { pool, cloud } = await setup({ warmIps: 2, minimumIps: 5 });
+    await settle(pool, cloud, T0);
+    expect(pool.counts(T0)).toMatchObject({ total: 5, available: 5 });
+    for (let i = 0; i < 5; i++) pool.allocate(pod(i), T0);
+    await settle(pool, cloud, T0);
+    expect(layout(pool, T0)).toEqual([3, 3, 1]);
+    expect(pool.counts(T0)).toMatchObject({ assigned: 5, available: 2, total: 7 });
+  });
+
+  it('releases addresses above target after cooldown, down to the target, and then holds still', async () => {
+    const { pool, cloud } = await setup({ warmIps: 2 }, { ...SMALL, addressesPerNic: 11 });
+    await settle(pool, cloud, T0);
+    await fill(pool, cloud, 0, 6, T0);
+    expect(pool.counts(T0)).toMatchObject({ assigned: 6, available: 2, total: 8 });
+    for (let i = 0; i < 6; i++) pool.release(pod(i), T0);
+    expect(pool.plan(T0 + 29_999).actions).toEqual([]);
+    const t = T0 + 30_000;
+    expect(await settle(pool, cloud, t)).toEqual(['release']);
+    expect(pool.counts(t)).toMatchObject({ available: 2, total: 2 });
+    expect(pool.plan(t).actions).toEqual([]);
+    expect(pool.plan(t + 3_600_000).actions).toEqual([]);
+  });
+
+  it('tolerates maxAboveTarget extra free addresses before releasing (no flapping)', async () => {
+    const { pool, cloud } = await setup({ warmIps: 2, maxAboveTarget: 2 }, { ...SMALL, addressesPerNic: 11 });
+    await settle(pool, cloud, T0);
+    await fill(pool, cloud, 0, 4, T0);
+    pool.release(pod(0), T0);
+    pool.release(pod(1), T0);
+    const t = T0 + 30_000;
+    expect(pool.counts(t).available).toBe(4);
+    expect(pool.plan(t).actions).toEqual([]); // 2 above target: tolerated
+    pool.release(pod(2), T0);
+    expect(pool.plan(t).actions).toEqual([
+      { kind: 'release', nicId: cloud.primaryNic.id, blocks: [expect.objectContaining({ kind: 'ip' })] },
+    ]);
+    await settle(pool, cloud, t);
+    expect(pool.counts(t).available).toBe(4);
+    expect(pool.plan(t).actions).toEqual([]);
+  });
+});
+
+describe('WARM_PREFIX_TARGET (prefix delegation)', () => {
+  it('keeps a free /28 worth of addresses and packs pods into the fullest prefix (AWS table)', async () => {
+    const { pool, cloud } = await setup({ prefixDelegation: true, warmPrefixes: 1 });
+    await settle(pool, cloud, T0);
+    expect(pool.status(T0).nics[0]?.blocks.map((b) => b.kind)).toEqual(['prefix']);
+    for (let i = 0; i < 5; i++) pool.allocate(pod(i), T0);
+    await settle(pool, cloud, T0);
+    expect(pool.counts(T0)).toMatchObject({ assigned: 5, available: 27, total: 32 });
+    for (let i = 5; i < 16; i++) pool.allocate(pod(i), T0);
+    await settle(pool, cloud, T0);
+    const blocks = pool.status(T0).nics[0]?.blocks ?? [];
+    expect(blocks.map((b) => b.assigned)).toEqual([16, 0]);
+    expect(pool.allocate(pod(16), T0)?.blockCidr).toBe(blocks[1]?.cidr);
+    await settle(pool, cloud, T0);
+    expect(pool.counts(T0)).toMatchObject({ assigned: 17, total: 48 });
+  });
+
+  it('releases only whole free prefixes beyond the target', async () => {
+    const { pool, cloud } = await setup({ prefixDelegation: true, warmPrefixes: 1 });
+    await settle(pool, cloud, T0);
+    for (let i = 0; i < 17; i++) pool.allocate(pod(i), T0);
+    await settle(pool, cloud, T0);
+    pool.release(pod(16), T0);
+    const t = T0 + 30_000;
+    await settle(pool, cloud, t);
+    expect(pool.status(t).nics[0]?.blocks.map((b) => b.assigned)).toEqual([16, 0]);
+    expect(pool.plan(t).actions).toEqual([]);
+  });
+});
+
+describe('MAX_ENI and maxPods', () => {
+  it('never uses more NICs than MAX_ENI', async () => {
+    const { pool, cloud } = await setup({ maxNics: 2 });
+    for (let i = 0; i < 6; i++) {
+      await settle(pool, cloud, T0);
+      pool.allocate(pod(i), T0);
+    }
+    await settle(pool, cloud, T0);
+    expect(layout(pool, T0)).toEqual([3, 3]);
+    expect(cloud.callCount('attachNic')).toBe(1);
+  });
+
+  it('refuses pods beyond maxPods with POOL_AT_CAPACITY and stops growing there', async () => {
+    const { pool, cloud } = await setup({ maxPods: 4, warmIps: 1 });
+    await settle(pool, cloud, T0);
+    for (let i = 0; i < 4; i++) {
+      expect(pool.allocate(pod(i), T0)).not.toBeNull();
+      await settle(pool, cloud, T0);
+    }
+    expect(() => pool.allocate(pod(4), T0)).toThrow(expect.objectContaining({ code: 'POOL_AT_CAPACITY' }));
+    expect(pool.counts(T0).total).toBe(4);
+    expect(pool.plan(T0).actions).toEqual([]);
+  });
+});
