@@ -1,0 +1,436 @@
+// CloudProvider for AWS: identity from IMDSv2, truth from the EC2 API (metadata lags it).
+// ENI secondary IPs are 'ip' blocks (/32), delegated /28 prefixes are 'prefix' blocks.
+import { randomUUID } from 'node:crypto';
+import { EC2Client, type NetworkInterface, type Subnet, type Tag } from '@aws-sdk/client-ec2';
+import { pino, type Logger } from 'pino';
+import { VpcnetError, isVpcnetError } from '../../../src/errors.ts';
+import { noopMetrics } from '../../../src/metrics/metrics.ts';
+import { systemClock, type Clock } from '../../../src/util/clock.ts';
+import type {
+  AssignRequest,
+  AttachNicRequest,
+  CloudBlock,
+  CloudNic,
+  CloudProvider,
+  LeakedNic,
+  NodeInfo,
+  NodeLimits,
+  ReleaseRequest,
+} from '../../provider.ts';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
+import { Ec2Api } from './ec2-api.ts';
+import { ImdsClient } from './imds.ts';
+import { InstanceLimitsCache } from './instance-limits.ts';
+import { DEFAULT_SUBNET_TAGS, TAGS, type AwsProviderOptions } from './options.ts';
+import { Ec2RateLimiter } from './rate-limiter.ts';
+import { chooseSubnet, type SubnetCandidate } from './subnet-select.ts';
+
+const DEFAULT_METADATA_ENDPOINT = 'http://169.254.169.254';
+const POLL_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2000, deadlineMs: 60_000 };
+
+export class AwsProvider implements CloudProvider {
+  readonly name = 'aws' as const;
+  private readonly opts: AwsProviderOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly random: () => number;
+  private readonly imds: ImdsClient;
+  private readonly limitsCache: InstanceLimitsCache;
+  private readonly subnetCidrs = new Map<string, string>();
+  private ec2: Ec2Api | undefined;
+  private identity: Promise<{ node: NodeInfo; limits: NodeLimits }> | undefined;
+  private primaryGroups: string[] | undefined;
+  private region: string | undefined;
+
+  constructor(opts: AwsProviderOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'aws-provider' });
+    this.random = opts.random ?? Math.random;
+    this.imds = new ImdsClient({
+      endpoint: (opts.metadataEndpoint ?? DEFAULT_METADATA_ENDPOINT).replace(/\/+$/, ''),
+      tokenTtlSeconds: opts.metadataTokenTtlSeconds ?? 21600,
+      timeoutMs: opts.timeouts?.metadataMs ?? 2000,
+      backoff: { baseMs: 100, capMs: 2000, deadlineMs: 10_000, ...opts.metadataBackoff },
+      clock: this.clock,
+      random: this.random,
+      logger: this.log,
+    });
+    this.limitsCache = new InstanceLimitsCache(() => this.api());
+    this.region = opts.region;
+  }
+
+  /** EC2 calls sent per action (retries included), for the scale benchmark. */
+  callCounts(): Record<string, number> {
+    return this.ec2?.callCounts() ?? {};
+  }
+
+  async discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+    this.identity ??= this.loadIdentity();
+    try {
+      return await this.identity;
+    } catch (err) {
+      this.identity = undefined;
+      throw err;
+    }
+  }
+
+  async listNics(): Promise<CloudNic[]> {
+    const { node } = await this.discover();
+    const enis = await this.describeAll({ Filters: [{ Name: 'attachment.instance-id', Values: [node.instanceId] }] });
+    const ours = enis.filter((e) => {
+      const status = e.Attachment?.Status;
+      if (status === 'detaching' || status === 'detached') return false;
+      // The primary NIC always counts; others tagged no_manage belong to someone else.
+      return e.Attachment?.DeviceIndex === 0 || tagsOf(e.TagSet)[TAGS.noManage] !== 'true';
+    });
+    await this.learnSubnetCidrs(ours.map((e) => e.SubnetId ?? ''));
+    return ours.map((e) => this.toNic(e)).sort((a, b) => a.deviceIndex - b.deviceIndex);
+  }
+
+  async attachNic(req: AttachNicRequest): Promise<CloudNic> {
+    const { node } = await this.discover();
+    if (req.blockKind === 'range') throw rangeUnsupported();
+    const subnet = await this.pickSubnet(node, req.subnetId);
+    const groups = req.securityGroups ?? this.opts.securityGroups ?? (await this.primarySecurityGroups(node));
+    const count = req.blockCount ?? 0;
+    const created = await this.api().call('CreateNetworkInterface', {
+      SubnetId: subnet.id,
+      Groups: groups,
+      Description: `vpcnet NIC of ${node.instanceId} (cluster ${this.opts.clusterName})`,
+      ClientToken: randomUUID(),
+      ...(count > 0 && req.blockKind === 'prefix' ? { Ipv4PrefixCount: count } : {}),
+      ...(count > 0 && req.blockKind !== 'prefix' ? { SecondaryPrivateIpAddressCount: count } : {}),
+      TagSpecifications: [{ ResourceType: 'network-interface', Tags: this.nicTags(node) }],
+    });
+    const eni = created.NetworkInterface;
+    const nicId = eni?.NetworkInterfaceId;
+    if (!eni || !nicId) throw new VpcnetError('INTERNAL', 'EC2 CreateNetworkInterface returned no network interface');
+    this.subnetCidrs.set(subnet.id, subnet.cidr);
+    try {
+      const attached = await this.api().call('AttachNetworkInterface', {
+        NetworkInterfaceId: nicId,
+        InstanceId: node.instanceId,
+        DeviceIndex: req.deviceIndex,
+      });
+      if (attached.AttachmentId) {
+        await this.api().call('ModifyNetworkInterfaceAttribute', {
+          NetworkInterfaceId: nicId,
+          Attachment: { AttachmentId: attached.AttachmentId, DeleteOnTermination: true },
+        });
+      }
+      await this.waitForStatus(nicId, 'attached');
+    } catch (err) {
+      await this.undoCreate(nicId, err);
+      throw err;
+    }
+    return { ...this.toNic(eni), deviceIndex: req.deviceIndex };
+  }
+
+  async detachNic(nicId: string): Promise<void> {
+    const { node } = await this.discover();
+    const eni = await this.describeOne(nicId);
+    if (!eni) return;
+    const att = eni.Attachment;
+    if (att && att.Status !== 'detached') {
+      if (att.InstanceId && att.InstanceId !== node.instanceId) {
+        throw new VpcnetError('CLOUD_CONFLICT', `NIC ${nicId} is attached to ${att.InstanceId}, not to this node`, {
+          details: { nicId, instanceId: att.InstanceId },
+        });
+      }
+      if (att.DeviceIndex === 0) {
+        throw new VpcnetError('CLOUD_BAD_REQUEST', `NIC ${nicId} is the primary NIC and cannot be detached`, { details: { nicId } });
+      }
+      if (att.Status !== 'detaching' && att.AttachmentId) {
+        try {
+          await this.api().call('DetachNetworkInterface', { AttachmentId: att.AttachmentId });
+        } catch (err) {
+          if (!isVpcnetError(err, 'CLOUD_NOT_FOUND')) throw err;
+        }
+      }
+      await this.waitForStatus(nicId, 'available');
+    }
+    await this.deleteNic(nicId);
+  }
+
+  async assign(req: AssignRequest): Promise<CloudBlock[]> {
+    if (req.kind === 'range') throw rangeUnsupported();
+    if (req.count <= 0) return [];
+    const out = await this.api().call('AssignPrivateIpAddresses', {
+      NetworkInterfaceId: req.nicId,
+      ...(req.kind === 'prefix' ? { Ipv4PrefixCount: req.count } : { SecondaryPrivateIpAddressCount: req.count }),
+    });
+    if (req.kind === 'prefix') {
+      return (out.AssignedIpv4Prefixes ?? []).flatMap((p) => (p.Ipv4Prefix ? [{ kind: 'prefix' as const, cidr: p.Ipv4Prefix }] : []));
+    }
+    return (out.AssignedPrivateIpAddresses ?? []).flatMap((a) =>
+      a.PrivateIpAddress ? [{ kind: 'ip' as const, cidr: `${a.PrivateIpAddress}/32` }] : [],
+    );
+  }
+
+  async release(req: ReleaseRequest): Promise<void> {
+    if (req.blocks.length === 0) return;
+    try {
+      await this.unassign(req.nicId, req.blocks);
+    } catch (err) {
+      if (isVpcnetError(err, 'CLOUD_NOT_FOUND')) return; // the NIC is gone, and its blocks with it
+      if (!isVpcnetError(err, 'CLOUD_BAD_REQUEST')) throw err;
+      // Some blocks were already gone: release what the NIC still holds.
+      const eni = await this.describeOne(req.nicId);
+      if (!eni) return;
+      const held = new Set(this.toNic(eni).blocks.map((b) => b.cidr));
+      const rest = req.blocks.filter((b) => held.has(b.cidr));
+      if (rest.length === 0) return;
+      if (rest.length === req.blocks.length) throw err;
+      await this.unassign(req.nicId, rest);
+    }
+  }
+
+  async findLeakedNics(graceMs: number): Promise<LeakedNic[]> {
+    const now = this.clock.now();
+    const enis = await this.describeAll({
+      Filters: [
+        { Name: 'status', Values: ['available'] },
+        { Name: `tag:${TAGS.cluster}`, Values: [this.opts.clusterName] },
+      ],
+    });
+    const leaked: LeakedNic[] = [];
+    const untimed: string[] = [];
+    for (const e of enis) {
+      if (!e.NetworkInterfaceId) continue;
+      const tags = tagsOf(e.TagSet);
+      if (tags[TAGS.cluster] !== this.opts.clusterName) continue;
+      const since = Date.parse(tags[TAGS.createdAt] ?? '');
+      if (Number.isNaN(since)) untimed.push(e.NetworkInterfaceId);
+      else if (now - since >= graceMs) leaked.push({ id: e.NetworkInterfaceId, subnetId: e.SubnetId ?? '', since });
+    }
+    if (untimed.length > 0) {
+      // No creation time: start the grace period now, so the next scan can decide.
+      await this.api()
+        .call('CreateTags', { Resources: untimed, Tags: [{ Key: TAGS.createdAt, Value: new Date(now).toISOString() }] })
+        .catch((err: unknown) => this.log.warn({ nics: untimed, err: (err as Error).message }, 'could not tag untimed NICs'));
+    }
+    return leaked.sort((a, b) => a.since - b.since);
+  }
+
+  async deleteNic(nicId: string): Promise<void> {
+    try {
+      await this.api().call('DeleteNetworkInterface', { NetworkInterfaceId: nicId });
+    } catch (err) {
+      if (isVpcnetError(err, 'CLOUD_NOT_FOUND')) return;
+      throw err;
+    }
+  }
+
+  // ---- internals ----
+
+  private api(): Ec2Api {
+    if (!this.ec2) {
+      const region = this.region;
+      if (!region) throw new VpcnetError('INTERNAL', 'EC2 client used before the region is known');
+      this.ec2 = new Ec2Api({
+        transport: this.opts.transport ?? this.sdkClient(region),
+        limiter: this.opts.rateLimiter ?? new Ec2RateLimiter(),
+        clock: this.clock,
+        metrics: this.opts.metrics ?? noopMetrics,
+        logger: this.log,
+        backoff: { ...DEFAULT_BACKOFF, ...this.opts.backoff },
+        random: this.random,
+      });
+    }
+    return this.ec2;
+  }
+
+  private sdkClient(region: string): EC2Client {
+    return new EC2Client({
+      region,
+      // Our retry loop owns backoff and deadlines; the SDK makes exactly one attempt.
+      maxAttempts: 1,
+      ...(this.opts.ec2Endpoint ? { endpoint: this.opts.ec2Endpoint } : {}),
+      ...(this.opts.credentials ? { credentials: this.opts.credentials } : {}),
+      requestHandler: {
+        requestTimeout: this.opts.timeouts?.requestMs ?? 10_000,
+        connectionTimeout: this.opts.timeouts?.connectMs ?? 3000,
+      },
+    });
+  }
+
+  private async loadIdentity(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+    const id = await this.imds.identity();
+    const primary = await this.imds.interfaceOf(id.primaryMac);
+    this.region ??= id.region;
+    this.subnetCidrs.set(primary.subnetId, primary.subnetCidr);
+    const limits = await this.limitsCache.limitsFor(id.instanceType, this.opts.prefixDelegation ?? false);
+    const node: NodeInfo = {
+      provider: 'aws',
+      instanceId: id.instanceId,
+      instanceType: id.instanceType,
+      region: this.region,
+      zone: id.zone,
+      networkId: primary.vpcId,
+      vpcCidrs: primary.vpcCidrs.length > 0 ? primary.vpcCidrs : [primary.subnetCidr],
+      primaryNicId: primary.interfaceId,
+      primaryIp: id.primaryIp,
+      primarySubnetId: primary.subnetId,
+    };
+    this.log.info({ instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone, limits }, 'node discovered');
+    return { node, limits };
+  }
+
+  private nicTags(node: NodeInfo): Tag[] {
+    const tags: Record<string, string> = {
+      ...this.opts.extraTags,
+      [TAGS.cluster]: this.opts.clusterName,
+      [TAGS.awsCluster]: this.opts.clusterName,
+      [TAGS.instanceId]: node.instanceId,
+      [TAGS.createdAt]: new Date(this.clock.now()).toISOString(),
+    };
+    return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  }
+
+  private async pickSubnet(node: NodeInfo, requested: string | undefined): Promise<SubnetCandidate> {
+    const ids = requested ? [requested] : this.opts.subnetIds;
+    const out = await this.api().call('DescribeSubnets', {
+      Filters: [
+        { Name: 'vpc-id', Values: [node.networkId] },
+        { Name: 'availability-zone', Values: [node.zone] },
+        ...(ids && ids.length > 0 ? [{ Name: 'subnet-id', Values: ids }] : []),
+      ],
+    });
+    const candidates = (out.Subnets ?? []).map(toCandidate);
+    for (const c of candidates) this.subnetCidrs.set(c.id, c.cidr);
+    return chooseSubnet(candidates, {
+      zone: node.zone,
+      vpcId: node.networkId,
+      ...(ids && ids.length > 0 ? { subnetIds: ids } : {}),
+      tags: this.opts.subnetTags ?? DEFAULT_SUBNET_TAGS,
+    });
+  }
+
+  private async primarySecurityGroups(node: NodeInfo): Promise<string[]> {
+    if (!this.primaryGroups) {
+      const eni = await this.describeOne(node.primaryNicId);
+      this.primaryGroups = (eni?.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []));
+    }
+    return this.primaryGroups;
+  }
+
+  private async learnSubnetCidrs(subnetIds: string[]): Promise<void> {
+    const unknown = [...new Set(subnetIds)].filter((id) => id && !this.subnetCidrs.has(id));
+    if (unknown.length === 0) return;
+    const out = await this.api().call('DescribeSubnets', { SubnetIds: unknown });
+    for (const s of out.Subnets ?? []) if (s.SubnetId && s.CidrBlock) this.subnetCidrs.set(s.SubnetId, s.CidrBlock);
+  }
+
+  private toNic(e: NetworkInterface): CloudNic {
+    const blocks: CloudBlock[] = [];
+    for (const a of e.PrivateIpAddresses ?? []) {
+      if (!a.Primary && a.PrivateIpAddress) blocks.push({ kind: 'ip', cidr: `${a.PrivateIpAddress}/32` });
+    }
+    for (const p of e.Ipv4Prefixes ?? []) if (p.Ipv4Prefix) blocks.push({ kind: 'prefix', cidr: p.Ipv4Prefix });
+    const subnetId = e.SubnetId ?? '';
+    return {
+      id: e.NetworkInterfaceId ?? '',
+      deviceIndex: e.Attachment?.DeviceIndex ?? -1,
+      mac: (e.MacAddress ?? '').toLowerCase(),
+      subnetId,
+      subnetCidr: this.subnetCidrs.get(subnetId) ?? '',
+      primaryIp: e.PrivateIpAddress ?? '',
+      securityGroups: (e.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
+      blocks,
+    };
+  }
+
+  private async unassign(nicId: string, blocks: CloudBlock[]): Promise<void> {
+    const ips = blocks.filter((b) => b.kind === 'ip').map((b) => b.cidr.replace(/\/32$/, ''));
+    const prefixes = blocks.filter((b) => b.kind === 'prefix').map((b) => b.cidr);
+    if (ips.length > 0) await this.api().call('UnassignPrivateIpAddresses', { NetworkInterfaceId: nicId, PrivateIpAddresses: ips });
+    if (prefixes.length > 0) await this.api().call('UnassignPrivateIpAddresses', { NetworkInterfaceId: nicId, Ipv4Prefixes: prefixes });
+  }
+
+  private async describeOne(nicId: string): Promise<NetworkInterface | undefined> {
+    try {
+      const out = await this.api().call('DescribeNetworkInterfaces', { NetworkInterfaceIds: [nicId] });
+      return out.NetworkInterfaces?.find((n) => n.NetworkInterfaceId === nicId);
+    } catch (err) {
+      if (isVpcnetError(err, 'CLOUD_NOT_FOUND')) return undefined;
+      throw err;
+    }
+  }
+
+  private async describeAll(input: { Filters: { Name: string; Values: string[] }[] }): Promise<NetworkInterface[]> {
+    const all: NetworkInterface[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.api().call('DescribeNetworkInterfaces', { ...input, ...(token ? { NextToken: token } : {}) });
+      all.push(...(out.NetworkInterfaces ?? []));
+      token = out.NextToken;
+    } while (token);
+    return all;
+  }
+
+  /** Polls with backoff until the NIC's attachment reaches `want` ('available': detached). */
+  private async waitForStatus(nicId: string, want: 'attached' | 'available'): Promise<void> {
+    const deadline = this.clock.now() + (this.opts.timeouts?.attachWaitMs ?? POLL_BACKOFF.deadlineMs);
+    for (let attempt = 0; ; attempt++) {
+      const eni = await this.describeOne(nicId);
+      if (!eni) {
+        if (want === 'available') return;
+        throw new VpcnetError('CLOUD_NOT_FOUND', `NIC ${nicId} vanished while attaching`, { details: { nicId } });
+      }
+      const status = want === 'attached' ? eni.Attachment?.Status : eni.Status;
+      if (status === want) return;
+      const delay = Math.min(POLL_BACKOFF.capMs, POLL_BACKOFF.baseMs * 2 ** attempt);
+      if (this.clock.now() + delay > deadline) {
+        throw new VpcnetError('CLOUD_TIMEOUT', `NIC ${nicId} did not become ${want} in time (last status ${status ?? 'none'})`, {
+          details: { nicId, want, status },
+        });
+      }
+      await this.clock.sleep(delay);
+    }
+  }
+
+  /** Deletes a NIC we just created after a failed attach. If that fails too, the NIC's tags let leak clean-up find it. */
+  private async undoCreate(nicId: string, cause: unknown): Promise<void> {
+    try {
+      await this.detachNicForUndo(nicId);
+    } catch (err) {
+      this.log.warn(
+        { nicId, cause: (cause as Error).message, err: (err as Error).message },
+        'could not delete NIC after a failed attach; leak clean-up will remove it',
+      );
+    }
+  }
+
+  private async detachNicForUndo(nicId: string): Promise<void> {
+    const eni = await this.describeOne(nicId);
+    if (!eni) return;
+    const att = eni.Attachment;
+    if (att?.AttachmentId && att.Status !== 'detached') {
+      await this.api().call('DetachNetworkInterface', { AttachmentId: att.AttachmentId, Force: true });
+      await this.waitForStatus(nicId, 'available');
+    }
+    await this.deleteNic(nicId);
+  }
+}
+
+function tagsOf(tags: Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+function toCandidate(s: Subnet): SubnetCandidate {
+  return {
+    id: s.SubnetId ?? '',
+    cidr: s.CidrBlock ?? '',
+    zone: s.AvailabilityZone ?? '',
+    vpcId: s.VpcId ?? '',
+    availableIps: s.AvailableIpAddressCount ?? 0,
+    tags: tagsOf(s.Tags),
+  };
+}
+
+function rangeUnsupported(): VpcnetError {
+  return new VpcnetError('CLOUD_BAD_REQUEST', "AWS has no 'range' blocks: use 'ip' or 'prefix'", { details: { provider: 'aws' } });
+}

@@ -1,0 +1,217 @@
+// IMDSv2 client: a session token from PUT /latest/api/token, cached until shortly before
+// its TTL ends, sent on every GET. Unreachable metadata becomes METADATA_UNREACHABLE naming
+// the endpoint; 404 becomes CLOUD_NOT_FOUND.
+import type { Logger } from 'pino';
+import { VpcnetError } from '../../../src/errors.ts';
+import type { Clock } from '../../../src/util/clock.ts';
+import { withRetry, type BackoffPolicy } from './backoff.ts';
+
+export interface ImdsOptions {
+  /** Base URL, e.g. http://169.254.169.254 (no trailing path). */
+  endpoint: string;
+  /** Token lifetime asked for, seconds (1..21600). */
+  tokenTtlSeconds: number;
+  /** Per-request timeout, ms. */
+  timeoutMs: number;
+  backoff: BackoffPolicy;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+}
+
+export interface ImdsInterface {
+  mac: string;
+  deviceNumber: number;
+  interfaceId: string;
+  subnetId: string;
+  subnetCidr: string;
+  vpcId: string;
+  vpcCidrs: string[];
+  localIpv4s: string[];
+  ipv4Prefixes: string[];
+}
+
+export interface ImdsIdentity {
+  instanceId: string;
+  instanceType: string;
+  zone: string;
+  region: string;
+  primaryMac: string;
+  primaryIp: string;
+}
+
+/** Refresh the token this long before it expires so a GET never races the expiry. */
+const TOKEN_MARGIN_MS = 60_000;
+
+class HttpStatusError extends Error {
+  readonly status: number;
+  constructor(status: number, path: string) {
+    super(`metadata ${path} answered HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+export class ImdsClient {
+  private readonly opts: ImdsOptions;
+  private token: { value: string; expiresAt: number } | undefined;
+  private tokenPending: Promise<string> | undefined;
+
+  constructor(opts: ImdsOptions) {
+    this.opts = opts;
+  }
+
+  get endpoint(): string {
+    return this.opts.endpoint;
+  }
+
+  /** GET /latest/meta-data/<path>, text. */
+  async get(path: string): Promise<string> {
+    return withRetry(
+      async () => {
+        const token = await this.sessionToken();
+        try {
+          return await this.request('GET', `/latest/meta-data/${path}`, { 'x-aws-ec2-metadata-token': token });
+        } catch (err) {
+          // An expired or revoked token: drop it so the retry fetches a new one.
+          if (err instanceof HttpStatusError && err.status === 401) this.token = undefined;
+          throw err;
+        }
+      },
+      {
+        clock: this.opts.clock,
+        policy: this.opts.backoff,
+        random: this.opts.random,
+        isRetryable: (err) => !(err instanceof HttpStatusError) || err.status === 401 || err.status === 429 || err.status >= 500,
+        onRetry: (err, attempt, delayMs) =>
+          this.opts.logger.warn({ path, attempt, delayMs, err: errText(err) }, 'metadata request failed, retrying'),
+      },
+      (err) => this.toError(err, path),
+    );
+  }
+
+  /** A list item: one entry per line, trailing '/' of directory entries removed. */
+  async getList(path: string): Promise<string[]> {
+    const text = await this.get(path);
+    return text
+      .split('\n')
+      .map((l) => l.trim().replace(/\/$/, ''))
+      .filter((l) => l.length > 0);
+  }
+
+  async identity(): Promise<ImdsIdentity> {
+    const [instanceId, instanceType, zone, primaryMac, primaryIp] = await Promise.all([
+      this.get('instance-id'),
+      this.get('instance-type'),
+      this.get('placement/availability-zone'),
+      this.get('mac'),
+      this.get('local-ipv4'),
+    ]);
+    let region: string;
+    try {
+      region = (await this.get('placement/region')).trim();
+    } catch (err) {
+      // Older metadata versions lack placement/region; the zone name carries it.
+      if (!(err instanceof VpcnetError && err.code === 'CLOUD_NOT_FOUND')) throw err;
+      region = zone.trim().replace(/[a-z]$/, '');
+    }
+    return {
+      instanceId: instanceId.trim(),
+      instanceType: instanceType.trim(),
+      zone: zone.trim(),
+      region,
+      primaryMac: primaryMac.trim().toLowerCase(),
+      primaryIp: primaryIp.trim(),
+    };
+  }
+
+  /** The interfaces metadata knows about. It lags the EC2 API: use it for identity only. */
+  async interfaces(): Promise<ImdsInterface[]> {
+    const macs = await this.getList('network/interfaces/macs/');
+    return Promise.all(macs.map((mac) => this.interfaceOf(mac)));
+  }
+
+  async interfaceOf(mac: string): Promise<ImdsInterface> {
+    const base = `network/interfaces/macs/${mac}/`;
+    const optionalList = async (p: string): Promise<string[]> => {
+      try {
+        return await this.getList(base + p);
+      } catch (err) {
+        if (err instanceof VpcnetError && err.code === 'CLOUD_NOT_FOUND') return [];
+        throw err;
+      }
+    };
+    const [deviceNumber, interfaceId, subnetId, subnetCidr, vpcId, vpcCidrs, localIpv4s, ipv4Prefixes] = await Promise.all([
+      this.get(base + 'device-number'),
+      this.get(base + 'interface-id'),
+      this.get(base + 'subnet-id'),
+      this.get(base + 'subnet-ipv4-cidr-block'),
+      this.get(base + 'vpc-id'),
+      optionalList('vpc-ipv4-cidr-blocks'),
+      optionalList('local-ipv4s'),
+      optionalList('ipv4-prefix'),
+    ]);
+    return {
+      mac: mac.toLowerCase(),
+      deviceNumber: Number.parseInt(deviceNumber.trim(), 10),
+      interfaceId: interfaceId.trim(),
+      subnetId: subnetId.trim(),
+      subnetCidr: subnetCidr.trim(),
+      vpcId: vpcId.trim(),
+      vpcCidrs,
+      localIpv4s,
+      ipv4Prefixes,
+    };
+  }
+
+  private async sessionToken(): Promise<string> {
+    const now = this.opts.clock.now();
+    if (this.token && now < this.token.expiresAt) return this.token.value;
+    // Concurrent GETs share one token request.
+    this.tokenPending ??= this.request('PUT', '/latest/api/token', {
+      'x-aws-ec2-metadata-token-ttl-seconds': String(this.opts.tokenTtlSeconds),
+    })
+      .then((value) => {
+        const ttlMs = this.opts.tokenTtlSeconds * 1000;
+        this.token = { value, expiresAt: this.opts.clock.now() + Math.max(ttlMs - TOKEN_MARGIN_MS, ttlMs / 2) };
+        return value;
+      })
+      .finally(() => {
+        this.tokenPending = undefined;
+      });
+    return this.tokenPending;
+  }
+
+  private async request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<string> {
+    const res = await fetch(this.opts.endpoint + path, {
+      method,
+      headers,
+      signal: AbortSignal.timeout(this.opts.timeoutMs),
+    });
+    const body = await res.text();
+    if (!res.ok) throw new HttpStatusError(res.status, path);
+    return body;
+  }
+
+  private toError(err: unknown, path: string): VpcnetError {
+    const details = { endpoint: this.opts.endpoint, path };
+    if (err instanceof HttpStatusError) {
+      if (err.status === 404) return new VpcnetError('CLOUD_NOT_FOUND', `metadata item ${path} not found at ${this.opts.endpoint}`, { cause: err, details: { ...details, status: 404 } });
+      if (err.status === 403)
+        return new VpcnetError('CLOUD_PERMISSION_DENIED', `instance metadata at ${this.opts.endpoint} refused ${path} (HTTP 403: metadata disabled?)`, { cause: err, details: { ...details, status: 403 } });
+      return new VpcnetError('METADATA_UNREACHABLE', `instance metadata at ${this.opts.endpoint} answered HTTP ${err.status} for ${path}`, { cause: err, details: { ...details, status: err.status } });
+    }
+    return new VpcnetError(
+      'METADATA_UNREACHABLE',
+      `instance metadata unreachable at ${this.opts.endpoint} (${errText(err)}); IMDSv2 needs hop limit 2 for agents in containers`,
+      { cause: err, details },
+    );
+  }
+}
+
+function errText(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause as { code?: string } | undefined;
+    return cause?.code ? `${err.name}: ${cause.code}` : `${err.name}: ${err.message}`;
+  }
+  return String(err);
+}

@@ -1,0 +1,80 @@
+// Instance type -> NodeLimits from DescribeInstanceTypes, cached per type for the process.
+import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
+import { VpcnetError } from '../../../src/errors.ts';
+import type { NodeLimits } from '../../provider.ts';
+import type { Ec2Api } from './ec2-api.ts';
+
+/** Prefix delegation (/28 per slot) exists only on the Nitro system, bare metal included. */
+export function isNitro(info: InstanceTypeInfo): boolean {
+  return info.Hypervisor === 'nitro' || info.BareMetal === true;
+}
+
+export function limitsFromInstanceType(info: InstanceTypeInfo, prefixDelegation: boolean): NodeLimits {
+  const net = info.NetworkInfo;
+  const type = info.InstanceType ?? 'unknown';
+  // Pods use NICs on network card 0 only (as AWS's VPC CNI does); its maximum can be below the total.
+  const card0 = net?.NetworkCards?.find((c) => c.NetworkCardIndex === 0)?.MaximumNetworkInterfaces;
+  const maxNics = card0 ?? net?.MaximumNetworkInterfaces;
+  const perNic = net?.Ipv4AddressesPerInterface;
+  if (!maxNics || !perNic) {
+    throw new VpcnetError('UNKNOWN_INSTANCE_TYPE', `EC2 reports no network limits for instance type ${type}`, {
+      details: { instanceType: type },
+    });
+  }
+  const prefix = prefixDelegation && isNitro(info);
+  return {
+    maxNics,
+    addressesPerNic: perNic,
+    blockKinds: prefix ? ['prefix', 'ip'] : ['ip'],
+    prefixLength: 28,
+    canAttachNics: true,
+  };
+}
+
+export class InstanceLimitsCache {
+  private readonly cache = new Map<string, Promise<InstanceTypeInfo>>();
+  private readonly api: () => Ec2Api;
+
+  /** `api` is resolved lazily: the EC2 client needs the region, which metadata tells first. */
+  constructor(api: () => Ec2Api) {
+    this.api = api;
+  }
+
+  async limitsFor(instanceType: string, prefixDelegation: boolean): Promise<NodeLimits> {
+    return limitsFromInstanceType(await this.info(instanceType), prefixDelegation);
+  }
+
+  info(instanceType: string): Promise<InstanceTypeInfo> {
+    let pending = this.cache.get(instanceType);
+    if (!pending) {
+      pending = this.fetch(instanceType);
+      this.cache.set(instanceType, pending);
+      // A failure is not cached: the next discover asks again.
+      pending.catch(() => this.cache.delete(instanceType));
+    }
+    return pending;
+  }
+
+  private async fetch(instanceType: string): Promise<InstanceTypeInfo> {
+    let out;
+    try {
+      out = await this.api().call('DescribeInstanceTypes', { InstanceTypes: [instanceType as never] });
+    } catch (err) {
+      if (err instanceof VpcnetError && (err.code === 'UNKNOWN_INSTANCE_TYPE' || err.details.awsCode === 'InvalidParameterValue')) {
+        throw unknownType(instanceType, err);
+      }
+      throw err;
+    }
+    const info = out.InstanceTypes?.find((t) => t.InstanceType === instanceType);
+    if (!info) throw unknownType(instanceType);
+    return info;
+  }
+}
+
+function unknownType(instanceType: string, cause?: unknown): VpcnetError {
+  return new VpcnetError(
+    'UNKNOWN_INSTANCE_TYPE',
+    `instance type ${instanceType} is unknown to EC2 DescribeInstanceTypes in this region; vpcnet cannot size the pool`,
+    { cause, details: { instanceType } },
+  );
+}
