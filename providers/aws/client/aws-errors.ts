@@ -32,6 +32,7 @@ interface AwsErrorShape {
   Code?: unknown;
   message?: unknown;
   $fault?: unknown;
+  RequestID?: unknown;
   $metadata?: { httpStatusCode?: number; requestId?: string };
 }
 
@@ -55,7 +56,8 @@ export function awsErrorFacts(err: unknown): AwsErrorFacts {
     message: scrub(typeof e.message === 'string' ? e.message : String(err)),
   };
   if (e.$metadata?.httpStatusCode !== undefined) facts.httpStatus = e.$metadata.httpStatusCode;
-  if (e.$metadata?.requestId) facts.requestId = e.$metadata.requestId;
+  const requestId = e.$metadata?.requestId ?? (typeof e.RequestID === 'string' ? e.RequestID : undefined);
+  if (requestId) facts.requestId = requestId;
   return facts;
 }
 

@@ -1,0 +1,240 @@
+// The contract every CloudProvider passes: the fake, the AWS emulator through the real SDK,
+// later Azure and GCE. One jest suite; each test gets a fresh cloud from `setup`.
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { VpcnetError, type ErrorCode } from '../../src/errors.ts';
+import { maxPodsFor, type CloudBlock, type CloudNic, type CloudProvider } from '../provider.ts';
+
+/** Reaches into the backing cloud where the provider API alone cannot arrange a case. */
+export interface ContractBackdoor {
+  /** Uses up every free address of the subnet, so the next assign there fails SUBNET_FULL. */
+  exhaustSubnet(subnetId: string): Promise<void>;
+  /** Creates an unattached NIC in the node's primary subnet, `ageMs` old; `ours` = tagged for this cluster. */
+  createLooseNic(opts: { ours: boolean; ageMs: number }): Promise<string>;
+  /** Whether the NIC exists in the cloud at all, attached or not. */
+  nicExists(nicId: string): Promise<boolean>;
+}
+
+export interface ContractSetup {
+  provider: CloudProvider;
+  backdoor: ContractBackdoor;
+  cleanup(): Promise<void>;
+}
+
+export interface ContractOptions {
+  /** Whether the node set up supports prefix blocks (then they are tested, and must be offered). */
+  prefixBlocks: boolean;
+  /** max pods the node's instance type must yield, when the setup knows it. */
+  expectedMaxPods?: number;
+}
+
+export function runProviderContract(name: string, setup: () => Promise<ContractSetup>, opts: ContractOptions): void {
+  describe(`CloudProvider contract: ${name}`, () => {
+    let env: ContractSetup;
+    let p: CloudProvider;
+
+    beforeEach(async () => {
+      env = await setup();
+      p = env.provider;
+    });
+    afterEach(async () => {
+      await env?.cleanup();
+    });
+
+    it('discover returns the node identity and limits consistent with maxPodsFor', async () => {
+      const { node, limits } = await p.discover();
+      expect(node.provider).toBe(p.name);
+      for (const v of [node.instanceId, node.instanceType, node.region, node.zone, node.networkId, node.primaryNicId, node.primaryIp, node.primarySubnetId]) {
+        expect(typeof v === 'string' && v.length > 0).toBe(true);
+      }
+      expect(node.vpcCidrs.length).toBeGreaterThan(0);
+      expect(limits.maxNics).toBeGreaterThanOrEqual(1);
+      expect(limits.addressesPerNic).toBeGreaterThanOrEqual(1);
+      expect(limits.blockKinds.length).toBeGreaterThan(0);
+      expect(limits.blockKinds.includes('prefix')).toBe(opts.prefixBlocks);
+      if (opts.prefixBlocks) expect(limits.prefixLength).toBeGreaterThan(0);
+      if (opts.expectedMaxPods !== undefined) expect(maxPodsFor(limits)).toBe(opts.expectedMaxPods);
+      // discover is stable: a second call gives the same answer
+      expect(await p.discover()).toEqual({ node, limits });
+    });
+
+    it('listNics shows the primary NIC at device 0', async () => {
+      const { node } = await p.discover();
+      const nics = await p.listNics();
+      const primary = nics.find((n) => n.deviceIndex === 0);
+      expect(primary?.id).toBe(node.primaryNicId);
+      expect(primary?.primaryIp).toBe(node.primaryIp);
+      expect(primary?.subnetId).toBe(node.primarySubnetId);
+      expect(primary?.subnetCidr).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+      expect(new Set(nics.map((n) => n.deviceIndex)).size).toBe(nics.length);
+    });
+
+    it('assign returns exactly the new ip blocks; release removes them and is idempotent', async () => {
+      const { node, limits } = await p.discover();
+      const before = await primaryOf(p, node.primaryNicId);
+      const n = Math.min(3, limits.addressesPerNic - 1 - before.blocks.length);
+      expect(n).toBeGreaterThan(0);
+      const got = await p.assign({ nicId: before.id, kind: 'ip', count: n });
+      expect(got).toHaveLength(n);
+      expect(new Set(got.map((b) => b.cidr)).size).toBe(n);
+      for (const b of got) {
+        expect(b.kind).toBe('ip');
+        expect(b.cidr).toMatch(/\/32$/);
+        expect(inCidr(hostOf(b.cidr), before.subnetCidr)).toBe(true);
+        expect(hostOf(b.cidr)).not.toBe(before.primaryIp);
+        expect(before.blocks.map((x) => x.cidr)).not.toContain(b.cidr);
+      }
+      const after = await primaryOf(p, node.primaryNicId);
+      expect(cidrs(after.blocks)).toEqual(cidrs([...before.blocks, ...got]));
+
+      await p.release({ nicId: before.id, blocks: got });
+      expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
+      await p.release({ nicId: before.id, blocks: got });
+      await p.release({ nicId: before.id, blocks: [] });
+      expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
+    });
+
+    it('a release mixing present and already released blocks releases the present ones', async () => {
+      const { node } = await p.discover();
+      const got = await p.assign({ nicId: node.primaryNicId, kind: 'ip', count: 2 });
+      const [first, second] = got;
+      if (!first || !second) throw new Error('expected two blocks');
+      await p.release({ nicId: node.primaryNicId, blocks: [first] });
+      await p.release({ nicId: node.primaryNicId, blocks: [first, second] });
+      const left = cidrs((await primaryOf(p, node.primaryNicId)).blocks);
+      expect(left).not.toContain(first.cidr);
+      expect(left).not.toContain(second.cidr);
+    });
+
+    if (opts.prefixBlocks) {
+      it('assigns aligned prefix blocks and releases them', async () => {
+        const { node, limits } = await p.discover();
+        const len = limits.prefixLength ?? 28;
+        const before = await primaryOf(p, node.primaryNicId);
+        const got = await p.assign({ nicId: before.id, kind: 'prefix', count: 2 });
+        expect(got).toHaveLength(2);
+        for (const b of got) {
+          expect(b.kind).toBe('prefix');
+          expect(b.cidr.endsWith(`/${len}`)).toBe(true);
+          expect(ipToInt(hostOf(b.cidr)) % 2 ** (32 - len)).toBe(0);
+          expect(inCidr(hostOf(b.cidr), before.subnetCidr)).toBe(true);
+        }
+        expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs([...before.blocks, ...got]));
+        await p.release({ nicId: before.id, blocks: got });
+        await p.release({ nicId: before.id, blocks: got });
+        expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
+      });
+    }
+
+    it('attachNic creates a NIC with its blocks at the next device index; detachNic removes it, idempotently', async () => {
+      const { limits } = await p.discover();
+      expect(limits.canAttachNics).toBe(true);
+      const nics = await p.listNics();
+      const deviceIndex = Math.max(...nics.map((x) => x.deviceIndex)) + 1;
+      const nic = await p.attachNic({ deviceIndex, blockKind: 'ip', blockCount: 2 });
+      expect(nic.deviceIndex).toBe(deviceIndex);
+      expect(nic.blocks).toHaveLength(2);
+      expect(nic.mac).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+      expect(nics.map((x) => x.id)).not.toContain(nic.id);
+      for (const b of nic.blocks) expect(inCidr(hostOf(b.cidr), nic.subnetCidr)).toBe(true);
+
+      const listed = (await p.listNics()).find((x) => x.id === nic.id);
+      expect(listed?.deviceIndex).toBe(deviceIndex);
+      expect(cidrs(listed?.blocks ?? [])).toEqual(cidrs(nic.blocks));
+
+      await p.detachNic(nic.id);
+      expect((await p.listNics()).map((x) => x.id)).not.toContain(nic.id);
+      expect(await env.backdoor.nicExists(nic.id)).toBe(false);
+      await p.detachNic(nic.id);
+    });
+
+    it('over-limit requests fail with CLOUD_LIMIT_EXCEEDED and change nothing', async () => {
+      const { node, limits } = await p.discover();
+      const before = await primaryOf(p, node.primaryNicId);
+      await expectCode(p.assign({ nicId: before.id, kind: 'ip', count: limits.addressesPerNic }), 'CLOUD_LIMIT_EXCEEDED');
+      expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
+
+      // fill every NIC slot, then one more
+      let nics = await p.listNics();
+      while (nics.length < limits.maxNics) {
+        await p.attachNic({ deviceIndex: Math.max(...nics.map((x) => x.deviceIndex)) + 1, blockKind: 'ip', blockCount: 0 });
+        nics = await p.listNics();
+      }
+      await expectCode(p.attachNic({ deviceIndex: limits.maxNics, blockKind: 'ip', blockCount: 1 }), 'CLOUD_LIMIT_EXCEEDED');
+      expect(await p.listNics()).toHaveLength(limits.maxNics);
+      // the NIC created for the failed attach was not left behind
+      expect(await p.findLeakedNics(0)).toEqual([]);
+    });
+
+    it('subnet exhaustion fails with SUBNET_FULL', async () => {
+      const { node } = await p.discover();
+      await env.backdoor.exhaustSubnet(node.primarySubnetId);
+      const before = await primaryOf(p, node.primaryNicId);
+      await expectCode(p.assign({ nicId: node.primaryNicId, kind: 'ip', count: 1 }), 'SUBNET_FULL');
+      expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
+    });
+
+    it('findLeakedNics finds our old unattached NICs only; deleteNic is idempotent', async () => {
+      const grace = 5 * 60_000;
+      const old = await env.backdoor.createLooseNic({ ours: true, ageMs: 2 * grace });
+      const young = await env.backdoor.createLooseNic({ ours: true, ageMs: 0 });
+      const foreign = await env.backdoor.createLooseNic({ ours: false, ageMs: 2 * grace });
+      const leaked = await p.findLeakedNics(grace);
+      const ids = leaked.map((l) => l.id);
+      expect(ids).toContain(old);
+      expect(ids).not.toContain(young);
+      expect(ids).not.toContain(foreign);
+      const found = leaked.find((l) => l.id === old);
+      expect(found?.subnetId).toBe((await p.discover()).node.primarySubnetId);
+      expect(found?.since).toBeGreaterThan(0);
+
+      await p.deleteNic(old);
+      expect(await env.backdoor.nicExists(old)).toBe(false);
+      await p.deleteNic(old);
+      expect((await p.findLeakedNics(grace)).map((l) => l.id)).not.toContain(old);
+      expect(await env.backdoor.nicExists(foreign)).toBe(true);
+    });
+
+    it('errors are VpcnetErrors with stable codes', async () => {
+      await expectCode(p.assign({ nicId: 'eni-0000000000doesnotexist', kind: 'ip', count: 1 }), 'CLOUD_NOT_FOUND');
+      await p.detachNic('eni-0000000000doesnotexist');
+      await p.deleteNic('eni-0000000000doesnotexist');
+      await p.release({ nicId: 'eni-0000000000doesnotexist', blocks: [{ kind: 'ip', cidr: '10.255.255.1/32' }] });
+    });
+  });
+}
+
+async function primaryOf(p: CloudProvider, id: string): Promise<CloudNic> {
+  const nic = (await p.listNics()).find((n) => n.id === id);
+  if (!nic) throw new Error(`primary NIC ${id} not listed`);
+  return nic;
+}
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(VpcnetError);
+  expect((err as VpcnetError).code).toBe(code);
+}
+
+function cidrs(blocks: CloudBlock[]): string[] {
+  return blocks.map((b) => b.cidr).sort();
+}
+
+function hostOf(cidr: string): string {
+  return cidr.split('/')[0] ?? '';
+}
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  const [base, len] = cidr.split('/');
+  const bits = Number(len);
+  const size = 2 ** (32 - bits);
+  const start = Math.floor(ipToInt(base ?? '') / size) * size;
+  const v = ipToInt(ip);
+  return v >= start && v < start + size;
+}
