@@ -18,8 +18,8 @@ import type {
   ReleaseRequest,
 } from '../../provider.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
-import { Ec2Api } from './ec2-api.ts';
-import { ImdsClient } from './imds.ts';
+import { Ec2Api, type Ec2Action, type Ec2Ops } from './ec2-api.ts';
+import { ImdsClient, type ImdsIdentity } from './imds.ts';
 import { InstanceLimitsCache } from './instance-limits.ts';
 import { DEFAULT_SUBNET_TAGS, TAGS, type AwsProviderOptions } from './options.ts';
 import { Ec2RateLimiter } from './rate-limiter.ts';
@@ -41,6 +41,7 @@ export class AwsProvider implements CloudProvider {
   private identity: Promise<{ node: NodeInfo; limits: NodeLimits }> | undefined;
   private primaryGroups: string[] | undefined;
   private region: string | undefined;
+  private identityPending: Promise<ImdsIdentity> | undefined;
 
   constructor(opts: AwsProviderOptions) {
     this.opts = opts;
@@ -56,7 +57,7 @@ export class AwsProvider implements CloudProvider {
       random: this.random,
       logger: this.log,
     });
-    this.limitsCache = new InstanceLimitsCache(() => this.api());
+    this.limitsCache = new InstanceLimitsCache((type) => this.call('DescribeInstanceTypes', { InstanceTypes: [type as never] }));
     this.region = opts.region;
   }
 
@@ -94,7 +95,7 @@ export class AwsProvider implements CloudProvider {
     const subnet = await this.pickSubnet(node, req.subnetId);
     const groups = req.securityGroups ?? this.opts.securityGroups ?? (await this.primarySecurityGroups(node));
     const count = req.blockCount ?? 0;
-    const created = await this.api().call('CreateNetworkInterface', {
+    const created = await this.call('CreateNetworkInterface', {
       SubnetId: subnet.id,
       Groups: groups,
       Description: `vpcnet NIC of ${node.instanceId} (cluster ${this.opts.clusterName})`,
@@ -107,21 +108,23 @@ export class AwsProvider implements CloudProvider {
     const nicId = eni?.NetworkInterfaceId;
     if (!eni || !nicId) throw new VpcnetError('INTERNAL', 'EC2 CreateNetworkInterface returned no network interface');
     this.subnetCidrs.set(subnet.id, subnet.cidr);
+    let attachmentId: string | undefined;
     try {
-      const attached = await this.api().call('AttachNetworkInterface', {
+      const attached = await this.call('AttachNetworkInterface', {
         NetworkInterfaceId: nicId,
         InstanceId: node.instanceId,
         DeviceIndex: req.deviceIndex,
       });
-      if (attached.AttachmentId) {
-        await this.api().call('ModifyNetworkInterfaceAttribute', {
+      attachmentId = attached.AttachmentId;
+      if (attachmentId) {
+        await this.call('ModifyNetworkInterfaceAttribute', {
           NetworkInterfaceId: nicId,
-          Attachment: { AttachmentId: attached.AttachmentId, DeleteOnTermination: true },
+          Attachment: { AttachmentId: attachmentId, DeleteOnTermination: true },
         });
       }
       await this.waitForStatus(nicId, 'attached');
     } catch (err) {
-      await this.undoCreate(nicId, err);
+      await this.undoCreate(nicId, attachmentId, err);
       throw err;
     }
     return { ...this.toNic(eni), deviceIndex: req.deviceIndex };
@@ -143,7 +146,7 @@ export class AwsProvider implements CloudProvider {
       }
       if (att.Status !== 'detaching' && att.AttachmentId) {
         try {
-          await this.api().call('DetachNetworkInterface', { AttachmentId: att.AttachmentId });
+          await this.call('DetachNetworkInterface', { AttachmentId: att.AttachmentId });
         } catch (err) {
           if (!isVpcnetError(err, 'CLOUD_NOT_FOUND')) throw err;
         }
@@ -156,7 +159,7 @@ export class AwsProvider implements CloudProvider {
   async assign(req: AssignRequest): Promise<CloudBlock[]> {
     if (req.kind === 'range') throw rangeUnsupported();
     if (req.count <= 0) return [];
-    const out = await this.api().call('AssignPrivateIpAddresses', {
+    const out = await this.call('AssignPrivateIpAddresses', {
       NetworkInterfaceId: req.nicId,
       ...(req.kind === 'prefix' ? { Ipv4PrefixCount: req.count } : { SecondaryPrivateIpAddressCount: req.count }),
     });
@@ -206,7 +209,7 @@ export class AwsProvider implements CloudProvider {
     }
     if (untimed.length > 0) {
       // No creation time: start the grace period now, so the next scan can decide.
-      await this.api()
+      await this
         .call('CreateTags', { Resources: untimed, Tags: [{ Key: TAGS.createdAt, Value: new Date(now).toISOString() }] })
         .catch((err: unknown) => this.log.warn({ nics: untimed, err: (err as Error).message }, 'could not tag untimed NICs'));
     }
@@ -215,7 +218,7 @@ export class AwsProvider implements CloudProvider {
 
   async deleteNic(nicId: string): Promise<void> {
     try {
-      await this.api().call('DeleteNetworkInterface', { NetworkInterfaceId: nicId });
+      await this.call('DeleteNetworkInterface', { NetworkInterfaceId: nicId });
     } catch (err) {
       if (isVpcnetError(err, 'CLOUD_NOT_FOUND')) return;
       throw err;
@@ -224,12 +227,16 @@ export class AwsProvider implements CloudProvider {
 
   // ---- internals ----
 
-  private api(): Ec2Api {
+  private async call<A extends Ec2Action>(action: A, input: Ec2Ops[A][0]): Promise<Ec2Ops[A][1]> {
+    return (await this.api()).call(action, input);
+  }
+
+  /** The EC2 call layer; built on first use, once the region is known (from options or metadata). */
+  private async api(): Promise<Ec2Api> {
     if (!this.ec2) {
-      const region = this.region;
-      if (!region) throw new VpcnetError('INTERNAL', 'EC2 client used before the region is known');
-      this.ec2 = new Ec2Api({
-        transport: this.opts.transport ?? this.sdkClient(region),
+      this.region ??= (await this.imdsIdentity()).region;
+      this.ec2 ??= new Ec2Api({
+        transport: this.opts.transport ?? this.sdkClient(this.region),
         limiter: this.opts.rateLimiter ?? new Ec2RateLimiter(),
         clock: this.clock,
         metrics: this.opts.metrics ?? noopMetrics,
@@ -239,6 +246,14 @@ export class AwsProvider implements CloudProvider {
       });
     }
     return this.ec2;
+  }
+
+  private imdsIdentity(): Promise<ImdsIdentity> {
+    const pending = (this.identityPending ??= this.imds.identity());
+    pending.catch(() => {
+      if (this.identityPending === pending) this.identityPending = undefined;
+    });
+    return pending;
   }
 
   private sdkClient(region: string): EC2Client {
@@ -256,7 +271,7 @@ export class AwsProvider implements CloudProvider {
   }
 
   private async loadIdentity(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
-    const id = await this.imds.identity();
+    const id = await this.imdsIdentity();
     const primary = await this.imds.interfaceOf(id.primaryMac);
     this.region ??= id.region;
     this.subnetCidrs.set(primary.subnetId, primary.subnetCidr);
@@ -265,7 +280,7 @@ export class AwsProvider implements CloudProvider {
       provider: 'aws',
       instanceId: id.instanceId,
       instanceType: id.instanceType,
-      region: this.region,
+      region: this.region ?? id.region,
       zone: id.zone,
       networkId: primary.vpcId,
       vpcCidrs: primary.vpcCidrs.length > 0 ? primary.vpcCidrs : [primary.subnetCidr],
@@ -290,7 +305,7 @@ export class AwsProvider implements CloudProvider {
 
   private async pickSubnet(node: NodeInfo, requested: string | undefined): Promise<SubnetCandidate> {
     const ids = requested ? [requested] : this.opts.subnetIds;
-    const out = await this.api().call('DescribeSubnets', {
+    const out = await this.call('DescribeSubnets', {
       Filters: [
         { Name: 'vpc-id', Values: [node.networkId] },
         { Name: 'availability-zone', Values: [node.zone] },
@@ -318,7 +333,7 @@ export class AwsProvider implements CloudProvider {
   private async learnSubnetCidrs(subnetIds: string[]): Promise<void> {
     const unknown = [...new Set(subnetIds)].filter((id) => id && !this.subnetCidrs.has(id));
     if (unknown.length === 0) return;
-    const out = await this.api().call('DescribeSubnets', { SubnetIds: unknown });
+    const out = await this.call('DescribeSubnets', { SubnetIds: unknown });
     for (const s of out.Subnets ?? []) if (s.SubnetId && s.CidrBlock) this.subnetCidrs.set(s.SubnetId, s.CidrBlock);
   }
 
@@ -344,13 +359,13 @@ export class AwsProvider implements CloudProvider {
   private async unassign(nicId: string, blocks: CloudBlock[]): Promise<void> {
     const ips = blocks.filter((b) => b.kind === 'ip').map((b) => b.cidr.replace(/\/32$/, ''));
     const prefixes = blocks.filter((b) => b.kind === 'prefix').map((b) => b.cidr);
-    if (ips.length > 0) await this.api().call('UnassignPrivateIpAddresses', { NetworkInterfaceId: nicId, PrivateIpAddresses: ips });
-    if (prefixes.length > 0) await this.api().call('UnassignPrivateIpAddresses', { NetworkInterfaceId: nicId, Ipv4Prefixes: prefixes });
+    if (ips.length > 0) await this.call('UnassignPrivateIpAddresses', { NetworkInterfaceId: nicId, PrivateIpAddresses: ips });
+    if (prefixes.length > 0) await this.call('UnassignPrivateIpAddresses', { NetworkInterfaceId: nicId, Ipv4Prefixes: prefixes });
   }
 
   private async describeOne(nicId: string): Promise<NetworkInterface | undefined> {
     try {
-      const out = await this.api().call('DescribeNetworkInterfaces', { NetworkInterfaceIds: [nicId] });
+      const out = await this.call('DescribeNetworkInterfaces', { NetworkInterfaceIds: [nicId] });
       return out.NetworkInterfaces?.find((n) => n.NetworkInterfaceId === nicId);
     } catch (err) {
       if (isVpcnetError(err, 'CLOUD_NOT_FOUND')) return undefined;
@@ -362,7 +377,7 @@ export class AwsProvider implements CloudProvider {
     const all: NetworkInterface[] = [];
     let token: string | undefined;
     do {
-      const out = await this.api().call('DescribeNetworkInterfaces', { ...input, ...(token ? { NextToken: token } : {}) });
+      const out = await this.call('DescribeNetworkInterfaces', { ...input, ...(token ? { NextToken: token } : {}) });
       all.push(...(out.NetworkInterfaces ?? []));
       token = out.NextToken;
     } while (token);
@@ -391,26 +406,19 @@ export class AwsProvider implements CloudProvider {
   }
 
   /** Deletes a NIC we just created after a failed attach. If that fails too, the NIC's tags let leak clean-up find it. */
-  private async undoCreate(nicId: string, cause: unknown): Promise<void> {
+  private async undoCreate(nicId: string, attachmentId: string | undefined, cause: unknown): Promise<void> {
     try {
-      await this.detachNicForUndo(nicId);
+      if (attachmentId) {
+        await this.call('DetachNetworkInterface', { AttachmentId: attachmentId, Force: true });
+        await this.waitForStatus(nicId, 'available');
+      }
+      await this.deleteNic(nicId);
     } catch (err) {
       this.log.warn(
         { nicId, cause: (cause as Error).message, err: (err as Error).message },
         'could not delete NIC after a failed attach; leak clean-up will remove it',
       );
     }
-  }
-
-  private async detachNicForUndo(nicId: string): Promise<void> {
-    const eni = await this.describeOne(nicId);
-    if (!eni) return;
-    const att = eni.Attachment;
-    if (att?.AttachmentId && att.Status !== 'detached') {
-      await this.api().call('DetachNetworkInterface', { AttachmentId: att.AttachmentId, Force: true });
-      await this.waitForStatus(nicId, 'available');
-    }
-    await this.deleteNic(nicId);
   }
 }
 

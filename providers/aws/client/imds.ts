@@ -68,20 +68,21 @@ export class ImdsClient {
   async get(path: string): Promise<string> {
     return withRetry(
       async () => {
-        const token = await this.sessionToken();
+        const url = `/latest/meta-data/${path}`;
         try {
-          return await this.request('GET', `/latest/meta-data/${path}`, { 'x-aws-ec2-metadata-token': token });
+          return await this.request('GET', url, { 'x-aws-ec2-metadata-token': await this.sessionToken() });
         } catch (err) {
-          // An expired or revoked token: drop it so the retry fetches a new one.
-          if (err instanceof HttpStatusError && err.status === 401) this.token = undefined;
-          throw err;
+          if (!(err instanceof HttpStatusError && err.status === 401)) throw err;
+          // The token expired or was revoked: get a new one and ask again at once.
+          this.token = undefined;
+          return await this.request('GET', url, { 'x-aws-ec2-metadata-token': await this.sessionToken() });
         }
       },
       {
         clock: this.opts.clock,
         policy: this.opts.backoff,
         random: this.opts.random,
-        isRetryable: (err) => !(err instanceof HttpStatusError) || err.status === 401 || err.status === 429 || err.status >= 500,
+        isRetryable: (err) => !(err instanceof HttpStatusError) || err.status === 429 || err.status >= 500,
         onRetry: (err, attempt, delayMs) =>
           this.opts.logger.warn({ path, attempt, delayMs, err: errText(err) }, 'metadata request failed, retrying'),
       },

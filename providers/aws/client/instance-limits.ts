@@ -1,8 +1,7 @@
 // Instance type -> NodeLimits from DescribeInstanceTypes, cached per type for the process.
-import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
+import type { DescribeInstanceTypesCommandOutput, InstanceTypeInfo } from '@aws-sdk/client-ec2';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { NodeLimits } from '../../provider.ts';
-import type { Ec2Api } from './ec2-api.ts';
 
 /** Prefix delegation (/28 per slot) exists only on the Nitro system, bare metal included. */
 export function isNitro(info: InstanceTypeInfo): boolean {
@@ -33,11 +32,10 @@ export function limitsFromInstanceType(info: InstanceTypeInfo, prefixDelegation:
 
 export class InstanceLimitsCache {
   private readonly cache = new Map<string, Promise<InstanceTypeInfo>>();
-  private readonly api: () => Ec2Api;
+  private readonly describe: (instanceType: string) => Promise<DescribeInstanceTypesCommandOutput>;
 
-  /** `api` is resolved lazily: the EC2 client needs the region, which metadata tells first. */
-  constructor(api: () => Ec2Api) {
-    this.api = api;
+  constructor(describe: (instanceType: string) => Promise<DescribeInstanceTypesCommandOutput>) {
+    this.describe = describe;
   }
 
   async limitsFor(instanceType: string, prefixDelegation: boolean): Promise<NodeLimits> {
@@ -58,7 +56,7 @@ export class InstanceLimitsCache {
   private async fetch(instanceType: string): Promise<InstanceTypeInfo> {
     let out;
     try {
-      out = await this.api().call('DescribeInstanceTypes', { InstanceTypes: [instanceType as never] });
+      out = await this.describe(instanceType);
     } catch (err) {
       if (err instanceof VpcnetError && (err.code === 'UNKNOWN_INSTANCE_TYPE' || err.details.awsCode === 'InvalidParameterValue')) {
         throw unknownType(instanceType, err);
