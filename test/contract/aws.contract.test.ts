@@ -1,0 +1,15 @@
+// The provider contract, run against the AWS EC2 emulator through the real @aws-sdk/client-ec2.
+import { runProviderContract } from '../../providers/contract/provider-contract.ts';
+import { startAwsEmulatorEnv } from './aws-emulator-setup.ts';
+
+// m5.large: 3 NICs x 10 IPv4 addresses, Nitro -> 3 * 9 + 2 = 29 pods, prefixes offered.
+runProviderContract('aws (emulator, real SDK)', () => startAwsEmulatorEnv({ instanceType: 'm5.large' }), {
+  prefixBlocks: true,
+  expectedMaxPods: 29,
+});
+
+// A Xen type: no prefix blocks even with prefix delegation enabled.
+runProviderContract('aws (emulator, real SDK, xen)', () => startAwsEmulatorEnv({ instanceType: 't2.micro' }), {
+  prefixBlocks: false,
+  expectedMaxPods: 4,
+});
