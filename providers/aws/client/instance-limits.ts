@@ -2,6 +2,7 @@
 import type { DescribeInstanceTypesCommandOutput, InstanceTypeInfo } from '@aws-sdk/client-ec2';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { NodeLimits } from '../../provider.ts';
+import { instanceTypeLimits } from '../limits.ts';
 
 /** Prefix delegation (/28 per slot) exists only on the Nitro system, bare metal included. */
 export function isNitro(info: InstanceTypeInfo): boolean {
@@ -60,6 +61,15 @@ export class InstanceLimitsCache {
     } catch (err) {
       if (err instanceof VpcnetError && (err.code === 'UNKNOWN_INSTANCE_TYPE' || err.details.awsCode === 'InvalidParameterValue')) {
         throw unknownType(instanceType, err);
+      }
+      // Without ec2:DescribeInstanceTypes, fall back to the built-in table (as AWS's VPC CNI does).
+      const known = err instanceof VpcnetError && err.code === 'CLOUD_PERMISSION_DENIED' ? instanceTypeLimits(instanceType) : undefined;
+      if (known) {
+        return {
+          InstanceType: instanceType as never,
+          Hypervisor: known.hypervisor,
+          NetworkInfo: { MaximumNetworkInterfaces: known.maxNics, Ipv4AddressesPerInterface: known.ipv4PerNic },
+        };
       }
       throw err;
     }
