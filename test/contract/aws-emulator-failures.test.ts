@@ -154,4 +154,13 @@ describe('AWS provider against the emulator: failures', () => {
     expect(enis.filter((e) => e.instanceId === env?.instanceId).map((e) => e.eniId)).toContain(nic.id);
     expect(await env.provider.findLeakedNics(0)).toEqual([]);
   });
+
+  it('detachNic waits for a slow detach before deleting', async () => {
+    env = await startAwsEmulatorEnv({ emulator: { detachDelayMs: 300 } });
+    const nic = await env.provider.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 1 });
+    await env.provider.detachNic(nic.id);
+    expect(env.emu.listEnis().map((e) => e.eniId)).not.toContain(nic.id);
+    expect(env.provider.callCounts().DescribeNetworkInterfaces).toBeGreaterThan(2);
+    expect(env.emu.stats().calls.DeleteNetworkInterface).toBe(1);
+  });
 });

@@ -192,6 +192,7 @@ export class AwsProvider implements CloudProvider {
   async findLeakedNics(graceMs: number): Promise<LeakedNic[]> {
     const now = this.clock.now();
     const enis = await this.describeAll({
+      MaxResults: 1000,
       Filters: [
         { Name: 'status', Values: ['available'] },
         { Name: `tag:${TAGS.cluster}`, Values: [this.opts.clusterName] },
@@ -373,7 +374,7 @@ export class AwsProvider implements CloudProvider {
     }
   }
 
-  private async describeAll(input: { Filters: { Name: string; Values: string[] }[] }): Promise<NetworkInterface[]> {
+  private async describeAll(input: { Filters: { Name: string; Values: string[] }[]; MaxResults?: number }): Promise<NetworkInterface[]> {
     const all: NetworkInterface[] = [];
     let token: string | undefined;
     do {

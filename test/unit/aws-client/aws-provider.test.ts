@@ -102,6 +102,13 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
     expect(err.message).toContain('t3.medium');
   });
 
+  it('falls back to the built-in limits table when DescribeInstanceTypes is denied', async () => {
+    const ec2 = new ScriptedEc2().on('DescribeInstanceTypes', thrower(awsError('UnauthorizedOperation', 403)));
+    const p = await make(ec2, { prefixDelegation: true });
+    const { limits } = await p.discover();
+    expect(limits).toMatchObject({ maxNics: 3, addressesPerNic: 6, blockKinds: ['prefix', 'ip'] });
+  });
+
   it('lists NICs from the API: secondary IPs as /32 ip blocks, prefixes as prefix blocks', async () => {
     const ec2 = new ScriptedEc2().on('DescribeInstanceTypes', t3medium).on('DescribeNetworkInterfaces', primaryEni);
     const p = await make(ec2);
@@ -286,6 +293,7 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
     const leaked = await p.findLeakedNics(600_000);
     expect(leaked).toEqual([{ id: 'eni-old', subnetId: 's-1', since: now - 3_600_000 }]);
     expect(ec2.sent[0]?.input).toEqual({
+      MaxResults: 1000,
       Filters: [
         { Name: 'status', Values: ['available'] },
         { Name: 'tag:vpcnet.io/cluster-name', Values: ['prod-1'] },
