@@ -1,0 +1,66 @@
+// EC2 calls per provider action against the emulator: the budgets docs/providers/aws.md
+// promises (one call per top-up, a handful per NIC), so a regression shows up here.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { CloudBlock } from '../../providers/provider.ts';
+import { startAwsEmulatorEnv, type AwsEmulatorEnv } from './aws-emulator-setup.ts';
+
+describe('AWS provider call budget (emulator)', () => {
+  let env: AwsEmulatorEnv | undefined;
+  afterEach(async () => {
+    await env?.cleanup();
+  });
+
+  it('spends the documented EC2 calls per action', async () => {
+    env = await startAwsEmulatorEnv({ instanceType: 'm5.large' });
+    const p = env.provider;
+    let before = { ...p.callCounts() };
+    const spent = async <T>(fn: () => Promise<T>): Promise<[T, Record<string, number>]> => {
+      const out = await fn();
+      const now = p.callCounts();
+      const diff = Object.fromEntries(Object.entries(now).flatMap(([k, v]) => (v - (before[k] ?? 0) > 0 ? [[k, v - (before[k] ?? 0)]] : [])));
+      before = { ...now };
+      return [out, diff];
+    };
+
+    const [{ node }, discover] = await spent(() => p.discover());
+    expect(discover).toEqual({ DescribeInstanceTypes: 1 });
+    expect((await spent(() => p.discover()))[1]).toEqual({});
+    expect((await spent(() => p.listNics()))[1]).toEqual({ DescribeNetworkInterfaces: 1 });
+
+    const [ips, assign] = await spent(() => p.assign({ nicId: node.primaryNicId, kind: 'ip', count: 9 }));
+    expect(assign).toEqual({ AssignPrivateIpAddresses: 1 });
+    expect((await spent(() => p.release({ nicId: node.primaryNicId, blocks: ips })))[1]).toEqual({ UnassignPrivateIpAddresses: 1 });
+    expect((await spent(() => p.release({ nicId: node.primaryNicId, blocks: ips })))[1]).toEqual({
+      UnassignPrivateIpAddresses: 1,
+      DescribeNetworkInterfaces: 1,
+    });
+    const [prefixes, assignPrefixes] = await spent(() => p.assign({ nicId: node.primaryNicId, kind: 'prefix', count: 2 }));
+    expect(assignPrefixes).toEqual({ AssignPrivateIpAddresses: 1 });
+    const mixed: CloudBlock[] = [...prefixes, ...(await p.assign({ nicId: node.primaryNicId, kind: 'ip', count: 1 }))];
+    before = { ...p.callCounts() };
+    expect((await spent(() => p.release({ nicId: node.primaryNicId, blocks: mixed })))[1]).toEqual({ UnassignPrivateIpAddresses: 2 });
+
+    const [nic, attach] = await spent(() => p.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 9 }));
+    // first attach also reads the primary ENI's security groups
+    expect(attach).toEqual({
+      DescribeSubnets: 1,
+      DescribeNetworkInterfaces: 2,
+      CreateNetworkInterface: 1,
+      AttachNetworkInterface: 1,
+      ModifyNetworkInterfaceAttribute: 1,
+    });
+    expect(nic.blocks).toHaveLength(9);
+    const [, attach2] = await spent(() => p.attachNic({ deviceIndex: 2, blockKind: 'prefix', blockCount: 1 }));
+    expect(attach2).toEqual({
+      DescribeSubnets: 1,
+      DescribeNetworkInterfaces: 1,
+      CreateNetworkInterface: 1,
+      AttachNetworkInterface: 1,
+      ModifyNetworkInterfaceAttribute: 1,
+    });
+    const [, detach] = await spent(() => p.detachNic(nic.id));
+    expect(detach).toEqual({ DescribeNetworkInterfaces: 2, DetachNetworkInterface: 1, DeleteNetworkInterface: 1 });
+    expect((await spent(() => p.detachNic(nic.id)))[1]).toEqual({ DescribeNetworkInterfaces: 1 });
+    expect((await spent(() => p.findLeakedNics(60_000)))[1]).toEqual({ DescribeNetworkInterfaces: 1 });
+  });
+});
