@@ -163,4 +163,48 @@ describe('AWS provider against the emulator: failures', () => {
     expect(env.provider.callCounts().DescribeNetworkInterfaces).toBeGreaterThan(2);
     expect(env.emu.stats().calls.DeleteNetworkInterface).toBe(1);
   });
+
+  it('a lost attach answer is recognised on retry: the NIC is attached once, nothing leaks', async () => {
+    env = await startAwsEmulatorEnv();
+    await env.provider.discover();
+    env.emu.faults.add({ action: 'AttachNetworkInterface', code: 'InternalError', when: 'after', count: 1 });
+    const nic = await env.provider.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 2 });
+    expect(nic.deviceIndex).toBe(1);
+    expect(env.emu.stats().calls.AttachNetworkInterface).toBe(2);
+    const enis = env.emu.listEnis();
+    expect(enis.find((e) => e.eniId === nic.id)?.deviceIndex).toBe(1);
+    expect(enis.filter((e) => !e.instanceId)).toEqual([]);
+  });
+
+  it('an attach that never answers is undone: the NIC is detached and deleted, nothing leaks', async () => {
+    const e = (env = await startAwsEmulatorEnv());
+    // EC2 performs every attach, but no answer ever arrives
+    const real = new EC2Client({ endpoint: e.emu.endpoint, region: 'us-west-2', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const lost = Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+    const transport = {
+      async send(command: unknown): Promise<unknown> {
+        const isAttach = (command as object).constructor.name === 'AttachNetworkInterfaceCommand';
+        const out = await real.send(command as never).catch((err: unknown) => {
+          if (isAttach) throw lost;
+          throw err;
+        });
+        if (isAttach) throw lost;
+        return out;
+      },
+    };
+    const p = new AwsProvider({
+      clusterName: 'contract',
+      metadataEndpoint: e.emu.imdsEndpoint(e.instanceId),
+      transport,
+      backoff: { baseMs: 1, capMs: 5, deadlineMs: 30 },
+    });
+    const err = await failure(p.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 2 }));
+    expect(err.code).toBe('CLOUD_UNAVAILABLE');
+    const enis = e.emu.listEnis();
+    expect(enis.filter((x) => x.instanceId === e.instanceId)).toHaveLength(1);
+    expect(enis.filter((x) => !x.instanceId)).toEqual([]);
+    expect(e.emu.stats().calls.DetachNetworkInterface).toBe(1);
+    expect(e.emu.stats().calls.DeleteNetworkInterface).toBe(1);
+    real.destroy();
+  });
 });

@@ -110,12 +110,7 @@ export class AwsProvider implements CloudProvider {
     this.subnetCidrs.set(subnet.id, subnet.cidr);
     let attachmentId: string | undefined;
     try {
-      const attached = await this.call('AttachNetworkInterface', {
-        NetworkInterfaceId: nicId,
-        InstanceId: node.instanceId,
-        DeviceIndex: req.deviceIndex,
-      });
-      attachmentId = attached.AttachmentId;
+      attachmentId = await this.attach(nicId, node.instanceId, req.deviceIndex);
       if (attachmentId) {
         await this.call('ModifyNetworkInterfaceAttribute', {
           NetworkInterfaceId: nicId,
@@ -128,6 +123,19 @@ export class AwsProvider implements CloudProvider {
       throw err;
     }
     return { ...this.toNic(eni), deviceIndex: req.deviceIndex };
+  }
+
+  /** AttachNetworkInterface; a retry that finds the NIC already attached here by the lost first try counts as done. */
+  private async attach(nicId: string, instanceId: string, deviceIndex: number): Promise<string | undefined> {
+    try {
+      const out = await this.call('AttachNetworkInterface', { NetworkInterfaceId: nicId, InstanceId: instanceId, DeviceIndex: deviceIndex });
+      return out.AttachmentId;
+    } catch (err) {
+      if (!(isVpcnetError(err, 'CLOUD_CONFLICT') && Number(err.details.attempts) > 1)) throw err;
+      const att = (await this.describeOne(nicId))?.Attachment;
+      if (att?.AttachmentId && att.InstanceId === instanceId && att.DeviceIndex === deviceIndex) return att.AttachmentId;
+      throw err;
+    }
   }
 
   async detachNic(nicId: string): Promise<void> {
@@ -409,6 +417,10 @@ export class AwsProvider implements CloudProvider {
   /** Deletes a NIC we just created after a failed attach. If that fails too, the NIC's tags let leak clean-up find it. */
   private async undoCreate(nicId: string, attachmentId: string | undefined, cause: unknown): Promise<void> {
     try {
+      // After a 5xx or a timeout the attach may have happened anyway: ask EC2.
+      if (!attachmentId && isVpcnetError(cause) && isAmbiguous(cause)) {
+        attachmentId = (await this.describeOne(nicId))?.Attachment?.AttachmentId;
+      }
       if (attachmentId) {
         await this.call('DetachNetworkInterface', { AttachmentId: attachmentId, Force: true });
         await this.waitForStatus(nicId, 'available');
@@ -438,6 +450,11 @@ function toCandidate(s: Subnet): SubnetCandidate {
     availableIps: s.AvailableIpAddressCount ?? 0,
     tags: tagsOf(s.Tags),
   };
+}
+
+/** Failures after which EC2 may have done the work anyway. */
+function isAmbiguous(err: VpcnetError): boolean {
+  return err.code === 'CLOUD_UNAVAILABLE' || err.code === 'CLOUD_TIMEOUT';
 }
 
 function rangeUnsupported(): VpcnetError {
