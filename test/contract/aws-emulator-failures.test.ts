@@ -207,4 +207,15 @@ describe('AWS provider against the emulator: failures', () => {
     expect(e.emu.stats().calls.DeleteNetworkInterface).toBe(1);
     real.destroy();
   });
+
+  it('describe lag for new NICs: attachNic waits until EC2 shows the attachment', async () => {
+    env = await startAwsEmulatorEnv({ emulator: { describeLagMs: 300 } });
+    const p = env.provider;
+    const nic = await p.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 2 });
+    expect(env.provider.callCounts().DescribeNetworkInterfaces).toBeGreaterThan(1);
+    const listed = (await p.listNics()).find((n) => n.id === nic.id);
+    expect(listed?.blocks.map((b) => b.cidr).sort()).toEqual(nic.blocks.map((b) => b.cidr).sort());
+    await p.detachNic(nic.id);
+    expect(env.emu.listEnis().map((e) => e.eniId)).not.toContain(nic.id);
+  });
 });

@@ -27,6 +27,8 @@ import { chooseSubnet, type SubnetCandidate } from './subnet-select.ts';
 
 const DEFAULT_METADATA_ENDPOINT = 'http://169.254.169.254';
 const POLL_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2000, deadlineMs: 60_000 };
+/** Attach retries on NotFound for a just-created NIC: 100 ms doubling, about 3 s in all. */
+const NEW_NIC_NOT_FOUND_RETRIES = 5;
 
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;
@@ -128,8 +130,7 @@ export class AwsProvider implements CloudProvider {
   /** AttachNetworkInterface; a retry that finds the NIC already attached here by the lost first try counts as done. */
   private async attach(nicId: string, instanceId: string, deviceIndex: number): Promise<string | undefined> {
     try {
-      const out = await this.call('AttachNetworkInterface', { NetworkInterfaceId: nicId, InstanceId: instanceId, DeviceIndex: deviceIndex });
-      return out.AttachmentId;
+      return await this.attachVisible(nicId, instanceId, deviceIndex);
     } catch (err) {
       if (!(isVpcnetError(err, 'CLOUD_CONFLICT') && Number(err.details.attempts) > 1)) throw err;
       const att = (await this.describeOne(nicId))?.Attachment;
@@ -138,10 +139,24 @@ export class AwsProvider implements CloudProvider {
     }
   }
 
+  /** EC2 may not know a NIC created a moment ago (eventual consistency): NotFound is retried briefly. */
+  private async attachVisible(nicId: string, instanceId: string, deviceIndex: number): Promise<string | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await this.call('AttachNetworkInterface', { NetworkInterfaceId: nicId, InstanceId: instanceId, DeviceIndex: deviceIndex });
+        return out.AttachmentId;
+      } catch (err) {
+        if (!isVpcnetError(err, 'CLOUD_NOT_FOUND') || attempt >= NEW_NIC_NOT_FOUND_RETRIES) throw err;
+        await this.clock.sleep(POLL_BACKOFF.baseMs * 2 ** attempt);
+      }
+    }
+  }
+
   async detachNic(nicId: string): Promise<void> {
     const { node } = await this.discover();
     const eni = await this.describeOne(nicId);
-    if (!eni) return;
+    // Not found may be describe lag for a young NIC: the delete decides (NotFound is done, InUse fails).
+    if (!eni) return this.deleteNic(nicId);
     const att = eni.Attachment;
     if (att && att.Status !== 'detached') {
       if (att.InstanceId && att.InstanceId !== node.instanceId) {
@@ -398,15 +413,13 @@ export class AwsProvider implements CloudProvider {
     const deadline = this.clock.now() + (this.opts.timeouts?.attachWaitMs ?? POLL_BACKOFF.deadlineMs);
     for (let attempt = 0; ; attempt++) {
       const eni = await this.describeOne(nicId);
-      if (!eni) {
-        if (want === 'available') return;
-        throw new VpcnetError('CLOUD_NOT_FOUND', `NIC ${nicId} vanished while attaching`, { details: { nicId } });
-      }
-      const status = want === 'attached' ? eni.Attachment?.Status : eni.Status;
+      // A NIC missing while we wait to see it attached is describe lag (EC2 is eventually consistent).
+      if (!eni && want === 'available') return;
+      const status = want === 'attached' ? eni?.Attachment?.Status : eni?.Status;
       if (status === want) return;
       const delay = Math.min(POLL_BACKOFF.capMs, POLL_BACKOFF.baseMs * 2 ** attempt);
       if (this.clock.now() + delay > deadline) {
-        throw new VpcnetError('CLOUD_TIMEOUT', `NIC ${nicId} did not become ${want} in time (last status ${status ?? 'none'})`, {
+        throw new VpcnetError('CLOUD_TIMEOUT', `NIC ${nicId} did not become ${want} in time (last status ${status ?? 'not visible'})`, {
           details: { nicId, want, status },
         });
       }

@@ -166,6 +166,24 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
     });
   });
 
+  it('retries an attach that does not see the just-created NIC yet (eventual consistency)', async () => {
+    const clock = new FakeClock(0);
+    const ec2 = new ScriptedEc2()
+      .on('DescribeInstanceTypes', t3medium)
+      .on('DescribeSubnets', subnets)
+      .on('DescribeNetworkInterfaces', () => ({ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-new', Attachment: { Status: 'attached' } }] }))
+      .on('CreateNetworkInterface', createdEni)
+      .on('AttachNetworkInterface', thrower(awsError('InvalidNetworkInterfaceID.NotFound')), thrower(awsError('InvalidNetworkInterfaceID.NotFound')), () => ({
+        AttachmentId: 'eni-attach-9',
+      }))
+      .on('ModifyNetworkInterfaceAttribute', () => ({}));
+    const p = await make(ec2, { clock, securityGroups: ['sg-1'] });
+    const nic = await drive(clock, p.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 2 }));
+    expect(nic.id).toBe('eni-new');
+    expect(ec2.count('AttachNetworkInterface')).toBe(3);
+    expect(ec2.count('DeleteNetworkInterface')).toBe(0);
+  });
+
   it('deletes the new NIC when the attach fails, so nothing leaks', async () => {
     const ec2 = new ScriptedEc2()
       .on('DescribeInstanceTypes', t3medium)
@@ -274,6 +292,7 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
     ]);
     await p.detachNic('eni-2');
     expect(ec2.count('DetachNetworkInterface')).toBe(1);
+    expect(ec2.count('DeleteNetworkInterface')).toBe(2);
   });
 
   it('findLeakedNics filters by status and cluster tag, honours the grace period, times untagged NICs', async () => {
