@@ -290,6 +290,8 @@ export class AwsProvider implements CloudProvider {
       requestHandler: {
         requestTimeout: this.opts.timeouts?.requestMs ?? 10_000,
         connectionTimeout: this.opts.timeouts?.connectMs ?? 3000,
+        // Without this the handler only logs a warning when requestTimeout passes.
+        throwOnRequestTimeout: true,
       },
     });
   }
