@@ -21,7 +21,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { PrometheusMetrics } from '../metrics/prometheus.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { silentLogger } from '../util/logger.ts';
-import { KubeWiring, nodeNameOf, type KubeWiringOverrides } from './kube-wiring.ts';
+import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
 import { createProvider } from './provider-factory.ts';
 import { CniSocketServer } from './socket-server.ts';
@@ -58,6 +58,8 @@ export interface AgentStatus {
   pool: PoolStatus | undefined;
   /** The pods' addresses (allocations). */
   pods: Allocation[] | undefined;
+  /** Present when the Kubernetes integration is on. */
+  kubernetes?: KubeStatus;
 }
 
 export class Agent {
@@ -114,7 +116,7 @@ export class Agent {
     const netCfg = this.nodeNetConfig(node, nics);
     this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
     await this.dp.setupNode(netCfg);
-    this.kube?.start();
+    this.kube?.start(node);
 
     const mtu = this.config.datapath.mtu ?? DEFAULT_NIC_MTU;
     const pool = new PoolManager({
@@ -168,6 +170,7 @@ export class Agent {
       installed: this.installed,
       pool: this.pool?.status(),
       pods: this.pool?.pool.allocations(),
+      ...(this.kube ? { kubernetes: this.kube.status() } : {}),
     };
   }
 

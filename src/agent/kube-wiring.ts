@@ -4,7 +4,7 @@
 // slow API server never delays start-up or a CNI ADD (the view just stays stale or empty).
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { CloudProvider } from '../../providers/provider.ts';
+import type { CloudProvider, NodeInfo } from '../../providers/provider.ts';
 import type { VpcnetConfig } from '../config/schema.ts';
 import { VpcnetError, type ErrorCode } from '../errors.ts';
 import type { PoolManager } from '../ipam/pool-manager.ts';
@@ -13,6 +13,7 @@ import type { BackoffOptions } from '../k8s/backoff.ts';
 import type { KubeClient } from '../k8s/kube-client.ts';
 import { KubeServices } from '../k8s/kube-services.ts';
 import type { EffectiveNetworkConfig } from '../k8s/network-config.ts';
+import type { NodeIdentity } from '../k8s/node-identity.ts';
 import { allocationsOfGonePods } from '../k8s/pod-watcher.ts';
 import { loadKubeConfig, RealKubeClient } from '../k8s/real-kube-client.ts';
 import type { Readiness } from '../k8s/readiness.ts';
@@ -36,6 +37,17 @@ export interface KubeWiringOptions extends KubeWiringOverrides {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
+}
+
+/** For `vpcnet status`: how much of the cluster view the agent has. */
+export interface KubeStatus {
+  nodeName: string;
+  /** The Node was read and names this machine; gone-pod release runs only then. */
+  nodeVerified: boolean;
+  podsSynced: boolean;
+  podsSeen: number;
+  /** Undefined until the NodeNetworkConfig list succeeded. */
+  networkConfig: EffectiveNetworkConfig | undefined;
 }
 
 /** What the wiring needs from the running agent once the pool and CNI handler exist. */
@@ -82,6 +94,9 @@ export class KubeWiring {
   private readonly eventedConditions = new Set<string>();
   private releasing: Promise<void> | undefined;
   private releaseAgain = false;
+  /** The Node was read and is this machine: only then is its pod list ours to act on. */
+  private nodeVerified = false;
+  private cloudNode: Pick<NodeInfo, 'provider' | 'instanceId'> | undefined;
 
   constructor(opts: KubeWiringOptions) {
     this.opts = opts;
@@ -103,9 +118,11 @@ export class KubeWiring {
     });
   }
 
-  /** Starts watching; never waits for the API server. */
-  start(): void {
+  /** Starts watching; never waits for the API server. `node` is the cloud's view of this machine. */
+  start(node?: Pick<NodeInfo, 'provider' | 'instanceId'>): void {
     this.startedAt = this.opts.clock.now();
+    this.cloudNode = node;
+    void this.services.identity().then((id) => this.verifyNode(id));
     this.services.start();
     this.setReadiness(STARTING);
   }
@@ -131,6 +148,17 @@ export class KubeWiring {
   onAdded(a: Allocation): void {
     if (!this.services.annotator || !a.podNamespace || !a.podName) return;
     this.services.annotator.annotate(a.podNamespace, a.podName, a.ip);
+  }
+
+  status(): KubeStatus {
+    const pods = this.services.pods;
+    return {
+      nodeName: this.opts.nodeName,
+      nodeVerified: this.nodeVerified,
+      podsSynced: pods.synced,
+      podsSeen: pods.livePods().size,
+      networkConfig: this.services.networkConfig.current(),
+    };
   }
 
   /** Runs one release pass now (tests, `vpcnet` CLI); resolves when it is done. */
@@ -198,7 +226,7 @@ export class KubeWiring {
 
   private async releaseGoneOnce(): Promise<void> {
     const hooks = this.hooks;
-    if (!hooks) return;
+    if (!hooks || !this.nodeVerified) return;
     const pods = this.services.pods;
     const candidates = [...hooks.pool.pool.allocations(), ...hooks.pool.status().lost];
     const gone = allocationsOfGonePods(candidates, pods, this.opts.clock.now(), this.opts.settings.goneGraceMs);
@@ -215,6 +243,23 @@ export class KubeWiring {
         this.log.warn({ pod: `${a.podNamespace}/${a.podName}`, containerId: a.containerId, err }, 'releasing address of gone pod failed');
       }
     }
+  }
+
+  /**
+   * A wrong node name would make another node's (or no node's) pods look like ours and free
+   * addresses of running pods: act on the pod view only once the Node is read and, where the
+   * providerID format matches the cloud's instance id (AWS), names this very instance.
+   */
+  private verifyNode(id: NodeIdentity): void {
+    const cloud = this.cloudNode;
+    if (cloud && cloud.provider === 'aws' && id.cloud === 'aws' && id.instanceId !== cloud.instanceId) {
+      const msg = `node ${id.nodeName} has providerID instance ${id.instanceId} but this agent runs on ${cloud.instanceId}: check the node name; addresses of gone pods are not released`;
+      this.log.error({ node: id.nodeName, nodeInstance: id.instanceId, cloudInstance: cloud.instanceId }, 'node identity mismatch');
+      this.services.warn('CONFIG_INVALID', msg);
+      return;
+    }
+    this.nodeVerified = true;
+    this.releaseGoneSoon();
   }
 
   // ---- network config ----------------------------------------------------------------------

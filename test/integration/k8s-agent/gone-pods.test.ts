@@ -47,6 +47,8 @@ describe('gone pods', () => {
 
   it('releases the address of a pod deleted while the agent was down, and only that one', async () => {
     const agent = node.running;
+    await waitFor(() => agent.status().kubernetes?.nodeVerified === true, 'node verified');
+    expect(agent.status().kubernetes).toMatchObject({ nodeName: 'node-gone', podsSynced: true, podsSeen: 2, networkConfig: { source: 'none' } });
     // Running pods keep their addresses across reconcile passes.
     await agent.kube!.releaseGonePods();
     expect(agent.poolManager.pool.allocations()).toHaveLength(3);

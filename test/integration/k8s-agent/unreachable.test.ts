@@ -68,7 +68,7 @@ describe('API server unreachable', () => {
         expect(run.code).toBe(0);
       }
       expect(node.running.ready()).toBe(true);
-      expect(node.running.kube!.services.pods.synced).toBe(false);
+      expect(node.running.status().kubernetes).toMatchObject({ nodeVerified: false, podsSynced: false });
     } finally {
       // Cut the hung connections so shutdown need not wait for the 20 s client deadline.
       world.api.stall(false);

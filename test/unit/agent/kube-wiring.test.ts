@@ -31,7 +31,14 @@ interface Setup {
 }
 
 async function setup(
-  opts: { kubernetes?: Record<string, unknown>; labels?: Record<string, string>; down?: boolean; beforeStart?: (cloud: FakeCloudProvider) => void } = {},
+  opts: {
+    kubernetes?: Record<string, unknown>;
+    labels?: Record<string, string>;
+    down?: boolean;
+    beforeStart?: (cloud: FakeCloudProvider) => void;
+    /** The cloud's instance id of this machine. */
+    instanceId?: string;
+  } = {},
 ): Promise<Setup> {
   const clock = new FakeClock();
   const client = new FakeKubeClient();
@@ -50,7 +57,7 @@ async function setup(
   });
   const released: PodKey[] = [];
   const busy = new Set<string>();
-  wiring.start();
+  wiring.start({ provider: 'aws', instanceId: opts.instanceId ?? 'i-0abc123def4567890' });
   await clock.advance(0);
   opts.beforeStart?.(cloud);
   await pool.start();
@@ -112,6 +119,15 @@ describe('gone-pod release', () => {
     await s.clock.advance(100);
     await s.wiring.releaseGonePods();
     expect(s.released.map((k) => k.containerId)).toEqual(['c-1']);
+  });
+
+  it('acts on no pod view when the Node names another instance (wrong node name), and says so', async () => {
+    const s = await setup({ instanceId: 'i-0fffffffffffffff0' });
+    await allocate(s, 'c-1', 'gone');
+    await s.clock.advance(6000);
+    await s.wiring.releaseGonePods();
+    expect(s.released).toEqual([]);
+    expect([...s.client.events.values()].map((e) => e.reason)).toEqual(['InvalidConfig']);
   });
 
   it('leaves an attachment alone while a CNI command for it runs', async () => {
