@@ -190,10 +190,11 @@ export class Agent {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.installTimer);
-    await this.kube?.stop();
+    await this.kube?.quiesce();
     await this.socket?.close();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await this.pool?.stop();
+    await this.kube?.stop();
     if (this.dp instanceof LinuxDatapath) this.dp.close();
     this.log.info({}, 'agent stopped');
   }

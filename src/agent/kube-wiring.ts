@@ -167,10 +167,16 @@ export class KubeWiring {
     while (this.releasing) await this.releasing;
   }
 
-  async stop(): Promise<void> {
+  /** Stops touching the pool: no more releases, readiness updates or NIC waits. */
+  async quiesce(): Promise<void> {
     this.stopper.abort(new Error('stopped'));
     await Promise.all(this.loops);
     while (this.releasing) await this.releasing;
+  }
+
+  /** Quiesces, then ends the watches (may wait for API calls in flight, up to their timeout). */
+  async stop(): Promise<void> {
+    await this.quiesce();
     await this.services.stop();
   }
 
