@@ -2,6 +2,7 @@
 // watcher has listed and the grace period has passed); pods that still exist, and attachments
 // without a pod name, keep theirs. Optional pod IP annotation happens after ADD.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { renderStatus } from '../../../src/cli/status-table.ts';
 import { POD_IP_ANNOTATION } from '../../../src/k8s/pod-annotator.ts';
 import type { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { ipOf, nodeObj, podObj, startWorld, TestNode, waitFor, type PodSpec, type World } from './harness.ts';
@@ -49,6 +50,7 @@ describe('gone pods', () => {
     const agent = node.running;
     await waitFor(() => agent.status().kubernetes?.nodeVerified === true, 'node verified');
     expect(agent.status().kubernetes).toMatchObject({ nodeName: 'node-gone', podsSynced: true, podsSeen: 2, networkConfig: { source: 'none' } });
+    expect(renderStatus('node', agent.status())).toContain('kubernetes: node node-gone verified=true pods-synced=true pods=2 network-config=none');
     // Running pods keep their addresses across reconcile passes.
     await agent.kube!.releaseGonePods();
     expect(agent.poolManager.pool.allocations()).toHaveLength(3);
