@@ -234,6 +234,8 @@ export class KubeWiring {
     const hooks = this.hooks;
     if (!hooks || !this.nodeVerified) return;
     const pods = this.services.pods;
+    // A stale view (watch broken) lacks pods created meanwhile: wait for the relist.
+    if (!pods.live) return;
     const candidates = [...hooks.pool.pool.allocations(), ...hooks.pool.status().lost];
     const gone = allocationsOfGonePods(candidates, pods, this.opts.clock.now(), this.opts.settings.goneGraceMs);
     for (const a of gone) {

@@ -130,6 +130,24 @@ describe('gone-pod release', () => {
     expect([...s.client.events.values()].map((e) => e.reason)).toEqual(['InvalidConfig']);
   });
 
+  it('during an API outage the stale view releases nothing; after the relist only the really gone', async () => {
+    const s = await setup();
+    s.client.putPod(pod('old'));
+    await s.clock.advance(50);
+    await allocate(s, 'c-old', 'old');
+    s.client.setDown(true); // the watch breaks; the view is stale from here
+    s.client.putPod(pod('new')); // created during the outage: not in the view
+    s.client.deletePod('default', 'old');
+    await allocate(s, 'c-new', 'new');
+    await s.clock.advance(2000);
+    await s.wiring.releaseGonePods();
+    expect(s.released).toEqual([]);
+    s.client.setDown(false);
+    await s.clock.advance(50);
+    await s.wiring.releaseGonePods();
+    expect(s.released.map((k) => k.containerId)).toEqual(['c-old']);
+  });
+
   it('leaves an attachment alone while a CNI command for it runs', async () => {
     const s = await setup();
     await allocate(s, 'c-1', 'gone');
