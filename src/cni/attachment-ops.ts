@@ -20,7 +20,7 @@ export interface AttachmentOpsDeps {
   logger: Logger;
 }
 
-export const attachmentKey = (k: PodKey): string => `${k.containerId}/${k.ifname}`;
+export const keyOf = (k: PodKey): string => `${k.containerId}/${k.ifname}`;
 
 export class AttachmentOps {
   private readonly d: AttachmentOpsDeps;
@@ -31,7 +31,7 @@ export class AttachmentOps {
 
   /** Idempotent: a repeated ADD reuses the attachment's address and yields the same result. */
   add(pod: PodRef & { netns: string }, conf: NetConf): Promise<CniResult> {
-    return this.d.locks.run(attachmentKey(pod), async () => {
+    return this.d.locks.run(keyOf(pod), async () => {
       const existing = this.d.ipam.find(pod);
       const allocation = existing ?? (await this.d.ipam.allocate(pod, { deadlineMs: this.d.settings.addDeadlineMs }));
       let nic: HostNic | undefined;
@@ -65,7 +65,7 @@ export class AttachmentOps {
 
   /** Best effort and idempotent: unknown attachments and vanished namespaces succeed. */
   del(key: PodKey, netns: string | undefined): Promise<void> {
-    return this.d.locks.run(attachmentKey(key), () => this.teardown(key, netns));
+    return this.d.locks.run(keyOf(key), () => this.teardown(key, netns));
   }
 
   private async teardown(key: PodKey, netns: string | undefined): Promise<void> {
@@ -93,7 +93,7 @@ export class AttachmentOps {
 
   /** Compares prevResult with what vpcnet recorded, then the kernel with what setupPod made. */
   check(key: PodKey, netns: string, prev: CniResult): Promise<void> {
-    return this.d.locks.run(attachmentKey(key), async () => {
+    return this.d.locks.run(keyOf(key), async () => {
       const allocation = this.d.ipam.find(key);
       if (!allocation) throw new VpcnetError('CONTAINER_UNKNOWN', 'no vpcnet attachment for this container and interface', { details: { ...key } });
       const idx = prev.interfaces.findIndex((i) => i.name === key.ifname && i.sandbox === netns);
@@ -108,12 +108,12 @@ export class AttachmentOps {
 
   /** Releases every attachment the runtime no longer lists; continues past errors. */
   async gc(valid: PodKey[]): Promise<void> {
-    const keep = new Set(valid.map(attachmentKey));
+    const keep = new Set(valid.map(keyOf));
     const cutoff = this.d.clock.now() - this.d.settings.gcGraceMs;
     const failed: Array<{ attachment: string; error: string }> = [];
     let first: VpcnetError | undefined;
     for (const a of this.d.ipam.list()) {
-      const key = attachmentKey(a);
+      const key = keyOf(a);
       if (keep.has(key) || this.d.locks.has(key) || a.allocatedAt > cutoff) continue;
       try {
         await this.d.locks.run(key, () => this.teardown({ containerId: a.containerId, ifname: a.ifname }, a.netns));

@@ -12,7 +12,7 @@ import { parseNetConf, responseVersion, type NetConf } from './netconf.ts';
 import { renderResult } from './result.ts';
 import { errorResponse } from './error-object.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import { AttachmentOps, attachmentKey } from './attachment-ops.ts';
+import { AttachmentOps, keyOf as attachmentKey } from './attachment-ops.ts';
 import { COMMAND_SINCE, compareVersions, SUPPORTED_VERSIONS } from './versions.ts';
 import type { CniIpam, CniRequest, CniResponse, CniSettings, NicResolver } from './types.ts';
 
