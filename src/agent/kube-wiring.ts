@@ -161,7 +161,7 @@ export class KubeWiring {
     };
   }
 
-  /** Runs one release pass now (tests, `vpcnet` CLI); resolves when it is done. */
+  /** Runs one release pass now (tests); resolves when it is done. */
   async releaseGonePods(): Promise<void> {
     this.releaseGoneSoon();
     while (this.releasing) await this.releasing;
