@@ -1,5 +1,6 @@
 // The contract every CloudProvider passes: the fake, the AWS emulator through the real SDK,
 // later Azure and GCE. One jest suite; each test gets a fresh cloud from `setup`.
+import { ipToInt } from '../../src/util/ipv4.ts';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { VpcnetError, type ErrorCode } from '../../src/errors.ts';
 import { maxPodsFor, type CloudBlock, type CloudNic, type CloudProvider } from '../provider.ts';
@@ -245,9 +246,6 @@ function hostOf(cidr: string): string {
   return cidr.split('/')[0] ?? '';
 }
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-}
 
 function lastAddress(cidr: string): string {
   const [base, len] = cidr.split('/');

@@ -3,19 +3,7 @@
 import type { Datapath, HostNic } from '../datapath/datapath.ts';
 import type { Allocation, NicStatus } from '../ipam/types.ts';
 import { VpcnetError } from '../errors.ts';
-
-/** The subnet's router: its first host address (AWS, Azure and GCE all reserve it). */
-export function subnetGateway(subnetCidr: string): string {
-  const [base = '', len = ''] = subnetCidr.split('/');
-  const octets = base.split('.').map(Number);
-  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255) || !/^\d+$/.test(len)) {
-    throw new VpcnetError('INTERNAL', 'not an IPv4 CIDR', { details: { subnetCidr } });
-  }
-  const n = (((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]!) >>> 0;
-  const mask = Number(len) === 0 ? 0 : (~0 << (32 - Number(len))) >>> 0;
-  const gw = ((n & mask) >>> 0) + 1;
-  return [gw >>> 24, (gw >>> 16) & 255, (gw >>> 8) & 255, gw & 255].join('.');
-}
+import { subnetGateway } from '../util/ipv4.ts';
 
 export interface NicDirectoryOptions {
   datapath: Datapath;

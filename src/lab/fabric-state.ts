@@ -1,6 +1,9 @@
 // What the simulated VPC knows: which NIC (by MAC) owns which addresses. The lab's fabric
 // routes each address to its NIC and drops packets a NIC sends from addresses it does not
 // own (the cloud's source/destination check). Plain data, so a cloud emulator can feed it.
+import { subnetGateway } from '../util/ipv4.ts';
+
+export { subnetGateway };
 
 export interface FabricNic {
   /** Lab node name the NIC is attached to. */
@@ -29,15 +32,6 @@ export interface CloudNicLike {
   primaryIp: string;
   subnetCidr: string;
   blocks: { kind: string; cidr: string }[];
-}
-
-/** AWS convention: the gateway is the subnet's first address + 1. */
-export function subnetGateway(subnetCidr: string): string {
-  const [ip = '', len = '32'] = subnetCidr.split('/');
-  const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const mask = Number(len) === 0 ? 0 : (0xffffffff << (32 - Number(len))) >>> 0;
-  const gw = ((n & mask) >>> 0) + 1;
-  return [24, 16, 8, 0].map((s) => (gw >>> s) & 255).join('.');
 }
 
 /** Builds the fabric's view of one node from its cloud NICs (e.g. the AWS emulator's listing). */

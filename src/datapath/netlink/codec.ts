@@ -1,6 +1,9 @@
 // Small encoders for what the netlink package leaves to the caller: IPv4 and MAC byte
 // forms, CIDR parsing, and raw attribute (TLV) assembly for nested link info.
 import { VpcnetError } from '../../errors.ts';
+import { intToIp, ipToInt } from '../../util/ipv4.ts';
+
+export { intToIp, ipToInt };
 
 export function ipToBuf(ip: string): Buffer {
   const parts = ip.split('.');
@@ -34,16 +37,6 @@ export function parseCidr(cidr: string): Cidr {
 
 export function formatCidr(c: Cidr): string {
   return c.prefixLen === 0 && c.ip === '0.0.0.0' ? 'default' : `${c.ip}/${c.prefixLen}`;
-}
-
-export function ipToInt(ip: string): number {
-  return ipToBuf(ip).readUInt32BE(0);
-}
-
-export function intToIp(n: number): string {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0, 0);
-  return bufToIp(b);
 }
 
 /** True when `ip` lies inside `cidr`. */

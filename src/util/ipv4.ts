@@ -1,4 +1,5 @@
-// IPv4 address arithmetic for blocks. Addresses as unsigned 32-bit numbers.
+// IPv4 address arithmetic shared by the pool, the datapath, the lab and the agent.
+// Addresses as unsigned 32-bit numbers.
 import { VpcnetError } from '../errors.ts';
 
 export function ipToInt(ip: string): number {
@@ -54,6 +55,11 @@ export function cidrContains(cidr: string, ip: string): boolean {
   const { base, size } = parseCidr(cidr);
   const n = ipToInt(ip);
   return n >= base && n < base + size;
+}
+
+/** The subnet's router: its first host address (AWS, Azure and GCE all reserve it). */
+export function subnetGateway(subnetCidr: string): string {
+  return intToIp(parseCidr(subnetCidr).base + 1);
 }
 
 function badAddress(text: string): VpcnetError {
