@@ -117,6 +117,8 @@ export class Agent {
       metrics: this.metrics,
       logger: this.log,
       allocateDeadlineMs: this.config.cni.addDeadlineMs,
+      // One period for "the next reconcile": cloud truth for blocks, kernel, leaked NICs.
+      reconcileIntervalMs: this.config.reconcile.intervalMs,
     });
     await pool.start();
     this.pool = pool;
