@@ -22,6 +22,8 @@ export interface ReconcilerOptions {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
+  /** 0..1, spreads the first NIC sweep of nodes that boot together; default Math.random. */
+  random?: () => number;
 }
 
 export interface KernelReport {
@@ -60,12 +62,20 @@ export class Reconciler {
 
   /**
    * The first kernel pass runs before the CNI socket opens (no ADD can be in flight), so what it
-   * finds is acted on at once; the loop then runs the NIC sweep and periodic passes.
+   * finds is acted on at once; then the periodic loop.
    */
   async start(): Promise<void> {
     await this.reconcileKernel({ immediate: true }).catch((err: unknown) => this.failed('kernel', err));
     this.abort = new AbortController();
     this.done = this.loop(this.abort.signal);
+  }
+
+  /**
+   * The NIC sweep is a cluster-wide describe that every node makes: at most twice per grace
+   * period (a leak lives at most 1.5 x grace), and never in step with nodes that booted together.
+   */
+  private sweepEveryMs(): number {
+    return Math.max(this.o.intervalMs, Math.floor(this.o.leakedNicGraceMs / 2));
   }
 
   async stop(): Promise<void> {
@@ -174,17 +184,17 @@ export class Reconciler {
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
-    let first = true;
+    let nextSweep = this.o.clock.now() + Math.floor((this.o.random ?? Math.random)() * this.sweepEveryMs());
     while (!signal.aborted) {
-      if (!first) {
-        await this.reconcileKernel().catch((err: unknown) => this.failed('kernel', err));
-      }
-      first = false;
-      await this.reconcileNics().catch((err: unknown) => this.failed('nics', err));
       try {
         await this.o.clock.sleep(this.o.intervalMs, signal);
       } catch {
         return;
+      }
+      await this.reconcileKernel().catch((err: unknown) => this.failed('kernel', err));
+      if (this.o.clock.now() >= nextSweep) {
+        nextSweep = this.o.clock.now() + this.sweepEveryMs();
+        await this.reconcileNics().catch((err: unknown) => this.failed('nics', err));
       }
     }
   }

@@ -43,6 +43,7 @@ function setup(opts: { grace?: number } = {}) {
     clock,
     metrics,
     logger: silentLogger(),
+    random: () => 0,
   });
   const wire = async (containerId: string, ip: string): Promise<void> => {
     await datapath.setupPod({ containerId, ifname: 'eth0', netns: '/run/netns/p', ip, mode: 'routed', nic: NIC, mtu: 9001 });
@@ -159,28 +160,39 @@ describe('Reconciler: leaked NICs', () => {
 });
 
 describe('Reconciler: loop', () => {
-  it('runs at start and then every interval until stopped', async () => {
-    const t = setup({ grace: 0 });
-    await t.provider.discover();
+  it('runs the kernel pass at start and every interval until stopped', async () => {
+    const t = setup();
     await t.wire('crashed', '10.0.0.70');
     await t.reconciler.start();
-    expect(t.datapath.pods.size).toBe(0); // start pass is immediate
-    await settle();
-    expect(t.provider.callCount('findLeakedNics')).toBe(1);
+    expect(t.datapath.pods.size).toBe(0); // the start pass acts at once
 
     t.datapath.addLeak({ ips: ['10.0.0.71'] });
     await t.clock.advance(MIN);
     await settle();
-    expect(t.provider.callCount('findLeakedNics')).toBe(2);
     expect(await t.datapath.listPods()).toHaveLength(1); // seen once: a suspect
     await t.clock.advance(MIN);
     await settle();
     expect(await t.datapath.listPods()).toHaveLength(0);
 
     await t.reconciler.stop();
+    t.datapath.addLeak({ ips: ['10.0.0.72'] });
     await t.clock.advance(5 * MIN);
     await settle();
+    expect(await t.datapath.listPods()).toHaveLength(1);
+  });
+
+  it('sweeps for leaked NICs at most twice per grace period, not at every pass', async () => {
+    const t = setup({ grace: 10 * MIN });
+    await t.provider.discover();
+    await t.reconciler.start();
+    for (let m = 0; m < 12; m++) {
+      await t.clock.advance(MIN);
+      await settle();
+    }
+    // random 0: the first sweep at the first pass, then every 5 min (grace / 2)
     expect(t.provider.callCount('findLeakedNics')).toBe(3);
+    expect(t.datapath.calls('listPods')).toHaveLength(13);
+    await t.reconciler.stop();
   });
 });
 
