@@ -31,7 +31,7 @@ export interface KernelReport {
   removed: WiredPod[];
   /** Allocations whose wiring is missing from the kernel (reported, kept). */
   missing: Allocation[];
-  /** Wiring without an allocation that still carries an allocated address: left alone. */
+  /** Wiring without an allocation that carries an allocated address: left alone (listed when first found). */
   conflicts: WiredPod[];
   /** Leak candidates seen for the first time: removed on the next pass if still there. */
   suspects: WiredPod[];
@@ -52,6 +52,7 @@ export class Reconciler {
   private suspects = new Set<string>();
   private missingSeen = new Set<string>();
   private reported = new Set<string>();
+  private conflictsReported = new Set<string>();
   private abort: AbortController | undefined;
   private done: Promise<void> | undefined;
 
@@ -72,7 +73,7 @@ export class Reconciler {
 
   /**
    * The NIC sweep is a cluster-wide describe that every node makes: at most twice per grace
-   * period (a leak lives at most 1.5 x grace), and never in step with nodes that booted together.
+   * period (a leak lives about 1.5 x grace at most), and never in step with nodes that booted together.
    */
   private sweepEveryMs(): number {
     return Math.max(this.o.intervalMs, Math.floor(this.o.leakedNicGraceMs / 2));
@@ -111,6 +112,7 @@ export class Reconciler {
       else suspects.add(key);
     }
     this.suspects = suspects;
+    report.conflicts = this.onlyNew(report.conflicts);
     report.missing = this.findMissing(allocations, wired, opts.immediate ?? false);
     this.record(report);
     return report;
@@ -152,6 +154,15 @@ export class Reconciler {
       return false;
     }
     return true;
+  }
+
+  /** Conflicts are reported once each (metric and log count drift found, not passes). */
+  private onlyNew(conflicts: WiredPod[]): WiredPod[] {
+    const keys = new Set(conflicts.map(wiringKey));
+    for (const k of [...this.conflictsReported]) if (!keys.has(k)) this.conflictsReported.delete(k);
+    const fresh = conflicts.filter((w) => !this.conflictsReported.has(wiringKey(w)));
+    for (const w of fresh) this.conflictsReported.add(wiringKey(w));
+    return fresh;
   }
 
   /** Allocations whose host veth and address are both absent (reported once each). */

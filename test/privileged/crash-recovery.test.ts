@@ -117,6 +117,8 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
 
   beforeAll(async () => {
     requireRoot();
+    // The agent process loads the setns addon from build/native (build.sh is incremental).
+    execFileSync('bash', [join(ROOT, 'src/datapath/native/build.sh')], { stdio: 'ignore' });
     work = mkdtempSync(join(tmpdir(), 'vpcnet-crash-'));
     forwarder = join(await installBuiltForwarder(work), 'vpcnet');
     emulator = new AwsEmulator({ seed: 11 });

@@ -102,6 +102,8 @@ describe('Reconciler: kernel vs allocations', () => {
     const r = await t.reconciler.reconcileKernel({ immediate: true });
     expect(r.removed).toEqual([]);
     expect(r.conflicts).toHaveLength(1);
+    expect((await t.reconciler.reconcileKernel()).conflicts).toEqual([]); // reported once
+    expect((await t.reconciler.reconcileKernel()).removed).toEqual([]);
     expect(t.outcome('wiring-conflict')).toBe(1);
     expect(t.datapath.calls('teardownPod')).toEqual([]);
   });
