@@ -20,9 +20,14 @@ if ((${#missing[@]})); then
   fi
 fi
 
-if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm packages, reinstalled when package-lock.json changes. `npm install --no-save` rather
+# than `npm ci`: npm 11 drops other platforms' optional binaries (@swc/core-*) from the lock
+# and then `npm ci` refuses it; install still honours every locked version.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/node ] || [ "$(cat node_modules/.vpcnet-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   echo "bootstrap: installing npm packages"
-  npm ci --no-audit --no-fund
+  npm install --no-save --no-audit --no-fund
+  echo "$lock_hash" > node_modules/.vpcnet-lock-hash
 fi
 
 # Native pieces (setns addon, CNI forwarder): each src/*/native/build.sh builds into build/.

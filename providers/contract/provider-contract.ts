@@ -127,6 +127,18 @@ export function runProviderContract(name: string, setup: () => Promise<ContractS
         await p.release({ nicId: before.id, blocks: got });
         expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
       });
+
+      it('attachNic can bring prefix blocks with the new NIC', async () => {
+        const { limits } = await p.discover();
+        const nics = await p.listNics();
+        const deviceIndex = Math.max(...nics.map((x) => x.deviceIndex)) + 1;
+        const nic = await p.attachNic({ deviceIndex, blockKind: 'prefix', blockCount: 2 });
+        expect(nic.blocks.map((b) => b.kind)).toEqual(['prefix', 'prefix']);
+        for (const b of nic.blocks) expect(b.cidr.endsWith(`/${limits.prefixLength ?? 28}`)).toBe(true);
+        const listed = (await p.listNics()).find((x) => x.id === nic.id);
+        expect(cidrs(listed?.blocks ?? [])).toEqual(cidrs(nic.blocks));
+        await p.detachNic(nic.id);
+      });
     }
 
     it('attachNic creates a NIC with its blocks at the next device index; detachNic removes it, idempotently', async () => {
@@ -176,6 +188,7 @@ export function runProviderContract(name: string, setup: () => Promise<ContractS
       await env.backdoor.exhaustSubnet(node.primarySubnetId);
       const before = await primaryOf(p, node.primaryNicId);
       await expectCode(p.assign({ nicId: node.primaryNicId, kind: 'ip', count: 1 }), 'SUBNET_FULL');
+      if (opts.prefixBlocks) await expectCode(p.assign({ nicId: node.primaryNicId, kind: 'prefix', count: 1 }), 'SUBNET_FULL');
       expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
     });
 

@@ -16,7 +16,7 @@ import { LinuxDatapath } from '../datapath/linux-datapath.ts';
 import { VpcnetError } from '../errors.ts';
 import { FileCheckpointStore, type CheckpointStore } from '../ipam/checkpoint.ts';
 import { PoolManager } from '../ipam/pool-manager.ts';
-import type { PoolStatus } from '../ipam/types.ts';
+import type { Allocation, PoolStatus } from '../ipam/types.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { PrometheusMetrics } from '../metrics/prometheus.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -54,6 +54,8 @@ export interface AgentStatus {
   ready: boolean;
   installed: boolean;
   pool: PoolStatus | undefined;
+  /** The pods' addresses (allocations). */
+  pods: Allocation[] | undefined;
 }
 
 export class Agent {
@@ -154,7 +156,14 @@ export class Agent {
   }
 
   status(): AgentStatus {
-    return { node: this.node, limits: this.limits, ready: this.ready(), installed: this.installed, pool: this.pool?.status() };
+    return {
+      node: this.node,
+      limits: this.limits,
+      ready: this.ready(),
+      installed: this.installed,
+      pool: this.pool?.status(),
+      pods: this.pool?.pool.allocations(),
+    };
   }
 
   /** Ports the local API and metrics listen on (useful with port 0). */

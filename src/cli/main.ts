@@ -8,6 +8,7 @@ Usage: vpcnet <command> [options]
 
 Commands:
   agent [--config FILE]     run the node agent (config: file + VPCNET_* environment)
+  status [--api H:P] [--json] the local agent's NICs, addresses, pods and pool targets
   demo [--nodes N --pods N] the simulated-VPC demo (root): lab, agents, pods, connectivity
   emulator aws [--port N]   run the EC2 + IMDSv2 emulator (--scenario F --speed X)
   version                   print the version
@@ -16,6 +17,9 @@ Commands:
 switch (command) {
   case 'agent':
     await (await import('./agent-command.ts')).runAgentCommand(process.argv.slice(3));
+    break;
+  case 'status':
+    await (await import('./status-command.ts')).runStatusCommand(process.argv.slice(3));
     break;
   case 'demo':
     await (await import('./demo-command.ts')).runDemoCommand(process.argv.slice(3));

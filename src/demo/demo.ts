@@ -5,16 +5,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import { Agent } from '../agent/agent.ts';
 import { table, renderStatus } from '../cli/status-table.ts';
 import { configSchema } from '../config/schema.ts';
 import { CloudLab } from '../lab/cloud-lab.ts';
+import { echoFrom, startEcho, type EchoServer } from '../lab/echo-probe.ts';
 import { INTERNET_IP, Lab } from '../lab/lab.ts';
 import { createLogger } from '../util/logger.ts';
 
-const ECHO = fileURLToPath(new URL('../lab/echo.ts', import.meta.url));
 const ECHO_PORT = 7777;
 const CREDENTIALS = { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo-secret' };
 
@@ -66,7 +65,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
   let cloudLab: CloudLab | undefined;
   const nodes: DemoNode[] = [];
   const pods: DemoPod[] = [];
-  const servers: Array<{ kill: () => void }> = [];
+  const servers: EchoServer[] = [];
   try {
     const endpoint = await emulator.start({ port: 0 });
     const scenario = emulator.applyScenario({
@@ -142,10 +141,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
       const pick = pods.find((p) => p.node !== node.name && p.nicDevice === 0);
       if (pick && !targets.includes(pick)) targets.push(pick);
     }
-    for (const t of targets) servers.push(startEcho(t.ns));
-    servers.push(startEcho(lab.internetNs));
-    for (const n of nodes) servers.push(startEcho(lab.node(n.name).ns));
-    await sleep(1500);
+    const echoNs = [...targets.map((t) => t.ns), lab.internetNs, ...nodes.map((n) => lab!.node(n.name).ns)];
+    servers.push(...(await Promise.all(echoNs.map((ns) => startEcho(ns, ECHO_PORT)))));
     const rows: string[][] = [['FROM', 'TO', 'RESULT', 'SOURCE SEEN', 'EXPECTED']];
     let ok = true;
     const sources = [pods.find((p) => p.node === 'node1' && p.nicDevice === 0), pods.find((p) => p.node === 'node1' && p.nicDevice > 0)].filter(
@@ -158,7 +155,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
       checks.push({ to: `${srcNode.name} (own node)`, host: srcNode.primaryIp, expect: src.ip, why: 'pod IP' });
       checks.push({ to: `internet ${INTERNET_IP}`, host: INTERNET_IP, expect: srcNode.primaryIp, why: 'node IP (SNAT)' });
       for (const c of checks) {
-        const seen = await echoFrom(src.ns, c.host);
+        const seen = await echoFrom(src.ns, c.host, ECHO_PORT, 3000);
         const pass = seen === c.expect;
         ok &&= pass;
         rows.push([`${src.name} ${src.ip} (eth${src.nicDevice})`, c.to, pass ? 'ok' : 'FAIL', seen, `${c.expect} ${c.why}`]);
@@ -169,7 +166,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     out(`      fabric drops so far: source/destination check ${drops.srcdst}, internet gateway ${drops.igw}`);
 
     say('teardown: DEL every pod through the CNI executable, stop the agents, delete the namespaces');
-    for (const s of servers.splice(0)) s.kill();
+    for (const s of servers.splice(0)) s.stop();
     for (const p of pods) {
       const n = nodes.find((x) => x.name === p.node)!;
       const res = await cni(n, 'DEL', p.containerId, p.netnsPath);
@@ -179,7 +176,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     out(ok ? 'demo: every connectivity check passed' : 'demo: some connectivity checks FAILED (see the table above)');
     return ok;
   } finally {
-    for (const s of servers) s.kill();
+    for (const s of servers) s.stop();
     for (const n of nodes) await n.agent.stop().catch(() => undefined);
     cloudLab?.stop();
     lab?.destroy();
@@ -200,16 +197,6 @@ function cni(node: DemoNode, command: string, containerId: string, netns: string
     // The runtime of a real node uses the compiled-in socket; the demo runs two agents.
     VPCNET_AGENT_SOCKET: node.socket,
   }, conf);
-}
-
-function startEcho(ns: string): { kill: () => void } {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ECHO, 'server', String(ECHO_PORT)], { stdio: 'ignore' });
-  return { kill: () => child.kill('SIGKILL') };
-}
-
-async function echoFrom(ns: string, host: string): Promise<string> {
-  const res = await run('ip', ['netns', 'exec', ns, process.execPath, ECHO, 'client', host, String(ECHO_PORT), '3000']);
-  return res.stdout.trim().split('\n')[0] ?? '';
 }
 
 /** Runs a command; with `env` it gets exactly that environment (as a CNI runtime does). */

@@ -218,4 +218,13 @@ describe('AWS provider against the emulator: failures', () => {
     await p.detachNic(nic.id);
     expect(env.emu.listEnis().map((e) => e.eniId)).not.toContain(nic.id);
   });
+
+  it('a call slower than the request timeout fails as CLOUD_TIMEOUT after retries', async () => {
+    env = await startAwsEmulatorEnv({ provider: { timeouts: { requestMs: 100 }, backoff: { baseMs: 1, capMs: 5, deadlineMs: 400 } } });
+    env.emu.faults.setLatency('DescribeInstanceTypes', 3000);
+    const err = await failure(env.provider.discover());
+    expect(err.code).toBe('CLOUD_TIMEOUT');
+    expect(err.details.action).toBe('DescribeInstanceTypes');
+    expect(err.details.attempts).toBeGreaterThan(1);
+  });
 });

@@ -84,6 +84,8 @@ export class AwsProvider implements CloudProvider {
     const ours = enis.filter((e) => {
       const status = e.Attachment?.Status;
       if (status === 'detaching' || status === 'detached') return false;
+      // Pods use network card 0 only; maxNics counts that card's NICs.
+      if ((e.Attachment?.NetworkCardIndex ?? 0) !== 0) return false;
       // The primary NIC always counts; others tagged no_manage belong to someone else.
       return e.Attachment?.DeviceIndex === 0 || tagsOf(e.TagSet)[TAGS.noManage] !== 'true';
     });
@@ -290,6 +292,8 @@ export class AwsProvider implements CloudProvider {
       requestHandler: {
         requestTimeout: this.opts.timeouts?.requestMs ?? 10_000,
         connectionTimeout: this.opts.timeouts?.connectMs ?? 3000,
+        // Without this the handler only logs a warning when requestTimeout passes.
+        throwOnRequestTimeout: true,
       },
     });
   }

@@ -2,6 +2,7 @@
 // the EC2 emulator, driven through the built forwarder as a runtime would. No root: the
 // datapath is the recording fake; the privileged tier covers the kernel side.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +134,13 @@ describe('agent against the EC2 emulator', () => {
     const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
     expect(text).toMatch(/vpcnet_allocations_total\{[^}]*result="ok"[^}]*\} 3/);
     expect(text).toMatch(/vpcnet_cloud_calls_total\{/);
+    // the CLI renders the same API as tables
+    // async: the agent serving the request lives in this process
+    const cli = await runCli(['status', '--api', `127.0.0.1:${api}`]);
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toContain(instanceId);
+    expect(cli.stdout).toMatch(/eni-[0-9a-f]+\s+0\s+10\.20\.0\.0\/20/);
+    expect(cli.stdout).toContain(ips.get('pod-a'));
   });
 
   it('after a restart, pods keep their addresses (checkpoint + cloud reconcile)', async () => {
@@ -143,7 +151,7 @@ describe('agent against the EC2 emulator', () => {
     expect(ipOf(again)).toBe(ips.get('pod-b'));
     const fresh = await cni('ADD', 'pod-d');
     expect(fresh.code).toBe(0);
-    expect([...ips.values()]).not.toContain(ipOf(fresh));
+    expect([ips.get('pod-a'), ips.get('pod-b')]).not.toContain(ipOf(fresh));
   });
 });
 
@@ -153,4 +161,12 @@ async function waitFor(cond: () => boolean, timeoutMs = 15000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+function runCli(args: string[]): Promise<{ status: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(import.meta.dirname, '../../../src/cli/main.ts'), ...args], (err, stdout) => {
+      resolve({ status: err ? Number(err.code ?? 1) : 0, stdout });
+    });
+  });
 }

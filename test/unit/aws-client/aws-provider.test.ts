@@ -133,6 +133,26 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
     });
   });
 
+  it('leaves out NICs that are detaching, on another network card, or tagged no_manage', async () => {
+    const other = (id: string, attachment: Record<string, unknown>, tags: { Key: string; Value: string }[] = []) => ({
+      NetworkInterfaceId: id,
+      SubnetId: 'subnet-0afaed81bf542db37',
+      Attachment: { InstanceId: INSTANCE, Status: 'attached', ...attachment },
+      TagSet: tags,
+    });
+    const ec2 = new ScriptedEc2().on('DescribeInstanceTypes', t3medium).on('DescribeNetworkInterfaces', () => ({
+      NetworkInterfaces: [
+        ...primaryEni().NetworkInterfaces,
+        other('eni-detaching', { DeviceIndex: 1, Status: 'detaching' }),
+        other('eni-card1', { DeviceIndex: 1, NetworkCardIndex: 1 }),
+        other('eni-user', { DeviceIndex: 2 }, [{ Key: 'node.k8s.amazonaws.com/no_manage', Value: 'true' }]),
+        other('eni-ours', { DeviceIndex: 3 }),
+      ],
+    }));
+    const p = await make(ec2);
+    expect((await p.listNics()).map((n) => n.id)).toEqual([PRIMARY, 'eni-ours']);
+  });
+
   it('attachNic creates the NIC with its blocks and tags in one call, attaches, sets DeleteOnTermination', async () => {
     const ec2 = new ScriptedEc2()
       .on('DescribeInstanceTypes', t3medium)

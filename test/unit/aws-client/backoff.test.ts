@@ -123,3 +123,26 @@ describe('Ec2Api', () => {
     expect(bucketOf('CreateTags')).toBe('mutating');
   });
 });
+
+describe('Ec2RateLimiter', () => {
+  it('holds calls beyond the per-second rate of their bucket, and only of that bucket', async () => {
+    const limiter = new Ec2RateLimiter({
+      mutating: { perSecond: 2, concurrency: 10 },
+      'network-interface': { perSecond: 100, concurrency: 10 },
+      describe: { perSecond: 100, concurrency: 10 },
+    });
+    const started: string[] = [];
+    const run = (action: string): Promise<void> =>
+      limiter.run(action, async () => {
+        started.push(action);
+      });
+    const pending = [run('AttachNetworkInterface'), run('DetachNetworkInterface'), run('ModifyNetworkInterfaceAttribute')];
+    await Promise.all([run('DescribeSubnets'), run('AssignPrivateIpAddresses')]);
+    await pending[1];
+    expect(started).not.toContain('ModifyNetworkInterfaceAttribute');
+    expect(limiter.waiting().mutating).toBe(1);
+    expect(started).toEqual(expect.arrayContaining(['AttachNetworkInterface', 'DetachNetworkInterface', 'DescribeSubnets', 'AssignPrivateIpAddresses']));
+    await Promise.all(pending);
+    expect(started).toContain('ModifyNetworkInterfaceAttribute');
+  });
+});
