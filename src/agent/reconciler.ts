@@ -126,11 +126,11 @@ export class Reconciler {
       try {
         await this.o.provider.deleteNic(nic.id);
         report.deleted.push(nic.id);
-        this.o.metrics.inc('vpcnet_reconcile_total', { outcome: 'leaked-nic-deleted' });
+        this.o.metrics.inc('vpcnet_reconcile_total', { kind: 'nics', outcome: 'leaked-nic-deleted' });
         this.log.warn({ nicId: nic.id, subnetId: nic.subnetId, since: new Date(nic.since).toISOString() }, 'leaked NIC deleted');
       } catch (err) {
         report.failed.push(nic.id);
-        this.o.metrics.inc('vpcnet_reconcile_total', { outcome: 'leaked-nic-error' });
+        this.o.metrics.inc('vpcnet_reconcile_total', { kind: 'nics', outcome: 'leaked-nic-error' });
         this.log.warn({ nicId: nic.id, code: toVpcnetError(err, 'CLOUD_UNAVAILABLE').code }, 'leaked NIC delete failed');
       }
     }
@@ -149,7 +149,7 @@ export class Reconciler {
       if (w.hostIfname) await this.o.datapath.teardownPod({ ...base, hostIfname: w.hostIfname });
       else for (const ip of w.ips) await this.o.datapath.teardownPod({ ...base, ip });
     } catch (err) {
-      this.o.metrics.inc('vpcnet_reconcile_total', { outcome: 'wiring-error' });
+      this.o.metrics.inc('vpcnet_reconcile_total', { kind: 'kernel', outcome: 'wiring-error' });
       this.log.warn({ hostIfname: w.hostIfname, ips: w.ips, code: toVpcnetError(err, 'NETLINK').code }, 'leaked pod wiring not removed');
       return false;
     }
@@ -181,7 +181,7 @@ export class Reconciler {
 
   private record(r: KernelReport): void {
     const counts = { 'wiring-removed': r.removed.length, 'wiring-missing': r.missing.length, 'wiring-conflict': r.conflicts.length };
-    for (const [outcome, n] of Object.entries(counts)) if (n) this.o.metrics.inc('vpcnet_reconcile_total', { outcome }, n);
+    for (const [outcome, n] of Object.entries(counts)) if (n) this.o.metrics.inc('vpcnet_reconcile_total', { kind: 'kernel', outcome }, n);
     if (r.removed.length) this.log.warn({ removed: r.removed }, 'removed pod wiring without an allocation');
     if (r.missing.length) {
       this.log.warn({ missing: r.missing.map((a) => ({ containerId: a.containerId, ifname: a.ifname, ip: a.ip })) }, 'allocations without pod wiring');
@@ -190,7 +190,7 @@ export class Reconciler {
   }
 
   private failed(pass: 'kernel' | 'nics', err: unknown): void {
-    this.o.metrics.inc('vpcnet_reconcile_total', { outcome: `${pass}-error` });
+    this.o.metrics.inc('vpcnet_reconcile_total', { kind: pass, outcome: `${pass}-error` });
     this.log.warn({ pass, code: toVpcnetError(err, pass === 'kernel' ? 'NETLINK' : 'CLOUD_UNAVAILABLE').code, err }, 'reconcile pass failed');
   }
 

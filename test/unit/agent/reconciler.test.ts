@@ -48,7 +48,7 @@ function setup(opts: { grace?: number } = {}) {
   const wire = async (containerId: string, ip: string): Promise<void> => {
     await datapath.setupPod({ containerId, ifname: 'eth0', netns: '/run/netns/p', ip, mode: 'routed', nic: NIC, mtu: 9001 });
   };
-  const outcome = (o: string): number => metrics.get('vpcnet_reconcile_total', { outcome: o });
+  const outcome = (o: string): number => metrics.get('vpcnet_reconcile_total', { kind: o.startsWith('leaked-nic') ? 'nics' : 'kernel', outcome: o });
   return { clock, datapath, provider, metrics, allocations, reconciler, wire, outcome };
 }
 
