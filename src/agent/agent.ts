@@ -21,6 +21,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { PrometheusMetrics } from '../metrics/prometheus.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { silentLogger } from '../util/logger.ts';
+import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
 import { createProvider } from './provider-factory.ts';
 import { Reconciler } from './reconciler.ts';
@@ -46,6 +47,8 @@ export interface AgentOverrides {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Skip the HTTP listeners (tests that run many agents in one process). */
   noHttp?: boolean;
+  /** Kubernetes client and timings (tests); used when config.kubernetes.enabled. */
+  kube?: KubeWiringOverrides;
 }
 
 export interface AgentStatus {
@@ -56,6 +59,8 @@ export interface AgentStatus {
   pool: PoolStatus | undefined;
   /** The pods' addresses (allocations). */
   pods: Allocation[] | undefined;
+  /** Present when the Kubernetes integration is on. */
+  kubernetes?: KubeStatus;
 }
 
 export class Agent {
@@ -70,6 +75,8 @@ export class Agent {
   private readonly forwarderPath: string;
   private readonly noHttp: boolean;
   private readonly datapathLogger: Logger;
+  /** Present when config.kubernetes.enabled. */
+  readonly kube: KubeWiring | undefined;
   private node: NodeInfo | undefined;
   private limits: NodeLimits | undefined;
   private pool: PoolManager | undefined;
@@ -97,6 +104,9 @@ export class Agent {
     this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint);
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
+    this.kube = config.kubernetes.enabled
+      ? new KubeWiring({ settings: config.kubernetes, nodeName: nodeNameOf(config), clock: this.clock, metrics: this.metrics, logger: deps.logger, ...o.kube })
+      : undefined;
   }
 
   async start(): Promise<void> {
@@ -108,10 +118,11 @@ export class Agent {
     const netCfg = this.nodeNetConfig(node, nics);
     this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
     await this.dp.setupNode(netCfg);
+    this.kube?.start(node);
 
     const mtu = this.config.datapath.mtu ?? DEFAULT_NIC_MTU;
     const pool = new PoolManager({
-      provider: this.provider,
+      provider: this.kube ? this.kube.wrapProvider(this.provider) : this.provider,
       store: this.store,
       limits,
       targets: this.config.pool,
@@ -136,7 +147,9 @@ export class Agent {
       clock: this.clock,
       metrics: this.metrics,
       logger: this.log,
+      ...(this.kube ? { onAdded: (a: Allocation) => this.kube?.onAdded(a) } : {}),
     });
+    this.kube?.attach({ pool, releaseAttachment: (k) => handler.releaseAttachment(k), busy: (k) => handler.busy(k) });
     this.socket = new CniSocketServer({
       path: this.config.paths.socket,
       handler: (req) => handler.handle(req),
@@ -163,6 +176,7 @@ export class Agent {
       installed: this.installed,
       pool: this.pool?.status(),
       pods: this.pool?.pool.allocations(),
+      ...(this.kube ? { kubernetes: this.kube.status() } : {}),
     };
   }
 
@@ -182,10 +196,12 @@ export class Agent {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.installTimer);
+    await this.kube?.quiesce();
     await this.socket?.close();
     await this.reconciler?.stop();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await this.pool?.stop();
+    await this.kube?.stop();
     if (this.dp instanceof LinuxDatapath) this.dp.close();
     this.log.info({}, 'agent stopped');
   }

@@ -1,5 +1,6 @@
 // Renders an agent's status (GET /v1/status) as the tables `vpcnet status` and the demo print.
 import type { AgentStatus } from '../agent/agent.ts';
+import type { KubeStatus } from '../agent/kube-wiring.ts';
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -14,6 +15,7 @@ export function renderStatus(name: string, s: AgentStatus): string {
     `${name}: ${node ? `${node.instanceId} ${node.instanceType} ${node.zone} primary ${node.primaryIp}` : 'not discovered yet'}` +
       `  ready=${s.ready} cni-installed=${s.installed}`,
   );
+  if (s.kubernetes) out.push(kubeLine(s.kubernetes));
   const pool = s.pool;
   if (!pool) return out.join('\n');
   const rows: string[][] = [['NIC', 'DEV', 'SUBNET', 'PRIMARY', 'BLOCKS', 'ADDRS', 'ASSIGNED', 'FREE', 'COOLDOWN']];
@@ -47,4 +49,10 @@ export function renderStatus(name: string, s: AgentStatus): string {
   for (const c of pool.conditions) out.push(`condition ${c.type}: ${c.message}`);
   for (const l of pool.lost) out.push(`lost: ${l.containerId}/${l.ifname} ${l.ip} (the cloud took its address away)`);
   return out.join('\n');
+}
+
+function kubeLine(k: KubeStatus): string {
+  const c = k.networkConfig;
+  const config = !c ? 'unknown' : c.source === 'none' ? 'none' : c.source === 'missing' ? `missing:${c.name}` : `${c.name} (${c.spec.subnetId})`;
+  return `kubernetes: node ${k.nodeName} verified=${k.nodeVerified} pods-synced=${k.podsSynced} pods=${k.podsSeen} network-config=${config}`;
 }

@@ -20,7 +20,7 @@ export interface AttachmentOpsDeps {
   logger: Logger;
 }
 
-const keyOf = (k: PodKey): string => `${k.containerId}/${k.ifname}`;
+export const keyOf = (k: PodKey): string => `${k.containerId}/${k.ifname}`;
 
 export class AttachmentOps {
   private readonly d: AttachmentOpsDeps;

@@ -6,12 +6,13 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { noopMetrics, type Metrics } from '../metrics/metrics.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import type { Datapath } from '../datapath/datapath.ts';
+import type { Allocation, PodKey } from '../ipam/types.ts';
 import { parseEnv, type CniEnv } from './env.ts';
 import { parseNetConf, responseVersion, type NetConf } from './netconf.ts';
 import { renderResult } from './result.ts';
 import { errorResponse } from './error-object.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import { AttachmentOps } from './attachment-ops.ts';
+import { AttachmentOps, keyOf as attachmentKey } from './attachment-ops.ts';
 import { COMMAND_SINCE, compareVersions, SUPPORTED_VERSIONS } from './versions.ts';
 import type { CniIpam, CniRequest, CniResponse, CniSettings, NicResolver } from './types.ts';
 
@@ -23,6 +24,8 @@ export interface CniHandlerDeps {
   clock?: Clock;
   metrics?: Metrics;
   logger?: Logger;
+  /** Told about each successful ADD, after the result is final; must not block (the agent annotates pods). */
+  onAdded?: (allocation: Allocation) => void;
 }
 
 const OK_EMPTY: CniResponse = { exitCode: 0, stdout: '' };
@@ -35,6 +38,7 @@ export class CniHandler {
   private readonly metrics: Metrics;
   private readonly log: Logger;
   private readonly locks = new KeyedLock();
+  private readonly onAdded: ((allocation: Allocation) => void) | undefined;
 
   constructor(deps: CniHandlerDeps) {
     this.ipam = deps.ipam;
@@ -43,6 +47,20 @@ export class CniHandler {
     this.metrics = deps.metrics ?? noopMetrics;
     this.log = (deps.logger ?? silentLogger()).child({ component: 'cni' });
     this.ops = new AttachmentOps({ ...deps, clock: this.clock, locks: this.locks, logger: this.log });
+    this.onAdded = deps.onAdded;
+  }
+
+  /**
+   * Tears an attachment down and frees its address as a DEL would, under the same per-attachment
+   * lock: for the agent's release of pods the API server says are gone (their netns is gone too).
+   */
+  releaseAttachment(key: PodKey): Promise<void> {
+    return this.ops.del(key, undefined);
+  }
+
+  /** True while a CNI command for this attachment is running. */
+  busy(key: PodKey): boolean {
+    return this.locks.has(attachmentKey(key));
   }
 
   async handle(req: CniRequest): Promise<CniResponse> {
@@ -104,7 +122,19 @@ export class CniHandler {
       },
       conf,
     );
+    this.notifyAdded(key);
     return { exitCode: 0, stdout: `${JSON.stringify(renderResult(result, conf.cniVersion))}\n` };
+  }
+
+  private notifyAdded(key: PodKey): void {
+    if (!this.onAdded) return;
+    const allocation = this.ipam.find(key);
+    if (!allocation) return;
+    try {
+      this.onAdded(allocation);
+    } catch (err) {
+      this.log.warn({ containerId: key.containerId, err }, 'add listener failed');
+    }
   }
 }
 

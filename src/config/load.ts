@@ -58,7 +58,14 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     throw new VpcnetError('CONFIG_INVALID', `invalid config: ${text}`, { details: { problems } });
   }
   for (const f of fields) sources[f.key] ??= 'default';
-  return { config: parsed.data, sources };
+  const config = parsed.data;
+  if (config.kubernetes.enabled === undefined) {
+    // In a pod the kubelet sets KUBERNETES_SERVICE_HOST; a kubeconfig also says where the API is.
+    const inCluster = Boolean(env.KUBERNETES_SERVICE_HOST);
+    config.kubernetes.enabled = inCluster || config.kubernetes.kubeconfig !== undefined;
+    sources['kubernetes.enabled'] = inCluster ? 'auto:env:KUBERNETES_SERVICE_HOST' : config.kubernetes.kubeconfig ? 'auto:kubernetes.kubeconfig' : 'auto';
+  }
+  return { config, sources };
 }
 
 function readFile(file: string, problems: ConfigProblem[]): Record<string, unknown> {

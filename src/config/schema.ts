@@ -127,6 +127,22 @@ const reconcile = z.strictObject({
   }),
 });
 
+const kubernetes = z.strictObject({
+  enabled: f(z.boolean().optional(), {
+    env: 'VPCNET_KUBERNETES',
+    description: 'Use the Kubernetes API (pod watch, node readiness, events, NodeNetworkConfig); default: on when KUBERNETES_SERVICE_HOST is set or a kubeconfig is given',
+  }),
+  kubeconfig: f(absPath.optional(), { env: 'VPCNET_KUBECONFIG', description: 'Kubeconfig file; default: the in-cluster service account' }),
+  requestTimeoutMs: f(int(100).default(10000), { env: 'VPCNET_KUBE_TIMEOUT_MS', description: 'Timeout of one Kubernetes API call' }),
+  annotatePodIps: f(z.boolean().default(false), { env: 'VPCNET_ANNOTATE_POD_IPS', description: 'Write each pod address to its annotation vpcnet.io/pod-ip (needs RBAC pods: patch)' }),
+  podReconcileIntervalMs: f(int(100).default(60000), { env: 'VPCNET_POD_RECONCILE_INTERVAL_MS', description: 'How often addresses of pods deleted from the API server are released' }),
+  goneGraceMs: f(int(0).default(60000), { env: 'VPCNET_POD_GONE_GRACE_MS', description: 'Addresses younger than this are never released as gone (the pod may be newer than the watch)' }),
+  networkConfigWaitMs: f(int(0).default(30000), {
+    env: 'VPCNET_NETWORK_CONFIG_WAIT_MS',
+    description: 'After start, new NICs wait up to this long for the NodeNetworkConfig view; then provider.subnetIds/securityGroups apply',
+  }),
+});
+
 export const configSchema = z
   .strictObject({
     clusterName: f(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/).default('vpcnet'), { env: 'VPCNET_CLUSTER_NAME', aliases: [{ name: 'CLUSTER_NAME' }], description: 'Tags the cloud objects this cluster creates' }),
@@ -141,6 +157,7 @@ export const configSchema = z
     paths: paths.prefault({}),
     cni: cni.prefault({}),
     reconcile: reconcile.prefault({}),
+    kubernetes: kubernetes.prefault({}),
   })
   .superRefine((c, ctx) => {
     if (c.cni.addDeadlineMs >= c.cni.requestTimeoutMs) {

@@ -68,6 +68,11 @@ export class PodWatcher implements PodView {
     return this.reflector.synced;
   }
 
+  /** Listed and watching without a break since: the view is current (false during an outage). */
+  get live(): boolean {
+    return this.reflector.live;
+  }
+
   /** Successful lists so far; a relist after 410 or an outage increments it. */
   get lists(): number {
     return this.reflector.lists;

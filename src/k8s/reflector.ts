@@ -31,6 +31,7 @@ export class Reflector<T> {
   private handle: WatchHandle | undefined;
   private loop: Promise<void> | undefined;
   private syncedValue = false;
+  private liveValue = false;
   private rv = '';
   private listsValue = 0;
   private readonly source: ReflectorSource<T>;
@@ -51,6 +52,14 @@ export class Reflector<T> {
   }
 
   /** Successful lists so far (the first one and every relist). */
+  /**
+   * True while the cache is current: listed, and the watch since then has not broken. False
+   * during an outage, when the cache may lack objects created meanwhile.
+   */
+  get live(): boolean {
+    return this.liveValue;
+  }
+
   get lists(): number {
     return this.listsValue;
   }
@@ -101,6 +110,7 @@ export class Reflector<T> {
         this.opts.logger.warn({ err: toVpcnetError(err) }, 'list failed');
         outcome = 'broken';
       }
+      this.liveValue = false;
       if (signal.aborted) break;
       if (outcome === 'gone') continue;
       failures++;
@@ -129,6 +139,7 @@ export class Reflector<T> {
     }
     this.rv = list.resourceVersion;
     this.syncedValue = true;
+    this.liveValue = true;
     this.listsValue++;
     this.emit({ kind: 'synced' });
   }

@@ -1,0 +1,313 @@
+// Connects the agent to Kubernetes: node readiness from the pool, pool conditions as node
+// events, release of addresses whose pods the API server says are gone, NodeNetworkConfig for
+// new NICs, and pod address annotations. Everything runs in the background: an absent or
+// slow API server never delays start-up or a CNI ADD (the view just stays stale or empty).
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { CloudProvider, NodeInfo } from '../../providers/provider.ts';
+import type { VpcnetConfig } from '../config/schema.ts';
+import { VpcnetError, type ErrorCode } from '../errors.ts';
+import type { PoolManager } from '../ipam/pool-manager.ts';
+import type { Allocation, PodKey, PoolConditionType } from '../ipam/types.ts';
+import type { BackoffOptions } from '../k8s/backoff.ts';
+import type { KubeClient } from '../k8s/kube-client.ts';
+import { KubeServices } from '../k8s/kube-services.ts';
+import type { EffectiveNetworkConfig } from '../k8s/network-config.ts';
+import type { NodeIdentity } from '../k8s/node-identity.ts';
+import { allocationsOfGonePods } from '../k8s/pod-watcher.ts';
+import { loadKubeConfig, RealKubeClient } from '../k8s/real-kube-client.ts';
+import type { Readiness } from '../k8s/readiness.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { Clock } from '../util/clock.ts';
+import { NetworkConfigProvider } from './network-config-provider.ts';
+
+export type KubeSettings = VpcnetConfig['kubernetes'];
+
+/** Test and embedding knobs beyond the config. */
+export interface KubeWiringOverrides {
+  client?: KubeClient;
+  backoff?: BackoffOptions;
+  /** How often pool state is turned into readiness and events; default 1 s. */
+  statusIntervalMs?: number;
+}
+
+export interface KubeWiringOptions extends KubeWiringOverrides {
+  settings: KubeSettings;
+  nodeName: string;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** For `vpcnet status`: how much of the cluster view the agent has. */
+export interface KubeStatus {
+  nodeName: string;
+  /** The Node was read and names this machine; gone-pod release runs only then. */
+  nodeVerified: boolean;
+  podsSynced: boolean;
+  podsSeen: number;
+  /** Undefined until the NodeNetworkConfig list succeeded. */
+  networkConfig: EffectiveNetworkConfig | undefined;
+}
+
+/** What the wiring needs from the running agent once the pool and CNI handler exist. */
+export interface AgentHooks {
+  pool: PoolManager;
+  /** Tears down and frees an attachment as CNI DEL would (under its lock). */
+  releaseAttachment(key: PodKey): Promise<void>;
+  /** True while a CNI command for the attachment runs. */
+  busy(key: PodKey): boolean;
+}
+
+/** Pool conditions a user must act on, and the error code whose event reason they carry. */
+const CONDITION_CODES: Partial<Record<PoolConditionType, ErrorCode>> = {
+  SubnetFull: 'SUBNET_FULL',
+  CloudPermissionDenied: 'CLOUD_PERMISSION_DENIED',
+  CloudLimitReached: 'CLOUD_LIMIT_EXCEEDED',
+};
+
+const STARTING: Readiness = { ready: false, reason: 'PoolStarting', message: 'vpcnet is filling the address pool' };
+
+/** The client for the configured cluster: a kubeconfig file, else the in-cluster service account. */
+export function createKubeClient(settings: KubeSettings): KubeClient {
+  try {
+    const kc = loadKubeConfig(settings.kubeconfig ? { kubeconfigPath: settings.kubeconfig } : {});
+    return new RealKubeClient(kc, { requestTimeoutMs: settings.requestTimeoutMs });
+  } catch (err) {
+    throw new VpcnetError('CONFIG_INVALID', 'cannot load the Kubernetes client configuration', {
+      cause: err,
+      details: { kubeconfig: settings.kubeconfig ?? '(in-cluster)' },
+    });
+  }
+}
+
+export class KubeWiring {
+  readonly services: KubeServices;
+  private readonly opts: KubeWiringOptions;
+  private readonly log: Logger;
+  private readonly stopper = new AbortController();
+  private hooks: AgentHooks | undefined;
+  private startedAt = 0;
+  private firstConfig: Promise<void>;
+  private loops: Promise<void>[] = [];
+  private readinessKey = '';
+  private readonly eventedConditions = new Set<string>();
+  private releasing: Promise<void> | undefined;
+  private releaseAgain = false;
+  /** The Node was read and is this machine: only then is its pod list ours to act on. */
+  private nodeVerified = false;
+  private cloudNode: Pick<NodeInfo, 'provider' | 'instanceId'> | undefined;
+
+  constructor(opts: KubeWiringOptions) {
+    this.opts = opts;
+    this.log = opts.logger.child({ component: 'kube-wiring' });
+    const client = opts.client ?? createKubeClient(opts.settings);
+    this.services = new KubeServices({
+      client,
+      nodeName: opts.nodeName,
+      clock: opts.clock,
+      logger: opts.logger,
+      annotatePodIps: opts.settings.annotatePodIps,
+      ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    });
+    this.firstConfig = new Promise((resolve) => this.services.networkConfig.onChange(() => resolve()));
+    this.services.networkConfig.onChange((c) => this.onNetworkConfig(c));
+    this.services.pods.onChange((c) => {
+      // Each (re)list is a full view: the moment to release what disappeared meanwhile.
+      if (c.kind === 'synced') this.releaseGoneSoon();
+    });
+  }
+
+  /** Starts watching; never waits for the API server. `node` is the cloud's view of this machine. */
+  start(node?: Pick<NodeInfo, 'provider' | 'instanceId'>): void {
+    this.startedAt = this.opts.clock.now();
+    this.cloudNode = node;
+    void this.services.identity().then((id) => this.verifyNode(id));
+    this.services.start();
+    this.setReadiness(STARTING);
+  }
+
+  /** The provider the pool should use: new NICs follow this node's NodeNetworkConfig. */
+  wrapProvider(inner: CloudProvider): CloudProvider {
+    return new NetworkConfigProvider(inner, {
+      forNextNic: () => this.networkConfigForNextNic(),
+      onRefused: (err) => this.services.warn(err.code, err.message),
+    });
+  }
+
+  /** Called once the pool serves and the CNI handler exists: starts the background loops. */
+  attach(hooks: AgentHooks): void {
+    this.hooks = hooks;
+    this.syncPoolState();
+    this.loops.push(this.every(this.opts.statusIntervalMs ?? 1000, () => this.syncPoolState()));
+    this.loops.push(this.every(this.opts.settings.podReconcileIntervalMs, () => this.releaseGoneSoon()));
+    if (this.services.pods.synced) this.releaseGoneSoon();
+  }
+
+  /** After a successful ADD: annotate the pod in the background (when enabled). */
+  onAdded(a: Allocation): void {
+    if (!this.services.annotator || !a.podNamespace || !a.podName) return;
+    this.services.annotator.annotate(a.podNamespace, a.podName, a.ip);
+  }
+
+  status(): KubeStatus {
+    const pods = this.services.pods;
+    return {
+      nodeName: this.opts.nodeName,
+      nodeVerified: this.nodeVerified,
+      podsSynced: pods.synced,
+      podsSeen: pods.livePods().size,
+      networkConfig: this.services.networkConfig.current(),
+    };
+  }
+
+  /** Runs one release pass now (tests); resolves when it is done. */
+  async releaseGonePods(): Promise<void> {
+    this.releaseGoneSoon();
+    while (this.releasing) await this.releasing;
+  }
+
+  /** Stops touching the pool: no more releases, readiness updates or NIC waits. */
+  async quiesce(): Promise<void> {
+    this.stopper.abort(new Error('stopped'));
+    await Promise.all(this.loops);
+    while (this.releasing) await this.releasing;
+  }
+
+  /** Quiesces, then ends the watches (may wait for API calls in flight, up to their timeout). */
+  async stop(): Promise<void> {
+    await this.quiesce();
+    await this.services.stop();
+  }
+
+  // ---- readiness and events ----------------------------------------------------------------
+
+  private syncPoolState(): void {
+    const pool = this.hooks?.pool;
+    if (!pool) return;
+    const status = pool.status();
+    const first = status.conditions[0];
+    const want: Readiness = pool.ready()
+      ? { ready: true, reason: 'PoolReady', message: 'the address pool can serve pods' }
+      : first
+        ? { ready: false, reason: first.type, message: first.message }
+        : { ready: false, reason: 'PoolEmpty', message: 'no free pod address; the pool is growing' };
+    this.setReadiness(want);
+    const raised = new Set<string>();
+    for (const c of status.conditions) {
+      const code = CONDITION_CODES[c.type];
+      if (!code) continue;
+      const id = `${c.type}@${c.since}`;
+      raised.add(id);
+      if (this.eventedConditions.has(id)) continue;
+      this.services.warn(code, c.message);
+    }
+    this.eventedConditions.clear();
+    for (const id of raised) this.eventedConditions.add(id);
+  }
+
+  private setReadiness(want: Readiness): void {
+    const key = JSON.stringify(want);
+    if (key === this.readinessKey) return;
+    this.readinessKey = key;
+    this.log.info({ ready: want.ready, reason: want.reason }, 'node readiness changed');
+    this.services.readiness.set(want.ready, want.reason, want.message);
+  }
+
+  // ---- gone pods ---------------------------------------------------------------------------
+
+  private releaseGoneSoon(): void {
+    if (!this.hooks || this.stopper.signal.aborted) return;
+    if (this.releasing) {
+      this.releaseAgain = true;
+      return;
+    }
+    this.releasing = (async () => {
+      do {
+        this.releaseAgain = false;
+        await this.releaseGoneOnce().catch((err: unknown) => this.log.error({ err }, 'gone-pod release failed'));
+      } while (this.releaseAgain && !this.stopper.signal.aborted);
+    })().finally(() => (this.releasing = undefined));
+  }
+
+  private async releaseGoneOnce(): Promise<void> {
+    const hooks = this.hooks;
+    if (!hooks || !this.nodeVerified) return;
+    const pods = this.services.pods;
+    // A stale view (watch broken) lacks pods created meanwhile: wait for the relist.
+    if (!pods.live) return;
+    const candidates = [...hooks.pool.pool.allocations(), ...hooks.pool.status().lost];
+    const gone = allocationsOfGonePods(candidates, pods, this.opts.clock.now(), this.opts.settings.goneGraceMs);
+    for (const a of gone) {
+      if (this.stopper.signal.aborted) return;
+      // The view may have moved while earlier releases ran; a runtime command in flight wins.
+      if (pods.isLive(a) || hooks.busy(a)) continue;
+      try {
+        await hooks.releaseAttachment({ containerId: a.containerId, ifname: a.ifname });
+        this.opts.metrics.inc('vpcnet_reconcile_total', { kind: 'pods', outcome: 'released' });
+        this.log.info({ pod: `${a.podNamespace}/${a.podName}`, containerId: a.containerId, ip: a.ip }, 'released address of gone pod');
+      } catch (err) {
+        this.opts.metrics.inc('vpcnet_reconcile_total', { kind: 'pods', outcome: 'failed' });
+        this.log.warn({ pod: `${a.podNamespace}/${a.podName}`, containerId: a.containerId, err }, 'releasing address of gone pod failed');
+      }
+    }
+  }
+
+  /**
+   * A wrong node name would make another node's (or no node's) pods look like ours and free
+   * addresses of running pods: act on the pod view only once the Node is read and, where the
+   * providerID format matches the cloud's instance id (AWS), names this very instance.
+   */
+  private verifyNode(id: NodeIdentity): void {
+    const cloud = this.cloudNode;
+    if (cloud && cloud.provider === 'aws' && id.cloud === 'aws' && id.instanceId !== cloud.instanceId) {
+      const msg = `node ${id.nodeName} has providerID instance ${id.instanceId} but this agent runs on ${cloud.instanceId}: check the node name; addresses of gone pods are not released`;
+      this.log.error({ node: id.nodeName, nodeInstance: id.instanceId, cloudInstance: cloud.instanceId }, 'node identity mismatch');
+      this.services.warn('CONFIG_INVALID', msg);
+      return;
+    }
+    this.nodeVerified = true;
+    this.releaseGoneSoon();
+  }
+
+  // ---- network config ----------------------------------------------------------------------
+
+  private onNetworkConfig(c: EffectiveNetworkConfig): void {
+    if (c.source === 'missing') {
+      this.services.warn('CONFIG_INVALID', `node selects NodeNetworkConfig "${c.name}", which does not exist; no new NICs until it does`);
+    }
+  }
+
+  /** Waits (bounded, from start) for the first view so boot-time NICs land in the right subnet. */
+  private async networkConfigForNextNic(): Promise<EffectiveNetworkConfig | undefined> {
+    const nc = this.services.networkConfig;
+    const known = nc.current();
+    if (known) return known;
+    const left = this.startedAt + this.opts.settings.networkConfigWaitMs - this.opts.clock.now();
+    if (left > 0) {
+      this.log.info({ waitMs: left }, 'new NIC waits for the NodeNetworkConfig view');
+      await Promise.race([this.firstConfig, this.opts.clock.sleep(left, this.stopper.signal).catch(() => undefined)]);
+    }
+    if (this.stopper.signal.aborted) throw new VpcnetError('POOL_NOT_READY', 'agent stopping: no new NIC');
+    const now = nc.current();
+    if (!now) this.log.warn({}, 'NodeNetworkConfig view unknown; new NIC uses the static subnet and security groups');
+    return now;
+  }
+
+  private async every(ms: number, fn: () => void): Promise<void> {
+    const signal = this.stopper.signal;
+    while (!signal.aborted) {
+      try {
+        await this.opts.clock.sleep(ms, signal);
+      } catch {
+        return;
+      }
+      fn();
+    }
+  }
+}
+
+/** Node name for the Kubernetes view: the config's, else the host name (as the kubelet does). */
+export function nodeNameOf(config: VpcnetConfig): string {
+  return config.nodeName ?? hostname();
+}
