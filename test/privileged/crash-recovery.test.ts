@@ -6,7 +6,7 @@
 // address the cloud holds on the instance known to the pool, and ADD/DEL working again.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,7 +42,7 @@ class AgentProcess {
   constructor(configFile: string, env: Record<string, string>, logFile: string) {
     this.args = [join(ROOT, 'src/cli/main.ts'), 'agent', '--config', configFile];
     this.env = env;
-    this.log = createWriteStream(logFile, { flags: 'a' });
+    this.log = createWriteStream(logFile);
   }
 
   get alive(): boolean {
@@ -152,7 +152,9 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
       }),
     );
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_ACCESS_KEY_ID: 'AKIDCRASH', AWS_SECRET_ACCESS_KEY: 'crash-secret' };
-    agent = new AgentProcess(configFile, env, join(work, 'agent.log'));
+    // The agent's log stays in build/test-results (not committed) for debugging a failed phase.
+    mkdirSync(join(ROOT, 'build', 'test-results'), { recursive: true });
+    agent = new AgentProcess(configFile, env, join(ROOT, 'build', 'test-results', 'crash-recovery-agent.log'));
     await agent.start();
   }, 60_000);
 
@@ -261,14 +263,14 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     expect([...k.routedIps, ...k.ruleIps].filter((ip) => !allocIps.includes(ip))).toEqual([]);
     for (const p of live) expect(k.links).toContain(hostVethName(p.containerId, 'eth0'));
     // Cloud: no NIC of this cluster left unattached past the grace period (plus a reconcile).
-    await waitUntil(() => leakedNics().length === 0, GRACE_MS + 4 * INTERVAL_MS, () => `leaked NICs: ${leakedNics().join(',')}`);
+    await waitUntil(() => leakedNics().length === 0, GRACE_MS + 10 * INTERVAL_MS, () => `leaked NICs: ${leakedNics().join(',')}`);
     // Every address the cloud holds on the instance is known to the pool (it may be mid-assign: wait for quiet).
     await waitUntil(
       () => {
         const known = new Set(readCheckpoint().nics.flatMap((n) => n.blocks.map((b) => b.cidr.replace(/\/32$/, ''))));
         return cloudIps().every((ip) => known.has(ip));
       },
-      4 * INTERVAL_MS,
+      10 * INTERVAL_MS,
       () => `cloud addresses unknown to the pool: ${cloudIps().join(',')} vs checkpoint ${JSON.stringify(readCheckpoint().nics)}`,
     );
   }
