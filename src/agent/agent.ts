@@ -24,6 +24,7 @@ import { silentLogger } from '../util/logger.ts';
 import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
 import { createProvider } from './provider-factory.ts';
+import { Reconciler } from './reconciler.ts';
 import { CniSocketServer } from './socket-server.ts';
 import { boundPort, startHttp } from './status-api.ts';
 
@@ -80,6 +81,7 @@ export class Agent {
   private limits: NodeLimits | undefined;
   private pool: PoolManager | undefined;
   private socket: CniSocketServer | undefined;
+  private reconciler: Reconciler | undefined;
   private servers: Server[] = [];
   private installed = false;
   private installTimer: NodeJS.Timeout | undefined;
@@ -128,9 +130,13 @@ export class Agent {
       metrics: this.metrics,
       logger: this.log,
       allocateDeadlineMs: this.config.cni.addDeadlineMs,
+      // One period for "the next reconcile": cloud truth for blocks, kernel, leaked NICs.
+      reconcileIntervalMs: this.config.reconcile.intervalMs,
     });
     await pool.start();
     this.pool = pool;
+    // Before the socket opens: its first kernel pass may act at once (no ADD can be in flight).
+    if (this.config.reconcile.enabled) await this.startReconciler(this.dp, pool);
 
     const nicDir = new NicDirectory({ datapath: this.dp, nics: () => pool.status().nics, mtu });
     const handler = new CniHandler({
@@ -192,6 +198,7 @@ export class Agent {
     clearTimeout(this.installTimer);
     await this.kube?.quiesce();
     await this.socket?.close();
+    await this.reconciler?.stop();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await this.pool?.stop();
     await this.kube?.stop();
@@ -202,6 +209,22 @@ export class Agent {
   get datapath(): Datapath {
     if (!this.dp) throw new VpcnetError('POOL_NOT_READY', 'agent not started');
     return this.dp;
+  }
+
+  private async startReconciler(datapath: Datapath, pool: PoolManager): Promise<void> {
+    const r = this.config.reconcile;
+    this.reconciler = new Reconciler({
+      datapath,
+      provider: this.provider,
+      allocations: () => pool.pool.allocations(),
+      mode: this.config.datapath.mode,
+      intervalMs: r.intervalMs,
+      leakedNicGraceMs: r.leakedNicGraceMs,
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.log,
+    });
+    await this.reconciler.start();
   }
 
   /** Routed mode is built in; ipvlan mode needs the node's network config for its routes. */

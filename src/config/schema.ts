@@ -118,6 +118,15 @@ const cni = z.strictObject({
   }),
 });
 
+const reconcile = z.strictObject({
+  enabled: f(z.boolean().default(true), { env: 'VPCNET_RECONCILE', description: 'Run the reconciler (kernel wiring vs allocations, leaked NIC clean-up)' }),
+  intervalMs: f(int(1000).default(60000), { env: 'VPCNET_RECONCILE_INTERVAL_MS', description: 'Period of the reconciler; it also runs once at start' }),
+  leakedNicGraceMs: f(int(0).default(600000), {
+    env: 'VPCNET_LEAKED_NIC_GRACE_MS',
+    description: 'Unattached NICs tagged for this cluster are deleted once older than this',
+  }),
+});
+
 const kubernetes = z.strictObject({
   enabled: f(z.boolean().optional(), {
     env: 'VPCNET_KUBERNETES',
@@ -147,6 +156,7 @@ export const configSchema = z
     masquerade: masquerade.prefault({}),
     paths: paths.prefault({}),
     cni: cni.prefault({}),
+    reconcile: reconcile.prefault({}),
     kubernetes: kubernetes.prefault({}),
   })
   .superRefine((c, ctx) => {

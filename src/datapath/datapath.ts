@@ -68,6 +68,8 @@ export interface PodTeardownRequest {
   ip?: string;
   nic?: HostNic;
   mode?: DatapathMode;
+  /** Host veth to remove when the pod's identity is unknown (reconciler leak clean-up); a vpcnet name only. */
+  hostIfname?: string;
 }
 
 export interface Drift {

@@ -5,7 +5,7 @@ import { VpcnetError } from '../errors.ts';
 import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from './datapath.ts';
 import { hostVethName } from './naming.ts';
 import { POD_GATEWAY } from './routed-pod.ts';
-import { DEFAULT_NETNS_DIRS, validateIfname, validateNetnsPath } from './validate.ts';
+import { DEFAULT_NETNS_DIRS, validateHostIfname, validateIfname, validateNetnsPath } from './validate.ts';
 
 export type DatapathOp =
   | { op: 'setupNode'; cfg: NodeNetConfig }
@@ -106,9 +106,10 @@ export class FakeDatapath implements Datapath {
   async teardownPod(req: PodTeardownRequest): Promise<void> {
     validateIfname(req.ifname);
     if (req.netns) validateNetnsPath(req.netns, this.allowedDirs, false);
+    if (req.hostIfname !== undefined) validateHostIfname(req.hostIfname);
     this.record({ op: 'teardownPod', req });
-    this.pods.delete(key(req.containerId, req.ifname));
-    const host = hostVethName(req.containerId, req.ifname);
+    const host = req.hostIfname ?? hostVethName(req.containerId, req.ifname);
+    for (const [k, p] of this.pods) if (p.result.hostIfname === host) this.pods.delete(k);
     for (let i = this.leaks.length - 1; i >= 0; i--) {
       const l = this.leaks[i];
       if (l && (l.hostIfname === host || (!l.hostIfname && req.ip !== undefined && l.ips.includes(req.ip)))) this.leaks.splice(i, 1);

@@ -77,7 +77,7 @@ export class IpvlanWiring implements PodWiring {
   }
 
   async teardownPod(nodeRt: Rtnl, req: PodTeardownRequest): Promise<void> {
-    const host = await nodeRt.getLink(hostVethName(req.containerId, req.ifname));
+    const host = await nodeRt.getLink(req.hostIfname ?? hostVethName(req.containerId, req.ifname));
     // Deleting the host veth removes its peer and the /32 route with it.
     if (host) await ignoreGone(nodeRt.deleteLink(host.index));
     if (!req.netns) return;

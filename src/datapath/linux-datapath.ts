@@ -11,7 +11,7 @@ import { errnoOf, Rtnl } from './netlink/rtnl.ts';
 import { writeSysctl } from './netlink/sysctl.ts';
 import type { LinkInfo, RuleSpec } from './netlink/types.ts';
 import { checkRoutedPod, listRoutedPods, setupRoutedPod, teardownRoutedPod } from './routed-pod.ts';
-import { DEFAULT_NETNS_DIRS, validateIfname, validateNetnsPath } from './validate.ts';
+import { DEFAULT_NETNS_DIRS, validateHostIfname, validateIfname, validateNetnsPath } from './validate.ts';
 
 /** Per-pod wiring of one datapath mode; ipvlan mode plugs in through this. */
 export interface PodWiring {
@@ -135,6 +135,7 @@ export class LinuxDatapath implements Datapath {
     validateIfname(req.ifname);
     // The netns may be gone already; its path must still look sane.
     if (req.netns) validateNetnsPath(req.netns, this.allowedDirs, false);
+    if (req.hostIfname !== undefined) validateHostIfname(req.hostIfname);
     const wiring = this.wiring(req.mode);
     await this.withNodeSocket((node) => wiring.teardownPod(node, req));
     this.log.debug({ containerId: req.containerId, ip: req.ip }, 'pod torn down');

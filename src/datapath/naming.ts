@@ -9,6 +9,11 @@ export function hostVethName(containerId: string, ifname: string): string {
   return HOST_VETH_PREFIX + createHash('sha1').update(`${containerId}/${ifname}`).digest('hex').slice(0, 11);
 }
 
+/** True for names hostVethName() makes: the only host links the reconciler may remove. */
+export function isHostVethName(name: string): boolean {
+  return new RegExp(`^${HOST_VETH_PREFIX}[0-9a-f]{11}$`).test(name);
+}
+
 /** AWS convention: the NIC with device index N routes through table N + 1; the primary uses main. */
 export function nicTable(deviceIndex: number): number {
   return deviceIndex === 0 ? 254 : deviceIndex + 1;

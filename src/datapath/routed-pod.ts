@@ -9,7 +9,7 @@ import type { Drift, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, Wi
 import { errnoOf, Rtnl } from './netlink/rtnl.ts';
 import { openNetnsFd } from './netlink/netns.ts';
 import type { LinkInfo, RouteInfo, RuleSpec } from './netlink/types.ts';
-import { HOST_VETH_PREFIX, hostVethName, nicTable } from './naming.ts';
+import { hostVethName, isHostVethName, nicTable } from './naming.ts';
 
 export const POD_GATEWAY = '169.254.1.1';
 export const TO_POD_PRIORITY = 512;
@@ -109,7 +109,7 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
 }
 
 export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Promise<void> {
-  const hostName = hostVethName(req.containerId, req.ifname);
+  const hostName = req.hostIfname ?? hostVethName(req.containerId, req.ifname);
   const ips = new Set<string>(req.ip ? [req.ip] : []);
   const host = await node.getLink(hostName);
   if (host) {
@@ -193,7 +193,7 @@ async function checkPodSide(req: PodNetworkRequest, host: LinkInfo | undefined):
 
 /** Host veths named like ours with the /32 routes through them, plus rules whose address has none. */
 export async function listRoutedPods(node: Rtnl): Promise<WiredPod[]> {
-  const links = (await node.listLinks()).filter((l) => l.kind === 'veth' && new RegExp(`^${HOST_VETH_PREFIX}[0-9a-f]{11}$`).test(l.name));
+  const links = (await node.listLinks()).filter((l) => l.kind === 'veth' && isHostVethName(l.name));
   const routes = await node.listRoutes(MAIN);
   const out: WiredPod[] = [];
   const seen = new Set<string>();

@@ -2,6 +2,7 @@
 // anything is changed, so a hostile request leaves the node untouched.
 import { statfsSync } from 'node:fs';
 import { VpcnetError } from '../errors.ts';
+import { isHostVethName } from './naming.ts';
 
 const NSFS_MAGIC = 0x6e736673;
 export const DEFAULT_NETNS_DIRS = ['/var/run/netns', '/run/netns'];
@@ -16,6 +17,11 @@ export function validateIfname(name: string): void {
     name !== '..' &&
     !/[/:\s\x00-\x1f\x7f]/.test(name);
   if (!ok) throw new VpcnetError('IFNAME_INVALID', 'invalid interface name', { details: { ifname: name } });
+}
+
+/** A host link the caller names directly must be one vpcnet made (never eth0 or a foreign link). */
+export function validateHostIfname(name: string): void {
+  if (!isHostVethName(name)) throw new VpcnetError('IFNAME_INVALID', 'not a vpcnet host interface name', { details: { ifname: name } });
 }
 
 /**

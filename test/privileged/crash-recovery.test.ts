@@ -1,0 +1,387 @@
+// kill -9 at any point: the agent runs as its own process (`node src/cli/main.ts agent`) and
+// wires pods in a lab node with the real datapath, against the EC2 emulator; the test drives
+// ADD/DEL through the built forwarder as a runtime does, SIGKILLs the agent at chosen points,
+// restarts it, and checks the brief's promise: no address on two pods, every acknowledged ADD
+// durable, no kernel wiring without an allocation, no NIC leaked past the grace period, every
+// address the cloud holds on the instance known to the pool, and ADD/DEL working again.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
+import { hostVethName } from '../../src/datapath/naming.ts';
+import { FROM_POD_PRIORITY, TO_POD_PRIORITY } from '../../src/datapath/routed-pod.ts';
+import { CloudLab } from '../../src/lab/cloud-lab.ts';
+import { Lab } from '../../src/lab/lab.ts';
+import { installBuiltForwarder, runForwarder, type CniRun } from '../integration/cni/forwarder-harness.ts';
+import { echoFrom, requireRoot, startEcho } from './helpers/lab-helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLUSTER = 'crash';
+const CLUSTER_TAG = 'vpcnet.io/cluster-name';
+const GRACE_MS = 3000;
+const INTERVAL_MS = 1000;
+const CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
+
+interface LogLine {
+  msg?: string;
+  [k: string]: unknown;
+}
+
+/** The agent as a child process; its log lines (stderr, JSON) are kept and copied to a file. */
+class AgentProcess {
+  child: ChildProcess | undefined;
+  lines: LogLine[] = [];
+  private readonly args: string[];
+  private readonly env: Record<string, string>;
+  private readonly log: WriteStream;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(configFile: string, env: Record<string, string>, logFile: string) {
+    this.args = [join(ROOT, 'src/cli/main.ts'), 'agent', '--config', configFile];
+    this.env = env;
+    this.log = createWriteStream(logFile);
+  }
+
+  get alive(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts it and resolves once the conflist is installed (the pool can serve). */
+  async start(): Promise<void> {
+    this.lines = [];
+    const child = spawn(process.execPath, this.args, { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    this.exited = new Promise((r) => child.once('exit', () => r()));
+    createInterface({ input: child.stderr! }).on('line', (l) => {
+      this.log.write(`${l}\n`);
+      try {
+        this.lines.push(JSON.parse(l) as LogLine);
+      } catch {
+        this.lines.push({ msg: l });
+      }
+    });
+    await this.waitLog((l) => l.msg === 'CNI executable and conflist installed', 20_000);
+  }
+
+  async waitLog(pred: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.find(pred);
+      if (hit) return hit;
+      if (!this.alive) throw new Error(`agent exited while waiting; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
+      if (Date.now() > end) throw new Error(`agent log wait timed out; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
+      await sleep(50);
+    }
+  }
+
+  /** SIGKILL now (synchronous: usable inside an emulator event). */
+  killNow(): void {
+    if (this.alive && this.child?.pid) process.kill(this.child.pid, 'SIGKILL');
+  }
+
+  async kill(): Promise<void> {
+    this.killNow();
+    await this.exited;
+  }
+
+  async close(): Promise<void> {
+    await this.kill();
+    this.log.end();
+  }
+}
+
+interface Pod {
+  name: string;
+  containerId: string;
+  netns: string;
+  /** Address from the acknowledged ADD; undefined while the pod has no network. */
+  ip?: string;
+}
+
+describe('crash recovery: agent SIGKILLed and restarted', () => {
+  let emulator: AwsEmulator;
+  let lab: Lab;
+  let cloudLab: CloudLab;
+  let agent: AgentProcess;
+  let work: string;
+  let forwarder: string;
+  let socket: string;
+  let checkpoint: string;
+  let instanceId: string;
+  let nodeNs: string;
+  const pods = new Map<string, Pod>();
+  let seq = 0;
+
+  beforeAll(async () => {
+    requireRoot();
+    // The agent process loads the setns addon from build/native (build.sh is incremental).
+    execFileSync('bash', [join(ROOT, 'src/datapath/native/build.sh')], { stdio: 'ignore' });
+    work = mkdtempSync(join(tmpdir(), 'vpcnet-crash-'));
+    forwarder = join(await installBuiltForwarder(work), 'vpcnet');
+    emulator = new AwsEmulator({ seed: 11 });
+    const endpoint = await emulator.start({ port: 0 });
+    const scenario = emulator.applyScenario({
+      region: 'us-west-2',
+      vpcs: [{ cidr: '10.30.0.0/16', subnets: [{ cidr: '10.30.0.0/20', az: 'us-west-2a' }] }],
+      instances: [{ instanceType: 'm5.large', subnet: '10.30.0.0/20' }],
+    });
+    instanceId = scenario.instanceIds[0]!;
+    lab = Lab.create({ basePrefix: 'vpr' });
+    cloudLab = new CloudLab({ lab, emulator });
+    nodeNs = cloudLab.addInstance('node1', instanceId).ns;
+    await cloudLab.start();
+    socket = join(work, 'run', 'cni.sock');
+    checkpoint = join(work, 'state', 'checkpoint.json');
+    const configFile = join(work, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        clusterName: CLUSTER,
+        logLevel: 'info',
+        apiListen: '127.0.0.1:0',
+        metricsListen: '127.0.0.1:0',
+        provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
+        pool: { warmIps: 2, cooldownMs: 2000 },
+        datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
+        paths: { socket, checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
+        cni: { addDeadlineMs: 8000 },
+        reconcile: { intervalMs: INTERVAL_MS, leakedNicGraceMs: GRACE_MS },
+      }),
+    );
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_ACCESS_KEY_ID: 'AKIDCRASH', AWS_SECRET_ACCESS_KEY: 'crash-secret' };
+    // The agent's log stays in build/test-results (not committed) for debugging a failed phase.
+    mkdirSync(join(ROOT, 'build', 'test-results'), { recursive: true });
+    agent = new AgentProcess(configFile, env, join(ROOT, 'build', 'test-results', 'crash-recovery-agent.log'));
+    await agent.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.close();
+    cloudLab?.stop();
+    const prefix = lab?.prefix;
+    lab?.destroy();
+    await emulator?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+    if (prefix) {
+      const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`${prefix}-`));
+      expect(left).toEqual([]);
+    }
+  });
+
+  function newPod(): Pod {
+    const name = `c${++seq}`;
+    const pod: Pod = { name, containerId: `crash${name}`, netns: lab.addPod(name) };
+    pods.set(name, pod);
+    return pod;
+  }
+
+  function cni(command: 'ADD' | 'DEL', pod: Pod): Promise<CniRun> {
+    return runForwarder(
+      forwarder,
+      {
+        CNI_COMMAND: command,
+        CNI_CONTAINERID: pod.containerId,
+        CNI_NETNS: pod.netns,
+        CNI_IFNAME: 'eth0',
+        CNI_PATH: join(forwarder, '..'),
+        CNI_ARGS: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod.name}`,
+        VPCNET_AGENT_SOCKET: socket,
+      },
+      CONF,
+    );
+  }
+
+  /** ADD as a runtime does; records the acknowledged address. */
+  async function add(pod: Pod): Promise<boolean> {
+    const res = await cni('ADD', pod);
+    if (res.code !== 0) return false;
+    const ips = (res.json?.ips ?? []) as Array<{ address: string }>;
+    pod.ip = ips[0]?.address.split('/')[0];
+    return pod.ip !== undefined;
+  }
+
+  /** A runtime whose ADD failed calls DEL and then ADD again. */
+  async function retryFailed(failed: Pod[]): Promise<void> {
+    for (const p of failed) {
+      expect((await cni('DEL', p)).code).toBe(0);
+      expect(await add(p)).toBe(true);
+    }
+  }
+
+  interface CheckpointView {
+    allocations: Array<{ containerId: string; ifname: string; ip: string }>;
+    nics: Array<{ id: string; blocks: Array<{ cidr: string }> }>;
+  }
+
+  function readCheckpoint(): CheckpointView {
+    return (JSON.parse(readFileSync(checkpoint, 'utf8')) as { data: CheckpointView }).data;
+  }
+
+  /** vpcnet's pod wiring in the node, read with `ip` (independent of the datapath code). */
+  function kernelWiring(): { links: string[]; routedIps: string[]; ruleIps: string[] } {
+    const links = (JSON.parse(lab.ip(nodeNs, ['-j', 'link', 'show', 'type', 'veth'])) as Array<{ ifname: string }>)
+      .map((l) => l.ifname)
+      .filter((n) => /^eni[0-9a-f]{11}$/.test(n));
+    const routes = JSON.parse(lab.ip(nodeNs, ['-j', 'route', 'show', 'table', 'main'])) as Array<{ dst: string; dev?: string }>;
+    const routedIps = routes.filter((r) => r.dev && links.includes(r.dev)).map((r) => r.dst.replace(/\/32$/, ''));
+    const rules = JSON.parse(lab.ip(nodeNs, ['-j', 'rule', 'show'])) as Array<{ priority: number; src?: string; dst?: string }>;
+    const ruleIps = rules.flatMap((r) => (r.priority === TO_POD_PRIORITY ? [r.dst ?? ''] : r.priority === FROM_POD_PRIORITY ? [r.src ?? ''] : []));
+    return { links, routedIps, ruleIps: ruleIps.filter(Boolean) };
+  }
+
+  function cloudIps(): string[] {
+    return emulator
+      .listEnis()
+      .filter((e) => e.instanceId === instanceId && e.attachmentStatus === 'attached')
+      .flatMap((e) => e.secondaryIps);
+  }
+
+  function leakedNics(): string[] {
+    return emulator
+      .listEnis()
+      .filter((e) => e.status === 'available' && e.tags[CLUSTER_TAG] === CLUSTER)
+      .map((e) => e.eniId);
+  }
+
+  /** The brief's invariants, checked after a restart and its first reconcile. */
+  async function checkInvariants(): Promise<void> {
+    const cp = readCheckpoint();
+    // No address on two pods: in the checkpoint, and among the pods the runtime believes wired.
+    const allocIps = cp.allocations.map((a) => a.ip);
+    expect(new Set(allocIps).size).toBe(allocIps.length);
+    const live = [...pods.values()].filter((p) => p.ip !== undefined);
+    expect(new Set(live.map((p) => p.ip)).size).toBe(live.length);
+    // Every acknowledged ADD survived the kill, with the same address.
+    for (const p of live) expect(cp.allocations.find((a) => a.containerId === p.containerId)?.ip).toBe(p.ip);
+    // Kernel: no wiring without an allocation, and every live pod still wired.
+    const k = kernelWiring();
+    const owned = new Set(cp.allocations.map((a) => hostVethName(a.containerId, a.ifname)));
+    expect(k.links.filter((l) => !owned.has(l))).toEqual([]);
+    expect([...k.routedIps, ...k.ruleIps].filter((ip) => !allocIps.includes(ip))).toEqual([]);
+    for (const p of live) expect(k.links).toContain(hostVethName(p.containerId, 'eth0'));
+    // Cloud: no NIC of this cluster left unattached past the grace period (plus a reconcile).
+    await waitUntil(() => leakedNics().length === 0, GRACE_MS + 10 * INTERVAL_MS, () => `leaked NICs: ${leakedNics().join(',')}`);
+    // Every address the cloud holds on the instance is known to the pool (it may be mid-assign: wait for quiet).
+    await waitUntil(
+      () => {
+        const known = new Set(readCheckpoint().nics.flatMap((n) => n.blocks.map((b) => b.cidr.replace(/\/32$/, ''))));
+        return cloudIps().every((ip) => known.has(ip));
+      },
+      10 * INTERVAL_MS,
+      () => `cloud addresses unknown to the pool: ${cloudIps().join(',')} vs checkpoint ${JSON.stringify(readCheckpoint().nics)}`,
+    );
+  }
+
+  it('killed between CreateNetworkInterface and AttachNetworkInterface: the NIC is deleted after the grace period', async () => {
+    for (let i = 0; i < 2; i++) expect(await add(newPod())).toBe(true);
+    // Kill inside the emulator's handler of the create: the agent cannot have sent the attach.
+    let leaked: string | undefined;
+    const off = emulator.onChange(() => {
+      if (leaked) return;
+      leaked = leakedNics()[0];
+      if (leaked) agent.killNow();
+    });
+    const failed: Pod[] = [];
+    try {
+      for (let i = 0; i < 14 && agent.alive; i++) {
+        const p = newPod();
+        if (!(await add(p))) failed.push(p);
+      }
+    } finally {
+      off();
+    }
+    expect(leaked).toBeDefined();
+    expect(agent.alive).toBe(false);
+    expect(leakedNics()).toContain(leaked);
+
+    await agent.start();
+    await retryFailed(failed);
+    await checkInvariants();
+    expect(emulator.listEnis().some((e) => e.eniId === leaked)).toBe(false);
+    expect(agent.lines.some((l) => l.msg === 'leaked NIC deleted' && l.nicId === leaked)).toBe(true);
+  }, 60_000);
+
+  it('killed while a NIC is being attached, in a burst of concurrent ADDs and DELs', async () => {
+    // Slow attaches widen the window; the burst needs more addresses than two NICs hold.
+    emulator.faults.setLatency('AttachNetworkInterface', 1500);
+    const adds = Array.from({ length: 12 }, () => newPod());
+    const dels = [...pods.values()].filter((p) => p.ip !== undefined).slice(0, 3);
+    const addRuns = adds.map((p) => add(p));
+    const delRuns = dels.map(async (p) => (await cni('DEL', p)).code === 0);
+    // Created, not yet attached: the attach request sits in the emulator's latency.
+    const attaching = await waitUntil(() => leakedNics().length > 0, 10_000, () => 'no NIC attach started').then(
+      () => leakedNics()[0],
+      () => undefined,
+    );
+    await agent.kill();
+    const addOk = await Promise.all(addRuns);
+    const delOk = await Promise.all(delRuns);
+    emulator.faults.setLatency('AttachNetworkInterface', 0);
+    expect(attaching).toBeDefined();
+    expect(addOk.every(Boolean)).toBe(false);
+    // The cloud got the attach before the kill: it lands, with addresses no checkpoint knows.
+    await waitUntil(() => emulator.listEnis().some((e) => e.eniId === attaching && e.attachmentStatus === 'attached'), 5000, () => 'attach did not land');
+
+    await agent.start();
+    // The runtime repeats a DEL that failed; a DEL that succeeded is done for good.
+    for (const [i, p] of dels.entries()) {
+      if (!delOk[i]) expect((await cni('DEL', p)).code).toBe(0);
+      delete p.ip;
+    }
+    await retryFailed(adds.filter((_, i) => !addOk[i]));
+    await checkInvariants();
+  }, 60_000);
+
+  it('wiring whose allocation the checkpoint no longer has (a lost DEL) is removed on restart', async () => {
+    const victim = [...pods.values()].find((p) => p.ip !== undefined)!;
+    await agent.kill();
+    const raw = JSON.parse(readFileSync(checkpoint, 'utf8')) as { data: CheckpointView };
+    raw.data.allocations = raw.data.allocations.filter((a) => a.containerId !== victim.containerId);
+    writeFileSync(checkpoint, JSON.stringify(raw));
+    expect(kernelWiring().links).toContain(hostVethName(victim.containerId, 'eth0'));
+    const victimIp = victim.ip;
+    delete victim.ip;
+
+    await agent.start();
+    expect(kernelWiring().links).not.toContain(hostVethName(victim.containerId, 'eth0'));
+    const k = kernelWiring();
+    expect([...k.routedIps, ...k.ruleIps]).not.toContain(victimIp);
+    expect(agent.lines.some((l) => l.msg === 'removed pod wiring without an allocation')).toBe(true);
+    await checkInvariants();
+  }, 60_000);
+
+  it('ADD and DEL keep working after the crashes, and pods reach each other', async () => {
+    const a = newPod();
+    const b = newPod();
+    expect(await add(a)).toBe(true);
+    expect(await add(b)).toBe(true);
+    const echo = await startEcho(lab.podNs(b.name), 7100);
+    try {
+      expect(await echoFrom(lab.podNs(a.name), b.ip!, 7100)).toBe(a.ip);
+    } finally {
+      echo.stop();
+    }
+    for (const p of pods.values()) {
+      expect((await cni('DEL', p)).code).toBe(0);
+      delete p.ip;
+    }
+    expect(readCheckpoint().allocations).toEqual([]);
+    expect(kernelWiring()).toEqual({ links: [], routedIps: [], ruleIps: [] });
+    await checkInvariants();
+  }, 60_000);
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${why()}`);
+    await sleep(100);
+  }
+}
