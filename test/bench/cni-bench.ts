@@ -1,80 +1,30 @@
-// CNI ADD/DEL latency and CPU per call: vpcnet's forwarder (against an in-process agent) and
-// Debian's reference ptp + host-local plugins, measured in the same run.
+// CNI ADD/DEL latency and CPU per call, warm pool, routed mode: vpcnet for real and Debian's
+// reference ptp + host-local plugins, measured in the same run.
 //   npm run bench:cni -- [--n=100] [--json]
-// Each plugin process is started by a small C runner that fork/execs it and reads its rusage
-// with wait4(), so CPU per call is the plugin's own (µs resolution) and no shell sits in
-// between. vpcnet's CPU also counts the agent's share (this process's CPU over the run / n).
-// ptp needs real namespaces: a "node" netns (the ptp host side lands there, never in the host's
-// root namespace) and one netns per pod, all named vpcb<random>-*, removed at the end.
-import { spawn, spawnSync } from 'node:child_process';
+// vpcnet: the EC2 emulator, a lab node netns, an in-process Agent with the real LinuxDatapath
+// in that netns (warm pool sized for n pods) and the built forwarder it installs; n pods are
+// ADDed one after the other, then DELed. Each plugin process is started by a small C runner
+// (test/support/cni-runner.ts) that fork/execs it and reads its rusage with wait4(), so CPU
+// per call is the plugin's own (µs resolution) and no shell sits in between. vpcnet's CPU per
+// call adds the agent's share: this process's CPU over the batch / n (the emulator in this
+// process is idle then: the pool is warm).
+// Namespaces: vpb<random>v-* (the lab) and vpb<random>p-* (ptp's node and pods; the ptp host
+// side lands there, never in the host's root namespace); all removed at the end.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { CniSocketServer } from '../../src/agent/socket-server.ts';
-import { CniHandler } from '../../src/cni/handler.ts';
-import { MemoryIpam } from '../../src/cni/memory-ipam.ts';
-import { NIC, RecordingDatapath, SETTINGS } from '../unit/cni/doubles.ts';
-import { installBuiltForwarder } from '../integration/cni/forwarder-harness.ts';
+import { Lab } from '../../src/lab/lab.ts';
+import { buildRunner, runBatch, type Call } from '../support/cni-runner.ts';
+import { startLabAgent } from '../support/lab-agent.ts';
+import type { Registry } from 'prom-client';
 
 const args = process.argv.slice(2);
 const n = Number(args.find((a) => a.startsWith('--n='))?.slice(4) ?? 100);
 const jsonOut = args.includes('--json');
 const REF_DIR = '/usr/lib/cni';
-
-const RUNNER_C = String.raw`
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-/* runner <count> <plugin> <command> <conf> <netns-prefix|-> <id-prefix>: one line per call:
-   wall_us user_us sys_us exit_status */
-int main(int argc, char **argv) {
-  if (argc != 7) return 2;
-  int count = atoi(argv[1]);
-  for (int i = 0; i < count; i++) {
-    char id[256], ns[512];
-    snprintf(id, sizeof id, "%s%d", argv[6], i);
-    snprintf(ns, sizeof ns, "%s%d", argv[5], i);
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    pid_t pid = fork();
-    if (pid == 0) {
-      int in = open(argv[4], O_RDONLY);
-      int out = open("/dev/null", O_WRONLY);
-      if (in < 0 || out < 0) _exit(120);
-      dup2(in, 0);
-      if (!getenv("RUNNER_SHOW")) dup2(out, 1);
-      setenv("CNI_COMMAND", argv[3], 1);
-      setenv("CNI_CONTAINERID", id, 1);
-      setenv("CNI_IFNAME", "eth0", 1);
-      if (argv[5][0] != '-') setenv("CNI_NETNS", ns, 1);
-      execl(argv[2], argv[2], (char *)0);
-      _exit(127);
-    }
-    int status = 0;
-    struct rusage ru;
-    wait4(pid, &status, 0, &ru);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    long wall = (b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000;
-    long user = ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec;
-    long sys = ru.ru_stime.tv_sec * 1000000L + ru.ru_stime.tv_usec;
-    printf("%ld %ld %ld %d\n", wall, user, sys, WIFEXITED(status) ? WEXITSTATUS(status) : 128);
-    fflush(stdout);
-  }
-  return 0;
-}
-`;
-
-interface Call {
-  wallUs: number;
-  cpuUs: number;
-  status: number;
-}
+const runId = `vpb${randomBytes(2).toString('hex')}`;
 
 interface Stats {
   p50Ms: number;
@@ -82,38 +32,6 @@ interface Stats {
   cpuP50Ms: number;
   cpuMeanMs: number;
   failures: number;
-}
-
-function buildRunner(dir: string): string {
-  const src = join(dir, 'runner.c');
-  const bin = join(dir, 'runner');
-  writeFileSync(src, RUNNER_C);
-  const r = spawnSync('cc', ['-O2', '-o', bin, src], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`runner build failed: ${r.stderr}`);
-  return bin;
-}
-
-/** Runs the runner (optionally inside a netns) without blocking this process's event loop. */
-function runBatch(cmd: string[], env: Record<string, string>): Promise<Call[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd[0] as string, cmd.slice(1), { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`runner exited ${code}`));
-      resolve(
-        out
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => {
-            const [wall, user, sys, status] = line.split(' ').map(Number);
-            return { wallUs: wall ?? 0, cpuUs: (user ?? 0) + (sys ?? 0), status: status ?? -1 };
-          }),
-      );
-    });
-  });
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -129,39 +47,97 @@ function stats(calls: Call[], extraCpuUsPerCall = 0): Stats {
   return { p50Ms: r3(quantile(wall, 0.5)), p90Ms: r3(quantile(wall, 0.9)), cpuP50Ms: r3(quantile(cpu, 0.5)), cpuMeanMs: r3(mean), failures: calls.filter((c) => c.status !== 0).length };
 }
 
-/** The agent under test. Fake datapath for now; the lead swaps in the Linux datapath. */
-async function startAgent(dir: string): Promise<{ socket: string; close: () => Promise<void> }> {
-  const addresses = Array.from({ length: n + 10 }, (_, i) => `10.0.${Math.floor(i / 250)}.${(i % 250) + 2}`);
-  const handler = new CniHandler({ ipam: new MemoryIpam({ addresses }), datapath: new RecordingDatapath(), resolveNic: () => NIC, settings: { ...SETTINGS, addDeadlineMs: 1000 } });
-  const socket = join(dir, 'run', 'cni.sock');
-  const server = new CniSocketServer({ path: socket, handler: (r) => handler.handle(r), requestTimeoutMs: 30000 });
-  await server.start();
-  return { socket, close: () => server.close() };
+interface VpcnetFigures {
+  add: Stats;
+  del: Stats;
+  /** The forwarder process alone (CPU p50). */
+  forwarderCpu: { add: number; del: number };
+  /** Agent CPU per call (this process's CPU over the batch / n). */
+  agentCpuMs: { add: number; del: number };
+  /** Mean time the agent's handler spent per request (its own histogram). */
+  handlerMeanMs: { add: number; del: number };
+  /** p50 of the agent's steps: pool allocate/release (includes the checkpoint fsync) and the datapath. */
+  stepsP50Ms: { allocate: number; setupPod: number; teardownPod: number; release: number };
+  instanceType: string;
 }
 
-async function benchVpcnet(dir: string, runner: string): Promise<{ add: Stats; del: Stats; forwarderCpu: { add: number; del: number } }> {
-  const bin = join(await installBuiltForwarder(dir), 'vpcnet');
-  const agent = await startAgent(dir);
+async function benchVpcnet(dir: string, runner: string): Promise<VpcnetFigures> {
+  // m5.4xlarge: room for n pods of warm secondary IPs (8 NICs x 29)
+  const instanceType = 'm5.4xlarge';
+  const node = await startLabAgent({ prefix: `${runId}v`, instanceType, pool: { minimumIps: n, warmIps: 2 } });
   const conf = join(dir, 'vpcnet.json');
   writeFileSync(conf, JSON.stringify({ cniVersion: '1.0.0', name: 'vpcnet', type: 'vpcnet' }));
-  const env = { VPCNET_AGENT_SOCKET: agent.socket, CNI_PATH: join(dir, 'bin') };
   try {
-    const measure = async (command: string): Promise<{ calls: Call[]; agentUs: number }> => {
+    const netnsPrefix = node.addPods(n);
+    const steps = {
+      allocate: timeCalls(node.agent.poolManager, 'allocate'),
+      setupPod: timeCalls(node.agent.datapath, 'setupPod'),
+      teardownPod: timeCalls(node.agent.datapath, 'teardownPod'),
+      release: timeCalls(node.agent.poolManager, 'release'),
+    };
+    const measure = async (command: string): Promise<{ calls: Call[]; agentUs: number; handlerMs: number }> => {
+      const h0 = await handlerTotals(node.agent.metrics.registry, command);
       const before = process.cpuUsage();
-      const calls = await runBatch([runner, String(n), bin, command, conf, '/var/run/netns/vpcbench-p', 'vpcnet'], env);
+      const batch = await runBatch({ runner, mode: 'seq', count: n, plugin: node.cniBin, command, conf, netnsPrefix, idPrefix: 'bench', env: node.cniEnv });
       const d = process.cpuUsage(before);
-      return { calls, agentUs: (d.user + d.system) / Math.max(1, calls.length) };
+      const h1 = await handlerTotals(node.agent.metrics.registry, command);
+      const count = Math.max(1, h1.count - h0.count);
+      return { calls: batch.calls, agentUs: (d.user + d.system) / Math.max(1, batch.calls.length), handlerMs: ((h1.sum - h0.sum) * 1000) / count };
     };
     const add = await measure('ADD');
     const del = await measure('DEL');
+    const r3 = (x: number): number => Math.round(x * 1000) / 1000;
     return {
       add: stats(add.calls, add.agentUs),
       del: stats(del.calls, del.agentUs),
       forwarderCpu: { add: stats(add.calls).cpuP50Ms, del: stats(del.calls).cpuP50Ms },
+      agentCpuMs: { add: r3(add.agentUs / 1000), del: r3(del.agentUs / 1000) },
+      handlerMeanMs: { add: r3(add.handlerMs), del: r3(del.handlerMs) },
+      stepsP50Ms: {
+        allocate: r3(median(steps.allocate)),
+        setupPod: r3(median(steps.setupPod)),
+        teardownPod: r3(median(steps.teardownPod)),
+        release: r3(median(steps.release)),
+      },
+      instanceType,
     };
   } finally {
-    await agent.close();
+    await node.destroy();
   }
+}
+
+/** Wraps an instance method to record how long each call takes (bench only). */
+function timeCalls<T extends object>(obj: T, method: keyof T & string): number[] {
+  const times: number[] = [];
+  const target = obj as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const orig = target[method]!.bind(obj);
+  target[method] = async (...a: unknown[]) => {
+    const t0 = performance.now();
+    try {
+      return await orig(...a);
+    } finally {
+      times.push(performance.now() - t0);
+    }
+  };
+  return times;
+}
+
+function median(xs: number[]): number {
+  return quantile([...xs].sort((a, b) => a - b), 0.5);
+}
+
+/** Sum (seconds) and count of the agent's request histogram for one command. */
+async function handlerTotals(registry: Registry, command: string): Promise<{ sum: number; count: number }> {
+  const metric = registry.getSingleMetric('vpcnet_cni_request_seconds');
+  const out = { sum: 0, count: 0 };
+  if (!metric) return out;
+  // histogram values carry metricName (…_sum, …_count); prom-client's type omits it
+  for (const v of (await metric.get()).values as Array<{ metricName?: string; value: number; labels: Record<string, string | number> }>) {
+    if (v.labels.command !== command || v.labels.result !== 'ok') continue;
+    if (v.metricName?.endsWith('_sum')) out.sum += v.value;
+    if (v.metricName?.endsWith('_count')) out.count += v.value;
+  }
+  return out;
 }
 
 function ip(argv: string[]): void {
@@ -172,17 +148,13 @@ function ip(argv: string[]): void {
 async function benchPtp(dir: string, runner: string): Promise<{ add: Stats; del: Stats } | { skipped: string }> {
   if (process.getuid?.() !== 0) return { skipped: 'needs root for network namespaces' };
   if (!existsSync(join(REF_DIR, 'ptp')) || !existsSync(join(REF_DIR, 'host-local'))) return { skipped: `no ${REF_DIR}/ptp or host-local (apt-get install containernetworking-plugins)` };
-  const prefix = `vpcb${randomBytes(3).toString('hex')}`;
+  const prefix = `${runId}p`;
   const node = `${prefix}-node`;
   const pods = Array.from({ length: n }, (_, i) => `${prefix}-p${i}`);
   const created: string[] = [];
   const cleanup = (): void => {
     for (const ns of created.splice(0).reverse()) spawnSync('ip', ['netns', 'del', ns]);
   };
-  process.once('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
   try {
     for (const ns of [node, ...pods]) {
       ip(['netns', 'add', ns]);
@@ -193,8 +165,21 @@ async function benchPtp(dir: string, runner: string): Promise<{ add: Stats; del:
     const conf = join(dir, 'ptp.json');
     mkdirSync(join(dir, 'host-local'), { recursive: true });
     writeFileSync(conf, JSON.stringify({ cniVersion: '1.0.0', name: `${prefix}net`, type: 'ptp', ipMasq: false, mtu: 1500, ipam: { type: 'host-local', subnet, dataDir: join(dir, 'host-local') } }));
-    const run = (command: string): Promise<Call[]> =>
-      runBatch(['ip', 'netns', 'exec', node, runner, String(n), join(REF_DIR, 'ptp'), command, conf, `/var/run/netns/${prefix}-p`, 'ptp'], { CNI_PATH: REF_DIR });
+    const run = async (command: string): Promise<Call[]> =>
+      (
+        await runBatch({
+          runner,
+          mode: 'seq',
+          count: n,
+          plugin: join(REF_DIR, 'ptp'),
+          command,
+          conf,
+          netnsPrefix: `/var/run/netns/${prefix}-p`,
+          idPrefix: 'ptp',
+          env: { CNI_PATH: REF_DIR },
+          wrap: ['ip', 'netns', 'exec', node],
+        })
+      ).calls;
     const add = await run('ADD');
     const del = await run('DEL');
     return { add: stats(add), del: stats(del) };
@@ -204,11 +189,16 @@ async function benchPtp(dir: string, runner: string): Promise<{ add: Stats; del:
 }
 
 async function main(): Promise<void> {
+  process.once('SIGINT', () => {
+    for (const p of [`${runId}v`, `${runId}p`]) Lab.cleanupStale(p);
+    process.exit(130);
+  });
   const dir = mkdtempSync(join(tmpdir(), 'vpcnet-cni-bench-'));
   try {
     const runner = buildRunner(dir);
     // what any process start costs here, for scale
-    const baseline = stats(await runBatch([runner, String(n), '/bin/true', 'VERSION', '/dev/null', '-', 'true'], {}));
+    const baseline = stats((await runBatch({ runner, mode: 'seq', count: n, plugin: '/bin/true', command: 'VERSION', conf: '/dev/null', idPrefix: 'true' })).calls);
+    if (process.getuid?.() !== 0) throw new Error('cni bench needs root: vpcnet runs its real datapath in lab namespaces');
     const vpcnet = await benchVpcnet(dir, runner);
     const ptp = await benchPtp(dir, runner);
     const ratio = (a: number, b: number | undefined): number | null => (b ? Math.round((a / b) * 1000) / 1000 : null);
@@ -216,7 +206,7 @@ async function main(): Promise<void> {
     const summary = {
       bench: 'cni',
       n,
-      datapath: 'fake',
+      datapath: 'linux (routed, lab node netns)',
       processStart: { p50Ms: baseline.p50Ms, cpuP50Ms: baseline.cpuP50Ms },
       vpcnet,
       ptp,
@@ -225,11 +215,14 @@ async function main(): Promise<void> {
     };
     const row = (name: string, s: Stats): string =>
       `${name.padEnd(16)} p50 ${s.p50Ms.toFixed(2).padStart(7)} ms  p90 ${s.p90Ms.toFixed(2).padStart(7)} ms  cpu p50 ${s.cpuP50Ms.toFixed(2).padStart(6)} ms  cpu mean ${s.cpuMeanMs.toFixed(2).padStart(6)} ms  failures ${s.failures}`;
-    console.log(`CNI bench, ${n} calls each, warm pool, vpcnet datapath: fake (in-process agent)`);
+    console.log(`CNI bench, ${n} calls each, warm pool, routed mode; vpcnet: in-process agent, real Linux datapath in a lab node netns, EC2 emulator, ${vpcnet.instanceType}`);
     console.log(row('/bin/true', baseline));
     console.log(row('vpcnet ADD', vpcnet.add));
     console.log(row('vpcnet DEL', vpcnet.del));
-    console.log(`  (forwarder process alone: cpu p50 ADD ${vpcnet.forwarderCpu.add} ms, DEL ${vpcnet.forwarderCpu.del} ms; the rest is the agent's share)`);
+    console.log(`  (forwarder process alone: cpu p50 ADD ${vpcnet.forwarderCpu.add} ms, DEL ${vpcnet.forwarderCpu.del} ms; agent cpu per call ADD ${vpcnet.agentCpuMs.add} ms, DEL ${vpcnet.agentCpuMs.del} ms)`);
+    console.log(`  (agent handler time per request, mean: ADD ${vpcnet.handlerMeanMs.add} ms, DEL ${vpcnet.handlerMeanMs.del} ms; the rest of the latency is process start + socket)`);
+    const st = vpcnet.stepsP50Ms;
+    console.log(`  (agent steps, p50: allocate + checkpoint ${st.allocate} ms, setupPod ${st.setupPod} ms; teardownPod ${st.teardownPod} ms, release + checkpoint ${st.release} ms)`);
     if (ref) {
       console.log(row('ptp+host-local ADD', ref.add));
       console.log(row('ptp+host-local DEL', ref.del));
