@@ -16,13 +16,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cidrContains } from '../../src/ipam/cidr.ts';
+import { cidrContains, subnetGateway } from '../../src/util/ipv4.ts';
 import type { Allocation } from '../../src/ipam/types.ts';
 import { Lab } from '../../src/lab/lab.ts';
 import { buildRunner, runBatch, type Batch } from '../support/cni-runner.ts';
 import { SUBNET, startLabAgent, type LabAgent } from '../support/lab-agent.ts';
 import { echoFrom, requireRoot, type Server, startEcho } from './helpers/lab-helpers.ts';
-import { subnetGateway } from '../../src/agent/nic-directory.ts';
 
 const PODS = 110;
 const PORT = 7310;
