@@ -127,7 +127,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     }
     await cloudLab.sync();
     addTimes.sort((a, b) => a - b);
-    out(`      ${pods.length} pods networked; ADD latency median ${addTimes[Math.floor(addTimes.length / 2)]!.toFixed(1)} ms (forwarder + agent + netlink)`);
+    out(
+      `      ${pods.length} pods networked; ADD median ${addTimes[Math.floor(addTimes.length / 2)]!.toFixed(1)} ms here, where the emulator, ` +
+        'the lab and both agents share one process (`npm run bench:cni` measures CNI latency on its own)',
+    );
     out(table([['POD', 'NODE', 'IP', 'NIC'], ...pods.map((p) => [p.name, p.node, p.ip, `eth${p.nicDevice}`])]));
     check();
 

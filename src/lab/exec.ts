@@ -26,10 +26,12 @@ export function nsExecSync(prefix: string, ns: string, cmd: string, args: string
   return res.stdout;
 }
 
-export async function nsExec(prefix: string, ns: string, cmd: string, args: string[]): Promise<string> {
+export async function nsExec(prefix: string, ns: string, cmd: string, args: string[], input?: string): Promise<string> {
   assertLabNs(prefix, ns);
   try {
-    const { stdout } = await execFileP('ip', ['netns', 'exec', ns, cmd, ...args], { timeout: 60_000, maxBuffer: 16 << 20 });
+    const run = execFileP('ip', ['netns', 'exec', ns, cmd, ...args], { timeout: 60_000, maxBuffer: 16 << 20 });
+    if (input !== undefined) run.child.stdin?.end(input);
+    const { stdout } = await run;
     return stdout;
   } catch (err) {
     throw new VpcnetError('INTERNAL', `lab command failed: ${cmd} ${args.join(' ')}`, {

@@ -219,11 +219,16 @@ export class Lab {
       if (!w || w.oif !== r.oif || w.gateway !== r.gateway) await rtnl.delRoute({ ...r, table: 254 });
     }
     for (const w of want.values()) await rtnl.addRoute(w, { replace: true });
-    this.applyNft(state);
+    // async: the lab may share its process with agents (the demo), whose event loop must not stall
+    await nsExec(this.prefix, this.fabricNs, 'nft', ['-f', '-'], this.nftScript(state));
+  }
+
+  private applyNft(state: FabricState): void {
+    nsExecSync(this.prefix, this.fabricNs, 'nft', ['-f', '-'], this.nftScript(state));
   }
 
   /** Source/destination check and internet access as one atomically replaced nft table. */
-  private applyNft(state: FabricState): void {
+  private nftScript(state: FabricState): string {
     const lines: string[] = [`table ip ${FABRIC_TABLE} {}`, `delete table ip ${FABRIC_TABLE}`, `table ip ${FABRIC_TABLE} {`];
     const checks: string[] = [];
     for (const port of this.ports.values()) {
@@ -238,7 +243,7 @@ export class Lab {
     lines.push('  chain srcdst {', '    type filter hook prerouting priority -150; policy accept;', ...checks, '  }');
     lines.push('  chain igw {', '    type filter hook forward priority 0; policy accept;');
     lines.push(`    oifname "${INTERNET_PORT}" ip saddr != @public counter drop comment "igw"`, '  }', '}');
-    nsExecSync(this.prefix, this.fabricNs, 'nft', ['-f', '-'], lines.join('\n') + '\n');
+    return lines.join('\n') + '\n';
   }
 
   /** Packets the fabric dropped: by the source/destination check and at the internet gateway. */
