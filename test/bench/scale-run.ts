@@ -2,6 +2,8 @@
 // buckets), then churn pods. Each node is its own agent: its own AwsProvider (own IMDS path,
 // own client-side rate limiter, own SDK client) and its own PoolManager. Everything shares one
 // scaled clock so emulated time agrees. Used by `npm run bench:scale` and the scale smoke test.
+import { Agent } from 'node:http';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { pino, type Logger } from 'pino';
 import { AwsProvider } from '../../providers/aws/client/aws-provider.ts';
 import { TAGS } from '../../providers/aws/client/options.ts';
@@ -29,6 +31,8 @@ export interface ScaleOptions {
   phaseWindowMs?: number;
   /** CNI ADD deadline (emulated ms); the agent's default is 10 s. */
   addDeadlineMs?: number;
+  /** A node not warm this long after boot (emulated ms) counts as never warm. */
+  warmTimeoutMs?: number;
   /** After churn, wait this long (emulated ms) for cooldowns and trimming before stopping. */
   settleMs?: number;
   targets?: Partial<PoolSettings>;
@@ -100,6 +104,12 @@ const CLUSTER = 'scale';
 const CREDENTIALS = { accessKeyId: 'AKIDSCALE', secretAccessKey: 'scale-secret' };
 const DEFAULT_TYPES = ['m5.large', 'm5.xlarge', 'c5.large', 't3.medium'];
 const AZS = ['us-west-2a', 'us-west-2b', 'us-west-2c'];
+/**
+ * Nodes reading instance metadata at once. On EC2 each node's metadata service is local; here
+ * all share one loopback listener, and a few parallel reads per node for 1000 nodes would
+ * overflow its accept backlog and this process's file limit.
+ */
+const METADATA_CONCURRENCY = 50;
 
 interface SimNode {
   index: number;
@@ -132,10 +142,23 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const wallStart = Date.now();
   const emuStart = clock.now();
 
-  const emu = new AwsEmulator({ clock, speed: opts.speed, seed: opts.seed, logger: log });
+  // The emulator runs on the shared scaled clock, so its own `speed` stays 1: that option
+  // scales refill and delays for a wall clock, and both together would count the speed twice.
+  const emu = new AwsEmulator({ clock, seed: opts.seed, logger: log });
   const endpoint = await emu.start({ port: 0 });
   const scenario = buildScenario(opts.nodes, types);
   const res = emu.applyScenario(scenario.scenario);
+  // Each node has its own SDK client, but they draw sockets from one pool: N agents x their own
+  // keep-alive sockets (and the emulator's ends of them) would exhaust this process's files.
+  const sockets = new Agent({ keepAlive: true, maxSockets: 256 });
+  const sdkClient = (): EC2Client =>
+    new EC2Client({
+      region: 'us-west-2',
+      endpoint,
+      credentials: CREDENTIALS,
+      maxAttempts: 1,
+      requestHandler: { httpAgent: sockets, requestTimeout: 10_000, connectionTimeout: 3000, socketAcquisitionWarningTimeout: 60_000 },
+    });
   const nodes: SimNode[] = res.instanceIds.map((instanceId, index) => ({
     index,
     instanceId,
@@ -148,6 +171,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       credentials: CREDENTIALS,
       clock,
       logger: log,
+      transport: sdkClient(),
       random: mulberry32(opts.seed * 7919 + index),
       // Client-side rates are per emulated second: the limiter counts wall seconds.
       rateLimiter: new Ec2RateLimiter(scaledRates(opts.speed)),
@@ -176,7 +200,12 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       say(`  warm ${warm}/${nodes.length} after ${((clock.now() - emuStart) / 1000).toFixed(0)} emulated s, rss ${rss.currentMb()} MB`);
     }, 5000);
     try {
-      await Promise.all(nodes.map((n) => bootNode(n, { clock, log, targets: opts.targets, addDeadlineMs, restartCodes })));
+      const metadataGate = new Semaphore(METADATA_CONCURRENCY);
+      await Promise.all(
+        nodes.map((n) =>
+          bootNode(n, { clock, log, targets: opts.targets, addDeadlineMs, restartCodes, warmTimeoutMs: opts.warmTimeoutMs ?? 1_800_000, metadataGate }),
+        ),
+      );
     } finally {
       clearInterval(progress);
     }
@@ -257,6 +286,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     };
   } finally {
     await Promise.all(nodes.map((n) => n.pool?.stop().catch(() => undefined)));
+    sockets.destroy();
     await emu.stop();
   }
 }
@@ -287,13 +317,15 @@ interface BootDeps {
   targets: Partial<PoolSettings> | undefined;
   addDeadlineMs: number;
   restartCodes: Record<string, number>;
+  warmTimeoutMs: number;
+  metadataGate: Semaphore;
 }
 
 /** The agent's boot path: discover, list NICs, start the pool; a failed boot restarts (as its DaemonSet would). */
 async function bootNode(n: SimNode, d: BootDeps): Promise<void> {
   for (;;) {
     try {
-      const { limits } = await n.provider.discover();
+      const { limits } = await d.metadataGate.run(() => n.provider.discover());
       await n.provider.listNics();
       const pool = new PoolManager({
         provider: n.provider,
@@ -319,7 +351,7 @@ async function bootNode(n: SimNode, d: BootDeps): Promise<void> {
   }
   // Warm: the pool can serve, and the planner wants no more growth.
   const pool = n.pool;
-  for (;;) {
+  for (const giveUp = d.clock.now() + d.warmTimeoutMs; d.clock.now() < giveUp; ) {
     const now = d.clock.now();
     const grow = pool.pool.plan(now).actions.some((a) => a.kind === 'attach-nic' || a.kind === 'assign');
     if (pool.ready() && !grow) {
@@ -506,6 +538,27 @@ function startRssSampler(): { currentMb: () => number; stop: () => number } {
       return Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20);
     },
   };
+}
+
+class Semaphore {
+  private free: number;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.queue.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 /** Small seeded PRNG: the same seed gives the same churn. */
