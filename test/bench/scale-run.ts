@@ -15,13 +15,20 @@ import { MemoryCheckpointStore } from '../../src/ipam/checkpoint.ts';
 import { PoolManager } from '../../src/ipam/pool-manager.ts';
 import type { PodRef, PoolSettings } from '../../src/ipam/types.ts';
 import { scaledClock, type Clock } from '../../src/util/clock.ts';
+import { VirtualClock, VirtualTimeDriver } from './virtual-clock.ts';
 
 export interface ScaleOptions {
   nodes: number;
   /** Pods each node holds at its peak; default 60% of the node's max pods. */
   podsPerNode?: number;
-  /** Emulated time runs this many times faster than the wall clock. */
-  speed: number;
+  /**
+   * 'virtual' (default): emulated time stands still while work is in flight and jumps to the
+   * next timer when all is quiet, so figures do not depend on machine load. 'scaled': emulated
+   * time runs `speed` times faster than the wall clock.
+   */
+  time?: 'virtual' | 'scaled';
+  /** For time 'scaled': emulated time runs this many times faster than the wall clock. */
+  speed?: number;
   seed: number;
   /** Instance types, assigned round-robin. */
   instanceTypes?: string[];
@@ -58,7 +65,8 @@ export interface ActionFigures {
 export interface ScaleResult {
   nodes: number;
   instanceTypes: Record<string, number>;
-  speed: number;
+  time: 'virtual' | 'scaled';
+  speed: number | undefined;
   seed: number;
   wallSeconds: number;
   emulatedSeconds: number;
@@ -110,11 +118,27 @@ const AZS = ['us-west-2a', 'us-west-2b', 'us-west-2c'];
  * overflow its accept backlog and this process's file limit.
  */
 const METADATA_CONCURRENCY = 50;
+/** Assumed EC2 answer times (emulated ms): the order of what the API shows, not measurements. */
+const API_LATENCY_MS: Record<string, number> = {
+  '*': 150,
+  CreateNetworkInterface: 400,
+  AttachNetworkInterface: 300,
+  DetachNetworkInterface: 300,
+  DeleteNetworkInterface: 300,
+  AssignPrivateIpAddresses: 250,
+  UnassignPrivateIpAddresses: 200,
+  ModifyNetworkInterfaceAttribute: 200,
+};
+/** An attachment stays 'attaching' (and a detaching ENI in use) this long. */
+const ATTACH_DELAY_MS = 2000;
+const DETACH_DELAY_MS = 2000;
 
 interface SimNode {
   index: number;
   instanceId: string;
   instanceType: string;
+  /** Metadata reads in flight (they count as work; an EC2 call made inside one lends it back). */
+  meta: { reading: number };
   provider: AwsProvider;
   pool: PoolManager | undefined;
   limits: NodeLimits | undefined;
@@ -132,7 +156,21 @@ export function isMutating(action: string): boolean {
 export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const log = opts.logger ?? pino({ level: 'silent' });
   const say = opts.progress ?? ((): void => undefined);
-  const clock = scaledClock(opts.speed);
+  const virtual = (opts.time ?? 'virtual') === 'virtual';
+  const speed = opts.speed ?? 10;
+  const vclock = virtual ? new VirtualClock() : undefined;
+  const clock: Clock = vclock ?? scaledClock(speed);
+  const inFlight = { calls: 0, parked: 0 };
+  // A call the emulator holds in its latency sleep waits on virtual time: it does not block it.
+  const driver = vclock ? new VirtualTimeDriver(vclock, () => inFlight.calls > inFlight.parked) : undefined;
+  const emuClock: Clock = {
+    now: () => clock.now(),
+    sleep: (ms, signal) => {
+      inFlight.parked++;
+      return clock.sleep(ms, signal).finally(() => inFlight.parked--);
+    },
+  };
+  const limiter = (meta = { reading: 0 }): Ec2RateLimiter => new CountingLimiter(inFlight, meta, virtual ? UNMETERED : scaledRates(speed));
   const rand = mulberry32(opts.seed);
   const types = opts.instanceTypes ?? DEFAULT_TYPES;
   const window = opts.phaseWindowMs ?? 120_000;
@@ -144,7 +182,8 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
 
   // The emulator runs on the shared scaled clock, so its own `speed` stays 1: that option
   // scales refill and delays for a wall clock, and both together would count the speed twice.
-  const emu = new AwsEmulator({ clock, seed: opts.seed, logger: log });
+  const emu = new AwsEmulator({ clock: emuClock, seed: opts.seed, logger: log, attachDelayMs: ATTACH_DELAY_MS, detachDelayMs: DETACH_DELAY_MS });
+  for (const [action, ms] of Object.entries(API_LATENCY_MS)) emu.faults.setLatency(action, ms);
   const endpoint = await emu.start({ port: 0 });
   const scenario = buildScenario(opts.nodes, types);
   const res = emu.applyScenario(scenario.scenario);
@@ -159,8 +198,11 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       maxAttempts: 1,
       requestHandler: { httpAgent: sockets, requestTimeout: 10_000, connectionTimeout: 3000, socketAcquisitionWarningTimeout: 60_000 },
     });
-  const nodes: SimNode[] = res.instanceIds.map((instanceId, index) => ({
+  const nodes: SimNode[] = res.instanceIds.map((instanceId, index) => {
+    const meta = { reading: 0 };
+    return {
     index,
+    meta,
     instanceId,
     instanceType: scenario.types[index] as string,
     provider: new AwsProvider({
@@ -173,11 +215,10 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       logger: log,
       transport: sdkClient(),
       random: mulberry32(opts.seed * 7919 + index),
-      // Client-side rates are per emulated second: the limiter counts wall seconds.
-      rateLimiter: new Ec2RateLimiter(scaledRates(opts.speed)),
-      // N agents share 2 cores here: the metadata deadline is 10 s of wall time, so this
-      // process's CPU starvation is not mistaken for an unreachable metadata service.
-      metadataBackoff: { deadlineMs: 10_000 * opts.speed },
+      rateLimiter: limiter(meta),
+      // With scaled time N agents share 2 cores: the metadata deadline is 10 s of wall time,
+      // so this process's CPU starvation is not mistaken for an unreachable metadata service.
+      ...(virtual ? {} : { metadataBackoff: { deadlineMs: 10_000 * speed } }),
     }),
     pool: undefined,
     limits: undefined,
@@ -186,7 +227,8 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     bootCounts: {},
     live: [],
     seq: 0,
-  }));
+    };
+  });
   const ledger = new Ledger();
   const failureCodes: Record<string, number> = {};
   const restartCodes: Record<string, number> = {};
@@ -194,7 +236,8 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
 
   try {
     // ---- boot: every node at once ----
-    say(`booting ${nodes.length} nodes (speed ${opts.speed}x)`);
+    driver?.start();
+    say(`booting ${nodes.length} nodes (${virtual ? 'virtual time' : `speed ${speed}x`})`);
     const progress = setInterval(() => {
       const warm = nodes.filter((n) => n.warmAt !== undefined).length;
       say(`  warm ${warm}/${nodes.length} after ${((clock.now() - emuStart) / 1000).toFixed(0)} emulated s, rss ${rss.currentMb()} MB`);
@@ -203,7 +246,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       const metadataGate = new Semaphore(METADATA_CONCURRENCY);
       await Promise.all(
         nodes.map((n) =>
-          bootNode(n, { clock, log, targets: opts.targets, addDeadlineMs, restartCodes, warmTimeoutMs: opts.warmTimeoutMs ?? 1_800_000, metadataGate }),
+          bootNode(n, { clock, log, targets: opts.targets, addDeadlineMs, restartCodes, warmTimeoutMs: opts.warmTimeoutMs ?? 1_800_000, metadataGate, inFlight }),
         ),
       );
     } finally {
@@ -243,7 +286,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       credentials: CREDENTIALS,
       clock,
       logger: log,
-      rateLimiter: new Ec2RateLimiter(scaledRates(opts.speed)),
+      rateLimiter: limiter(),
     });
     const found = await finder.findLeakedNics(0);
     const allLeaks = { ...leaks, afterTermination: leftovers.length, leakFinderFound: found.length };
@@ -263,7 +306,8 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     return {
       nodes: nodes.length,
       instanceTypes: typeCounts,
-      speed: opts.speed,
+      time: virtual ? 'virtual' : 'scaled',
+      speed: virtual ? undefined : speed,
       seed: opts.seed,
       wallSeconds: round((Date.now() - wallStart) / 1000, 1),
       emulatedSeconds: round((clock.now() - emuStart) / 1000, 0),
@@ -286,6 +330,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     };
   } finally {
     await Promise.all(nodes.map((n) => n.pool?.stop().catch(() => undefined)));
+    await driver?.stop();
     sockets.destroy();
     await emu.stop();
   }
@@ -319,13 +364,21 @@ interface BootDeps {
   restartCodes: Record<string, number>;
   warmTimeoutMs: number;
   metadataGate: Semaphore;
+  inFlight: { calls: number; parked: number };
 }
 
 /** The agent's boot path: discover, list NICs, start the pool; a failed boot restarts (as its DaemonSet would). */
 async function bootNode(n: SimNode, d: BootDeps): Promise<void> {
   for (;;) {
     try {
-      const { limits } = await d.metadataGate.run(() => n.provider.discover());
+      // Metadata reads are work in flight too (virtual time must not move past them).
+      d.inFlight.calls++;
+      n.meta.reading++;
+      const discovered = d.metadataGate.run(() => n.provider.discover()).finally(() => {
+        n.meta.reading--;
+        d.inFlight.calls--;
+      });
+      const { limits } = await discovered;
       await n.provider.listNics();
       const pool = new PoolManager({
         provider: n.provider,
@@ -516,6 +569,36 @@ function buildScenario(count: number, types: string[]): { scenario: unknown; typ
     },
     types: chosen,
   };
+}
+
+/** Virtual time: the client limiter (which meters wall seconds) keeps its concurrency, not its rate. */
+const UNMETERED: Record<Ec2Bucket, BucketRate> = {
+  mutating: { perSecond: 1_000_000, concurrency: DEFAULT_RATES.mutating.concurrency },
+  'network-interface': { perSecond: 1_000_000, concurrency: DEFAULT_RATES['network-interface'].concurrency },
+  describe: { perSecond: 1_000_000, concurrency: DEFAULT_RATES.describe.concurrency },
+};
+
+/** Counts calls from the moment they queue until they finish: virtual time waits for them. */
+class CountingLimiter extends Ec2RateLimiter {
+  private readonly inFlight: { calls: number; parked: number };
+  private readonly meta: { reading: number };
+
+  constructor(inFlight: { calls: number; parked: number }, meta: { reading: number }, rates: Record<Ec2Bucket, BucketRate>) {
+    super(rates);
+    this.inFlight = inFlight;
+    this.meta = meta;
+  }
+
+  override async run<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    // A call made while the node's metadata read is open is that read's work: count it once.
+    const lent = this.meta.reading;
+    this.inFlight.calls += 1 - lent;
+    try {
+      return await super.run(action, fn);
+    } finally {
+      this.inFlight.calls -= 1 - lent;
+    }
+  }
 }
 
 function scaledRates(speed: number): Record<Ec2Bucket, BucketRate> {
