@@ -160,17 +160,10 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const speed = opts.speed ?? 10;
   const vclock = virtual ? new VirtualClock() : undefined;
   const clock: Clock = vclock ?? scaledClock(speed);
-  const inFlight = { calls: 0, parked: 0 };
-  // A call the emulator holds in its latency sleep waits on virtual time: it does not block it.
-  const driver = vclock ? new VirtualTimeDriver(vclock, () => inFlight.calls > inFlight.parked) : undefined;
-  const emuClock: Clock = {
-    now: () => clock.now(),
-    sleep: (ms, signal) => {
-      inFlight.parked++;
-      return clock.sleep(ms, signal).finally(() => inFlight.parked--);
-    },
-  };
-  const limiter = (meta = { reading: 0 }): Ec2RateLimiter => new CountingLimiter(inFlight, meta, virtual ? UNMETERED : scaledRates(speed));
+  const inFlight = { calls: 0 };
+  const driver = vclock ? new VirtualTimeDriver(vclock, () => inFlight.calls > 0) : undefined;
+  const limiter = (meta = { reading: 0 }): Ec2RateLimiter =>
+    new CountingLimiter({ inFlight, meta, clock: nodeClock(clock, inFlight, meta), rates: virtual ? UNMETERED : scaledRates(speed) });
   const rand = mulberry32(opts.seed);
   const types = opts.instanceTypes ?? DEFAULT_TYPES;
   const window = opts.phaseWindowMs ?? 120_000;
@@ -182,8 +175,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
 
   // The emulator runs on the shared scaled clock, so its own `speed` stays 1: that option
   // scales refill and delays for a wall clock, and both together would count the speed twice.
-  const emu = new AwsEmulator({ clock: emuClock, seed: opts.seed, logger: log, attachDelayMs: ATTACH_DELAY_MS, detachDelayMs: DETACH_DELAY_MS });
-  for (const [action, ms] of Object.entries(API_LATENCY_MS)) emu.faults.setLatency(action, ms);
+  const emu = new AwsEmulator({ clock, seed: opts.seed, logger: log, attachDelayMs: ATTACH_DELAY_MS, detachDelayMs: DETACH_DELAY_MS });
   const endpoint = await emu.start({ port: 0 });
   const scenario = buildScenario(opts.nodes, types);
   const res = emu.applyScenario(scenario.scenario);
@@ -200,6 +192,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     });
   const nodes: SimNode[] = res.instanceIds.map((instanceId, index) => {
     const meta = { reading: 0 };
+    const rateLimiter = limiter(meta);
     return {
     index,
     meta,
@@ -211,11 +204,11 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       ec2Endpoint: endpoint,
       metadataEndpoint: emu.imdsEndpoint(instanceId),
       credentials: CREDENTIALS,
-      clock,
+      clock: nodeClock(clock, inFlight, meta),
       logger: log,
       transport: sdkClient(),
       random: mulberry32(opts.seed * 7919 + index),
-      rateLimiter: limiter(meta),
+      rateLimiter,
       // With scaled time N agents share 2 cores: the metadata deadline is 10 s of wall time,
       // so this process's CPU starvation is not mistaken for an unreachable metadata service.
       ...(virtual ? {} : { metadataBackoff: { deadlineMs: 10_000 * speed } }),
@@ -240,7 +233,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     say(`booting ${nodes.length} nodes (${virtual ? 'virtual time' : `speed ${speed}x`})`);
     const progress = setInterval(() => {
       const warm = nodes.filter((n) => n.warmAt !== undefined).length;
-      say(`  warm ${warm}/${nodes.length} after ${((clock.now() - emuStart) / 1000).toFixed(0)} emulated s, rss ${rss.currentMb()} MB`);
+      say(`  warm ${warm}/${nodes.length} after ${((clock.now() - emuStart) / 1000).toFixed(0)} emulated s, ${inFlight.calls} calls in flight, rss ${rss.currentMb()} MB`);
     }, 5000);
     try {
       const metadataGate = new Semaphore(METADATA_CONCURRENCY);
@@ -364,7 +357,7 @@ interface BootDeps {
   restartCodes: Record<string, number>;
   warmTimeoutMs: number;
   metadataGate: Semaphore;
-  inFlight: { calls: number; parked: number };
+  inFlight: { calls: number };
 }
 
 /** The agent's boot path: discover, list NICs, start the pool; a failed boot restarts (as its DaemonSet would). */
@@ -372,11 +365,14 @@ async function bootNode(n: SimNode, d: BootDeps): Promise<void> {
   for (;;) {
     try {
       // Metadata reads are work in flight too (virtual time must not move past them).
-      d.inFlight.calls++;
-      n.meta.reading++;
-      const discovered = d.metadataGate.run(() => n.provider.discover()).finally(() => {
-        n.meta.reading--;
-        d.inFlight.calls--;
+      // Counted once through the gate: reads queued behind it wait on others' work, not their own.
+      const discovered = d.metadataGate.run(() => {
+        d.inFlight.calls++;
+        n.meta.reading++;
+        return n.provider.discover().finally(() => {
+          n.meta.reading--;
+          d.inFlight.calls--;
+        });
       });
       const { limits } = await discovered;
       await n.provider.listNics();
@@ -571,6 +567,22 @@ function buildScenario(count: number, types: string[]): { scenario: unknown; typ
   };
 }
 
+/** A node's view of the clock: while its open metadata read sleeps (backoff, answer time), that read is not work in flight. */
+function nodeClock(clock: Clock, inFlight: { calls: number }, meta: { reading: number }): Clock {
+  return {
+    now: () => clock.now(),
+    sleep: async (ms, signal) => {
+      const lent = meta.reading;
+      inFlight.calls -= lent;
+      try {
+        await clock.sleep(ms, signal);
+      } finally {
+        inFlight.calls += lent;
+      }
+    },
+  };
+}
+
 /** Virtual time: the client limiter (which meters wall seconds) keeps its concurrency, not its rate. */
 const UNMETERED: Record<Ec2Bucket, BucketRate> = {
   mutating: { perSecond: 1_000_000, concurrency: DEFAULT_RATES.mutating.concurrency },
@@ -578,26 +590,36 @@ const UNMETERED: Record<Ec2Bucket, BucketRate> = {
   describe: { perSecond: 1_000_000, concurrency: DEFAULT_RATES.describe.concurrency },
 };
 
-/** Counts calls from the moment they queue until they finish: virtual time waits for them. */
+/**
+ * Counts calls in flight (virtual time waits for them) and adds the assumed EC2 answer time
+ * after each answer. The wait is on the clock and not counted, so it never holds a socket or
+ * stalls virtual time; the emulator's state changes at the start of the wait.
+ */
 class CountingLimiter extends Ec2RateLimiter {
-  private readonly inFlight: { calls: number; parked: number };
+  private readonly inFlight: { calls: number };
   private readonly meta: { reading: number };
+  private readonly clock: Clock;
 
-  constructor(inFlight: { calls: number; parked: number }, meta: { reading: number }, rates: Record<Ec2Bucket, BucketRate>) {
-    super(rates);
-    this.inFlight = inFlight;
-    this.meta = meta;
+  constructor(o: { inFlight: { calls: number }; meta: { reading: number }; clock: Clock; rates: Record<Ec2Bucket, BucketRate> }) {
+    super(o.rates);
+    this.inFlight = o.inFlight;
+    this.meta = o.meta;
+    this.clock = o.clock;
   }
 
-  override async run<T>(action: string, fn: () => Promise<T>): Promise<T> {
-    // A call made while the node's metadata read is open is that read's work: count it once.
-    const lent = this.meta.reading;
-    this.inFlight.calls += 1 - lent;
-    try {
-      return await super.run(action, fn);
-    } finally {
-      this.inFlight.calls -= 1 - lent;
-    }
+  override run<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    // Counted once sent: a call queued behind the node's own limiter waits on counted calls.
+    // A call made while the node's metadata read is open is that read's work: counted once.
+    return super.run(action, async () => {
+      const add = 1 - this.meta.reading;
+      this.inFlight.calls += add;
+      try {
+        return await fn();
+      } finally {
+        this.inFlight.calls -= add;
+        await this.clock.sleep(API_LATENCY_MS[action] ?? API_LATENCY_MS['*'] ?? 0);
+      }
+    });
   }
 }
 
