@@ -32,9 +32,9 @@ export interface ScaleOptions {
   seed: number;
   /** Instance types, assigned round-robin. */
   instanceTypes?: string[];
-  /** Fill / release-half cycles after boot. */
+  /** Release-half-and-refill cycles after the first fill; default 1. */
   churnCycles?: number;
-  /** Pod arrivals (and departures) of one phase are spread over this window, emulated ms. */
+  /** Pod arrivals (and departures) of one phase are spread over this window, emulated ms; default max(120 s, 0.6 s per node). */
   phaseWindowMs?: number;
   /** CNI ADD deadline (emulated ms); the agent's default is 10 s. */
   addDeadlineMs?: number;
@@ -166,7 +166,9 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     new CountingLimiter({ inFlight, meta, clock: nodeClock(clock, inFlight, meta), rates: virtual ? UNMETERED : scaledRates(speed) });
   const rand = mulberry32(opts.seed);
   const types = opts.instanceTypes ?? DEFAULT_TYPES;
-  const window = opts.phaseWindowMs ?? 120_000;
+  // The account's network-interface bucket refills 5 tokens/s, about 2 NIC attaches/s: pods
+  // arrive no faster than the account can grow NICs for them (each node needs one or two).
+  const window = opts.phaseWindowMs ?? Math.max(120_000, opts.nodes * 600);
   const addDeadlineMs = opts.addDeadlineMs ?? 10_000;
   const rss = startRssSampler();
   await warmUpProcess(log);
@@ -251,7 +253,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     say(`all warm after ${bootWallSeconds.toFixed(1)} s wall; churning pods`);
 
     // ---- churn: fill, release half, fill again ----
-    const cycles = opts.churnCycles ?? 2;
+    const cycles = opts.churnCycles ?? 1;
     const churnProgress = setInterval(() => {
       say(`  churn: ${pods.allocations} ADDs, ${pods.releases} DELs, ${sum(Object.values(failureCodes))} failures, rss ${rss.currentMb()} MB`);
     }, 5000);

@@ -11,8 +11,8 @@ const { values } = parseArgs({
     'pods-per-node': { type: 'string' },
     speed: { type: 'string' },
     seed: { type: 'string', default: '1' },
-    cycles: { type: 'string', default: '2' },
-    'window-s': { type: 'string', default: '120' },
+    cycles: { type: 'string' },
+    'window-s': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -31,8 +31,8 @@ const result = await runScale({
   ...(values['pods-per-node'] ? { podsPerNode: Math.floor(num('pods-per-node', values['pods-per-node'])) } : {}),
   ...(values.speed ? { time: 'scaled' as const, speed: num('speed', values.speed) } : { time: 'virtual' as const }),
   seed: Math.floor(num('seed', values.seed)),
-  churnCycles: Math.floor(Number(values.cycles)),
-  phaseWindowMs: num('window-s', values['window-s']) * 1000,
+  ...(values.cycles !== undefined ? { churnCycles: Math.floor(Number(values.cycles)) } : {}),
+  ...(values['window-s'] ? { phaseWindowMs: num('window-s', values['window-s']) * 1000 } : {}),
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 
