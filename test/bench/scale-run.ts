@@ -161,7 +161,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const vclock = virtual ? new VirtualClock() : undefined;
   const clock: Clock = vclock ?? scaledClock(speed);
   const inFlight = { calls: 0 };
-  const driver = vclock ? new VirtualTimeDriver(vclock, () => inFlight.calls > 0) : undefined;
+  const driver = vclock ? new VirtualTimeDriver(vclock, () => inFlight.calls > 0, { quantumMs: 50 }) : undefined;
   const limiter = (meta = { reading: 0 }): Ec2RateLimiter =>
     new CountingLimiter({ inFlight, meta, clock: nodeClock(clock, inFlight, meta), rates: virtual ? UNMETERED : scaledRates(speed) });
   const rand = mulberry32(opts.seed);
