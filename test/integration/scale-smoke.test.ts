@@ -11,7 +11,9 @@ const BOOT_MUTATING_CALLS_PER_NODE = 1;
 
 describe('scale smoke (20 nodes, one emulated account)', () => {
   it('boots, churns and stops with no pod-visible failure, no leak, no double assignment', async () => {
-    const r = await runScale({ nodes: 20, speed: 10, seed: 7, churnCycles: 2, phaseWindowMs: 20_000, settleMs: 40_000 });
+    // Virtual time: the emulated figures do not depend on how busy the test machine is.
+    const r = await runScale({ nodes: 20, seed: 7, churnCycles: 2, phaseWindowMs: 30_000 });
+    expect(r.time).toBe('virtual');
 
     expect(r.warm.notWarm).toBe(0);
     expect(r.bootRestarts).toBe(0);
