@@ -98,9 +98,9 @@ export interface ScaleResult {
     lostPods: number;
     /** Same IP handed to two live pods. */
     doubleAssigned: number;
-    /** ENIs left after all instances terminated (delete-on-termination not set). */
+    /** Attached ENIs left after all instances terminated (delete-on-termination not set). */
     afterTermination: number;
-    /** What the provider's leak finder reports after termination (should equal afterTermination). */
+    /** What the provider's leak finder reports after termination (should equal unattachedNics + afterTermination). */
     leakFinderFound: number;
   };
   leakTotal: number;
@@ -272,6 +272,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     // ---- shutdown and leak checks ----
     await Promise.all(nodes.map((n) => n.pool?.stop()));
     const leaks = checkLeaks(emu, nodes, ledger);
+    const unattachedBefore = new Set(emu.listEnis().filter((e) => !e.instanceId).map((e) => e.eniId));
     for (const id of res.instanceIds) emu.state.terminateInstance(id);
     const leftovers = emu.listEnis().filter((e) => e.tags[TAGS.cluster] === CLUSTER);
     const finder = new AwsProvider({
@@ -284,7 +285,11 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       rateLimiter: limiter(),
     });
     const found = await finder.findLeakedNics(0);
-    const allLeaks = { ...leaks, afterTermination: leftovers.length, leakFinderFound: found.length };
+    const allLeaks = {
+      ...leaks,
+      afterTermination: leftovers.filter((e) => !unattachedBefore.has(e.eniId)).length,
+      leakFinderFound: found.length,
+    };
 
     const endEmu = emu.stats();
     const actions = actionFigures(nodes, endEmu);
