@@ -43,6 +43,8 @@ export interface ScaleOptions {
   /** After churn, wait this long (emulated ms) for cooldowns and trimming before stopping. */
   settleMs?: number;
   targets?: Partial<PoolSettings>;
+  /** /28 prefix blocks (WARM_PREFIX_TARGET=1) instead of secondary IPs with WARM_ENI_TARGET=1. */
+  prefixDelegation?: boolean;
   logger?: Logger;
   /** Progress lines for a human (stderr in the CLI). */
   progress?: (line: string) => void;
@@ -67,6 +69,7 @@ export interface ScaleResult {
   instanceTypes: Record<string, number>;
   time: 'virtual' | 'scaled';
   speed: number | undefined;
+  prefixDelegation: boolean;
   seed: number;
   wallSeconds: number;
   emulatedSeconds: number;
@@ -171,6 +174,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const window = opts.phaseWindowMs ?? Math.max(120_000, opts.nodes * 600);
   const addDeadlineMs = opts.addDeadlineMs ?? 10_000;
   const rss = startRssSampler();
+  const targets: Partial<PoolSettings> | undefined = opts.prefixDelegation ? { prefixDelegation: true, ...opts.targets } : opts.targets;
   await warmUpProcess(log);
   const wallStart = Date.now();
   const emuStart = clock.now();
@@ -211,6 +215,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       transport: sdkClient(),
       random: mulberry32(opts.seed * 7919 + index),
       rateLimiter,
+      prefixDelegation: opts.prefixDelegation ?? false,
       // With scaled time N agents share 2 cores: the metadata deadline is 10 s of wall time,
       // so this process's CPU starvation is not mistaken for an unreachable metadata service.
       ...(virtual ? {} : { metadataBackoff: { deadlineMs: 10_000 * speed } }),
@@ -241,7 +246,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       const metadataGate = new Semaphore(METADATA_CONCURRENCY);
       await Promise.all(
         nodes.map((n) =>
-          bootNode(n, { clock, log, targets: opts.targets, addDeadlineMs, restartCodes, warmTimeoutMs: opts.warmTimeoutMs ?? 1_800_000, metadataGate, inFlight }),
+          bootNode(n, { clock, log, targets, addDeadlineMs, restartCodes, warmTimeoutMs: opts.warmTimeoutMs ?? 1_800_000, metadataGate, inFlight }),
         ),
       );
     } finally {
@@ -307,6 +312,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       nodes: nodes.length,
       instanceTypes: typeCounts,
       time: virtual ? 'virtual' : 'scaled',
+      prefixDelegation: opts.prefixDelegation ?? false,
       speed: virtual ? undefined : speed,
       seed: opts.seed,
       wallSeconds: round((Date.now() - wallStart) / 1000, 1),
@@ -522,7 +528,7 @@ function checkLeaks(emu: AwsEmulator, nodes: SimNode[], ledger: Ledger): Omit<Sc
       for (const ip of ips) if (!have?.has(ip)) phantomAddresses++;
     }
     const allocs = n.pool?.pool.toCheckpoint().allocations ?? [];
-    for (const a of allocs) if (!cloudIps.get(a.nicId)?.has(a.ip)) lostPods++;
+    for (const a of allocs) if (!cloudIps.get(a.nicId)?.has(a.blockCidr.replace(/\/32$/, ''))) lostPods++;
   }
   return { unattachedNics, unknownNics, unknownAddresses, phantomAddresses, lostPods, doubleAssigned: ledger.doubles };
 }

@@ -1,5 +1,5 @@
 // npm run bench:scale -- [--nodes 1000] [--pods-per-node N] [--seed S] [--cycles C] [--window-s W]
-//                        [--speed X (scaled wall-clock time instead of virtual time)] [--json]
+//                        [--prefix] [--speed X (scaled wall-clock time instead of virtual time)] [--json]
 // Prints a table and a final JSON line; exits non-zero only on pod-visible failures or leaks
 // (a correctness result, never a timing one). See docs/benchmarks.md.
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     cycles: { type: 'string' },
     'window-s': { type: 'string' },
+    prefix: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -31,6 +32,7 @@ const result = await runScale({
   ...(values['pods-per-node'] ? { podsPerNode: Math.floor(num('pods-per-node', values['pods-per-node'])) } : {}),
   ...(values.speed ? { time: 'scaled' as const, speed: num('speed', values.speed) } : { time: 'virtual' as const }),
   seed: Math.floor(num('seed', values.seed)),
+  prefixDelegation: values.prefix,
   ...(values.cycles !== undefined ? { churnCycles: Math.floor(Number(values.cycles)) } : {}),
   ...(values['window-s'] ? { phaseWindowMs: num('window-s', values['window-s']) * 1000 } : {}),
   progress: (line) => process.stderr.write(`${line}\n`),
@@ -56,7 +58,7 @@ function render(r: ScaleResult): string {
   const m = r.mutatingPerNode;
   const l = r.leaks;
   return [
-    `scale: ${r.nodes} nodes (${Object.entries(r.instanceTypes).map(([t, n]) => `${n} ${t}`).join(', ')}), ${r.time === 'virtual' ? 'virtual time' : `speed ${r.speed}x`}, seed ${r.seed}`,
+    `scale: ${r.nodes} nodes (${Object.entries(r.instanceTypes).map(([t, n]) => `${n} ${t}`).join(', ')}), ${r.prefixDelegation ? 'prefix delegation' : 'secondary IPs'}, ${r.time === 'virtual' ? 'virtual time' : `speed ${r.speed}x`}, seed ${r.seed}`,
     '',
     line(head),
     line(head.map((_, i) => '-'.repeat(widths[i] as number))),
