@@ -37,4 +37,16 @@ describe('scale smoke (20 nodes, one emulated account)', () => {
     // Every call a client counted reached the emulator (nothing bypassed the account's buckets).
     for (const a of r.actions) expect(a.total).toBeGreaterThanOrEqual(Math.round(a.perNodeMean * r.nodes));
   }, 180_000);
+
+  it('with prefix delegation grows by assigning prefixes only, with no failure and no leak', async () => {
+    const r = await runScale({ nodes: 20, seed: 7, churnCycles: 2, phaseWindowMs: 30_000, prefixDelegation: true });
+
+    expect(r.failures).toBe(0);
+    expect(r.leakTotal).toBe(0);
+    expect(r.leaks.leakFinderFound).toBe(0);
+    expect(r.pods.peakPerNode).toBeGreaterThan(16);
+    expect(r.mutatingPerNode.boot.max).toBeLessThanOrEqual(BOOT_MUTATING_CALLS_PER_NODE);
+    // Every node's pods fit in /28s on its primary ENI: no ENI is ever created.
+    expect(r.actions.find((a) => a.action === 'CreateNetworkInterface')).toBeUndefined();
+  }, 180_000);
 });
