@@ -34,7 +34,7 @@ export interface ScaleOptions {
   instanceTypes?: string[];
   /** Release-half-and-refill cycles after the first fill; default 1. */
   churnCycles?: number;
-  /** Pod arrivals (and departures) of one phase are spread over this window, emulated ms; default max(120 s, 0.6 s per node). */
+  /** Pod arrivals (and departures) of one phase are spread over this window, emulated ms; default max(120 s, 0.9 s per node). */
   phaseWindowMs?: number;
   /** CNI ADD deadline (emulated ms); the agent's default is 10 s. */
   addDeadlineMs?: number;
@@ -171,7 +171,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const types = opts.instanceTypes ?? DEFAULT_TYPES;
   // The account's network-interface bucket refills 5 tokens/s, about 2 NIC attaches/s: pods
   // arrive no faster than the account can grow NICs for them (each node needs one or two).
-  const window = opts.phaseWindowMs ?? Math.max(120_000, opts.nodes * 600);
+  const window = opts.phaseWindowMs ?? Math.max(120_000, opts.nodes * 900);
   const addDeadlineMs = opts.addDeadlineMs ?? 10_000;
   const rss = startRssSampler();
   const targets: Partial<PoolSettings> | undefined = opts.prefixDelegation ? { prefixDelegation: true, ...opts.targets } : opts.targets;
