@@ -44,6 +44,8 @@ export class AwsProvider implements CloudProvider {
   private primaryGroups: string[] | undefined;
   private region: string | undefined;
   private identityPending: Promise<ImdsIdentity> | undefined;
+  /** NICs a failed attach created but could not delete (e.g. throttled past the deadline); retried before the next create. */
+  private readonly orphans = new Set<string>();
 
   constructor(opts: AwsProviderOptions) {
     this.opts = opts;
@@ -96,6 +98,7 @@ export class AwsProvider implements CloudProvider {
   async attachNic(req: AttachNicRequest): Promise<CloudNic> {
     const { node } = await this.discover();
     if (req.blockKind === 'range') throw rangeUnsupported();
+    await this.deleteOrphans();
     const subnet = await this.pickSubnet(node, req.subnetId);
     const groups = req.securityGroups ?? this.opts.securityGroups ?? (await this.primarySecurityGroups(node));
     const count = req.blockCount ?? 0;
@@ -444,10 +447,28 @@ export class AwsProvider implements CloudProvider {
       }
       await this.deleteNic(nicId);
     } catch (err) {
+      this.orphans.add(nicId);
       this.log.warn(
         { nicId, cause: (cause as Error).message, err: (err as Error).message },
-        'could not delete NIC after a failed attach; leak clean-up will remove it',
+        'could not delete NIC after a failed attach; retrying before the next attach',
       );
+    }
+  }
+
+  /** Deletes NICs left by failed attaches. One still in use was attached after all: reconcile adopts it. */
+  private async deleteOrphans(): Promise<void> {
+    for (const nicId of [...this.orphans]) {
+      try {
+        await this.deleteNic(nicId);
+        this.orphans.delete(nicId);
+      } catch (err) {
+        if (isVpcnetError(err, 'CLOUD_CONFLICT')) {
+          this.orphans.delete(nicId);
+          continue;
+        }
+        this.log.warn({ nicId, err: (err as Error).message }, 'could not delete NIC left by a failed attach');
+        return;
+      }
     }
   }
 }

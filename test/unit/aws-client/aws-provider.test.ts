@@ -233,6 +233,26 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
     expect(ec2.count('DeleteNetworkInterface')).toBe(1);
   });
 
+  it('deletes a NIC left by a failed attach before creating the next one', async () => {
+    const ec2 = new ScriptedEc2()
+      .on('DescribeInstanceTypes', t3medium)
+      .on('DescribeSubnets', subnets)
+      .on('DescribeNetworkInterfaces', primaryEni, () => ({ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-new', Status: 'available' }] }))
+      .on('CreateNetworkInterface', createdEni)
+      .on('AttachNetworkInterface', thrower(awsError('AttachmentLimitExceeded')))
+      .on('DeleteNetworkInterface', thrower(awsError('UnauthorizedOperation', 403)), () => ({}));
+    const p = await make(ec2);
+    await p.attachNic({ deviceIndex: 1 }).catch(() => undefined);
+    expect(ec2.count('DeleteNetworkInterface')).toBe(1);
+    await p.attachNic({ deviceIndex: 1 }).catch(() => undefined);
+    const order = ec2.sent.map((s) => s.action).filter((a) => a === 'DeleteNetworkInterface' || a === 'CreateNetworkInterface');
+    // create, failed delete | delete of the orphan, create, delete after the second failed attach
+    expect(order).toEqual(['CreateNetworkInterface', 'DeleteNetworkInterface', 'DeleteNetworkInterface', 'CreateNetworkInterface', 'DeleteNetworkInterface']);
+    await p.attachNic({ deviceIndex: 1 }).catch(() => undefined);
+    // nothing left over: the third attach deletes only its own NIC
+    expect(ec2.count('DeleteNetworkInterface')).toBe(4);
+  });
+
   it('assigns ip and prefix blocks in one call each and returns exactly what EC2 assigned', async () => {
     const ec2 = new ScriptedEc2()
       .on('DescribeInstanceTypes', t3medium)
