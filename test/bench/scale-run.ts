@@ -10,7 +10,9 @@ import { TAGS } from '../../providers/aws/client/options.ts';
 import { DEFAULT_RATES, Ec2RateLimiter, type BucketRate, type Ec2Bucket } from '../../providers/aws/client/rate-limiter.ts';
 import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import { maxPodsFor, type NodeLimits } from '../../providers/provider.ts';
+import { Reconciler } from '../../src/agent/reconciler.ts';
 import { isVpcnetError } from '../../src/errors.ts';
+import { noopMetrics } from '../../src/metrics/metrics.ts';
 import { MemoryCheckpointStore } from '../../src/ipam/checkpoint.ts';
 import { PoolManager } from '../../src/ipam/pool-manager.ts';
 import type { PodRef, PoolSettings } from '../../src/ipam/types.ts';
@@ -38,6 +40,11 @@ export interface ScaleOptions {
   phaseWindowMs?: number;
   /** CNI ADD deadline (emulated ms); the agent's default is 10 s. */
   addDeadlineMs?: number;
+  /**
+   * A pod whose ADD answers "try again later" is retried as kubelet does (sandbox recreated
+   * with backoff); it counts as failed only if it has no address this long after it arrived.
+   */
+  podStartTimeoutMs?: number;
   /** A node not warm this long after boot (emulated ms) counts as never warm. */
   warmTimeoutMs?: number;
   /** After churn, wait this long (emulated ms) for cooldowns and trimming before stopping. */
@@ -79,9 +86,16 @@ export interface ScaleResult {
   bootRestarts: number;
   bootRestartCodes: Record<string, number>;
   pods: { allocations: number; releases: number; peakPerNode: number };
-  /** ADDs that threw: what a pod would see. */
+  /** Pods that never got an address (after kubelet-style retries): what a user would see. */
   failures: number;
   failureCodes: Record<string, number>;
+  /** ADD answers "try again later" that kubelet retried, by error code (a pod start delayed). */
+  addRetries: number;
+  addRetryCodes: Record<string, number>;
+  /** Emulated seconds from a pod's arrival to its address, over pods that waited for a retry. */
+  retriedPodStart: { count: number; p50: number; mean: number; p99: number; max: number };
+  /** Unattached NICs of the cluster the agents' leak sweep deleted before the leak count. */
+  leakedNicsCleaned: number;
   /** RequestLimitExceeded answers from the emulator, all run / during boot. */
   throttled: number;
   throttledAtBoot: number;
@@ -135,6 +149,11 @@ const API_LATENCY_MS: Record<string, number> = {
 /** An attachment stays 'attaching' (and a detaching ENI in use) this long. */
 const ATTACH_DELAY_MS = 2000;
 const DETACH_DELAY_MS = 2000;
+/** Kubelet's back-off between sandbox attempts after a failed CNI ADD (starts ~10 s, caps at minutes). */
+const KUBELET_RETRY_BASE_MS = 10_000;
+const KUBELET_RETRY_CAP_MS = 120_000;
+/** The agent's default reconcile.leakedNicGraceMs. */
+const LEAKED_NIC_GRACE_MS = 600_000;
 
 interface SimNode {
   index: number;
@@ -231,6 +250,9 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   });
   const ledger = new Ledger();
   const failureCodes: Record<string, number> = {};
+  const retryCodes: Record<string, number> = {};
+  const retriedStarts: number[] = [];
+  const podStartTimeoutMs = opts.podStartTimeoutMs ?? 900_000;
   const restartCodes: Record<string, number> = {};
   const pods = { allocations: 0, releases: 0, peakPerNode: 0 };
 
@@ -260,12 +282,12 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     // ---- churn: fill, release half, fill again ----
     const cycles = opts.churnCycles ?? 1;
     const churnProgress = setInterval(() => {
-      say(`  churn: ${pods.allocations} ADDs, ${pods.releases} DELs, ${sum(Object.values(failureCodes))} failures, rss ${rss.currentMb()} MB`);
+      say(`  churn: ${pods.allocations} ADDs, ${pods.releases} DELs, ${sum(Object.values(retryCodes))} retried, ${sum(Object.values(failureCodes))} failed, rss ${rss.currentMb()} MB`);
     }, 5000);
     try {
       await Promise.all(
         nodes.map((n) =>
-          churnNode(n, { clock, rand, window, cycles, addDeadlineMs, podsPerNode: opts.podsPerNode, ledger, failureCodes, pods }),
+          churnNode(n, { clock, rand, window, cycles, addDeadlineMs, podStartTimeoutMs, podsPerNode: opts.podsPerNode, ledger, failureCodes, retryCodes, retriedStarts, pods }),
         ),
       );
     } finally {
@@ -276,6 +298,21 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
 
     // ---- shutdown and leak checks ----
     await Promise.all(nodes.map((n) => n.pool?.stop()));
+    // What every agent's reconciler does (src/agent/reconciler.ts): NICs of this cluster left
+    // unattached past the grace period are deleted. One sweep stands for all nodes' sweeps.
+    await clock.sleep(LEAKED_NIC_GRACE_MS);
+    const sweeper = new Reconciler({
+      datapath: { listPods: async () => [], teardownPod: async () => undefined },
+      provider: new AwsProvider({ clusterName: CLUSTER, region: 'us-west-2', ec2Endpoint: endpoint, credentials: CREDENTIALS, clock, logger: log, rateLimiter: limiter() }),
+      allocations: () => [],
+      mode: 'routed',
+      intervalMs: LEAKED_NIC_GRACE_MS,
+      leakedNicGraceMs: LEAKED_NIC_GRACE_MS,
+      clock,
+      metrics: noopMetrics,
+      logger: log,
+    });
+    const swept = await sweeper.reconcileNics();
     const leaks = checkLeaks(emu, nodes, ledger);
     const unattachedBefore = new Set(emu.listEnis().filter((e) => !e.instanceId).map((e) => e.eniId));
     for (const id of res.instanceIds) emu.state.terminateInstance(id);
@@ -324,6 +361,10 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       pods,
       failures: sum(Object.values(failureCodes)),
       failureCodes,
+      addRetries: sum(Object.values(retryCodes)),
+      addRetryCodes: retryCodes,
+      retriedPodStart: { count: retriedStarts.length, p50: round(quantile(retriedStarts, 0.5) / 1000, 1), ...dist(retriedStarts.map((ms) => ms / 1000)) },
+      leakedNicsCleaned: swept.deleted.length,
       throttled: sum(Object.values(endEmu.throttled)),
       throttledAtBoot: bootThrottled,
       actions,
@@ -432,9 +473,12 @@ interface ChurnDeps {
   window: number;
   cycles: number;
   addDeadlineMs: number;
+  podStartTimeoutMs: number;
   podsPerNode: number | undefined;
   ledger: Ledger;
   failureCodes: Record<string, number>;
+  retryCodes: Record<string, number>;
+  retriedStarts: number[];
   pods: { allocations: number; releases: number; peakPerNode: number };
 }
 
@@ -445,15 +489,27 @@ async function churnNode(n: SimNode, d: ChurnDeps): Promise<void> {
   const target = d.podsPerNode ?? Math.floor(0.6 * maxPodsFor(limits));
   const add = async (): Promise<void> => {
     const pod: PodRef = { containerId: `${n.instanceId}-${n.seq++}`, ifname: 'eth0', podNamespace: 'bench', podName: `p${n.seq}` };
-    try {
-      const a = await pool.allocate(pod, { deadlineMs: d.addDeadlineMs });
-      d.ledger.add(a.ip, pod.containerId);
-      n.live.push(pod);
-      d.pods.allocations++;
-      d.pods.peakPerNode = Math.max(d.pods.peakPerNode, n.live.length);
-    } catch (err) {
-      const code = isVpcnetError(err) ? err.code : 'UNKNOWN';
-      d.failureCodes[code] = (d.failureCodes[code] ?? 0) + 1;
+    const arrived = d.clock.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const a = await pool.allocate(pod, { deadlineMs: d.addDeadlineMs });
+        d.ledger.add(a.ip, pod.containerId);
+        n.live.push(pod);
+        d.pods.allocations++;
+        d.pods.peakPerNode = Math.max(d.pods.peakPerNode, n.live.length);
+        if (attempt > 0) d.retriedStarts.push(d.clock.now() - arrived);
+        return;
+      } catch (err) {
+        const code = isVpcnetError(err) ? err.code : 'UNKNOWN';
+        const retryable = isVpcnetError(err) && err.retryable;
+        if (!retryable || d.clock.now() - arrived >= d.podStartTimeoutMs) {
+          d.failureCodes[code] = (d.failureCodes[code] ?? 0) + 1;
+          return;
+        }
+        // CNI error 11: kubelet tears the sandbox down and retries with backoff.
+        d.retryCodes[code] = (d.retryCodes[code] ?? 0) + 1;
+        await d.clock.sleep(Math.min(KUBELET_RETRY_BASE_MS * 2 ** attempt, KUBELET_RETRY_CAP_MS));
+      }
     }
   };
   const del = async (pod: PodRef): Promise<void> => {
