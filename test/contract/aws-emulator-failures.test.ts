@@ -155,6 +155,38 @@ describe('AWS provider against the emulator: failures', () => {
     expect(await env.provider.findLeakedNics(0)).toEqual([]);
   });
 
+  it('a throttled attach keeps the new NIC, and the next attach uses it: one create, nothing leaks', async () => {
+    env = await startAwsEmulatorEnv();
+    await env.provider.discover();
+    env.emu.faults.add({ action: 'AttachNetworkInterface', code: 'RequestLimitExceeded', count: 1000 });
+    const err = await failure(env.provider.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 2 }));
+    expect(err.code).toBe('CLOUD_THROTTLED');
+    const kept = env.emu.listEnis().filter((e) => !e.instanceId);
+    expect(kept).toHaveLength(1);
+    env.emu.faults.clear();
+    const nic = await env.provider.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 2 });
+    expect(nic.id).toBe(kept[0]!.eniId);
+    expect(env.emu.stats().calls.CreateNetworkInterface).toBe(1);
+    expect(env.emu.stats().calls.DeleteNetworkInterface ?? 0).toBe(0);
+    expect(env.emu.listEnis().filter((e) => !e.instanceId)).toEqual([]);
+    expect(env.emu.listEnis().find((e) => e.eniId === nic.id)?.deviceIndex).toBe(1);
+  });
+
+  it('a kept NIC that no longer fits the request (other security groups asked) is deleted, not attached', async () => {
+    env = await startAwsEmulatorEnv();
+    await env.provider.discover();
+    env.emu.faults.add({ action: 'AttachNetworkInterface', code: 'RequestLimitExceeded', count: 1000 });
+    await failure(env.provider.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 1 }));
+    const kept = env.emu.listEnis().find((e) => !e.instanceId)!;
+    env.emu.faults.clear();
+    const nic = await env.provider.attachNic({ deviceIndex: 1, securityGroups: ['sg-0123456789abcdef0'], blockKind: 'ip', blockCount: 1 });
+    expect(nic.id).not.toBe(kept.eniId);
+    expect(nic.securityGroups).toEqual(['sg-0123456789abcdef0']);
+    // the unfit one goes at the next attach (orphans are deleted before creating)
+    await env.provider.attachNic({ deviceIndex: 2, blockKind: 'ip', blockCount: 1 });
+    expect(env.emu.listEnis().map((e) => e.eniId)).not.toContain(kept.eniId);
+  });
+
   it('detachNic waits for a slow detach before deleting', async () => {
     env = await startAwsEmulatorEnv({ emulator: { detachDelayMs: 300 } });
     const nic = await env.provider.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 1 });

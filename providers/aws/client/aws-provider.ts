@@ -46,6 +46,8 @@ export class AwsProvider implements CloudProvider {
   private identityPending: Promise<ImdsIdentity> | undefined;
   /** NICs a failed attach created but could not delete (e.g. throttled past the deadline); retried before the next create. */
   private readonly orphans = new Set<string>();
+  /** A NIC created for an attach that was throttled, kept for the next attach. */
+  private spare: SpareNic | undefined;
 
   constructor(opts: AwsProviderOptions) {
     this.opts = opts;
@@ -99,6 +101,8 @@ export class AwsProvider implements CloudProvider {
     const { node } = await this.discover();
     if (req.blockKind === 'range') throw rangeUnsupported();
     await this.deleteOrphans();
+    const reused = await this.attachSpare(node, req);
+    if (reused) return reused;
     const subnet = await this.pickSubnet(node, req.subnetId);
     const groups = req.securityGroups ?? this.opts.securityGroups ?? (await this.primarySecurityGroups(node));
     const count = req.blockCount ?? 0;
@@ -112,9 +116,14 @@ export class AwsProvider implements CloudProvider {
       TagSpecifications: [{ ResourceType: 'network-interface', Tags: this.nicTags(node) }],
     });
     const eni = created.NetworkInterface;
-    const nicId = eni?.NetworkInterfaceId;
-    if (!eni || !nicId) throw new VpcnetError('INTERNAL', 'EC2 CreateNetworkInterface returned no network interface');
+    if (!eni?.NetworkInterfaceId) throw new VpcnetError('INTERNAL', 'EC2 CreateNetworkInterface returned no network interface');
     this.subnetCidrs.set(subnet.id, subnet.cidr);
+    return this.attachCreated(eni, node, req, { subnetId: subnet.id, groups });
+  }
+
+  /** Attaches a NIC we created; undoes the create on failure, except a throttled attach (below). */
+  private async attachCreated(eni: NetworkInterface, node: NodeInfo, req: AttachNicRequest, origin: SpareNic['origin']): Promise<CloudNic> {
+    const nicId = eni.NetworkInterfaceId as string;
     let attachmentId: string | undefined;
     try {
       attachmentId = await this.attach(nicId, node.instanceId, req.deviceIndex);
@@ -126,10 +135,49 @@ export class AwsProvider implements CloudProvider {
       }
       await this.waitForStatus(nicId, 'attached');
     } catch (err) {
+      // Throttled: the account's network-interface bucket is empty. Deleting the fresh NIC would
+      // spend more of it for nothing; keep it and attach it on the next try instead.
+      if (!attachmentId && isVpcnetError(err, 'CLOUD_THROTTLED')) {
+        this.spare = { nicId, origin, blockKind: req.blockKind };
+        this.log.info({ nicId }, 'attach throttled; keeping the new NIC for the next attach');
+        throw err;
+      }
       await this.undoCreate(nicId, attachmentId, err);
       throw err;
     }
     return { ...this.toNic(eni), deviceIndex: req.deviceIndex };
+  }
+
+  /**
+   * Attaches the NIC a throttled attach left, when it fits the request. It is described first:
+   * the throttled call may have been preceded by one whose answer was lost. Left unused, the
+   * leaked-NIC sweep deletes it after its grace period.
+   */
+  private async attachSpare(node: NodeInfo, req: AttachNicRequest): Promise<CloudNic | undefined> {
+    const spare = this.spare;
+    if (!spare) return undefined;
+    this.spare = undefined;
+    const fits =
+      (req.subnetId === undefined || req.subnetId === spare.origin.subnetId) &&
+      (req.securityGroups === undefined || sameSet(req.securityGroups, spare.origin.groups)) &&
+      (req.blockKind ?? 'ip') === (spare.blockKind ?? 'ip');
+    const eni = await this.describeOne(spare.nicId);
+    if (!eni) return undefined;
+    const att = eni.Attachment;
+    if (att?.InstanceId === node.instanceId && att.AttachmentId && att.Status !== 'detached' && att.Status !== 'detaching') {
+      // The lost earlier try attached it after all: adopt it where it is.
+      await this.call('ModifyNetworkInterfaceAttribute', {
+        NetworkInterfaceId: spare.nicId,
+        Attachment: { AttachmentId: att.AttachmentId, DeleteOnTermination: true },
+      });
+      return { ...this.toNic(eni), deviceIndex: att.DeviceIndex ?? req.deviceIndex };
+    }
+    if (!fits || eni.Status !== 'available') {
+      if (eni.Status === 'available') this.orphans.add(spare.nicId);
+      return undefined;
+    }
+    this.log.info({ nicId: spare.nicId }, 'attaching the NIC a throttled attach left');
+    return this.attachCreated(eni, node, req, spare.origin);
   }
 
   /** AttachNetworkInterface; a retry that finds the NIC already attached here by the lost first try counts as done. */
@@ -471,6 +519,16 @@ export class AwsProvider implements CloudProvider {
       }
     }
   }
+}
+
+interface SpareNic {
+  nicId: string;
+  origin: { subnetId: string; groups: string[] };
+  blockKind: AttachNicRequest['blockKind'];
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 function tagsOf(tags: Tag[] | undefined): Record<string, string> {
