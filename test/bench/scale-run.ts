@@ -17,6 +17,7 @@ import { MemoryCheckpointStore } from '../../src/ipam/checkpoint.ts';
 import { PoolManager } from '../../src/ipam/pool-manager.ts';
 import type { PodRef, PoolSettings } from '../../src/ipam/types.ts';
 import { scaledClock, type Clock } from '../../src/util/clock.ts';
+import { mulberry32 } from '../support/prng.ts';
 import { VirtualClock, VirtualTimeDriver } from './virtual-clock.ts';
 
 export interface ScaleOptions {
@@ -741,17 +742,6 @@ class Semaphore {
   }
 }
 
-/** Small seeded PRNG: the same seed gives the same churn. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sum(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0);

@@ -8,18 +8,9 @@ import { cidrContains } from '../../../src/util/ipv4.ts';
 import { executeAction } from '../../../src/ipam/executor.ts';
 import { Pool, type PoolOptions } from '../../../src/ipam/pool.ts';
 import type { CheckpointData, PoolSettings } from '../../../src/ipam/types.ts';
+import { mulberry32 } from '../../support/prng.ts';
 import { T0, pod } from './helpers.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CODES: ErrorCode[] = ['SUBNET_FULL', 'CLOUD_LIMIT_EXCEEDED', 'CLOUD_THROTTLED', 'CLOUD_TIMEOUT', 'CLOUD_PERMISSION_DENIED'];
 const OPS = ['assign', 'attachNic', 'release', 'detachNic'] as const;
