@@ -20,13 +20,27 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# npm packages, reinstalled when package-lock.json changes. `npm install --no-save` rather
-# than `npm ci`: npm 11 drops other platforms' optional binaries (@swc/core-*) from the lock
-# and then `npm ci` refuses it; install still honours every locked version.
+# npm packages from the committed lockfile (`npm ci`), reinstalled only when it changes.
+# npm runs on the project's Node 24 (the `node` devDependency): run by an older system Node it
+# would warn that packages need Node >= 22/24, although nothing here ever runs on that Node.
+# On a fresh machine that Node is fetched once into a temporary prefix first.
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -x node_modules/.bin/node ] || [ "$(cat node_modules/.vpcnet-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
-  echo "bootstrap: installing npm packages"
-  npm install --no-save --no-audit --no-fund
+  echo "bootstrap: installing npm packages (npm ci)"
+  npm_cli="$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js"
+  node_bin=node
+  want=$(node -p 'require("./package.json").devDependencies?.node ?? ""' 2>/dev/null || true)
+  have=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+  tmp_node=""
+  if [ -x node_modules/.bin/node ]; then
+    node_bin=node_modules/.bin/node
+  elif [ -n "$want" ] && [ "${have%%.*}" != "${want%%.*}" ]; then
+    tmp_node=$(mktemp -d)
+    npm install --prefix "$tmp_node" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node@$want" >/dev/null
+    node_bin="$tmp_node/node_modules/.bin/node"
+  fi
+  "$node_bin" "$npm_cli" ci --no-audit --no-fund
+  if [ -n "$tmp_node" ]; then rm -rf "$tmp_node"; fi
   echo "$lock_hash" > node_modules/.vpcnet-lock-hash
 fi
 
