@@ -4,6 +4,8 @@
 export const ERROR_CODES = [
   // configuration and local state
   'CONFIG_INVALID',
+  /** A mistake on the command line: the CLI prints one line and the usage, exit 2. */
+  'USAGE',
   'CHECKPOINT_CORRUPT',
   'CHECKPOINT_VERSION',
   'CHECKPOINT_IO',

@@ -1,18 +1,29 @@
 // `vpcnet agent [--config FILE]`: runs the node agent until SIGTERM/SIGINT.
-import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.ts';
 import { loadConfig, renderEffectiveConfig } from '../config/load.ts';
 import { isVpcnetError } from '../errors.ts';
 import { createLogger } from '../util/logger.ts';
+import { helpText, parseCommand, stringValue, usageError, type CommandSpec } from './args.ts';
+
+export const agentSpec: CommandSpec = {
+  name: 'vpcnet agent',
+  summary: 'run the node agent (DaemonSet) until SIGTERM or SIGINT',
+  options: {
+    config: { type: 'string', short: 'c', value: 'FILE', description: 'JSON config file (default $VPCNET_CONFIG; VPCNET_* variables override it)' },
+  },
+  notes: 'Every setting, its variable and default: docs/operations.md (npm run docs:config).',
+};
 
 export async function runAgentCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const parsed = parseCommand(agentSpec, argv);
+  if (parsed === 'help') return console.log(helpText(agentSpec));
+  const file = stringValue(parsed, 'config');
   let loaded;
   try {
-    loaded = loadConfig(values.config ? { file: values.config } : {});
+    loaded = loadConfig(file ? { file } : {});
   } catch (err) {
-    console.error(`vpcnet agent: ${isVpcnetError(err) ? err.message : String(err)}`);
-    process.exit(2);
+    if (isVpcnetError(err, 'CONFIG_INVALID')) throw usageError(agentSpec, err.message, err);
+    throw err;
   }
   const logger = createLogger({ level: loaded.config.logLevel });
   logger.info({ config: renderEffectiveConfig(loaded).split('\n') }, 'effective config');

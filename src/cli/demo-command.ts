@@ -1,14 +1,30 @@
 // `vpcnet demo`: the simulated-VPC demo. Needs root (it makes network namespaces); it never
-// touches the host's own network namespace.
-import { parseArgs } from 'node:util';
-import { runDemo } from '../demo/demo.ts';
+// touches the host's own network namespace. Options are checked before anything starts.
+import { DEMO_DEFAULTS, demoOptionsProblem, MAX_DEMO_NODES } from '../demo/demo-options.ts';
+import { isVpcnetError } from '../errors.ts';
+import { helpText, intValue, parseCommand, stringValue, usageError, type CommandSpec } from './args.ts';
+
+export const demoSpec: CommandSpec = {
+  name: 'vpcnet demo',
+  summary: 'the simulated-VPC demo (root): EC2 emulator, lab namespaces, one agent per node, pods, connectivity',
+  options: {
+    nodes: { type: 'string', value: 'N', description: `simulated nodes, 1 to ${MAX_DEMO_NODES}`, default: String(DEMO_DEFAULTS.nodes) },
+    pods: { type: 'string', value: 'N', description: 'pods per node (at most what one instance of the type holds)', default: String(DEMO_DEFAULTS.podsPerNode) },
+    'instance-type': { type: 'string', value: 'T', description: 'EC2 instance type of the nodes (sets their NIC and address limits)', default: DEMO_DEFAULTS.instanceType },
+  },
+  notes: "Everything runs in the demo's own network namespaces and is removed at the end, also on Ctrl-C.",
+};
 
 export async function runDemoCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { nodes: { type: 'string' }, pods: { type: 'string' }, 'instance-type': { type: 'string' } },
-    strict: true,
-  });
+  const parsed = parseCommand(demoSpec, argv);
+  if (parsed === 'help') return console.log(helpText(demoSpec));
+  const options = {
+    nodes: intValue(demoSpec, parsed, 'nodes', { min: 1, max: MAX_DEMO_NODES }, DEMO_DEFAULTS.nodes),
+    podsPerNode: intValue(demoSpec, parsed, 'pods', { min: 1, max: 100_000 }, DEMO_DEFAULTS.podsPerNode),
+    instanceType: stringValue(parsed, 'instance-type') ?? DEMO_DEFAULTS.instanceType,
+  };
+  const problem = demoOptionsProblem(options);
+  if (problem) throw usageError(demoSpec, problem);
   if (process.getuid?.() !== 0) {
     console.error(
       'vpcnet demo needs root: it creates network namespaces, veth links, routes and nftables rules\n' +
@@ -16,22 +32,32 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
     );
     process.exit(1);
   }
+  // Loaded only now: the demo pulls in the agent, the lab and the emulator.
+  const { DemoInterrupted, runDemo } = await import('../demo/demo.ts');
   const ac = new AbortController();
+  let signals = 0;
   const onSignal = (): void => {
-    console.log('\ninterrupted: cleaning up (agents, namespaces, emulator)...');
-    ac.abort();
+    signals++;
+    if (signals === 1) {
+      console.log('\ninterrupted: cleaning up (agents, namespaces, emulator)...');
+      ac.abort();
+    } else if (signals === 2) {
+      console.log('still cleaning up; Ctrl-C once more to quit now (lab namespaces may then be left behind)');
+    } else {
+      process.exit(130);
+    }
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const ok = await runDemo({
-      signal: ac.signal,
-      ...(values.nodes ? { nodes: Number(values.nodes) } : {}),
-      ...(values.pods ? { podsPerNode: Number(values.pods) } : {}),
-      ...(values['instance-type'] ? { instanceType: values['instance-type'] } : {}),
-    });
+    const ok = await runDemo({ signal: ac.signal, ...options });
     process.exit(ok ? 0 : 1);
   } catch (err) {
+    if (err instanceof DemoInterrupted) {
+      console.log('demo interrupted; everything it made is removed');
+      process.exit(130);
+    }
+    if (isVpcnetError(err, 'USAGE')) throw usageError(demoSpec, err.message, err);
     console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }

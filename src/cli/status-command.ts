@@ -1,24 +1,35 @@
 // `vpcnet status [--api HOST:PORT] [--json]`: the local agent's NICs, addresses, pods and
 // targets, read from its introspection API (default: apiListen of the config).
-import { parseArgs } from 'node:util';
 import type { AgentStatus } from '../agent/agent.ts';
 import { loadConfig } from '../config/load.ts';
 import { isVpcnetError } from '../errors.ts';
+import { helpText, parseCommand, stringValue, usageError, type CommandSpec } from './args.ts';
 import { renderStatus, table } from './status-table.ts';
 
+export const statusSpec: CommandSpec = {
+  name: 'vpcnet status',
+  summary: "the local agent's NICs, addresses, pods and pool targets",
+  options: {
+    api: { type: 'string', value: 'HOST:PORT', description: "the agent's introspection API (default: apiListen of the config)" },
+    config: { type: 'string', short: 'c', value: 'FILE', description: 'config file to read apiListen from' },
+    json: { type: 'boolean', description: 'print the raw status JSON' },
+  },
+};
+
 export async function runStatusCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { api: { type: 'string' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
-    strict: true,
-  });
-  let api = values.api;
+  const parsed = parseCommand(statusSpec, argv);
+  if (parsed === 'help') return console.log(helpText(statusSpec));
+  let api = stringValue(parsed, 'api');
+  if (api !== undefined && !/^[^\s/:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(api)) {
+    throw usageError(statusSpec, `--api must be HOST:PORT, got "${api}"`);
+  }
   if (!api) {
+    const file = stringValue(parsed, 'config');
     try {
-      api = loadConfig(values.config ? { file: values.config } : {}).config.apiListen;
+      api = loadConfig(file ? { file } : {}).config.apiListen;
     } catch (err) {
-      console.error(`vpcnet status: ${isVpcnetError(err) ? err.message : String(err)}`);
-      process.exit(2);
+      if (isVpcnetError(err, 'CONFIG_INVALID')) throw usageError(statusSpec, err.message, err);
+      throw err;
     }
   }
   let status: AgentStatus;
@@ -30,7 +41,7 @@ export async function runStatusCommand(argv: string[]): Promise<void> {
     console.error(`vpcnet status: the agent's API at ${api} is not reachable (${err instanceof Error ? err.message : String(err)}); is the agent running?`);
     process.exit(1);
   }
-  if (values.json) {
+  if (parsed.values.json) {
     console.log(JSON.stringify(status, null, 2));
     return;
   }

@@ -2,7 +2,7 @@
 // node, pods created through the real CNI executable, then the pool table and a connectivity
 // matrix; everything is torn down at the end, also on Ctrl-C or failure.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
@@ -11,8 +11,10 @@ import { table, renderStatus } from '../cli/status-table.ts';
 import { configSchema } from '../config/schema.ts';
 import { CloudLab } from '../lab/cloud-lab.ts';
 import { echoFrom, startEcho, type EchoServer } from '../lab/echo-probe.ts';
+import { VpcnetError } from '../errors.ts';
 import { INTERNET_IP, Lab } from '../lab/lab.ts';
 import { createLogger } from '../util/logger.ts';
+import { DEMO_DEFAULTS, demoOptionsProblem } from './demo-options.ts';
 
 const ECHO_PORT = 7777;
 const CREDENTIALS = { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo-secret' };
@@ -24,6 +26,14 @@ export interface DemoOptions {
   /** Where progress and results go. */
   out?: (line: string) => void;
   signal?: AbortSignal;
+}
+
+/** Thrown when the signal aborts the demo; everything is cleaned up before it propagates. */
+export class DemoInterrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'DemoInterrupted';
+  }
 }
 
 interface DemoPod {
@@ -48,26 +58,33 @@ interface DemoNode {
 /** Runs the whole demo; resolves true when every connectivity check passed. */
 export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
   const out = opts.out ?? ((l: string) => console.log(l));
-  const nodeCount = opts.nodes ?? 2;
-  const podsPerNode = opts.podsPerNode ?? 6;
-  const type = opts.instanceType ?? 't3.medium';
+  const nodeCount = opts.nodes ?? DEMO_DEFAULTS.nodes;
+  const podsPerNode = opts.podsPerNode ?? DEMO_DEFAULTS.podsPerNode;
+  const type = opts.instanceType ?? DEMO_DEFAULTS.instanceType;
+  const problem = demoOptionsProblem({ nodes: nodeCount, podsPerNode, instanceType: type });
+  if (problem) throw new VpcnetError('USAGE', problem);
   const work = mkdtempSync(join(tmpdir(), 'vpcnet-demo-'));
   const logFile = join(work, 'agents.log');
   const steps = 6;
   let step = 0;
   const say = (text: string): void => out(`[${++step}/${steps}] ${text}`);
   const check = (): void => {
-    if (opts.signal?.aborted) throw new Error('interrupted');
+    if (opts.signal?.aborted) throw new DemoInterrupted();
   };
+  /** Waits for `p` but gives up at once when the demo is interrupted (cleanup follows). */
+  const interruptible = <T>(p: Promise<T>): Promise<T> => abortable(p, opts.signal);
 
   const emulator = new AwsEmulator({ seed: 42 });
   let lab: Lab | undefined;
   let cloudLab: CloudLab | undefined;
+  let logStream: ReturnType<typeof createWriteStream> | undefined;
   const nodes: DemoNode[] = [];
   const pods: DemoPod[] = [];
   const servers: EchoServer[] = [];
+  let ok = false;
   try {
-    const endpoint = await emulator.start({ port: 0 });
+    check();
+    const endpoint = await interruptible(emulator.start({ port: 0 }));
     const scenario = emulator.applyScenario({
       region: 'us-west-2',
       vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20', az: 'us-west-2a' }] }],
@@ -78,12 +95,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     lab = Lab.create({ basePrefix: 'vpdemo' });
     cloudLab = new CloudLab({ lab, emulator });
     scenario.instanceIds.forEach((id, i) => cloudLab!.addInstance(`node${i + 1}`, id));
-    await cloudLab.start();
+    await interruptible(cloudLab.start());
     out(`      lab namespaces ${lab.prefix}-*: fabric (the VPC router, source/destination check), inet (${INTERNET_IP}), node1..node${nodeCount}`);
     check();
 
     say('starting one vpcnet agent per node (warm pool from the EC2 API, CNI socket, conflist)');
-    const logger = createLogger({ level: 'info', destination: (await import('node:fs')).createWriteStream(logFile) });
+    logStream = createWriteStream(logFile);
+    const logger = createLogger({ level: 'info', destination: logStream });
     const started = Date.now();
     for (const [i, instanceId] of scenario.instanceIds.entries()) {
       const name = `node${i + 1}`;
@@ -99,14 +117,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
       });
       const agent = new Agent(config, { logger: logger.child({ node: name }), credentials: CREDENTIALS });
       nodes.push({ name, instanceId, primaryIp: '', agent, socket: config.paths.socket, cniBin: join(config.paths.cniBinDir, 'vpcnet') });
-      await agent.start();
+      await interruptible(agent.start());
     }
     await waitFor(() => nodes.every((n) => n.agent.status().installed), 30_000, opts.signal);
-    await cloudLab.sync();
+    await interruptible(cloudLab.sync());
     for (const n of nodes) n.primaryIp = n.agent.status().node?.primaryIp ?? '';
     const calls = emulator.stats().calls;
     out(`      all agents ready in ${Date.now() - started} ms; EC2 calls: ${Object.entries(calls).map(([a, c]) => `${a} ${c}`).join(', ')}`);
-    out(`      agent logs: ${logFile}`);
     check();
 
     say(`creating ${podsPerNode} pods per node through the CNI executable (ADD, as a container runtime does)`);
@@ -117,15 +134,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
         const netnsPath = lab.addPod(name);
         const containerId = `demo${n.name}pod${k}`;
         const t0 = process.hrtime.bigint();
-        const res = await cni(n, 'ADD', containerId, netnsPath);
+        const res = await cni(n, 'ADD', containerId, netnsPath, opts.signal);
         addTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        if (res.code !== 0) throw new Error(`ADD ${name} failed: ${res.stdout.trim()}`);
+        if (res.code !== 0) throw new Error(`ADD ${name} failed: ${describeCniFailure(res)}`);
         const ip = ((JSON.parse(res.stdout) as { ips: Array<{ address: string }> }).ips[0]?.address ?? '').split('/')[0]!;
         const alloc = n.agent.poolManager.pool.get({ containerId, ifname: 'eth0' });
         pods.push({ name, node: n.name, ns: lab.podNs(name), netnsPath, containerId, ip, nicDevice: alloc?.deviceIndex ?? -1 });
       }
     }
-    await cloudLab.sync();
+    await interruptible(cloudLab.sync());
     addTimes.sort((a, b) => a - b);
     out(
       `      ${pods.length} pods networked; ADD median ${addTimes[Math.floor(addTimes.length / 2)]!.toFixed(1)} ms here, where the emulator, ` +
@@ -145,9 +162,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
       if (pick && !targets.includes(pick)) targets.push(pick);
     }
     const echoNs = [...targets.map((t) => t.ns), lab.internetNs, ...nodes.map((n) => lab!.node(n.name).ns)];
-    servers.push(...(await Promise.all(echoNs.map((ns) => startEcho(ns, ECHO_PORT)))));
+    servers.push(...(await interruptible(Promise.all(echoNs.map((ns) => startEcho(ns, ECHO_PORT))))));
     const rows: string[][] = [['FROM', 'TO', 'RESULT', 'SOURCE SEEN', 'EXPECTED']];
-    let ok = true;
+    let allPassed = true;
     const sources = [pods.find((p) => p.node === 'node1' && p.nicDevice === 0), pods.find((p) => p.node === 'node1' && p.nicDevice > 0)].filter(
       (p): p is DemoPod => p !== undefined,
     );
@@ -158,9 +175,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
       checks.push({ to: `${srcNode.name} (own node)`, host: srcNode.primaryIp, expect: src.ip, why: 'pod IP' });
       checks.push({ to: `internet ${INTERNET_IP}`, host: INTERNET_IP, expect: srcNode.primaryIp, why: 'node IP (SNAT)' });
       for (const c of checks) {
-        const seen = await echoFrom(src.ns, c.host, ECHO_PORT, 3000);
+        const seen = await interruptible(echoFrom(src.ns, c.host, ECHO_PORT, 3000));
         const pass = seen === c.expect;
-        ok &&= pass;
+        allPassed &&= pass;
         rows.push([`${src.name} ${src.ip} (eth${src.nicDevice})`, c.to, pass ? 'ok' : 'FAIL', seen, `${c.expect} ${c.why}`]);
       }
     }
@@ -172,11 +189,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     for (const s of servers.splice(0)) s.stop();
     for (const p of pods) {
       const n = nodes.find((x) => x.name === p.node)!;
-      const res = await cni(n, 'DEL', p.containerId, p.netnsPath);
-      if (res.code !== 0) throw new Error(`DEL ${p.name} failed: ${res.stdout.trim()}`);
+      const res = await cni(n, 'DEL', p.containerId, p.netnsPath, opts.signal);
+      if (res.code !== 0) throw new Error(`DEL ${p.name} failed: ${describeCniFailure(res)}`);
     }
     out(`      ${pods.length} pods deleted; addresses back in the pools (cooling down): ${nodes.map((n) => `${n.name} ${n.agent.status().pool?.counts.cooldown ?? 0}`).join(', ')}`);
-    out(ok ? 'demo: every connectivity check passed' : 'demo: some connectivity checks FAILED (see the table above)');
+    out(allPassed ? 'demo: every connectivity check passed' : 'demo: some connectivity checks FAILED (see the table above)');
+    ok = allPassed;
     return ok;
   } finally {
     for (const s of servers) s.stop();
@@ -184,11 +202,71 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     cloudLab?.stop();
     lab?.destroy();
     await emulator.stop().catch(() => undefined);
-    rmSync(work, { recursive: true, force: true });
+    if (logStream) await new Promise<void>((resolve) => logStream!.end(() => resolve()));
+    keepLogsOnFailure(work, logFile, ok && !opts.signal?.aborted, out);
   }
 }
 
-function cni(node: DemoNode, command: string, containerId: string, netns: string): Promise<{ code: number; stdout: string }> {
+/** On success the work directory goes; on failure only the agents' log stays, and its path is said. */
+function keepLogsOnFailure(work: string, logFile: string, ok: boolean, out: (line: string) => void): void {
+  const hasLog = existsSync(logFile) && statSync(logFile).size > 0;
+  if (ok || !hasLog) {
+    rmSync(work, { recursive: true, force: true });
+    return;
+  }
+  for (const entry of readdirSync(work)) if (join(work, entry) !== logFile) rmSync(join(work, entry), { recursive: true, force: true });
+  out(`agents' logs kept: ${logFile}`);
+}
+
+/** A CNI error result as one line: code, meaning and message (never the raw JSON). */
+export function describeCniFailure(res: { code: number; stdout: string }): string {
+  let parsed: { code?: unknown; msg?: unknown; details?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(res.stdout) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed && typeof parsed.msg === 'string') {
+    const code = typeof parsed.code === 'number' ? parsed.code : undefined;
+    const detail = typeof parsed.details === 'string' && parsed.details ? ` (${parsed.details})` : '';
+    return `${parsed.msg}${detail}${code === undefined ? '' : ` [CNI error ${code}${CNI_MEANING[code] ? `: ${CNI_MEANING[code]}` : ''}]`}`;
+  }
+  return res.stdout.trim() ? `exit status ${res.code}, unexpected output` : `exit status ${res.code}, no output`;
+}
+
+const CNI_MEANING: Record<number, string> = {
+  1: 'incompatible CNI version',
+  2: 'unsupported field',
+  3: 'unknown container',
+  4: 'invalid environment',
+  5: 'I/O failure',
+  6: 'decode failure',
+  7: 'invalid network config',
+  11: 'try again later',
+  50: 'plugin not available',
+  999: 'internal error',
+};
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new DemoInterrupted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new DemoInterrupted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+function cni(node: DemoNode, command: string, containerId: string, netns: string, signal?: AbortSignal): Promise<{ code: number; stdout: string }> {
   const conf = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
   return run(node.cniBin, [], {
     CNI_COMMAND: command,
@@ -199,13 +277,21 @@ function cni(node: DemoNode, command: string, containerId: string, netns: string
     CNI_ARGS: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${containerId}`,
     // The runtime of a real node uses the compiled-in socket; the demo runs two agents.
     VPCNET_AGENT_SOCKET: node.socket,
-  }, conf);
+  }, conf, signal);
 }
 
 /** Runs a command; with `env` it gets exactly that environment (as a CNI runtime does). */
-function run(cmd: string, args: string[], env?: Record<string, string>, stdin = ''): Promise<{ code: number; stdout: string }> {
+function run(cmd: string, args: string[], env?: Record<string, string>, stdin = '', signal?: AbortSignal): Promise<{ code: number; stdout: string }> {
+  if (signal?.aborted) return Promise.reject(new DemoInterrupted());
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { ...(env ? { env } : {}), stdio: ['pipe', 'pipe', 'ignore'] });
+    // Ctrl-C while the runtime waits for an ADD: stop waiting now (the agent rolls back).
+    const onAbort = (): void => {
+      child.kill('SIGKILL');
+      reject(new DemoInterrupted());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('close', () => signal?.removeEventListener('abort', onAbort));
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('error', reject);
@@ -221,7 +307,7 @@ function sleep(ms: number): Promise<void> {
 async function waitFor(cond: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
-    if (signal?.aborted) throw new Error('interrupted');
+    if (signal?.aborted) throw new DemoInterrupted();
     if (Date.now() > end) throw new Error(`not ready within ${timeoutMs} ms`);
     await sleep(100);
   }

@@ -201,7 +201,7 @@ export class AwsEmulator {
   private async serveImds(instanceId: string, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     await readBody(req);
     const reply = this.imds.handle(instanceId, req.method ?? 'GET', path, req.headers);
-    res.writeHead(reply.status, { 'content-type': 'text/plain' });
+    res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
     res.end(req.method === 'HEAD' ? undefined : reply.body);
   }
 

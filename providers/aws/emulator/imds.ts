@@ -12,6 +12,8 @@ const MAX_LIVE_TOKENS = 10000;
 export interface ImdsReply {
   status: number;
   body: string;
+  /** Extra response headers (the token's TTL on a token PUT). */
+  headers?: Record<string, string>;
 }
 
 interface Snapshot {
@@ -60,6 +62,9 @@ export class Imds {
 
   private issueToken(instanceId: string, path: string, headers: Record<string, string | string[] | undefined>): ImdsReply {
     if (path !== '/latest/api/token') return { status: 403, body: 'Forbidden' };
+    // A token PUT that went through a proxy is refused, so a misconfigured proxy cannot mint
+    // tokens for others (EC2 IMDSv2 rejects any X-Forwarded-For).
+    if (headerValue(headers, 'x-forwarded-for') !== undefined) return { status: 403, body: 'Forbidden' };
     const ttlText = headerValue(headers, 'x-aws-ec2-metadata-token-ttl-seconds');
     const ttl = Number(ttlText);
     if (ttlText === undefined || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) {
@@ -68,7 +73,7 @@ export class Imds {
     if (this.tokens.size > MAX_LIVE_TOKENS) this.dropExpiredTokens();
     const token = randomBytes(32).toString('base64');
     this.tokens.set(token, { instanceId, expires: this.clock.now() + ttl * 1000 });
-    return { status: 200, body: token };
+    return { status: 200, body: token, headers: { 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) } };
   }
 
   private dropExpiredTokens(): void {

@@ -7,6 +7,9 @@ export type Tags = Map<string, string>;
 export interface Vpc {
   id: string;
   cidrs: string[];
+  /** The region's default VPC (DescribeVpcs isDefault, filter is-default). */
+  isDefault: boolean;
+  tags: Tags;
 }
 
 export interface Subnet {
@@ -15,6 +18,8 @@ export interface Subnet {
   cidr: string;
   az: string;
   azId: string;
+  /** A default VPC's subnet for its AZ (filter default-for-az). */
+  defaultForAz: boolean;
   tags: Tags;
   space: SubnetSpace;
 }

@@ -128,7 +128,7 @@ export function renderInstance(i: Instance, enis: Eni[], ctx: { region: string; 
     (primary ? leaf('privateIpAddress', formatIpv4(primary.primaryIp)) : '') +
     leaf('sourceDestCheck', primary?.sourceDestCheck ?? true) +
     renderGroups(i.securityGroups) +
-    leaf('architecture', 'x86_64') +
+    leaf('architecture', i.limits.architecture) +
     leaf('rootDeviceType', 'ebs') +
     leaf('rootDeviceName', '/dev/xvda') +
     node('blockDeviceMapping') +
@@ -153,55 +153,57 @@ export function renderSubnet(s: Subnet, ctx: { region: string; ownerId: string }
     leaf('availableIpAddressCount', s.space.freeCount) +
     leaf('availabilityZone', s.az) +
     leaf('availabilityZoneId', s.azId) +
-    leaf('defaultForAz', false) +
-    leaf('mapPublicIpOnLaunch', false) +
+    leaf('defaultForAz', s.defaultForAz) +
+    leaf('mapPublicIpOnLaunch', s.defaultForAz) +
     leaf('assignIpv6AddressOnCreation', false) +
     renderTags(s.tags)
   );
 }
 
 export function renderInstanceType(l: InstanceTypeLimits): string {
-  const burstable = l.instanceType.startsWith('t');
+  const nitro = l.hypervisor === 'nitro' || l.bareMetal;
+  const totalNics = l.networkCards.reduce((a, b) => a + b, 0);
   return (
-    leaf('autoRecoverySupported', true) +
-    leaf('bareMetal', false) +
-    leaf('burstablePerformanceSupported', burstable) +
-    leaf('currentGeneration', true) +
-    leaf('dedicatedHostsSupported', !burstable) +
-    node('ebsInfo', leaf('ebsOptimizedSupport', l.hypervisor === 'nitro' ? 'default' : 'unsupported'), leaf('encryptionSupport', 'supported')) +
+    leaf('autoRecoverySupported', !l.bareMetal) +
+    leaf('bareMetal', l.bareMetal) +
+    leaf('burstablePerformanceSupported', l.burstable) +
+    leaf('currentGeneration', l.currentGeneration) +
+    leaf('dedicatedHostsSupported', !l.burstable) +
+    node('ebsInfo', leaf('ebsOptimizedSupport', nitro ? 'default' : 'unsupported'), leaf('encryptionSupport', 'supported')) +
     leaf('freeTierEligible', l.instanceType === 't2.micro' || l.instanceType === 't3.micro') +
     leaf('hibernationSupported', false) +
     leaf('hypervisor', l.hypervisor) +
     leaf('instanceStorageSupported', false) +
     leaf('instanceType', l.instanceType) +
-    node('memoryInfo', leaf('sizeInMiB', l.memoryMiB)) +
+    (l.memoryMiB === undefined ? '' : node('memoryInfo', leaf('sizeInMiB', l.memoryMiB))) +
     node(
       'networkInfo',
       leaf('defaultNetworkCardIndex', 0),
       leaf('efaSupported', false),
-      leaf('enaSupport', l.hypervisor === 'nitro' ? 'required' : 'unsupported'),
+      leaf('enaSupport', nitro ? 'required' : 'unsupported'),
       leaf('ipv4AddressesPerInterface', l.ipv4PerNic),
       leaf('ipv6AddressesPerInterface', l.ipv6PerNic),
       leaf('ipv6Supported', true),
-      leaf('maximumNetworkCards', 1),
-      leaf('maximumNetworkInterfaces', l.maxNics),
+      leaf('maximumNetworkCards', l.networkCards.length),
+      leaf('maximumNetworkInterfaces', totalNics),
       list(
         'networkCards',
-        [0],
-        (idx) =>
-          leaf('maximumNetworkInterfaces', l.maxNics) + leaf('networkCardIndex', idx) + leaf('networkPerformance', l.networkPerformance),
+        l.networkCards.map((max, idx) => [max, idx] as const),
+        ([max, idx]) => leaf('maximumNetworkInterfaces', max) + leaf('networkCardIndex', idx) + leaf('networkPerformance', l.networkPerformance),
       ),
       leaf('networkPerformance', l.networkPerformance),
     ) +
     node('placementGroupInfo', list('supportedStrategies', ['cluster', 'partition', 'spread'], (s) => s)) +
-    node('processorInfo', list('supportedArchitectures', ['x86_64'], (s) => s)) +
+    node('processorInfo', list('supportedArchitectures', [l.architecture], (s) => s)) +
     list('supportedRootDeviceTypes', ['ebs'], (s) => s) +
     list('supportedUsageClasses', ['on-demand', 'spot'], (s) => s) +
-    node(
-      'vCpuInfo',
-      leaf('defaultCores', Math.max(1, l.vcpus / 2)),
-      leaf('defaultThreadsPerCore', l.vcpus > 1 ? 2 : 1),
-      leaf('defaultVCpus', l.vcpus),
-    )
+    (l.vcpus === undefined
+      ? ''
+      : node(
+          'vCpuInfo',
+          leaf('defaultCores', Math.max(1, l.vcpus / 2)),
+          leaf('defaultThreadsPerCore', l.vcpus > 1 ? 2 : 1),
+          leaf('defaultVCpus', l.vcpus),
+        ))
   );
 }

@@ -13,12 +13,15 @@ export const scenarioSchema = z.strictObject({
         id: z.string().optional(),
         cidr: z.string(),
         extraCidrs: z.array(z.string()).optional(),
+        isDefault: z.boolean().optional(),
+        tags: tags.optional(),
         subnets: z
           .array(
             z.strictObject({
               id: z.string().optional(),
               cidr: z.string(),
               az: z.string().optional(),
+              defaultForAz: z.boolean().optional(),
               tags: tags.optional(),
             }),
           )
@@ -50,6 +53,25 @@ export interface ScenarioResult {
   instanceIds: string[];
 }
 
+/**
+ * The account `vpcnet emulator aws` starts with when no scenario is given: the region's
+ * default VPC as EC2 creates it (172.31.0.0/16, one /20 per zone, default for its zone) and a
+ * few running instances of common types (x86 Nitro, burstable, Graviton).
+ */
+export function defaultScenario(region: string): Scenario {
+  const zones = ['a', 'b', 'c'].map((l) => `${region}${l}`);
+  const subnets = zones.map((az, i) => ({ cidr: `172.31.${i * 16}.0/20`, az, defaultForAz: true }));
+  return {
+    region,
+    vpcs: [{ cidr: '172.31.0.0/16', isDefault: true, subnets }],
+    instances: [
+      { instanceType: 'm5.large', subnet: subnets[0]!.cidr, count: 2, tags: { Name: 'node' } },
+      { instanceType: 't3.medium', subnet: subnets[1]!.cidr, tags: { Name: 'node' } },
+      { instanceType: 'm7g.large', subnet: subnets[2]!.cidr, tags: { Name: 'node' } },
+    ],
+  };
+}
+
 export function parseScenario(input: unknown): z.output<typeof scenarioSchema> {
   const res = scenarioSchema.safeParse(input);
   if (!res.success) {
@@ -63,7 +85,13 @@ export function applyScenario(state: Ec2State, input: unknown): ScenarioResult {
   const out: ScenarioResult = { vpcIds: [], subnetIds: [], instanceIds: [] };
   const byCidr = new Map<string, string>();
   for (const v of s.vpcs) {
-    const vpc = state.createVpc({ cidr: v.cidr, ...(v.extraCidrs ? { extraCidrs: v.extraCidrs } : {}), ...(v.id ? { id: v.id } : {}) });
+    const vpc = state.createVpc({
+      cidr: v.cidr,
+      ...(v.extraCidrs ? { extraCidrs: v.extraCidrs } : {}),
+      ...(v.id ? { id: v.id } : {}),
+      ...(v.isDefault ? { isDefault: true } : {}),
+      ...(v.tags ? { tags: v.tags } : {}),
+    });
     out.vpcIds.push(vpc.id);
     for (const sn of v.subnets) {
       const subnet = state.createSubnet({
@@ -71,6 +99,7 @@ export function applyScenario(state: Ec2State, input: unknown): ScenarioResult {
         cidr: sn.cidr,
         ...(sn.az ? { az: sn.az } : {}),
         ...(sn.tags ? { tags: sn.tags } : {}),
+        ...(sn.defaultForAz ? { defaultForAz: true } : {}),
         ...(sn.id ? { id: sn.id } : {}),
       });
       byCidr.set(subnet.cidr, subnet.id);

@@ -50,6 +50,15 @@ export interface CreateSubnetInput {
   az?: string;
   tags?: Record<string, string>;
   id?: string;
+  defaultForAz?: boolean;
+}
+
+export interface CreateVpcInput {
+  cidr: string;
+  extraCidrs?: string[];
+  id?: string;
+  isDefault?: boolean;
+  tags?: Record<string, string>;
 }
 
 export interface CreateInstanceInput {
@@ -131,10 +140,18 @@ export class Ec2State {
 
   // ---- scenario set-up (admin API) ----
 
-  createVpc(input: { cidr: string; extraCidrs?: string[]; id?: string }): Vpc {
+  createVpc(input: CreateVpcInput): Vpc {
     const cidrs = [input.cidr, ...(input.extraCidrs ?? [])];
     for (const c of cidrs) if (!parseCidr(c)) throw ec2Error('InvalidParameterValue', `Value (${c}) for parameter cidrBlock is invalid.`);
-    const vpc: Vpc = { id: input.id ?? this.ids.next('vpc'), cidrs };
+    if (input.isDefault && [...this.vpcs.values()].some((v) => v.isDefault)) {
+      throw ec2Error('DefaultVpcAlreadyExists', 'A Default VPC already exists for this account in this region.');
+    }
+    const vpc: Vpc = {
+      id: input.id ?? this.ids.next('vpc'),
+      cidrs,
+      isDefault: input.isDefault ?? false,
+      tags: new Map(Object.entries(input.tags ?? {})),
+    };
     this.vpcs.set(vpc.id, vpc);
     this.emit('vpc-created', {});
     return vpc;
@@ -161,7 +178,8 @@ export class Ec2State {
       vpcId: vpc.id,
       cidr: formatCidr(cidr),
       az,
-      azId: `${this.region.replace(/-/g, '').slice(0, 4)}-az${az.charCodeAt(az.length - 1) - 96}`,
+      azId: azIdOf(az),
+      defaultForAz: input.defaultForAz ?? false,
       tags: new Map(Object.entries(input.tags ?? {})),
       space: new SubnetSpace(cidr, this.pick, this.random),
     };
@@ -693,6 +711,23 @@ export class Ec2State {
 
 function prefixText(base: number): string {
   return `${formatIpv4(base)}/${PREFIX_LENGTH}`;
+}
+
+const AZ_ID_WORDS: Record<string, string> = {
+  north: 'n', south: 's', east: 'e', west: 'w', central: 'c',
+  northeast: 'ne', northwest: 'nw', southeast: 'se', southwest: 'sw', gov: 'g',
+};
+
+/**
+ * The zone id EC2 gives a zone name: region code letters + zone number, us-east-1a -> use1-az1,
+ * ap-southeast-2b -> apse2-az2. (On EC2 the name-to-id mapping differs per account; here it
+ * follows the letter.)
+ */
+export function azIdOf(az: string): string {
+  const letter = az.charCodeAt(az.length - 1) - 96;
+  const parts = az.slice(0, -1).split('-');
+  const code = [parts[0], ...parts.slice(1, -1).map((w) => AZ_ID_WORDS[w] ?? w.charAt(0)), parts.at(-1)].join('');
+  return `${code}-az${letter}`;
 }
 
 function notFoundCode(id: string): string {

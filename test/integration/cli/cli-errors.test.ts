@@ -1,0 +1,191 @@
+// The `vpcnet` command as a user meets it: every command has --help, --version works, and a
+// user's mistake is one line plus the usage with exit code 2, never a stack trace. Each case
+// spawns the real CLI (node src/cli/main.ts) the way a shell would.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+// The project's Node 24 (a devDependency) runs the CLI, as `npm run vpcnet` does.
+const LOCAL_NODE = join(ROOT, 'node_modules', '.bin', 'node');
+const NODE = existsSync(LOCAL_NODE) ? LOCAL_NODE : process.execPath;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; `untilStdout` ends it with SIGINT once stdout matches (long-running commands). */
+function vpcnet(args: string[], opts: { untilStdout?: RegExp; env?: Record<string, string> } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [MAIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (opts.untilStdout?.test(stdout)) child.kill('SIGINT');
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A usage error: exit 2, the first stderr line names the command and the problem, then the usage. */
+function expectUsageError(r: Run, command: string, problem: RegExp): void {
+  expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines[0]).toMatch(new RegExp(`^${command}: `));
+  expect(lines[0]).toMatch(problem);
+  expect(r.stderr).toMatch(/\nUsage: vpcnet/);
+  expect(r.stderr).not.toMatch(/\n\s+at |ERR_PARSE_ARGS|node:internal/);
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vc13-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('help and version', () => {
+  it.each([
+    [['--help'], /^vpcnet - VPC-native pod networking/],
+    [['help'], /^vpcnet - VPC-native pod networking/],
+    [['agent', '--help'], /^vpcnet agent - [\s\S]*--config FILE/],
+    [['status', '--help'], /^vpcnet status - [\s\S]*--api HOST:PORT[\s\S]*--json/],
+    [['demo', '--help'], /^vpcnet demo - [\s\S]*--nodes N[\s\S]*--pods N[\s\S]*--instance-type T/],
+    [['demo', '-h'], /^vpcnet demo - /],
+    [['emulator', '--help'], /^vpcnet emulator - [\s\S]*Clouds: aws/],
+    [['emulator', 'aws', '--help'], /^vpcnet emulator aws - [\s\S]*--port N[\s\S]*--scenario FILE[\s\S]*--no-throttling/],
+    [['help', 'demo'], /^vpcnet demo - /],
+  ])('vpcnet %j prints its help and exits 0', async (args, text) => {
+    const r = await vpcnet(args);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(text);
+  });
+
+  it.each([[['--version']], [['version']]])('vpcnet %j prints the package version', async (args) => {
+    const r = await vpcnet(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^vpcnet \d+\.\d+\.\d+$/);
+  });
+});
+
+describe('user errors: one line, the usage, exit 2', () => {
+  it('an unknown command', async () => {
+    expectUsageError(await vpcnet(['frobnicate']), 'vpcnet', /unknown command "frobnicate"/);
+  });
+
+  it.each([
+    [['agent', '--bogus'], 'vpcnet agent', /unknown option --bogus/],
+    [['status', '--verbose'], 'vpcnet status', /unknown option --verbose/],
+    [['demo', '--nope'], 'vpcnet demo', /unknown option --nope/],
+    [['emulator', 'aws', '--prot', '1'], 'vpcnet emulator aws', /unknown option --prot/],
+  ])('an unknown flag: %j', async (args, command, problem) => {
+    expectUsageError(await vpcnet(args), command, problem);
+  });
+
+  it.each([
+    [['emulator', 'aws', '--port', 'abc'], /--port must be a whole number from 0 to 65535, got "abc"/],
+    [['emulator', 'aws', '--port', '70000'], /--port must be a whole number from 0 to 65535/],
+    [['emulator', 'aws', '--speed', '0'], /--speed must be a number above 0/],
+    [['emulator', 'aws', '--imds-lag-ms', '-5'], /--imds-lag-ms must be a number of at least 0/],
+    [['emulator', 'aws', '--port'], /option --port needs a value/],
+    [['emulator', 'aws', '--region', 'mars'], /--region must look like us-west-2/],
+    [['emulator', 'aws', 'extra'], /unexpected argument "extra"/],
+    [['status', '--json=yes'], /option --json takes no value/],
+    [['status', '--api', 'nohostport'], /--api must be HOST:PORT/],
+  ])('a bad value: %j', async (args, problem) => {
+    expectUsageError(await vpcnet(args), `vpcnet ${args[0] === 'status' ? 'status' : 'emulator aws'}`, problem);
+  });
+
+  it('a missing scenario file', async () => {
+    expectUsageError(await vpcnet(['emulator', 'aws', '--scenario', join(dir, 'absent.json')]), 'vpcnet emulator aws', /cannot read scenario file .*absent\.json: no such file/);
+  });
+
+  it('a scenario file that is not JSON', async () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ "vpcs": [ ');
+    expectUsageError(await vpcnet(['emulator', 'aws', '--scenario', file]), 'vpcnet emulator aws', /scenario file .*broken\.json is not valid JSON/);
+  });
+
+  it('a scenario file with a wrong field names the field', async () => {
+    const file = join(dir, 'wrong.json');
+    writeFileSync(file, JSON.stringify({ vpcs: [{ cidr: 10 }] }));
+    expectUsageError(await vpcnet(['emulator', 'aws', '--scenario', file]), 'vpcnet emulator aws', /scenario file .*wrong\.json: vpcs\.0\.cidr: /);
+  });
+
+  it('a scenario EC2 would refuse (an unknown instance type)', async () => {
+    const file = join(dir, 'refused.json');
+    writeFileSync(file, JSON.stringify({ vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20' }] }], instances: [{ instanceType: 'x9.huge', subnet: '10.0.0.0/20' }] }));
+    expectUsageError(await vpcnet(['emulator', 'aws', '--scenario', file]), 'vpcnet emulator aws', /scenario file .*refused\.json: .*x9\.huge/);
+  });
+
+  describe('a port in use', () => {
+    let server: Server;
+    let port: number;
+    beforeAll(async () => {
+      server = createServer();
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      port = (server.address() as { port: number }).port;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    it('is named with a way out', async () => {
+      expectUsageError(await vpcnet(['emulator', 'aws', '--port', String(port)]), 'vpcnet emulator aws', new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use .*--port 0`));
+    });
+  });
+
+  it('a cloud that is planned but not there yet', async () => {
+    expectUsageError(await vpcnet(['emulator', 'gcp']), 'vpcnet emulator', /the gcp emulator is not available yet \(available: aws\)/);
+  });
+
+  it('an unknown cloud', async () => {
+    expectUsageError(await vpcnet(['emulator', 'openstack']), 'vpcnet emulator', /unknown cloud "openstack"/);
+  });
+
+  it('no cloud at all', async () => {
+    expectUsageError(await vpcnet(['emulator']), 'vpcnet emulator', /which cloud\?/);
+  });
+
+  it('a bad agent config file', async () => {
+    const file = join(dir, 'agent.json');
+    writeFileSync(file, JSON.stringify({ logLevel: 'loud' }));
+    expectUsageError(await vpcnet(['agent', '--config', file]), 'vpcnet agent', /invalid config: logLevel/);
+  });
+
+  it.each([
+    [['demo', '--nodes', '0'], /--nodes must be a whole number from 1 to 8/],
+    [['demo', '--nodes', 'two'], /--nodes must be a whole number/],
+    [['demo', '--pods', '16'], /--pods 16 is more than one t3\.medium holds: 3 NICs x 5 secondary addresses = 15 pods/],
+    [['demo', '--pods', '40', '--instance-type', 'm5.large'], /--pods 40 is more than one m5\.large holds: 3 NICs x 9 secondary addresses = 27 pods/],
+    [['demo', '--instance-type', 'm5.giant'], /--instance-type m5\.giant is not an EC2 instance type the emulator knows \(m5: /],
+  ])('demo options are checked before anything starts: %j', async (args, problem) => {
+    // No root needed to hear about a bad option: the check comes first.
+    expectUsageError(await vpcnet(args), 'vpcnet demo', problem);
+  });
+});
+
+describe('the emulator command runs', () => {
+  it('without --scenario starts a default account and prints it', async () => {
+    const r = await vpcnet(['emulator', 'aws', '--port', '0'], { untilStdout: /Default account[\s\S]*m7g\.large.*\n/ });
+    expect(r.stdout).toMatch(/EC2 endpoint: +http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.stdout).toMatch(/vpc-\w+ +172\.31\.0\.0\/16 +\(default VPC\)/);
+    for (const az of ['us-west-2a (usw2-az1)', 'us-west-2b (usw2-az2)', 'us-west-2c (usw2-az3)']) expect(r.stdout).toContain(az);
+    expect(r.stdout.match(/^ {2}i-\w+ +(m5\.large|t3\.medium|m7g\.large) /gm)?.length).toBe(4);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
