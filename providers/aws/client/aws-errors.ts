@@ -80,6 +80,8 @@ export function vpcnetCodeForAws(facts: AwsErrorFacts): ErrorCode {
   if (AUTH_CODES.has(c)) return 'CLOUD_AUTH';
   if (c === 'InvalidInstanceType') return 'UNKNOWN_INSTANCE_TYPE';
   if (c.endsWith('.NotFound')) return 'CLOUD_NOT_FOUND';
+  // An id EC2 calls malformed names nothing that exists: for a delete or a lookup it is gone.
+  if (/^Invalid\w*(ID|Id)\.Malformed$/.test(c)) return 'CLOUD_NOT_FOUND';
   if (c === 'InvalidNetworkInterface.InUse' || c === 'IncorrectState' || c === 'IncorrectInstanceState' || c.endsWith('.InUse')) {
     return 'CLOUD_CONFLICT';
   }

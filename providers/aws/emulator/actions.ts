@@ -1,32 +1,60 @@
 // EC2 Query actions: parse the request parameters, run the state operation, render the XML.
 import { instanceTypeLimits, INSTANCE_TYPE_LIMITS } from '../limits.ts';
+import { instanceTypeFilterValues } from './describe-filters.ts';
 import { ec2Error } from './ec2-error.ts';
+import { applyFilters } from './filters.ts';
 import { formatIpv4 } from './ipv4.ts';
 import type { QueryParams } from './query.ts';
-import { renderEniBody, renderInstance, renderInstanceType, renderSubnet } from './render.ts';
-import type { Ec2State } from './state.ts';
+import {
+  renderAvailabilityZone,
+  renderEniAttribute,
+  renderEniBody,
+  renderInstance,
+  renderInstanceType,
+  renderSubnet,
+  renderTagRow,
+  renderVpc,
+} from './render.ts';
+import { azIdOf, type Ec2State } from './state.ts';
 import { PREFIX_LENGTH } from './subnet-space.ts';
 import { leaf, list, node, response } from './xml.ts';
 
 export type ActionHandler = (p: QueryParams, state: Ec2State, requestId: string) => string;
 
+interface PageLimits {
+  /** Largest MaxResults the action takes (EC2: 1000 for most describes, 100 for instance types). */
+  max?: number;
+  /** Page size when MaxResults is absent; default: everything. */
+  defaultSize?: number;
+}
+
 /** Slices a result list by MaxResults/NextToken (the token is the next offset). */
-function paginate<T>(p: QueryParams, items: T[]): { page: T[]; nextToken?: string } {
-  const max = p.int('MaxResults');
+function paginate<T>(p: QueryParams, items: T[], limits: PageLimits = {}): { page: T[]; nextToken?: string } {
+  const upper = limits.max ?? 1000;
+  const max = p.int('MaxResults') ?? limits.defaultSize;
   const tokenText = p.str('NextToken');
   const start = tokenText === undefined ? 0 : Number(Buffer.from(tokenText, 'base64url').toString());
   if (!Number.isInteger(start) || start < 0) throw ec2Error('InvalidParameterValue', 'Invalid NextToken');
   if (max === undefined) return { page: items.slice(start) };
-  if (max < 5 || max > 1000) throw ec2Error('InvalidParameterValue', `Value (${max}) for parameter maxResults is invalid.`);
+  if (max < 5 || max > upper) throw ec2Error('InvalidParameterValue', `Value (${max}) for parameter maxResults is invalid. Parameter must be between 5 and ${upper}.`);
   const end = start + max;
   return end < items.length ? { page: items.slice(start, end), nextToken: Buffer.from(String(end)).toString('base64url') } : { page: items.slice(start) };
+}
+
+/** EC2 refuses MaxResults beside explicit ids for these describes (they return every id named). */
+function refuseMaxResultsWithIds(p: QueryParams, idParam: string): string[] {
+  const ids = p.list(idParam);
+  if (ids.length && p.str('MaxResults') !== undefined) {
+    throw ec2Error('InvalidParameterCombination', `The parameter ${idParam}s cannot be used with the parameter maxResults`);
+  }
+  return ids;
 }
 
 const ctxOf = (s: Ec2State): { region: string; ownerId: string } => ({ region: s.region, ownerId: s.ownerId });
 
 export const ACTIONS: Record<string, ActionHandler> = {
   DescribeInstances(p, s, rid) {
-    const found = s.describeInstances(p.list('InstanceId'), p.filters());
+    const found = s.describeInstances(refuseMaxResultsWithIds(p, 'InstanceId'), p.filters());
     const { page, nextToken } = paginate(p, found);
     return response(
       'DescribeInstances',
@@ -48,12 +76,13 @@ export const ACTIONS: Record<string, ActionHandler> = {
       throw ec2Error('InvalidInstanceType', `The following supplied instance types do not exist: [${unknown.join(', ')}]`);
     }
     const all = names.length ? names.map((n) => instanceTypeLimits(n)!) : [...INSTANCE_TYPE_LIMITS.values()];
-    const { page, nextToken } = paginate(p, all);
+    // As on EC2: at most 100 types per page, and 100 when MaxResults is not given.
+    const { page, nextToken } = paginate(p, applyFilters(all, p.filters(), instanceTypeFilterValues), { max: 100, defaultSize: 100 });
     return response('DescribeInstanceTypes', rid, list('instanceTypeSet', page, renderInstanceType), leaf('nextToken', nextToken));
   },
 
   DescribeNetworkInterfaces(p, s, rid) {
-    const found = s.describeNetworkInterfaces(p.list('NetworkInterfaceId'), p.filters());
+    const found = s.describeNetworkInterfaces(refuseMaxResultsWithIds(p, 'NetworkInterfaceId'), p.filters());
     const { page, nextToken } = paginate(p, found);
     return response(
       'DescribeNetworkInterfaces',
@@ -93,7 +122,7 @@ export const ACTIONS: Record<string, ActionHandler> = {
       ...(primaries[0] === undefined ? {} : { primaryIp: primaries[0] }),
       ...(secondaryCount === undefined ? {} : { secondaryCount }),
       ...(prefixCount === undefined ? {} : { prefixCount }),
-      ...(clientToken === undefined ? {} : { clientToken }),
+      ...(clientToken === undefined ? {} : { clientToken, requestFingerprint: p.canonical(['Action', 'Version', 'ClientToken']) }),
       ...(description === undefined ? {} : { description }),
     });
     return response('CreateNetworkInterface', rid, node('networkInterface', renderEniBody(eni, ctxOf(s))), leaf('clientToken', clientToken));
@@ -149,6 +178,72 @@ export const ACTIONS: Record<string, ActionHandler> = {
     return response('CreateTags', rid, leaf('return', true));
   },
 
+  DeleteTags(p, s, rid) {
+    const ids = p.list('ResourceId');
+    if (!ids.length) throw ec2Error('MissingParameter', 'The request must contain the parameter ResourceId');
+    const tags: Array<{ key: string; value?: string }> = [];
+    for (let i = 1; p.str(`Tag.${i}.Key`) !== undefined; i++) {
+      const value = p.str(`Tag.${i}.Value`);
+      tags.push({ key: p.str(`Tag.${i}.Key`)!, ...(value === undefined ? {} : { value }) });
+    }
+    s.deleteTags(ids, tags);
+    return response('DeleteTags', rid, leaf('return', true));
+  },
+
+  DescribeTags(p, s, rid) {
+    const { page, nextToken } = paginate(p, s.describeTags(p.filters()));
+    return response('DescribeTags', rid, list('tagSet', page, renderTagRow), leaf('nextToken', nextToken));
+  },
+
+  DescribeVpcs(p, s, rid) {
+    const { page, nextToken } = paginate(p, s.describeVpcs(p.list('VpcId'), p.filters()));
+    return response('DescribeVpcs', rid, list('vpcSet', page, (v) => renderVpc(v, ctxOf(s))), leaf('nextToken', nextToken));
+  },
+
+  DescribeAvailabilityZones(p, s, rid) {
+    const names = p.list('ZoneName');
+    const ids = p.list('ZoneId');
+    const zones = s.availabilityZones().map((name) => ({ name, id: azIdOf(name), region: s.region }));
+    for (const n of names) {
+      if (!zones.some((z) => z.name === n)) throw ec2Error('InvalidParameterValue', `Invalid availability zone: [${n}]`);
+    }
+    for (const n of ids) {
+      if (!zones.some((z) => z.id === n)) throw ec2Error('InvalidParameterValue', `Invalid availability zone ID: [${n}]`);
+    }
+    const named = zones.filter((z) => (!names.length || names.includes(z.name)) && (!ids.length || ids.includes(z.id)));
+    const found = applyFilters(named, p.filters(), (z, name) => {
+      switch (name) {
+        case 'zone-name':
+          return [z.name];
+        case 'zone-id':
+          return [z.id];
+        case 'region-name':
+        case 'group-name':
+        case 'network-border-group':
+          return [z.region];
+        case 'state':
+          return ['available'];
+        case 'zone-type':
+          return ['availability-zone'];
+        case 'opt-in-status':
+          return ['opt-in-not-required'];
+        default:
+          return undefined;
+      }
+    });
+    return response('DescribeAvailabilityZones', rid, list('availabilityZoneInfo', found, renderAvailabilityZone));
+  },
+
+  DescribeNetworkInterfaceAttribute(p, s, rid) {
+    const id = p.required('NetworkInterfaceId');
+    const attribute = p.required('Attribute');
+    if (!ENI_ATTRIBUTES.includes(attribute)) {
+      throw ec2Error('InvalidParameterValue', `Value (${attribute}) for parameter attribute is invalid. Valid values: ${ENI_ATTRIBUTES.join(', ')}`);
+    }
+    const [eni] = s.describeNetworkInterfaces([id], []);
+    return response('DescribeNetworkInterfaceAttribute', rid, leaf('networkInterfaceId', id), renderEniAttribute(eni!, attribute, ctxOf(s)));
+  },
+
   ModifyNetworkInterfaceAttribute(p, s, rid) {
     const deleteOnTermination = p.bool('Attachment.DeleteOnTermination');
     const attachmentId = p.str('Attachment.AttachmentId');
@@ -165,7 +260,9 @@ export const ACTIONS: Record<string, ActionHandler> = {
   },
 };
 
+const ENI_ATTRIBUTES = ['description', 'groupSet', 'sourceDestCheck', 'attachment', 'associatePublicIpAddress'];
+
 /** A describe call that names ids or filters draws from the (larger) filtered bucket. */
 export function isFiltered(p: QueryParams): boolean {
-  return ['Filter', 'NetworkInterfaceId', 'SubnetId', 'InstanceId', 'InstanceType'].some((n) => p.str(`${n}.1`) !== undefined || p.str(`${n}.1.Name`) !== undefined);
+  return ['Filter', 'NetworkInterfaceId', 'SubnetId', 'InstanceId', 'InstanceType', 'VpcId', 'ZoneName', 'ZoneId'].some((n) => p.str(`${n}.1`) !== undefined || p.str(`${n}.1.Name`) !== undefined);
 }

@@ -11,7 +11,7 @@ function projectCode(awsCode: string, status: number): ErrorCode {
   if (status === 503 || awsCode === 'RequestLimitExceeded') return 'CLOUD_THROTTLED';
   if (status === 401 || awsCode === 'AuthFailure') return 'CLOUD_AUTH';
   if (awsCode === 'UnauthorizedOperation') return 'CLOUD_PERMISSION_DENIED';
-  if (awsCode.endsWith('.NotFound')) return 'CLOUD_NOT_FOUND';
+  if (awsCode.endsWith('.NotFound') || /^Invalid\w*(ID|Id)\.Malformed$/.test(awsCode)) return 'CLOUD_NOT_FOUND';
   if (awsCode === 'InvalidInstanceType') return 'UNKNOWN_INSTANCE_TYPE';
   if (awsCode === 'InsufficientFreeAddressesInSubnet' || awsCode === 'InsufficientCidrBlocks') return 'SUBNET_FULL';
   if (awsCode.endsWith('LimitExceeded')) return 'CLOUD_LIMIT_EXCEEDED';

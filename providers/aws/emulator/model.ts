@@ -24,6 +24,14 @@ export interface Subnet {
   space: SubnetSpace;
 }
 
+/** One tag of one resource (DescribeTags). */
+export interface TagRow {
+  resourceId: string;
+  resourceType: 'network-interface' | 'subnet' | 'instance' | 'vpc';
+  key: string;
+  value: string;
+}
+
 export interface Instance {
   id: string;
   limits: InstanceTypeLimits;

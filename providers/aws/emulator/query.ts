@@ -15,6 +15,15 @@ export class QueryParams {
     return this.map.get('Action');
   }
 
+  /** Every parameter but the named ones, in a canonical order (idempotency checks). */
+  canonical(except: readonly string[]): string {
+    return [...this.map]
+      .filter(([k]) => !except.includes(k))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
+  }
+
   str(name: string): string | undefined {
     return this.map.get(name);
   }

@@ -2,7 +2,7 @@
 // (botocore locationNames) and the element order of the vendor's sample responses.
 import type { InstanceTypeLimits } from '../limits.ts';
 import { formatIpv4 } from './ipv4.ts';
-import { attachmentStatus, eniStatus, type Eni, type Instance, type Subnet, type Tags } from './model.ts';
+import { attachmentStatus, eniStatus, type Eni, type Instance, type Subnet, type TagRow, type Tags, type Vpc } from './model.ts';
 import { PREFIX_LENGTH } from './subnet-space.ts';
 import { leaf, list, node } from './xml.ts';
 
@@ -206,4 +206,68 @@ export function renderInstanceType(l: InstanceTypeLimits): string {
           leaf('defaultVCpus', l.vcpus),
         ))
   );
+}
+
+export function renderVpc(v: Vpc, ctx: { region: string; ownerId: string }): string {
+  return (
+    leaf('vpcId', v.id) +
+    leaf('ownerId', ctx.ownerId) +
+    leaf('state', 'available') +
+    leaf('cidrBlock', v.cidrs[0]) +
+    list('cidrBlockAssociationSet', v.cidrs, (c) =>
+      leaf('cidrBlock', c) + leaf('associationId', `vpc-cidr-assoc-${v.id.slice(4)}${v.cidrs.indexOf(c)}`) + node('cidrBlockState', leaf('state', 'associated')),
+    ) +
+    node('ipv6CidrBlockAssociationSet') +
+    leaf('dhcpOptionsId', 'dopt-00000000') +
+    renderTags(v.tags) +
+    leaf('instanceTenancy', 'default') +
+    leaf('isDefault', v.isDefault)
+  );
+}
+
+export function renderAvailabilityZone(z: { name: string; id: string; region: string }): string {
+  return (
+    leaf('zoneName', z.name) +
+    leaf('zoneState', 'available') +
+    leaf('regionName', z.region) +
+    leaf('groupName', z.region) +
+    leaf('optInStatus', 'opt-in-not-required') +
+    leaf('zoneId', z.id) +
+    leaf('zoneType', 'availability-zone') +
+    leaf('networkBorderGroup', z.region) +
+    node('messageSet')
+  );
+}
+
+export function renderTagRow(t: TagRow): string {
+  return leaf('resourceId', t.resourceId) + leaf('resourceType', t.resourceType) + leaf('key', t.key) + leaf('value', t.value);
+}
+
+/** The one attribute DescribeNetworkInterfaceAttribute asked for. */
+export function renderEniAttribute(eni: Eni, attribute: string, ctx: { region: string; ownerId: string }): string {
+  const a = eni.attachment;
+  switch (attribute) {
+    case 'description':
+      return node('description', leaf('value', eni.description));
+    case 'groupSet':
+      return renderGroups(eni.securityGroups);
+    case 'sourceDestCheck':
+      return node('sourceDestCheck', leaf('value', eni.sourceDestCheck));
+    case 'associatePublicIpAddress':
+      return leaf('associatePublicIpAddress', false);
+    default:
+      return a
+        ? node(
+            'attachment',
+            leaf('attachmentId', a.id),
+            leaf('instanceId', a.instanceId),
+            leaf('instanceOwnerId', ctx.ownerId),
+            leaf('deviceIndex', a.deviceIndex),
+            leaf('networkCardIndex', a.networkCardIndex),
+            leaf('status', attachmentStatus(a)),
+            leaf('attachTime', isoTime(a.attachTime)),
+            leaf('deleteOnTermination', a.deleteOnTermination),
+          )
+        : '';
+  }
 }

@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../src/util/clock.ts';
 import { instanceTypeLimits } from '../limits.ts';
 import { ec2Error } from './ec2-error.ts';
-import { eniFilterValues, instanceFilterValues, subnetFilterValues } from './describe-filters.ts';
+import { eniFilterValues, instanceEniFilterValues, instanceFilterValues, subnetFilterValues, tagRowFilterValues, vpcFilterValues } from './describe-filters.ts';
+import { isWellFormedId, kindOfId, missingId } from './id-errors.ts';
 import { applyFilters, type Filter } from './filters.ts';
 import type { IdSource } from './ids.ts';
 import { cidrContains, cidrsOverlap, formatCidr, formatIpv4, parseCidr, parseIpv4 } from './ipv4.ts';
@@ -20,6 +21,8 @@ import {
   type Instance,
   type InstanceView,
   type Subnet,
+  type TagRow,
+  type Tags,
   type Vpc,
 } from './model.ts';
 import { PREFIX_LENGTH, SubnetSpace, type Pick } from './subnet-space.ts';
@@ -82,6 +85,8 @@ export interface CreateEniInput {
   prefixCount?: number;
   tags?: Record<string, string>;
   clientToken?: string;
+  /** The request's parameters in canonical form: a retry with the same token must match. */
+  requestFingerprint?: string;
 }
 
 export interface AssignInput {
@@ -119,6 +124,8 @@ export class Ec2State {
   private readonly byInstance = new Map<string, Set<Eni>>();
   /** ENIs with an attach or detach in flight, so settle() costs nothing when there are none. */
   private readonly inFlight = new Set<Eni>();
+  /** CreateNetworkInterface client tokens: the request they came with and the ENI made. */
+  private readonly clientTokens = new Map<string, { fingerprint: string | undefined; eniId: string }>();
   private currentVersion = 0;
 
   constructor(opts: StateOptions) {
@@ -159,7 +166,7 @@ export class Ec2State {
 
   createSubnet(input: CreateSubnetInput): Subnet {
     const vpc = this.vpcs.get(input.vpcId);
-    if (!vpc) throw ec2Error('InvalidVpcID.NotFound', `The vpc ID '${input.vpcId}' does not exist`);
+    if (!vpc) throw missingId('vpc', input.vpcId);
     const cidr = parseCidr(input.cidr);
     if (!cidr || cidr.length > 28 || cidr.length < 16) {
       throw ec2Error('InvalidSubnet.Range', `The CIDR '${input.cidr}' is invalid.`);
@@ -242,7 +249,7 @@ export class Ec2State {
 
   describeInstances(ids: string[], filters: Filter[]): Instance[] {
     const selected = ids.length ? ids.map((id) => this.instance(id)) : [...this.instances.values()];
-    return applyFilters(selected, filters, instanceFilterValues);
+    return applyFilters(selected, filters, (i, name) => instanceFilterValues(i, name) ?? instanceEniFilterValues(this.enisOf(i.id), name));
   }
 
   describeSubnets(ids: string[], filters: Filter[]): Subnet[] {
@@ -257,7 +264,7 @@ export class Ec2State {
     const selected = ids.length
       ? ids.map((id) => {
           const e = this.eni(id);
-          if (!visible(e)) throw ec2Error('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
+          if (!visible(e)) throw missingId('eni', id);
           return e;
         })
       : this.candidatesFor(filters).filter(visible);
@@ -266,7 +273,11 @@ export class Ec2State {
 
   createNetworkInterface(input: CreateEniInput): Eni {
     if (input.clientToken !== undefined) {
-      const same = [...this.enis.values()].find((e) => e.clientToken === input.clientToken);
+      const seen = this.clientTokens.get(input.clientToken);
+      const same = seen && this.enis.get(seen.eniId);
+      if (seen && seen.fingerprint !== input.requestFingerprint) {
+        throw ec2Error('IdempotentParameterMismatch', `Client token '${input.clientToken}' was used with different parameters before.`);
+      }
       if (same) return same;
     }
     const subnet = this.subnet(input.subnetId);
@@ -309,6 +320,7 @@ export class Ec2State {
         ...(input.clientToken === undefined ? {} : { clientToken: input.clientToken }),
       };
       this.enis.set(eni.id, eni);
+      if (input.clientToken !== undefined) this.clientTokens.set(input.clientToken, { fingerprint: input.requestFingerprint, eniId: eni.id });
       this.emit('eni-created', { eniId: eni.id, subnetId: subnet.id, addresses: this.addressesOf(eni) });
       return eni;
     } catch (err) {
@@ -375,9 +387,7 @@ export class Ec2State {
   detachNetworkInterface(attachmentId: string, force = false): void {
     this.settle();
     const eni = [...this.enis.values()].find((e) => e.attachment?.id === attachmentId);
-    if (!eni?.attachment) {
-      throw ec2Error('InvalidAttachmentID.NotFound', `Interface attachment '${attachmentId}' does not exist`);
-    }
+    if (!eni?.attachment) throw missingId('attachment', attachmentId);
     if (eni.attachment.deviceIndex === 0 && !force) {
       throw ec2Error('OperationNotPermitted', 'The network interface at device index 0 cannot be detached.');
     }
@@ -485,13 +495,44 @@ export class Ec2State {
   }
 
   createTags(resourceIds: string[], tags: Record<string, string>): void {
-    const targets = resourceIds.map((id) => {
-      const found = this.enis.get(id) ?? this.subnets.get(id) ?? this.instances.get(id);
-      if (!found) throw ec2Error(notFoundCode(id), `The ID '${id}' does not exist`);
-      return found.tags;
-    });
+    const targets = resourceIds.map((id) => this.taggable(id));
     for (const t of targets) for (const [k, v] of Object.entries(tags)) t.set(k, v);
     this.emit('tags-changed', {});
+  }
+
+  /** DeleteTags: a tag given with a value goes only if its value is that one (EC2 semantics). */
+  deleteTags(resourceIds: string[], tags: Array<{ key: string; value?: string }>): void {
+    const targets = resourceIds.map((id) => this.taggable(id));
+    for (const t of targets) {
+      if (tags.length === 0) t.clear();
+      for (const { key, value } of tags) if (value === undefined || t.get(key) === value) t.delete(key);
+    }
+    this.emit('tags-changed', {});
+  }
+
+  describeTags(filters: Filter[]): TagRow[] {
+    const rows: TagRow[] = [];
+    const add = (resourceId: string, resourceType: TagRow['resourceType'], tags: Tags): void => {
+      for (const [key, value] of tags) rows.push({ resourceId, resourceType, key, value });
+    };
+    for (const e of this.enis.values()) add(e.id, 'network-interface', e.tags);
+    for (const sn of this.subnets.values()) add(sn.id, 'subnet', sn.tags);
+    for (const i of this.instances.values()) add(i.id, 'instance', i.tags);
+    for (const v of this.vpcs.values()) add(v.id, 'vpc', v.tags);
+    rows.sort((a, b) => a.resourceId.localeCompare(b.resourceId) || a.key.localeCompare(b.key));
+    return applyFilters(rows, filters, tagRowFilterValues);
+  }
+
+  describeVpcs(ids: string[], filters: Filter[]): Vpc[] {
+    const selected = ids.length ? ids.map((id) => this.vpc(id)) : [...this.vpcs.values()];
+    return applyFilters(selected, filters, vpcFilterValues(this.ownerId));
+  }
+
+  /** The region's zones: a, b and c, plus any zone a subnet names. */
+  availabilityZones(): string[] {
+    const zones = new Set(['a', 'b', 'c'].map((l) => `${this.region}${l}`));
+    for (const sn of this.subnets.values()) zones.add(sn.az);
+    return [...zones].sort();
   }
 
   modifyNetworkInterfaceAttribute(eniId: string, input: ModifyEniInput): void {
@@ -499,9 +540,7 @@ export class Ec2State {
     const eni = this.eni(eniId);
     if (input.deleteOnTermination !== undefined) {
       if (!input.attachmentId) throw ec2Error('MissingParameter', 'The request must contain the parameter Attachment.AttachmentId');
-      if (eni.attachment?.id !== input.attachmentId) {
-        throw ec2Error('InvalidAttachmentID.NotFound', `Interface attachment '${input.attachmentId}' does not exist`);
-      }
+      if (eni.attachment?.id !== input.attachmentId) throw missingId('attachment', input.attachmentId);
       eni.attachment.deleteOnTermination = input.deleteOnTermination;
     }
     if (input.sourceDestCheck !== undefined) eni.sourceDestCheck = input.sourceDestCheck;
@@ -686,19 +725,34 @@ export class Ec2State {
 
   private subnet(id: string): Subnet {
     const s = this.subnets.get(id);
-    if (!s) throw ec2Error('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
+    if (!s) throw missingId('subnet', id);
     return s;
+  }
+
+  private vpc(id: string): Vpc {
+    const v = this.vpcs.get(id);
+    if (!v) throw missingId('vpc', id);
+    return v;
+  }
+
+  /** The tags of a taggable resource; EC2's InvalidID for an id of no known kind. */
+  private taggable(id: string): Tags {
+    const found = this.enis.get(id) ?? this.subnets.get(id) ?? this.instances.get(id) ?? this.vpcs.get(id);
+    if (found) return found.tags;
+    const kind = kindOfId(id);
+    if (!kind || kind === 'attachment' || !isWellFormedId(kind, id)) throw ec2Error('InvalidID', `The ID '${id}' is not valid`);
+    throw missingId(kind, id);
   }
 
   private instance(id: string): Instance {
     const i = this.instances.get(id);
-    if (!i) throw ec2Error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    if (!i) throw missingId('instance', id);
     return i;
   }
 
   private eni(id: string): Eni {
     const e = this.enis.get(id);
-    if (!e) throw ec2Error('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
+    if (!e) throw missingId('eni', id);
     return e;
   }
 
@@ -730,9 +784,3 @@ export function azIdOf(az: string): string {
   return `${code}-az${letter}`;
 }
 
-function notFoundCode(id: string): string {
-  if (id.startsWith('eni-')) return 'InvalidNetworkInterfaceID.NotFound';
-  if (id.startsWith('subnet-')) return 'InvalidSubnetID.NotFound';
-  if (id.startsWith('i-')) return 'InvalidInstanceID.NotFound';
-  return 'InvalidID';
-}

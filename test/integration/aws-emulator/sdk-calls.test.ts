@@ -66,7 +66,7 @@ describe('EC2 emulator through the AWS SDK', () => {
       new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'availability-zone', Values: ['us-west-2a'] }] }),
     );
     expect(byVpcZone.Subnets).toHaveLength(2);
-    expect(await errorCodeOf(h.ec2.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-0000'] })))).toBe('InvalidSubnetID.NotFound');
+    expect(await errorCodeOf(h.ec2.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-00000000'] })))).toBe('InvalidSubnetID.NotFound');
   });
 
   it('runs the ENI life cycle: create, tag, attach, assign, unassign, modify, detach, delete', async () => {

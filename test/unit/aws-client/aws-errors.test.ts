@@ -20,6 +20,7 @@ describe('AWS error mapping', () => {
     ['InvalidInstanceType', 400, 'UNKNOWN_INSTANCE_TYPE'],
     ['InvalidNetworkInterfaceID.NotFound', 400, 'CLOUD_NOT_FOUND'],
     ['InvalidSubnetID.NotFound', 400, 'CLOUD_NOT_FOUND'],
+    ['InvalidNetworkInterfaceID.Malformed', 400, 'CLOUD_NOT_FOUND'],
     ['InternalError', 500, 'CLOUD_UNAVAILABLE'],
     ['SomethingNew', 502, 'CLOUD_UNAVAILABLE'],
     ['TimeoutError', 0, 'CLOUD_TIMEOUT'],

@@ -141,7 +141,7 @@ describe('emulated EC2 state', () => {
     const i = s.createInstance({ instanceType: 'm5.large', subnetId: subnet });
     const e = s.createNetworkInterface({ subnetId: subnet });
     const att = s.attachNetworkInterface(e.id, i.id, 1);
-    expect(awsCode(() => s.modifyNetworkInterfaceAttribute(e.id, { attachmentId: 'eni-attach-nope', deleteOnTermination: true }))).toBe(
+    expect(awsCode(() => s.modifyNetworkInterfaceAttribute(e.id, { attachmentId: 'eni-attach-00000000', deleteOnTermination: true }))).toBe(
       'InvalidAttachmentID.NotFound',
     );
     s.modifyNetworkInterfaceAttribute(e.id, { attachmentId: att, deleteOnTermination: true, sourceDestCheck: false });
