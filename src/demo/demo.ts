@@ -203,7 +203,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     lab?.destroy();
     await emulator.stop().catch(() => undefined);
     if (logStream) await new Promise<void>((resolve) => logStream!.end(() => resolve()));
-    keepLogsOnFailure(work, logFile, ok && !opts.signal?.aborted, out);
+    // Interrupted on purpose is not a failure: nothing is kept then.
+    keepLogsOnFailure(work, logFile, ok || opts.signal?.aborted === true, out);
   }
 }
 

@@ -1,0 +1,38 @@
+// The demo's own checks and messages: options refused before anything starts (with the
+// limit and why), and CNI failures told in words, never as raw JSON.
+import { describe, expect, it } from '@jest/globals';
+import { describeCniFailure } from '../../../src/demo/demo.ts';
+import { demoOptionsProblem, podCapacity } from '../../../src/demo/demo-options.ts';
+import { instanceTypeLimits } from '../../../providers/aws/limits.ts';
+
+describe('demo options', () => {
+  it('fit what the instance type holds', () => {
+    expect(podCapacity(instanceTypeLimits('t3.medium')!)).toBe(15);
+    expect(podCapacity(instanceTypeLimits('m5.large')!)).toBe(27);
+    expect(demoOptionsProblem({ nodes: 2, podsPerNode: 15, instanceType: 't3.medium' })).toBeUndefined();
+    expect(demoOptionsProblem({ nodes: 2, podsPerNode: 16, instanceType: 't3.medium' })).toMatch(
+      /--pods 16 is more than one t3\.medium holds: 3 NICs x 5 secondary addresses = 15 pods .*Use --pods 15 or fewer/,
+    );
+  });
+
+  it('refuse zero or fractional nodes and pods, and unknown types', () => {
+    expect(demoOptionsProblem({ nodes: 0, podsPerNode: 1, instanceType: 't3.medium' })).toMatch(/--nodes must be/);
+    expect(demoOptionsProblem({ nodes: 1.5, podsPerNode: 1, instanceType: 't3.medium' })).toMatch(/--nodes must be/);
+    expect(demoOptionsProblem({ nodes: 1, podsPerNode: 0, instanceType: 't3.medium' })).toMatch(/--pods must be/);
+    expect(demoOptionsProblem({ nodes: 1, podsPerNode: 1, instanceType: 'q9.large' })).toMatch(/not an EC2 instance type/);
+  });
+});
+
+describe('CNI failures in demo messages', () => {
+  it('are the message, details and code in words', () => {
+    const stdout = JSON.stringify({ cniVersion: '1.1.0', code: 11, msg: 'no free address in the pool', details: 'subnet full' });
+    const text = describeCniFailure({ code: 1, stdout });
+    expect(text).toBe('no free address in the pool (subnet full) [CNI error 11: try again later]');
+    expect(text).not.toMatch(/[{}"]/);
+  });
+
+  it('say what came back when it is not a CNI error', () => {
+    expect(describeCniFailure({ code: 1, stdout: '' })).toBe('exit status 1, no output');
+    expect(describeCniFailure({ code: 2, stdout: '<garbage>' })).toBe('exit status 2, unexpected output');
+  });
+});
