@@ -209,7 +209,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
 }
 
 /** On success the work directory goes; on failure only the agents' log stays, and its path is said. */
-function keepLogsOnFailure(work: string, logFile: string, ok: boolean, out: (line: string) => void): void {
+export function keepLogsOnFailure(work: string, logFile: string, ok: boolean, out: (line: string) => void): void {
   const hasLog = existsSync(logFile) && statSync(logFile).size > 0;
   if (ok || !hasLog) {
     rmSync(work, { recursive: true, force: true });

@@ -1,7 +1,10 @@
 // The demo's own checks and messages: options refused before anything starts (with the
 // limit and why), and CNI failures told in words, never as raw JSON.
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { describeCniFailure } from '../../../src/demo/demo.ts';
+import { describeCniFailure, keepLogsOnFailure } from '../../../src/demo/demo.ts';
 import { demoOptionsProblem, podCapacity } from '../../../src/demo/demo-options.ts';
 import { instanceTypeLimits } from '../../../providers/aws/limits.ts';
 
@@ -34,5 +37,34 @@ describe('CNI failures in demo messages', () => {
   it('say what came back when it is not a CNI error', () => {
     expect(describeCniFailure({ code: 1, stdout: '' })).toBe('exit status 1, no output');
     expect(describeCniFailure({ code: 2, stdout: '<garbage>' })).toBe('exit status 2, unexpected output');
+  });
+});
+
+describe("the agents' logs after a run", () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } = fs;
+  const setup = (log: string | undefined): { work: string; logFile: string } => {
+    const work = mkdtempSync(join(tmpdir(), 'vc13-demo-'));
+    mkdirSync(join(work, 'node1'));
+    const logFile = join(work, 'agents.log');
+    if (log !== undefined) writeFileSync(logFile, log);
+    return { work, logFile };
+  };
+
+  it('are kept (only they) when the demo failed, and their path is said', () => {
+    const { work, logFile } = setup('{"msg":"x"}\n');
+    const lines: string[] = [];
+    keepLogsOnFailure(work, logFile, false, (l) => lines.push(l));
+    expect([existsSync(logFile), existsSync(join(work, 'node1'))]).toEqual([true, false]);
+    expect(lines).toEqual([`agents' logs kept: ${logFile}`]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('go with everything else after a good run, and no path is printed when there is no log', () => {
+    for (const [log, ok] of [['{"msg":"x"}\n', true], [undefined, false]] as const) {
+      const { work, logFile } = setup(log);
+      const lines: string[] = [];
+      keepLogsOnFailure(work, logFile, ok, (l) => lines.push(l));
+      expect([existsSync(work), lines]).toEqual([false, []]);
+    }
   });
 });
