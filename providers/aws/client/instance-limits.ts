@@ -68,6 +68,7 @@ export class InstanceLimitsCache {
         return {
           InstanceType: instanceType as never,
           Hypervisor: known.hypervisor,
+          BareMetal: known.bareMetal,
           NetworkInfo: { MaximumNetworkInterfaces: known.maxNics, Ipv4AddressesPerInterface: known.ipv4PerNic },
         };
       }
