@@ -586,8 +586,9 @@ export class Ec2State {
     return this.vpcs.get(id);
   }
 
-  listVpcs(): Vpc[] {
-    return [...this.vpcs.values()];
+  /** VPCs as plain data (the admin API's state listing). */
+  listVpcs(): Array<{ id: string; cidrs: string[]; isDefault: boolean; tags: Record<string, string> }> {
+    return [...this.vpcs.values()].map((v) => ({ id: v.id, cidrs: [...v.cidrs], isDefault: v.isDefault, tags: Object.fromEntries(v.tags) }));
   }
 
   subnetById(id: string): Subnet | undefined {
