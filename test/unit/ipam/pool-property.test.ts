@@ -4,7 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeCloudProvider } from '../../../providers/fake/fake-provider.ts';
 import type { ErrorCode } from '../../../src/errors.ts';
-import { cidrContains } from '../../../src/util/ipv4.ts';
+import { cidrContains } from '../../../src/util/ip.ts';
 import { executeAction } from '../../../src/ipam/executor.ts';
 import { Pool, type PoolOptions } from '../../../src/ipam/pool.ts';
 import type { CheckpointData, PoolSettings } from '../../../src/ipam/types.ts';
