@@ -13,6 +13,8 @@ import type {
   CloudNic,
   CloudProvider,
   LeakedNic,
+  LeakedNicCleanup,
+  NicLifecycle,
   NodeInfo,
   NodeLimits,
   ReleaseRequest,
@@ -30,8 +32,13 @@ const POLL_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2000, deadlineMs: 60_0
 /** Attach retries on NotFound for a just-created NIC: 100 ms doubling, about 3 s in all. */
 const NEW_NIC_NOT_FOUND_RETRIES = 5;
 
+/** ENIs use jumbo frames inside the VPC (EC2 User Guide, "Network MTU for your EC2 instance"). */
+export const AWS_NIC_MTU = 9001;
+
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;
+  readonly nicLifecycle: NicLifecycle = { attachNic: (r) => this.attachNic(r), detachNic: (id) => this.detachNic(id) };
+  readonly leakedNics: LeakedNicCleanup = { findLeakedNics: (g) => this.findLeakedNics(g), deleteNic: (id) => this.deleteNic(id) };
   private readonly opts: AwsProviderOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -366,6 +373,7 @@ export class AwsProvider implements CloudProvider {
       primaryNicId: primary.interfaceId,
       primaryIp: id.primaryIp,
       primarySubnetId: primary.subnetId,
+      mtu: AWS_NIC_MTU,
     };
     this.log.info({ instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone, limits }, 'node discovered');
     return { node, limits };

@@ -28,8 +28,8 @@ class World {
 
   constructor(seed: number, targets: Partial<PoolSettings>) {
     this.rnd = mulberry32(seed);
-    this.cloud = new FakeCloudProvider({ subnetCidr: '10.0.0.0/25', limits: { maxNics: 3, addressesPerNic: 6, blockKinds: ['ip', 'prefix'], prefixLength: 28, canAttachNics: true } });
-    this.opts = { limits: this.cloud.limits, targets };
+    this.cloud = new FakeCloudProvider({ subnetCidr: '10.0.0.0/25', limits: { maxNics: 3, addressesPerNic: 6, blockKinds: ['ip', 'prefix'], prefixLength: 28 } });
+    this.opts = { limits: this.cloud.limits, nicLifecycle: true, targets };
     this.pool = new Pool(this.opts);
     this.durable = this.pool.toCheckpoint();
   }
