@@ -4,14 +4,34 @@
 //   range  - one range per node (GCE alias IP range, or a route to the node)
 // The pool core plans in blocks; a provider turns blocks into its own API calls and reports
 // exactly what it did. Providers never decide *how many*: that is the pool's job.
+//
+// A provider is a small core (discover, listNics, assign, release) plus optional capabilities
+// that exist only where the cloud has them (NIC lifecycle, leaked-NIC clean-up). Callers detect
+// them with the type guards below; a cloud without one simply does not have the property, so
+// nothing answers "not implemented" (Cilium's NodeOperations flaw).
 
 export type ProviderName = 'aws' | 'azure' | 'gcp';
 export type BlockKind = 'ip' | 'prefix' | 'range';
+
+/**
+ * Whether the cloud says a block can carry traffic. Absent = ready. Providers map their own
+ * states onto it (Azure provisioningState Succeeded -> ready, Updating -> pending, Failed -> failed);
+ * the pool hands out addresses of ready blocks only.
+ */
+export type BlockState = 'ready' | 'pending' | 'failed';
 
 export interface CloudBlock {
   kind: BlockKind;
   /** CIDR notation; a single address is a /32. */
   cidr: string;
+  /** Provider data the core never interprets (Azure ipConfiguration name, GCE secondary range name). */
+  ref?: string;
+  state?: BlockState;
+}
+
+/** True when the pool may hand out the block's addresses. */
+export function blockUsable(b: Pick<CloudBlock, 'state'>): boolean {
+  return b.state === undefined || b.state === 'ready';
 }
 
 export interface NodeInfo {
@@ -27,6 +47,8 @@ export interface NodeInfo {
   primaryNicId: string;
   primaryIp: string;
   primarySubnetId: string;
+  /** MTU of the node's primary NIC as the cloud sets it (AWS 9001, Azure 1500, GCE 1460). */
+  mtu: number;
 }
 
 export interface NodeLimits {
@@ -36,15 +58,10 @@ export interface NodeLimits {
   addressesPerNic: number;
   /** Block kinds this node supports, in the order the provider prefers. */
   blockKinds: BlockKind[];
-  /** Prefix length of a `prefix` block (28 on AWS). */
+  /** Prefix length of a `prefix` block (28 on AWS), or the default size of a `range` block. */
   prefixLength?: number;
-  /** Whether NICs can be attached at run time (false on GCE). */
-  canAttachNics: boolean;
-}
-
-/** Max pods as the AWS VPC CNI computes it: NICs x (IPv4 per NIC - 1) + 2 host-network pods. */
-export function maxPodsFor(limits: Pick<NodeLimits, 'maxNics' | 'addressesPerNic'>): number {
-  return limits.maxNics * (limits.addressesPerNic - 1) + 2;
+  /** Pods this node can run, as the cloud's own CNI computes it (kubelet --max-pods). */
+  maxPods: number;
 }
 
 export interface CloudNic {
@@ -59,6 +76,10 @@ export interface CloudNic {
   securityGroups: string[];
   /** Secondary addresses, prefixes or ranges held by this NIC. */
   blocks: CloudBlock[];
+  /** Provider data the core never interprets (e.g. an ARM resource id). */
+  ref?: string;
+  /** The NIC's MTU, when the cloud reports one per NIC. */
+  mtu?: number;
 }
 
 export interface AttachNicRequest {
@@ -91,16 +112,13 @@ export interface LeakedNic {
   since: number;
 }
 
+/** Core of every provider. */
 export interface CloudProvider {
   readonly name: ProviderName;
   /** Who and what this node is: instance identity from metadata, limits from the API. */
   discover(): Promise<{ node: NodeInfo; limits: NodeLimits }>;
   /** The node's NICs and their blocks as the cloud API sees them now. */
   listNics(): Promise<CloudNic[]>;
-  /** Creates and attaches a NIC; resolves once it is attached. */
-  attachNic(req: AttachNicRequest): Promise<CloudNic>;
-  /** Detaches and deletes a NIC of this node. Idempotent: a missing NIC is not an error. */
-  detachNic(nicId: string): Promise<void>;
   /**
    * Assigns up to `count` new blocks to a NIC in as few calls as the API allows and returns
    * the blocks actually assigned (may be fewer than asked on partial success).
@@ -108,8 +126,49 @@ export interface CloudProvider {
   assign(req: AssignRequest): Promise<CloudBlock[]>;
   /** Releases blocks from a NIC. Idempotent: blocks the NIC no longer has are ignored. */
   release(req: ReleaseRequest): Promise<void>;
+  /** Capability: NICs attached and detached at run time (AWS). Absent on Azure and GCE. */
+  readonly nicLifecycle?: NicLifecycle;
+  /** Capability: finding and deleting NICs this cluster leaked (created, never attached). */
+  readonly leakedNics?: LeakedNicCleanup;
+}
+
+export interface NicLifecycle {
+  /** Creates and attaches a NIC; resolves once it is attached. */
+  attachNic(req: AttachNicRequest): Promise<CloudNic>;
+  /** Detaches and deletes a NIC of this node. Idempotent: a missing NIC is not an error. */
+  detachNic(nicId: string): Promise<void>;
+}
+
+export interface LeakedNicCleanup {
   /** NICs created by this cluster that are unattached and older than the grace period. */
   findLeakedNics(graceMs: number): Promise<LeakedNic[]>;
   /** Deletes an unattached NIC (leak clean-up). Idempotent. */
   deleteNic(nicId: string): Promise<void>;
+}
+
+export function hasNicLifecycle<P extends CloudProvider>(p: P): p is P & { readonly nicLifecycle: NicLifecycle } {
+  return p.nicLifecycle !== undefined;
+}
+
+export function hasLeakedNicCleanup<P extends CloudProvider>(p: P): p is P & { readonly leakedNics: LeakedNicCleanup } {
+  return p.leakedNics !== undefined;
+}
+
+/** What a node can do, from the provider's capabilities and the node's limits (block kinds vary by instance type). */
+export interface NodeCapabilities {
+  nicLifecycle: boolean;
+  leakedNics: boolean;
+  ipBlocks: boolean;
+  prefixBlocks: boolean;
+  rangeBlocks: boolean;
+}
+
+export function capabilitiesOf(p: CloudProvider, limits: Pick<NodeLimits, 'blockKinds'>): NodeCapabilities {
+  return {
+    nicLifecycle: hasNicLifecycle(p),
+    leakedNics: hasLeakedNicCleanup(p),
+    ipBlocks: limits.blockKinds.includes('ip'),
+    prefixBlocks: limits.blockKinds.includes('prefix'),
+    rangeBlocks: limits.blockKinds.includes('range'),
+  };
 }

@@ -109,5 +109,13 @@ export function instanceTypeLimits(instanceType: string): InstanceTypeLimits | u
 
 /** Pods a node can run as the AWS VPC CNI computes it in secondary-IP mode. */
 export function maxPodsSecondaryIp(l: InstanceTypeLimits): number {
-  return l.maxNics * (l.ipv4PerNic - 1) + 2;
+  return maxPodsFor({ maxNics: l.maxNics, addressesPerNic: l.ipv4PerNic });
 }
+
+/** Max pods as the AWS VPC CNI computes it: NICs x (IPv4 per NIC - 1) + 2 host-network pods. */
+export function maxPodsFor(limits: { maxNics: number; addressesPerNic: number }): number {
+  return limits.maxNics * (limits.addressesPerNic - 1) + 2;
+}
+
+/** ENIs use jumbo frames inside the VPC (EC2 User Guide, "Network maximum transmission unit (MTU) for your EC2 instance"). */
+export const AWS_NIC_MTU = 9001;

@@ -1,16 +1,18 @@
-// The contract every CloudProvider passes: the fake, the AWS emulator through the real SDK,
-// later Azure and GCE. One jest suite; each test gets a fresh cloud from `setup`.
+// The contract every CloudProvider passes: the fake (each of its cloud shapes), the AWS
+// emulator through the real SDK, later Azure and GCE. It runs by capability: a setup states
+// what its provider claims (NIC lifecycle, leaked-NIC clean-up, block kinds), the suite checks
+// the claim against what the provider exposes, then runs the parts for what it claims.
 import { ipToInt } from '../../src/util/ipv4.ts';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { VpcnetError, type ErrorCode } from '../../src/errors.ts';
-import { maxPodsFor, type CloudBlock, type CloudNic, type CloudProvider } from '../provider.ts';
+import { blockUsable, capabilitiesOf, type BlockKind, type CloudBlock, type CloudNic, type CloudProvider, type NicLifecycle, type LeakedNicCleanup } from '../provider.ts';
 
 /** Reaches into the backing cloud where the provider API alone cannot arrange a case. */
 export interface ContractBackdoor {
   /** Uses up every free address of the subnet, so the next assign there fails SUBNET_FULL. */
   exhaustSubnet(subnetId: string): Promise<void>;
-  /** Creates an unattached NIC in the node's primary subnet, `ageMs` old; `ours` = tagged for this cluster. */
-  createLooseNic(opts: { ours: boolean; ageMs: number }): Promise<string>;
+  /** Creates an unattached NIC in the node's primary subnet, `ageMs` old; `ours` = tagged for this cluster (leakedNics providers). */
+  createLooseNic?(opts: { ours: boolean; ageMs: number }): Promise<string>;
   /** Whether the NIC exists in the cloud at all, attached or not. */
   nicExists(nicId: string): Promise<boolean>;
 }
@@ -21,14 +23,27 @@ export interface ContractSetup {
   cleanup(): Promise<void>;
 }
 
+/** What the node set up claims; the suite fails when the provider exposes something else. */
+export interface ContractClaims {
+  nicLifecycle: boolean;
+  leakedNics: boolean;
+  /** Block kinds the node offers (order free). */
+  blockKinds: BlockKind[];
+  /** The MTU discover must report. */
+  mtu: number;
+  /** Blocks carry provider data (ref, state). */
+  blockRefs?: boolean;
+}
+
 export interface ContractOptions {
-  /** Whether the node set up supports prefix blocks (then they are tested, and must be offered). */
-  prefixBlocks: boolean;
+  claims: ContractClaims;
   /** max pods the node's instance type must yield, when the setup knows it. */
   expectedMaxPods?: number;
 }
 
 export function runProviderContract(name: string, setup: () => Promise<ContractSetup>, opts: ContractOptions): void {
+  const claims = opts.claims;
+  const has = (k: BlockKind): boolean => claims.blockKinds.includes(k);
   describe(`CloudProvider contract: ${name}`, () => {
     let env: ContractSetup;
     let p: CloudProvider;
@@ -41,19 +56,26 @@ export function runProviderContract(name: string, setup: () => Promise<ContractS
       await env?.cleanup();
     });
 
-    it('discover returns the node identity and limits consistent with maxPodsFor', async () => {
+    it('claims exactly the capabilities it exposes', async () => {
+      const { limits } = await p.discover();
+      const caps = capabilitiesOf(p, limits);
+      expect({ nicLifecycle: caps.nicLifecycle, leakedNics: caps.leakedNics }).toEqual({ nicLifecycle: claims.nicLifecycle, leakedNics: claims.leakedNics });
+      expect([...limits.blockKinds].sort()).toEqual([...claims.blockKinds].sort());
+    });
+
+    it('discover returns the node identity, the MTU and limits with the max pods expected', async () => {
       const { node, limits } = await p.discover();
       expect(node.provider).toBe(p.name);
       for (const v of [node.instanceId, node.instanceType, node.region, node.zone, node.networkId, node.primaryNicId, node.primaryIp, node.primarySubnetId]) {
         expect(typeof v === 'string' && v.length > 0).toBe(true);
       }
+      expect(node.mtu).toBe(claims.mtu);
       expect(node.vpcCidrs.length).toBeGreaterThan(0);
       expect(limits.maxNics).toBeGreaterThanOrEqual(1);
       expect(limits.addressesPerNic).toBeGreaterThanOrEqual(1);
-      expect(limits.blockKinds.length).toBeGreaterThan(0);
-      expect(limits.blockKinds.includes('prefix')).toBe(opts.prefixBlocks);
-      if (opts.prefixBlocks) expect(limits.prefixLength).toBeGreaterThan(0);
-      if (opts.expectedMaxPods !== undefined) expect(maxPodsFor(limits)).toBe(opts.expectedMaxPods);
+      expect(limits.maxPods).toBeGreaterThan(0);
+      if (has('prefix') || has('range')) expect(limits.prefixLength).toBeGreaterThan(0);
+      if (opts.expectedMaxPods !== undefined) expect(limits.maxPods).toBe(opts.expectedMaxPods);
       // discover is stable: a second call gives the same answer
       expect(await p.discover()).toEqual({ node, limits });
     });
@@ -69,6 +91,7 @@ export function runProviderContract(name: string, setup: () => Promise<ContractS
       expect(new Set(nics.map((n) => n.deviceIndex)).size).toBe(nics.length);
     });
 
+    if (has('ip')) {
     it('assign returns exactly the new ip blocks; release removes them and is idempotent', async () => {
       const { node, limits } = await p.discover();
       const before = await primaryOf(p, node.primaryNicId);
@@ -110,7 +133,61 @@ export function runProviderContract(name: string, setup: () => Promise<ContractS
       expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
     });
 
-    if (opts.prefixBlocks) {
+    it('assign on a full NIC fails with CLOUD_LIMIT_EXCEEDED and changes nothing', async () => {
+      const { node, limits } = await p.discover();
+      const before = await primaryOf(p, node.primaryNicId);
+      await expectCode(p.assign({ nicId: before.id, kind: 'ip', count: limits.addressesPerNic }), 'CLOUD_LIMIT_EXCEEDED');
+      expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
+    });
+
+    it('subnet exhaustion fails with SUBNET_FULL', async () => {
+      const { node } = await p.discover();
+      await env.backdoor.exhaustSubnet(node.primarySubnetId);
+      const before = await primaryOf(p, node.primaryNicId);
+      await expectCode(p.assign({ nicId: node.primaryNicId, kind: 'ip', count: 1 }), 'SUBNET_FULL');
+      if (has('prefix')) await expectCode(p.assign({ nicId: node.primaryNicId, kind: 'prefix', count: 1 }), 'SUBNET_FULL');
+      expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
+    });
+    }
+
+    if (claims.blockRefs) {
+      it('blocks carry provider data: a ref kept by listNics and a ready state once assigned', async () => {
+        const { node, limits } = await p.discover();
+        const kind = limits.blockKinds[0] ?? 'ip';
+        const got = await p.assign({ nicId: node.primaryNicId, kind, count: 1, ...(kind === 'range' ? { prefixLength: limits.prefixLength ?? 24 } : {}) });
+        expect(got).toHaveLength(1);
+        const block = got[0] as CloudBlock;
+        expect(typeof block.ref === 'string' && block.ref.length > 0).toBe(true);
+        expect(blockUsable(block)).toBe(true);
+        const listed = (await primaryOf(p, node.primaryNicId)).blocks.find((b) => b.cidr === block.cidr);
+        expect(listed).toEqual(block);
+        await p.release({ nicId: node.primaryNicId, blocks: got });
+      });
+    }
+
+    if (has('range')) {
+      it('assigns one aligned range of the asked size outside the NIC subnet; listNics shows it; release is idempotent', async () => {
+        const { node, limits } = await p.discover();
+        const len = limits.prefixLength ?? 24;
+        const before = await primaryOf(p, node.primaryNicId);
+        const got = await p.assign({ nicId: before.id, kind: 'range', count: 1, prefixLength: len });
+        expect(got).toHaveLength(1);
+        const range = got[0] as CloudBlock;
+        expect(range.kind).toBe('range');
+        expect(range.cidr.endsWith(`/${len}`)).toBe(true);
+        expect(ipToInt(hostOf(range.cidr)) % 2 ** (32 - len)).toBe(0);
+        expect(inCidr(hostOf(range.cidr), before.subnetCidr)).toBe(false);
+        expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs([...before.blocks, range]));
+        // a second range is a different one
+        const [second] = await p.assign({ nicId: before.id, kind: 'range', count: 1, prefixLength: len });
+        expect(second?.cidr).not.toBe(range.cidr);
+        await p.release({ nicId: before.id, blocks: [range, ...(second ? [second] : [])] });
+        await p.release({ nicId: before.id, blocks: [range] });
+        expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
+      });
+    }
+
+    if (has('prefix')) {
       it('assigns aligned prefix blocks and releases them', async () => {
         const { node, limits } = await p.discover();
         const len = limits.prefixLength ?? 28;
@@ -129,26 +206,32 @@ export function runProviderContract(name: string, setup: () => Promise<ContractS
         expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
       });
 
+    }
+
+    if (has('prefix') && claims.nicLifecycle) {
       it('attachNic can bring prefix blocks with the new NIC', async () => {
         const { limits } = await p.discover();
+        const nl = lifecycle(p);
         const nics = await p.listNics();
         const deviceIndex = Math.max(...nics.map((x) => x.deviceIndex)) + 1;
-        const nic = await p.attachNic({ deviceIndex, blockKind: 'prefix', blockCount: 2 });
+        const nic = await nl.attachNic({ deviceIndex, blockKind: 'prefix', blockCount: 2 });
         expect(nic.blocks.map((b) => b.kind)).toEqual(['prefix', 'prefix']);
         for (const b of nic.blocks) expect(b.cidr.endsWith(`/${limits.prefixLength ?? 28}`)).toBe(true);
         const listed = (await p.listNics()).find((x) => x.id === nic.id);
         expect(cidrs(listed?.blocks ?? [])).toEqual(cidrs(nic.blocks));
-        await p.detachNic(nic.id);
+        await nl.detachNic(nic.id);
       });
     }
 
+    if (claims.nicLifecycle) {
+
     it('attachNic creates a NIC with its blocks at the next device index; detachNic removes it, idempotently', async () => {
       const { limits } = await p.discover();
-      expect(limits.canAttachNics).toBe(true);
+      const nl = lifecycle(p);
       const nics = await p.listNics();
       const deviceIndex = Math.max(...nics.map((x) => x.deviceIndex)) + 1;
       const count = Math.min(2, limits.addressesPerNic - 1);
-      const nic = await p.attachNic({ deviceIndex, blockKind: 'ip', blockCount: count });
+      const nic = await nl.attachNic({ deviceIndex, blockKind: 'ip', blockCount: count });
       expect(nic.deviceIndex).toBe(deviceIndex);
       expect(nic.blocks).toHaveLength(count);
       for (const b of nic.blocks) expect(b.kind).toBe('ip');
@@ -160,45 +243,38 @@ export function runProviderContract(name: string, setup: () => Promise<ContractS
       expect(listed?.deviceIndex).toBe(deviceIndex);
       expect(cidrs(listed?.blocks ?? [])).toEqual(cidrs(nic.blocks));
 
-      await p.detachNic(nic.id);
+      await nl.detachNic(nic.id);
       expect((await p.listNics()).map((x) => x.id)).not.toContain(nic.id);
       expect(await env.backdoor.nicExists(nic.id)).toBe(false);
-      await p.detachNic(nic.id);
+      await nl.detachNic(nic.id);
     });
 
-    it('over-limit requests fail with CLOUD_LIMIT_EXCEEDED and change nothing', async () => {
-      const { node, limits } = await p.discover();
-      const before = await primaryOf(p, node.primaryNicId);
-      await expectCode(p.assign({ nicId: before.id, kind: 'ip', count: limits.addressesPerNic }), 'CLOUD_LIMIT_EXCEEDED');
-      expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
-
+    it('attaching beyond the NIC limit fails with CLOUD_LIMIT_EXCEEDED and leaves no NIC behind', async () => {
+      const { limits } = await p.discover();
+      const nl = lifecycle(p);
       // fill every NIC slot, then one more
       let nics = await p.listNics();
       while (nics.length < limits.maxNics) {
-        await p.attachNic({ deviceIndex: Math.max(...nics.map((x) => x.deviceIndex)) + 1, blockKind: 'ip', blockCount: 0 });
+        await nl.attachNic({ deviceIndex: Math.max(...nics.map((x) => x.deviceIndex)) + 1, blockKind: 'ip', blockCount: 0 });
         nics = await p.listNics();
       }
-      await expectCode(p.attachNic({ deviceIndex: limits.maxNics, blockKind: 'ip', blockCount: 1 }), 'CLOUD_LIMIT_EXCEEDED');
+      await expectCode(nl.attachNic({ deviceIndex: limits.maxNics, blockKind: 'ip', blockCount: 1 }), 'CLOUD_LIMIT_EXCEEDED');
       expect(await p.listNics()).toHaveLength(limits.maxNics);
       // the NIC created for the failed attach was not left behind
-      expect(await p.findLeakedNics(0)).toEqual([]);
+      if (p.leakedNics) expect(await p.leakedNics.findLeakedNics(0)).toEqual([]);
     });
+    }
 
-    it('subnet exhaustion fails with SUBNET_FULL', async () => {
-      const { node } = await p.discover();
-      await env.backdoor.exhaustSubnet(node.primarySubnetId);
-      const before = await primaryOf(p, node.primaryNicId);
-      await expectCode(p.assign({ nicId: node.primaryNicId, kind: 'ip', count: 1 }), 'SUBNET_FULL');
-      if (opts.prefixBlocks) await expectCode(p.assign({ nicId: node.primaryNicId, kind: 'prefix', count: 1 }), 'SUBNET_FULL');
-      expect(cidrs((await primaryOf(p, node.primaryNicId)).blocks)).toEqual(cidrs(before.blocks));
-    });
-
+    if (claims.leakedNics) {
     it('findLeakedNics finds our old unattached NICs only; deleteNic is idempotent', async () => {
       const grace = 5 * 60_000;
-      const old = await env.backdoor.createLooseNic({ ours: true, ageMs: 2 * grace });
-      const young = await env.backdoor.createLooseNic({ ours: true, ageMs: 0 });
-      const foreign = await env.backdoor.createLooseNic({ ours: false, ageMs: 2 * grace });
-      const leaked = await p.findLeakedNics(grace);
+      const lc = leaks(p);
+      const loose = env.backdoor.createLooseNic;
+      if (!loose) throw new Error('a setup claiming leakedNics must give backdoor.createLooseNic');
+      const old = await loose({ ours: true, ageMs: 2 * grace });
+      const young = await loose({ ours: true, ageMs: 0 });
+      const foreign = await loose({ ours: false, ageMs: 2 * grace });
+      const leaked = await lc.findLeakedNics(grace);
       const ids = leaked.map((l) => l.id);
       expect(ids).toContain(old);
       expect(ids).not.toContain(young);
@@ -207,20 +283,33 @@ export function runProviderContract(name: string, setup: () => Promise<ContractS
       expect(found?.subnetId).toBe((await p.discover()).node.primarySubnetId);
       expect(found?.since).toBeGreaterThan(0);
 
-      await p.deleteNic(old);
+      await lc.deleteNic(old);
       expect(await env.backdoor.nicExists(old)).toBe(false);
-      await p.deleteNic(old);
-      expect((await p.findLeakedNics(grace)).map((l) => l.id)).not.toContain(old);
+      await lc.deleteNic(old);
+      expect((await lc.findLeakedNics(grace)).map((l) => l.id)).not.toContain(old);
       expect(await env.backdoor.nicExists(foreign)).toBe(true);
     });
+    }
 
     it('errors are VpcnetErrors with stable codes', async () => {
-      await expectCode(p.assign({ nicId: 'eni-0000000000doesnotexist', kind: 'ip', count: 1 }), 'CLOUD_NOT_FOUND');
-      await p.detachNic('eni-0000000000doesnotexist');
-      await p.deleteNic('eni-0000000000doesnotexist');
+      const { limits } = await p.discover();
+      const kind = limits.blockKinds[0] ?? 'ip';
+      await expectCode(p.assign({ nicId: 'eni-0000000000doesnotexist', kind, count: 1, ...(kind === 'range' ? { prefixLength: 24 } : {}) }), 'CLOUD_NOT_FOUND');
+      await p.nicLifecycle?.detachNic('eni-0000000000doesnotexist');
+      await p.leakedNics?.deleteNic('eni-0000000000doesnotexist');
       await p.release({ nicId: 'eni-0000000000doesnotexist', blocks: [{ kind: 'ip', cidr: '10.255.255.1/32' }] });
     });
   });
+}
+
+function lifecycle(p: CloudProvider): NicLifecycle {
+  if (!p.nicLifecycle) throw new Error(`${p.name} claims NIC lifecycle but has none`);
+  return p.nicLifecycle;
+}
+
+function leaks(p: CloudProvider): LeakedNicCleanup {
+  if (!p.leakedNics) throw new Error(`${p.name} claims leaked-NIC clean-up but has none`);
+  return p.leakedNics;
 }
 
 async function primaryOf(p: CloudProvider, id: string): Promise<CloudNic> {

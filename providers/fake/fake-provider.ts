@@ -9,8 +9,11 @@ import type {
   BlockKind,
   CloudBlock,
   CloudNic,
+  BlockState,
   CloudProvider,
   LeakedNic,
+  LeakedNicCleanup,
+  NicLifecycle,
   NodeInfo,
   NodeLimits,
   ProviderName,
@@ -40,6 +43,17 @@ export interface FaultOptions {
 export interface FakeProviderOptions {
   name?: ProviderName;
   limits?: Partial<NodeLimits>;
+  /** Capability: NICs can be attached and detached at run time (default true, as on AWS). */
+  nicLifecycle?: boolean;
+  /** Capability: leaked-NIC clean-up (default: same as nicLifecycle). */
+  leakedNics?: boolean;
+  /** MTU the node's NICs report (default 9001, AWS). */
+  mtu?: number;
+  /**
+   * Blocks carry provider data: a ref (`${refPrefix}N`, e.g. Azure's ipConfiguration name or
+   * GCE's secondary range name) and a state ('ready' once assigned). Default: none, as on AWS.
+   */
+  blockRefs?: { prefix: string };
   /** The node's subnet; small ones run out (SUBNET_FULL). Default 10.0.0.0/24. */
   subnetCidr?: string;
   /** Where `range` blocks come from (GCE secondary range). Default 10.100.0.0/16. */
@@ -58,11 +72,19 @@ interface Fault {
   when: 'before' | 'after' | 'created';
 }
 
-const DEFAULT_LIMITS: NodeLimits = { maxNics: 3, addressesPerNic: 10, blockKinds: ['ip', 'prefix'], prefixLength: 28, canAttachNics: true };
+/** Ranges one NIC may hold in the fake (a fake limit; range nodes use one). */
+const FAKE_RANGES_PER_NIC = 10;
+
+const DEFAULT_LIMITS = { maxNics: 3, addressesPerNic: 10, blockKinds: ['ip', 'prefix'], prefixLength: 28 } satisfies Omit<NodeLimits, 'maxPods'>;
 
 export class FakeCloudProvider implements CloudProvider {
   readonly name: ProviderName;
   readonly limits: NodeLimits;
+  readonly nicLifecycle?: NicLifecycle;
+  readonly leakedNics?: LeakedNicCleanup;
+  readonly mtu: number;
+  private readonly blockRefs: { prefix: string } | undefined;
+  private refSeq = 0;
   readonly calls: FakeCall[] = [];
   readonly subnet: FakeSubnet;
   readonly rangeSpace: FakeSubnet;
@@ -76,7 +98,13 @@ export class FakeCloudProvider implements CloudProvider {
 
   constructor(opts: FakeProviderOptions = {}) {
     this.name = opts.name ?? 'aws';
-    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    // Default max pods: every secondary slot plus two host-network pods (the AWS VPC CNI's count).
+    this.limits = { ...limits, maxPods: opts.limits?.maxPods ?? limits.maxNics * (limits.addressesPerNic - 1) + 2 };
+    this.mtu = opts.mtu ?? 9001;
+    this.blockRefs = opts.blockRefs;
+    if (opts.nicLifecycle ?? true) this.nicLifecycle = { attachNic: (r) => this.attachNic(r), detachNic: (id) => this.detachNic(id) };
+    if (opts.leakedNics ?? opts.nicLifecycle ?? true) this.leakedNics = { findLeakedNics: (g) => this.findLeakedNics(g), deleteNic: (id) => this.deleteNic(id) };
     this.subnet = new FakeSubnet(opts.subnetCidr ?? '10.0.0.0/24', opts.reservedLow ?? 4, opts.reservedHigh ?? 1);
     this.rangeSpace = new FakeSubnet(opts.rangeCidr ?? '10.100.0.0/16');
     this.clock = opts.clock ?? systemClock;
@@ -132,6 +160,12 @@ export class FakeCloudProvider implements CloudProvider {
     this.nics.delete(nicId);
   }
 
+  /** Out-of-band change: the cloud reports a block in another state (Azure: Updating, Failed). */
+  setBlockState(nicId: string, cidr: string, state: BlockState): void {
+    const block = this.nics.get(nicId)?.blocks.find((b) => b.cidr === cidr);
+    if (block) block.state = state;
+  }
+
   /** Every address of the subnet that is not in use, as a count. */
   get subnetFree(): number {
     return this.subnet.free;
@@ -153,6 +187,7 @@ export class FakeCloudProvider implements CloudProvider {
         primaryNicId: p.id,
         primaryIp: p.primaryIp,
         primarySubnetId: p.subnetId,
+        mtu: this.mtu,
       };
       return { node, limits: { ...this.limits, blockKinds: [...this.limits.blockKinds] } };
     });
@@ -197,7 +232,11 @@ export class FakeCloudProvider implements CloudProvider {
       if (!nic) throw new VpcnetError('CLOUD_NOT_FOUND', `NIC ${req.nicId} not found`);
       if (!this.limits.blockKinds.includes(req.kind)) throw new VpcnetError('CLOUD_BAD_REQUEST', `block kind ${req.kind} not supported`);
       if (!Number.isInteger(req.count) || req.count < 1) throw new VpcnetError('CLOUD_BAD_REQUEST', `bad count ${req.count}`);
-      if (nic.blocks.length + req.count > this.limits.addressesPerNic - 1) {
+      if (req.kind === 'range') {
+        if (nic.blocks.filter((b) => b.kind === 'range').length + req.count > FAKE_RANGES_PER_NIC) {
+          throw new VpcnetError('CLOUD_LIMIT_EXCEEDED', `NIC ${nic.id} cannot hold ${req.count} more ranges`);
+        }
+      } else if (nic.blocks.filter((b) => b.kind !== 'range').length + req.count > this.limits.addressesPerNic - 1) {
         throw new VpcnetError('CLOUD_LIMIT_EXCEEDED', `NIC ${nic.id} cannot hold ${req.count} more blocks`);
       }
       const blocks = this.takeBlocks(req.kind, this.shortened('assign', req.count), req.prefixLength);
@@ -269,7 +308,7 @@ export class FakeCloudProvider implements CloudProvider {
   }
 
   private checkAttach(req: AttachNicRequest): void {
-    if (!this.limits.canAttachNics) throw new VpcnetError('CLOUD_BAD_REQUEST', 'this node cannot attach NICs');
+    if (!this.nicLifecycle) throw new VpcnetError('CLOUD_BAD_REQUEST', 'this node cannot attach NICs');
     if (this.nics.size >= this.limits.maxNics) throw new VpcnetError('CLOUD_LIMIT_EXCEEDED', `instance holds ${this.limits.maxNics} NICs already`);
     if ([...this.nics.values()].some((n) => n.deviceIndex === req.deviceIndex)) {
       throw new VpcnetError('CLOUD_CONFLICT', `device index ${req.deviceIndex} is in use`);
@@ -295,13 +334,15 @@ export class FakeCloudProvider implements CloudProvider {
   }
 
   private takeBlock(kind: BlockKind, prefixLength: number): CloudBlock | undefined {
+    let cidr: string | undefined;
     if (kind === 'ip') {
       const ip = this.subnet.takeAddress();
-      return ip ? { kind, cidr: `${ip}/32` } : undefined;
+      cidr = ip ? `${ip}/32` : undefined;
+    } else {
+      cidr = (kind === 'range' ? this.rangeSpace : this.subnet).takeBlock(prefixLength);
     }
-    const space = kind === 'range' ? this.rangeSpace : this.subnet;
-    const cidr = space.takeBlock(prefixLength);
-    return cidr ? { kind, cidr } : undefined;
+    if (!cidr) return undefined;
+    return this.blockRefs ? { kind, cidr, ref: `${this.blockRefs.prefix}${++this.refSeq}`, state: 'ready' } : { kind, cidr };
   }
 
   private spaceOf(cidr: string): FakeSubnet {

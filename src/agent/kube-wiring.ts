@@ -131,6 +131,7 @@ export class KubeWiring {
   wrapProvider(inner: CloudProvider): CloudProvider {
     return new NetworkConfigProvider(inner, {
       forNextNic: () => this.networkConfigForNextNic(),
+      current: () => this.services.networkConfig.current(),
       onRefused: (err) => this.services.warn(err.code, err.message),
     });
   }

@@ -13,7 +13,8 @@ import type { Clock } from '../util/clock.ts';
 
 export interface ReconcilerOptions {
   datapath: Pick<Datapath, 'listPods' | 'teardownPod'>;
-  provider: Pick<CloudProvider, 'findLeakedNics' | 'deleteNic'>;
+  /** Leaked-NIC clean-up runs only when the provider has that capability. */
+  provider: Pick<CloudProvider, 'leakedNics'>;
   /** The pool's allocations now; read after the kernel so an ADD in flight is never a leak. */
   allocations: () => Allocation[];
   mode: DatapathMode;
@@ -121,10 +122,12 @@ export class Reconciler {
   /** Deletes NICs of this cluster left unattached for longer than the grace period. */
   async reconcileNics(): Promise<NicReport> {
     const report: NicReport = { deleted: [], failed: [] };
-    const leaked = await this.o.provider.findLeakedNics(this.o.leakedNicGraceMs);
+    const cleanup = this.o.provider.leakedNics;
+    if (!cleanup) return report;
+    const leaked = await cleanup.findLeakedNics(this.o.leakedNicGraceMs);
     for (const nic of leaked) {
       try {
-        await this.o.provider.deleteNic(nic.id);
+        await cleanup.deleteNic(nic.id);
         report.deleted.push(nic.id);
         this.o.metrics.inc('vpcnet_reconcile_total', { kind: 'nics', outcome: 'leaked-nic-deleted' });
         this.log.warn({ nicId: nic.id, subnetId: nic.subnetId, since: new Date(nic.since).toISOString() }, 'leaked NIC deleted');
@@ -203,7 +206,7 @@ export class Reconciler {
         return;
       }
       await this.reconcileKernel().catch((err: unknown) => this.failed('kernel', err));
-      if (this.o.clock.now() >= nextSweep) {
+      if (this.o.provider.leakedNics && this.o.clock.now() >= nextSweep) {
         nextSweep = this.o.clock.now() + this.sweepEveryMs();
         await this.reconcileNics().catch((err: unknown) => this.failed('nics', err));
       }

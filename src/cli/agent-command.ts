@@ -3,7 +3,7 @@ import { Agent } from '../agent/agent.ts';
 import { loadConfig, renderEffectiveConfig } from '../config/load.ts';
 import { isVpcnetError } from '../errors.ts';
 import { createLogger } from '../util/logger.ts';
-import { helpText, parseCommand, stringValue, usageError, type CommandSpec } from './args.ts';
+import { helpText, parseCommand, stringValue, usageError, type CommandSpec } from '../util/cli-args.ts';
 
 export const agentSpec: CommandSpec = {
   name: 'vpcnet agent',

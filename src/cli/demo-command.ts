@@ -1,8 +1,9 @@
 // `vpcnet demo`: the simulated-VPC demo. Needs root (it makes network namespaces); it never
 // touches the host's own network namespace. Options are checked before anything starts.
+import { CLOUDS } from '../../providers/registry.ts';
 import { DEMO_DEFAULTS, demoOptionsProblem, MAX_DEMO_NODES } from '../demo/demo-options.ts';
 import { isVpcnetError } from '../errors.ts';
-import { helpText, intValue, parseCommand, stringValue, usageError, type CommandSpec } from './args.ts';
+import { helpText, intValue, parseCommand, stringValue, usageError, type CommandSpec } from '../util/cli-args.ts';
 
 export const demoSpec: CommandSpec = {
   name: 'vpcnet demo',
@@ -23,7 +24,7 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
     podsPerNode: intValue(demoSpec, parsed, 'pods', { min: 1, max: 100_000 }, DEMO_DEFAULTS.podsPerNode),
     instanceType: stringValue(parsed, 'instance-type') ?? DEMO_DEFAULTS.instanceType,
   };
-  const problem = demoOptionsProblem(options);
+  const problem = demoOptionsProblem(options, (await CLOUDS.aws.lab()).demoNodeShapes);
   if (problem) throw usageError(demoSpec, problem);
   if (process.getuid?.() !== 0) {
     console.error(

@@ -4,7 +4,7 @@
 // thrown is a bug and keeps its stack trace.
 import { readFileSync } from 'node:fs';
 import { isVpcnetError } from '../errors.ts';
-import { usageError } from './args.ts';
+import { usageError } from '../util/cli-args.ts';
 
 const usage = `vpcnet - VPC-native pod networking
 

@@ -3,7 +3,7 @@
 import type { AgentStatus } from '../agent/agent.ts';
 import { loadConfig } from '../config/load.ts';
 import { isVpcnetError } from '../errors.ts';
-import { helpText, parseCommand, stringValue, usageError, type CommandSpec } from './args.ts';
+import { helpText, parseCommand, stringValue, usageError, type CommandSpec } from '../util/cli-args.ts';
 import { renderStatus, table } from './status-table.ts';
 
 export const statusSpec: CommandSpec = {

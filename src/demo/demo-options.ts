@@ -1,7 +1,7 @@
 // The demo's options and their limits, checked before anything starts: the pods a node can
 // hold follow from the instance type's NIC and address limits (routed mode: one secondary
 // address per pod; each NIC's primary address is not handed out).
-import { INSTANCE_TYPE_LIMITS, instanceTypeLimits, type InstanceTypeLimits } from '../../providers/aws/limits.ts';
+import type { NodeShape, NodeShapes } from '../lab/cloud-lab.ts';
 
 export const DEMO_DEFAULTS = { nodes: 2, podsPerNode: 6, instanceType: 't3.medium' } as const;
 /** Every node runs its agent in the demo's one process; more would only slow it down. */
@@ -14,19 +14,19 @@ export interface CheckedDemoOptions {
 }
 
 /** Pod addresses one node of this type can hold in the demo (secondary addresses on all NICs). */
-export function podCapacity(l: InstanceTypeLimits): number {
+export function podCapacity(l: NodeShape): number {
   return l.maxNics * (l.ipv4PerNic - 1);
 }
 
 /** The problem with the options, in one line, or undefined when they are fine. */
-export function demoOptionsProblem(o: CheckedDemoOptions): string | undefined {
+export function demoOptionsProblem(o: CheckedDemoOptions, shapes: NodeShapes): string | undefined {
   if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > MAX_DEMO_NODES) {
     return `--nodes must be a whole number from 1 to ${MAX_DEMO_NODES} (each node runs a vpcnet agent in this one process), got ${o.nodes}`;
   }
-  const limits = instanceTypeLimits(o.instanceType);
+  const limits = shapes.shapeOf(o.instanceType);
   if (!limits) {
     const family = o.instanceType.split('.')[0] ?? '';
-    const like = [...INSTANCE_TYPE_LIMITS.keys()].filter((t) => t.startsWith(`${family}.`)).slice(0, 6);
+    const like = [...shapes.types()].filter((t) => t.startsWith(`${family}.`)).slice(0, 6);
     return `--instance-type ${o.instanceType} is not an EC2 instance type the emulator knows${like.length ? ` (${family}: ${like.join(', ')}, ...)` : ''}`;
   }
   const cap = podCapacity(limits);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
+import { CLOUDS } from '../../providers/registry.ts';
 import { Agent } from '../agent/agent.ts';
 import { table, renderStatus } from '../cli/status-table.ts';
 import { configSchema } from '../config/schema.ts';
@@ -61,7 +61,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
   const nodeCount = opts.nodes ?? DEMO_DEFAULTS.nodes;
   const podsPerNode = opts.podsPerNode ?? DEMO_DEFAULTS.podsPerNode;
   const type = opts.instanceType ?? DEMO_DEFAULTS.instanceType;
-  const problem = demoOptionsProblem({ nodes: nodeCount, podsPerNode, instanceType: type });
+  const problem = demoOptionsProblem({ nodes: nodeCount, podsPerNode, instanceType: type }, (await CLOUDS.aws.lab()).demoNodeShapes);
   if (problem) throw new VpcnetError('USAGE', problem);
   const work = mkdtempSync(join(tmpdir(), 'vpcnet-demo-'));
   const logFile = join(work, 'agents.log');
@@ -74,7 +74,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
   /** Waits for `p` but gives up at once when the demo is interrupted (cleanup follows). */
   const interruptible = <T>(p: Promise<T>): Promise<T> => abortable(p, opts.signal);
 
-  const emulator = new AwsEmulator({ seed: 42 });
+  // The demo's VPC is AWS-shaped; the emulator and its lab binding come through the registry.
+  const aws = CLOUDS.aws;
+  const emulator = new (await aws.emulator()).AwsEmulator({ seed: 42 });
+  const { labCloud } = await aws.lab();
   let lab: Lab | undefined;
   let cloudLab: CloudLab | undefined;
   let logStream: ReturnType<typeof createWriteStream> | undefined;
@@ -93,7 +96,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     say(`EC2 emulator at ${endpoint}: VPC 10.0.0.0/16, ${nodeCount} x ${type}`);
 
     lab = Lab.create({ basePrefix: 'vpdemo' });
-    cloudLab = new CloudLab({ lab, emulator });
+    cloudLab = new CloudLab({ lab, cloud: labCloud(emulator) });
     scenario.instanceIds.forEach((id, i) => cloudLab!.addInstance(`node${i + 1}`, id));
     await interruptible(cloudLab.start());
     out(`      lab namespaces ${lab.prefix}-*: fabric (the VPC router, source/destination check), inet (${INTERNET_IP}), node1..node${nodeCount}`);

@@ -1,8 +1,8 @@
 // Turns one plan action into CloudProvider calls and reports exactly what happened, also on
 // partial success (NIC attached but its blocks not assigned; fewer blocks than asked).
 // Retries with backoff are the provider's job; a failure here is final for this round.
-import type { CloudBlock, CloudNic, CloudProvider } from '../../providers/provider.ts';
-import { toVpcnetError } from '../errors.ts';
+import type { CloudBlock, CloudNic, CloudProvider, NicLifecycle } from '../../providers/provider.ts';
+import { VpcnetError, toVpcnetError } from '../errors.ts';
 import type { ActionOutcome, PlanAction } from './types.ts';
 
 export async function executeAction(provider: CloudProvider, action: PlanAction): Promise<ActionOutcome> {
@@ -25,7 +25,7 @@ export async function executeAction(provider: CloudProvider, action: PlanAction)
       });
     case 'detach-nic':
       return attempt(async () => {
-        await provider.detachNic(action.nicId);
+        await nicLifecycleOf(provider).detachNic(action.nicId);
         return {};
       });
   }
@@ -34,7 +34,7 @@ export async function executeAction(provider: CloudProvider, action: PlanAction)
 async function attachWithBlocks(provider: CloudProvider, action: Extract<PlanAction, { kind: 'attach-nic' }>): Promise<ActionOutcome> {
   let nic: CloudNic;
   try {
-    nic = await provider.attachNic({ deviceIndex: action.deviceIndex, blockKind: action.blockKind, blockCount: action.blockCount });
+    nic = await nicLifecycleOf(provider).attachNic({ deviceIndex: action.deviceIndex, blockKind: action.blockKind, blockCount: action.blockCount });
   } catch (err) {
     return failure(err);
   }
@@ -48,6 +48,12 @@ async function attachWithBlocks(provider: CloudProvider, action: Extract<PlanAct
     return { nic, ...failure(err) };
   }
   return { nic, blocks };
+}
+
+/** The planner plans NIC actions only for providers with the capability; this guards the seam. */
+function nicLifecycleOf(provider: CloudProvider): NicLifecycle {
+  if (!provider.nicLifecycle) throw new VpcnetError('CLOUD_BAD_REQUEST', `provider ${provider.name} cannot attach or detach NICs`);
+  return provider.nicLifecycle;
 }
 
 async function attempt(fn: () => Promise<ActionOutcome>): Promise<ActionOutcome> {

@@ -13,6 +13,8 @@ export interface BlockView {
   available: number;
   cooldown: number;
   releasing: boolean;
+  /** False while the cloud reports the block not ready (pending, failed): nothing is handed out from it. */
+  usable: boolean;
 }
 
 export interface NicView {
@@ -27,6 +29,8 @@ export interface PlanInput {
   nics: NicView[];
   settings: PoolSettings;
   limits: NodeLimits;
+  /** The provider can attach and detach NICs (its nicLifecycle capability). */
+  nicLifecycle: boolean;
   mode: PoolMode;
   growthKind: BlockKind;
   /** A raised condition that pauses growth now, if any. */
@@ -130,7 +134,7 @@ function growthActions(input: PlanInput, need: number, fillNics: boolean): PlanA
     actions.push({ kind: 'assign', nicId: nic.id, blockKind: kind, count, ...(prefixLength ? { prefixLength } : {}) });
     left -= count * size;
   }
-  if (!limits.canAttachNics || input.mode === 'range') return actions;
+  if (!input.nicLifecycle || input.mode === 'range') return actions;
   const used = new Set(input.nics.map((n) => n.deviceIndex));
   const cap = nicCap(s, limits);
   while (left > 0 && used.size < cap && slots > 0) {
@@ -172,7 +176,7 @@ function shrinkActions(input: PlanInput, budget: number): PlanAction[] {
   let left = budget;
   const detached = new Set<string>();
   const highestFirst = [...input.nics].reverse();
-  if (input.limits.canAttachNics) {
+  if (input.nicLifecycle) {
     for (const nic of highestFirst) {
       const free = idleNicAvailable(nic);
       if (free === undefined || free > left) continue;

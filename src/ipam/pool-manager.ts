@@ -3,7 +3,7 @@
 // One cloud-touching job runs at a time (refill or reconcile); allocate/release never wait
 // for the cloud unless the pool is empty, and then only up to their deadline.
 import { pino, type Logger } from 'pino';
-import type { CloudProvider, NodeLimits } from '../../providers/provider.ts';
+import { hasNicLifecycle, type CloudProvider, type NodeLimits } from '../../providers/provider.ts';
 import { VpcnetError, toVpcnetError } from '../errors.ts';
 import { noopMetrics, type Metrics } from '../metrics/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -12,7 +12,7 @@ import { CommitQueue } from './commit-queue.ts';
 import { isAmbiguous } from './conditions.ts';
 import { executeAction } from './executor.ts';
 import { publishPoolGauges } from './pool-metrics.ts';
-import { Pool } from './pool.ts';
+import { Pool, type PoolOptions } from './pool.ts';
 import type { Allocation, Plan, PlanAction, PodKey, PodRef, PoolSettings, PoolStatus, ReconcileReport } from './types.ts';
 
 export interface PoolManagerOptions {
@@ -64,7 +64,7 @@ export class PoolManager {
     this.clock = opts.clock ?? systemClock;
     this.metrics = opts.metrics ?? noopMetrics;
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'pool-manager' });
-    this.current = new Pool({ limits: opts.limits, ...(opts.targets ? { targets: opts.targets } : {}) });
+    this.current = new Pool(this.poolOptions());
     this.commits = new CommitQueue(opts.store, () => this.current.toCheckpoint());
   }
 
@@ -76,7 +76,7 @@ export class PoolManager {
   /** Restores the checkpoint (a bad one throws and is left untouched), reconciles, fills, starts the loop. */
   async start(): Promise<void> {
     const data = await this.opts.store.load();
-    const poolOpts = { limits: this.opts.limits, ...(this.opts.targets ? { targets: this.opts.targets } : {}) };
+    const poolOpts = this.poolOptions();
     this.current = data ? Pool.fromCheckpoint(data, poolOpts) : new Pool(poolOpts);
     this.log.info({ restored: data !== null, allocations: data?.allocations.length ?? 0 }, 'pool restored');
     // No checkpoint ever written means no address was ever handed out: adopt blocks as free.
@@ -176,6 +176,10 @@ export class PoolManager {
   }
 
   // ---- internals --------------------------------------------------------------------------
+
+  private poolOptions(): PoolOptions {
+    return { limits: this.opts.limits, nicLifecycle: hasNicLifecycle(this.provider), ...(this.opts.targets ? { targets: this.opts.targets } : {}) };
+  }
 
   private tryAllocate(pod: PodRef, now: number): Allocation | null {
     try {

@@ -1,6 +1,6 @@
 // The pool's in-memory model: NICs -> blocks -> addresses, each address free, assigned to a
 // pod, or cooling down. Only this module touches the maps; pool.ts holds the policy.
-import type { CloudBlock, CloudNic } from '../../providers/provider.ts';
+import { blockUsable, type CloudBlock, type CloudNic } from '../../providers/provider.ts';
 import { cidrAddresses } from '../util/ip.ts';
 import type { BlockView, NicView } from './planner.ts';
 import type { Allocation, NicStatus, PodKey } from './types.ts';
@@ -56,12 +56,21 @@ export class PoolState {
     const addresses = cidrAddresses(block.cidr);
     // Overlap with any held block would let one address be handed out twice.
     if (addresses.some((ip) => this.addresses.has(ip))) return undefined;
-    const entry: BlockEntry = { kind: block.kind, cidr: block.cidr, nicId, addresses, releasing: false };
+    const entry: BlockEntry = { ...providerData(block), kind: block.kind, cidr: block.cidr, nicId, addresses, releasing: false };
     nic.blocks.set(block.cidr, entry);
     for (const ip of entry.addresses) {
       this.addresses.set(ip, coolUntil === undefined ? { ip, block: entry } : { ip, block: entry, coolUntil });
     }
     return entry;
+  }
+
+  /** The cloud's latest word on a known block's provider data (state, ref). */
+  refreshBlock(nicId: string, block: CloudBlock): void {
+    const entry = this.nics.get(nicId)?.blocks.get(block.cidr);
+    if (!entry) return;
+    delete entry.ref;
+    delete entry.state;
+    Object.assign(entry, providerData(block));
   }
 
   /** Drops a block and returns the allocations that lived in it (they are gone from the pool). */
@@ -96,11 +105,20 @@ export class PoolState {
   }
 
   isAvailable(a: AddressEntry, nic: NicEntry, now: number): boolean {
-    return a.owner === undefined && !isCooling(a, now) && !a.block.releasing && !nic.detaching;
+    return a.owner === undefined && !isCooling(a, now) && !a.block.releasing && blockUsable(a.block) && !nic.detaching;
   }
 
   blockView(block: BlockEntry, nic: NicEntry, now: number): BlockView {
-    const v: BlockView = { kind: block.kind, cidr: block.cidr, size: block.addresses.length, assigned: 0, available: 0, cooldown: 0, releasing: block.releasing };
+    const v: BlockView = {
+      kind: block.kind,
+      cidr: block.cidr,
+      size: block.addresses.length,
+      assigned: 0,
+      available: 0,
+      cooldown: 0,
+      releasing: block.releasing,
+      usable: blockUsable(block),
+    };
     for (const ip of block.addresses) {
       const a = this.addresses.get(ip);
       if (!a) continue;
@@ -117,7 +135,7 @@ export class PoolState {
     for (const nic of this.sortedNics()) {
       if (nic.detaching) continue;
       for (const block of nic.blocks.values()) {
-        if (block.releasing) continue;
+        if (block.releasing || !blockUsable(block)) continue;
         let assigned = 0;
         let free: string | undefined;
         for (const ip of block.addresses) {
@@ -140,14 +158,14 @@ export class PoolState {
       primaryIp: nic.info.primaryIp,
       detaching: nic.detaching,
       blocks: [...nic.blocks.values()].map((b) => {
-        const { size, ...v } = this.blockView(b, nic, now);
-        return { ...v, addresses: size };
+        const v = this.blockView(b, nic, now);
+        return { kind: v.kind, cidr: v.cidr, ...providerData(b), addresses: v.size, assigned: v.assigned, available: v.available, cooldown: v.cooldown, releasing: v.releasing };
       }),
     }));
   }
 
   cloudNics(): CloudNic[] {
-    return this.sortedNics().map((n) => ({ ...n.info, blocks: [...n.blocks.values()].map((b) => ({ kind: b.kind, cidr: b.cidr })) }));
+    return this.sortedNics().map((n) => ({ ...n.info, blocks: [...n.blocks.values()].map((b) => ({ kind: b.kind, cidr: b.cidr, ...providerData(b) })) }));
   }
 
   cooldowns(): Array<{ ip: string; until: number }> {
@@ -164,6 +182,11 @@ export class PoolState {
       blocks: [...nic.blocks.values()].map((b) => this.blockView(b, nic, now)),
     }));
   }
+}
+
+/** The provider's fields of a block, copied only when present (so AWS blocks stay {kind, cidr}). */
+export function providerData(b: Pick<CloudBlock, 'ref' | 'state'>): Pick<CloudBlock, 'ref' | 'state'> {
+  return { ...(b.ref !== undefined ? { ref: b.ref } : {}), ...(b.state !== undefined ? { state: b.state } : {}) };
 }
 
 export function isCooling(a: AddressEntry, now: number): boolean {

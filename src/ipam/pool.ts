@@ -5,7 +5,7 @@ import { VpcnetError } from '../errors.ts';
 import { ConditionSet, conditionTypeOf, isAmbiguous } from './conditions.ts';
 import { planFor } from './planner.ts';
 import { restorePool } from './pool-restore.ts';
-import { type BlockEntry, type NicEntry, PoolState, isCooling, podKeyOf } from './pool-state.ts';
+import { type BlockEntry, type NicEntry, PoolState, isCooling, podKeyOf, providerData } from './pool-state.ts';
 import { growthKind, poolMode, withDefaults } from './targets.ts';
 import type {
   ActionOutcome,
@@ -23,6 +23,8 @@ import type {
 
 export interface PoolOptions {
   limits: NodeLimits;
+  /** The provider attaches and detaches NICs (hasNicLifecycle); otherwise growth stays on the NICs the node has. */
+  nicLifecycle: boolean;
   targets?: Partial<PoolSettings>;
 }
 
@@ -33,6 +35,7 @@ export interface ReconcileOptions {
 
 export class Pool {
   readonly limits: NodeLimits;
+  readonly nicLifecycle: boolean;
   readonly settings: PoolSettings;
   private readonly state = new PoolState();
   private readonly lost = new Map<string, Allocation>();
@@ -41,7 +44,8 @@ export class Pool {
 
   constructor(opts: PoolOptions) {
     this.limits = opts.limits;
-    this.settings = withDefaults(opts.targets);
+    this.nicLifecycle = opts.nicLifecycle;
+    this.settings = withDefaults(opts.targets, { limits: opts.limits, nicLifecycle: opts.nicLifecycle });
   }
 
   static fromCheckpoint(data: CheckpointData, opts: PoolOptions): Pool {
@@ -126,6 +130,7 @@ export class Pool {
       nics: this.state.nicViews(now),
       settings: this.settings,
       limits: this.limits,
+      nicLifecycle: this.nicLifecycle,
       mode: poolMode(this.settings, this.limits),
       growthKind: this.growthKind(now),
       ...(pausedBy ? { pausedBy } : {}),
@@ -152,7 +157,7 @@ export class Pool {
       const entry = nic.blocks.get(b.cidr);
       if (!entry || entry.releasing || !this.blockIdle(entry, now)) continue;
       entry.releasing = true;
-      blocks.push({ kind: entry.kind, cidr: entry.cidr });
+      blocks.push({ kind: entry.kind, cidr: entry.cidr, ...providerData(entry) });
     }
     return blocks.length ? { kind: 'release', nicId: action.nicId, blocks } : null;
   }
@@ -286,6 +291,7 @@ export class Pool {
     const nic = this.state.addNic(info);
     nic.detaching = false;
     const inCloud = new Set(blocks.map((b) => b.cidr));
+    for (const b of blocks) this.state.refreshBlock(info.id, b);
     for (const entry of [...nic.blocks.values()]) {
       if (inCloud.has(entry.cidr)) {
         entry.releasing = false;

@@ -13,12 +13,37 @@ export const DEFAULT_TARGETS: PoolTargets & Required<Omit<PoolTuning, 'rangePref
   prefixFallbackMs: 300_000,
 };
 
-export function withDefaults(targets: Partial<PoolSettings> = {}): PoolSettings {
+/**
+ * Free addresses kept on a node that cannot attach NICs, when no warm target is configured:
+ * Cilium's ENI/Azure IPAM default `pre-allocate` of 8 (docs/ipam.md cites it). Filling a whole
+ * NIC there would mean 255 addresses on an Azure NIC.
+ */
+export const DEFAULT_WARM_IPS_NO_ATTACH = 8;
+
+/** What the defaults depend on: the node's limits and whether its provider attaches NICs. */
+export interface NodeShape {
+  limits: Pick<NodeLimits, 'blockKinds'>;
+  nicLifecycle: boolean;
+}
+
+/**
+ * Settings = defaults that follow the node < explicit targets. A node that attaches NICs keeps
+ * the AWS VPC CNI default (WARM_ENI_TARGET=1); one that cannot gets warm-IP targets, since
+ * warm-NIC mode would fill its only NIC; a range-only node is in range mode whatever is set.
+ */
+export function withDefaults(targets: Partial<PoolSettings> = {}, node?: NodeShape): PoolSettings {
   const merged: PoolSettings = { ...DEFAULT_TARGETS };
   for (const [k, v] of Object.entries(targets)) {
     if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
   }
+  if (node && !node.nicLifecycle && node.limits.blockKinds.some((k) => k !== 'range') && !warmIpTargetsSet(merged) && !prefixGrowth(merged, node.limits)) {
+    merged.warmIps = DEFAULT_WARM_IPS_NO_ATTACH;
+  }
   return merged;
+}
+
+function prefixGrowth(t: PoolSettings, limits: Pick<NodeLimits, 'blockKinds'>): boolean {
+  return t.prefixDelegation && limits.blockKinds.includes('prefix');
 }
 
 /** WARM_IP_TARGET / MINIMUM_IP_TARGET count as set when either is above zero (ipamd's rule). */

@@ -9,7 +9,7 @@ import { AwsProvider } from '../../providers/aws/client/aws-provider.ts';
 import { TAGS } from '../../providers/aws/client/options.ts';
 import { DEFAULT_RATES, Ec2RateLimiter, type BucketRate, type Ec2Bucket } from '../../providers/aws/client/rate-limiter.ts';
 import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
-import { maxPodsFor, type NodeLimits } from '../../providers/provider.ts';
+import type { NodeLimits } from '../../providers/provider.ts';
 import { Reconciler } from '../../src/agent/reconciler.ts';
 import { isVpcnetError } from '../../src/errors.ts';
 import { noopMetrics } from '../../src/metrics/metrics.ts';
@@ -493,7 +493,7 @@ async function churnNode(n: SimNode, d: ChurnDeps): Promise<void> {
   const pool = n.pool;
   const limits = n.limits;
   if (!pool || !limits) return;
-  const target = d.podsPerNode ?? Math.floor(0.6 * maxPodsFor(limits));
+  const target = d.podsPerNode ?? Math.floor(0.6 * limits.maxPods);
   const add = async (): Promise<void> => {
     const pod: PodRef = { containerId: `${n.instanceId}-${n.seq++}`, ifname: 'eth0', podNamespace: 'bench', podName: `p${n.seq}` };
     const arrived = d.clock.now();

@@ -4,12 +4,12 @@ import { startAwsEmulatorEnv } from './aws-emulator-setup.ts';
 
 // m5.large: 3 NICs x 10 IPv4 addresses, Nitro -> 3 * 9 + 2 = 29 pods, prefixes offered.
 runProviderContract('aws (emulator, real SDK)', () => startAwsEmulatorEnv({ instanceType: 'm5.large' }), {
-  prefixBlocks: true,
+  claims: { nicLifecycle: true, leakedNics: true, blockKinds: ['prefix', 'ip'], mtu: 9001 },
   expectedMaxPods: 29,
 });
 
 // A Xen type: no prefix blocks even with prefix delegation enabled.
 runProviderContract('aws (emulator, real SDK, xen)', () => startAwsEmulatorEnv({ instanceType: 't2.micro' }), {
-  prefixBlocks: false,
+  claims: { nicLifecycle: true, leakedNics: true, blockKinds: ['ip'], mtu: 9001 },
   expectedMaxPods: 4,
 });

@@ -1,15 +1,16 @@
 // The provider contract, run against the in-memory fake the pool tests use, so the fake
 // stays as strict as the real clouds.
-import { FakeCloudProvider } from '../../providers/fake/fake-provider.ts';
+import { FakeCloudProvider, type FakeProviderOptions } from '../../providers/fake/fake-provider.ts';
+import { fakeShape } from '../../providers/fake/shapes.ts';
 import { runProviderContract, type ContractSetup } from '../../providers/contract/provider-contract.ts';
 import type { Clock } from '../../src/util/clock.ts';
 import { systemClock } from '../../src/util/clock.ts';
 
-async function setup(): Promise<ContractSetup> {
+async function setup(shape: FakeProviderOptions = {}): Promise<ContractSetup> {
   // A clock the backdoor can wind back to create NICs that look old.
   let offset = 0;
   const clock: Clock = { now: () => systemClock.now() - offset, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
-  const fake = new FakeCloudProvider({ clock });
+  const fake = new FakeCloudProvider({ ...shape, clock });
   // The fake models this cluster only: NICs of other clusters exist outside it.
   const foreign = new Set<string>();
   return {
@@ -53,4 +54,19 @@ async function setup(): Promise<ContractSetup> {
 }
 
 // Default fake limits: 3 NICs x 10 addresses, ip and prefix blocks -> 29 pods.
-runProviderContract('fake', setup, { prefixBlocks: true, expectedMaxPods: 29 });
+runProviderContract('fake', () => setup(), {
+  claims: { nicLifecycle: true, leakedNics: true, blockKinds: ['ip', 'prefix'], mtu: 9001 },
+  expectedMaxPods: 29,
+});
+
+// Azure-shaped: secondary ipConfigurations on the one NIC, no attach, 256 per NIC, refs + states.
+runProviderContract('fake, Azure-shaped', () => setup(fakeShape('azure')), {
+  claims: { nicLifecycle: false, leakedNics: false, blockKinds: ['ip'], mtu: 1500, blockRefs: true },
+  expectedMaxPods: 250,
+});
+
+// GCE-shaped: one alias range per node, no attach, MTU 1460.
+runProviderContract('fake, GCE-shaped (range)', () => setup(fakeShape('gce')), {
+  claims: { nicLifecycle: false, leakedNics: false, blockKinds: ['range'], mtu: 1460, blockRefs: true },
+  expectedMaxPods: 110,
+});

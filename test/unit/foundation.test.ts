@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { VpcnetError, cniCodeOf, toVpcnetError, isVpcnetError } from '../../src/errors.ts';
 import { FakeClock, scaledClock } from '../../src/util/clock.ts';
-import { maxPodsFor } from '../../providers/provider.ts';
+import { maxPodsFor } from '../../providers/aws/limits.ts';
 
 describe('VpcnetError', () => {
   it('keeps code, cause and details and maps to CNI codes', () => {

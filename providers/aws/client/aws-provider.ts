@@ -13,6 +13,8 @@ import type {
   CloudNic,
   CloudProvider,
   LeakedNic,
+  LeakedNicCleanup,
+  NicLifecycle,
   NodeInfo,
   NodeLimits,
   ReleaseRequest,
@@ -22,6 +24,7 @@ import { pollUntil } from '../../kit/poll.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../kit/retry.ts';
 import { Ec2Api, type Ec2Action, type Ec2Ops } from './ec2-api.ts';
 import { ImdsClient, type ImdsIdentity } from './imds.ts';
+import { AWS_NIC_MTU } from '../limits.ts';
 import { InstanceLimitsCache } from './instance-limits.ts';
 import { DEFAULT_SUBNET_TAGS, TAGS, type AwsProviderOptions } from './options.ts';
 import { Ec2RateLimiter } from './rate-limiter.ts';
@@ -34,6 +37,8 @@ const NEW_NIC_NOT_FOUND_RETRIES = 5;
 
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;
+  readonly nicLifecycle: NicLifecycle = { attachNic: (r) => this.attachNic(r), detachNic: (id) => this.detachNic(id) };
+  readonly leakedNics: LeakedNicCleanup = { findLeakedNics: (g) => this.findLeakedNics(g), deleteNic: (id) => this.deleteNic(id) };
   private readonly opts: AwsProviderOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -368,6 +373,7 @@ export class AwsProvider implements CloudProvider {
       primaryNicId: primary.interfaceId,
       primaryIp: id.primaryIp,
       primarySubnetId: primary.subnetId,
+      mtu: AWS_NIC_MTU,
     };
     this.log.info({ instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone, limits }, 'node discovered');
     return { node, limits };

@@ -2,7 +2,7 @@
 import type { DescribeInstanceTypesCommandOutput, InstanceTypeInfo } from '@aws-sdk/client-ec2';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { NodeLimits } from '../../provider.ts';
-import { instanceTypeLimits } from '../limits.ts';
+import { instanceTypeLimits, maxPodsFor } from '../limits.ts';
 
 /** Prefix delegation (/28 per slot) exists only on the Nitro system, bare metal included. */
 export function isNitro(info: InstanceTypeInfo): boolean {
@@ -27,7 +27,7 @@ export function limitsFromInstanceType(info: InstanceTypeInfo, prefixDelegation:
     addressesPerNic: perNic,
     blockKinds: prefix ? ['prefix', 'ip'] : ['ip'],
     prefixLength: 28,
-    canAttachNics: true,
+    maxPods: maxPodsFor({ maxNics, addressesPerNic: perNic }),
   };
 }
 

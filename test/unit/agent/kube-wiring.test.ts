@@ -205,7 +205,7 @@ describe('network config for new NICs', () => {
     const provider = wiring.wrapProvider(cloud);
     // Not started yet: nothing known; the attach waits instead of guessing.
     wiring.start();
-    const attached = provider.attachNic({ deviceIndex: 1 });
+    const attached = provider.nicLifecycle!.attachNic({ deviceIndex: 1 });
     await clock.advance(0);
     await attached;
     expect(requests).toEqual([expect.objectContaining({ subnetId: 'subnet-fake', securityGroups: ['sg-1'] })]);
@@ -222,7 +222,7 @@ describe('network config for new NICs', () => {
     const cloud = new FakeCloudProvider({ clock, hook: (op, args) => void (op === 'attachNic' && requests.push(args)) });
     wiring.start();
     let done = false;
-    const attached = wiring.wrapProvider(cloud).attachNic({ deviceIndex: 1 }).then(() => (done = true));
+    const attached = wiring.wrapProvider(cloud).nicLifecycle!.attachNic({ deviceIndex: 1 }).then(() => (done = true));
     await clock.advance(2000);
     expect(done).toBe(false);
     await clock.advance(1000);
@@ -233,7 +233,7 @@ describe('network config for new NICs', () => {
   it('a missing selected config refuses NIC creation with CONFIG_INVALID', async () => {
     const s = await setup({ labels: { [NETWORK_CONFIG_KEY]: 'nope' } });
     await s.clock.advance(0);
-    await expect(s.wiring.wrapProvider(s.cloud).attachNic({ deviceIndex: 1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' } satisfies Partial<VpcnetError>);
+    await expect(s.wiring.wrapProvider(s.cloud).nicLifecycle!.attachNic({ deviceIndex: 1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' } satisfies Partial<VpcnetError>);
     expect([...s.client.events.values()].map((e) => e.reason)).toContain('InvalidConfig');
   });
 });

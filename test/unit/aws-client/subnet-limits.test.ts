@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
 import { limitsFromInstanceType } from '../../../providers/aws/client/instance-limits.ts';
 import { chooseSubnet, type SubnetCandidate } from '../../../providers/aws/client/subnet-select.ts';
-import { maxPodsFor } from '../../../providers/provider.ts';
+import { maxPodsFor } from '../../../providers/aws/limits.ts';
 import { VpcnetError } from '../../../src/errors.ts';
 import { readSharedPayload } from '../../support/shared-payloads.ts';
 
@@ -60,7 +60,7 @@ describe('instance type limits', () => {
     const info = doc.InstanceTypes[0];
     if (!info) throw new Error('payload has no instance type');
     const limits = limitsFromInstanceType(info, true);
-    expect(limits).toMatchObject({ maxNics: 2, addressesPerNic: 2, blockKinds: ['ip'], canAttachNics: true });
+    expect(limits).toMatchObject({ maxNics: 2, addressesPerNic: 2, blockKinds: ['ip'], maxPods: 4 });
     expect(maxPodsFor(limits)).toBe(4);
   });
 

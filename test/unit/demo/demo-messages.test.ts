@@ -7,22 +7,23 @@ import { describe, expect, it } from '@jest/globals';
 import { describeCniFailure, keepLogsOnFailure } from '../../../src/demo/demo.ts';
 import { demoOptionsProblem, podCapacity } from '../../../src/demo/demo-options.ts';
 import { instanceTypeLimits } from '../../../providers/aws/limits.ts';
+import { demoNodeShapes } from '../../../providers/aws/lab-binding.ts';
 
 describe('demo options', () => {
   it('fit what the instance type holds', () => {
     expect(podCapacity(instanceTypeLimits('t3.medium')!)).toBe(15);
     expect(podCapacity(instanceTypeLimits('m5.large')!)).toBe(27);
-    expect(demoOptionsProblem({ nodes: 2, podsPerNode: 15, instanceType: 't3.medium' })).toBeUndefined();
-    expect(demoOptionsProblem({ nodes: 2, podsPerNode: 16, instanceType: 't3.medium' })).toMatch(
+    expect(demoOptionsProblem({ nodes: 2, podsPerNode: 15, instanceType: 't3.medium' }, demoNodeShapes)).toBeUndefined();
+    expect(demoOptionsProblem({ nodes: 2, podsPerNode: 16, instanceType: 't3.medium' }, demoNodeShapes)).toMatch(
       /--pods 16 is more than one t3\.medium holds: 3 NICs x 5 secondary addresses = 15 pods .*Use --pods 15 or fewer/,
     );
   });
 
   it('refuse zero or fractional nodes and pods, and unknown types', () => {
-    expect(demoOptionsProblem({ nodes: 0, podsPerNode: 1, instanceType: 't3.medium' })).toMatch(/--nodes must be/);
-    expect(demoOptionsProblem({ nodes: 1.5, podsPerNode: 1, instanceType: 't3.medium' })).toMatch(/--nodes must be/);
-    expect(demoOptionsProblem({ nodes: 1, podsPerNode: 0, instanceType: 't3.medium' })).toMatch(/--pods must be/);
-    expect(demoOptionsProblem({ nodes: 1, podsPerNode: 1, instanceType: 'q9.large' })).toMatch(/not an EC2 instance type/);
+    expect(demoOptionsProblem({ nodes: 0, podsPerNode: 1, instanceType: 't3.medium' }, demoNodeShapes)).toMatch(/--nodes must be/);
+    expect(demoOptionsProblem({ nodes: 1.5, podsPerNode: 1, instanceType: 't3.medium' }, demoNodeShapes)).toMatch(/--nodes must be/);
+    expect(demoOptionsProblem({ nodes: 1, podsPerNode: 0, instanceType: 't3.medium' }, demoNodeShapes)).toMatch(/--pods must be/);
+    expect(demoOptionsProblem({ nodes: 1, podsPerNode: 1, instanceType: 'q9.large' }, demoNodeShapes)).toMatch(/not an EC2 instance type/);
   });
 });
 

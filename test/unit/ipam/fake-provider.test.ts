@@ -85,7 +85,7 @@ describe('FakeCloudProvider', () => {
   });
 
   it('hands out a per-node range for range-only (GCE-like) nodes', async () => {
-    const cloud = new FakeCloudProvider({ name: 'gcp', limits: { maxNics: 1, addressesPerNic: 2, blockKinds: ['range'], canAttachNics: false } });
+    const cloud = new FakeCloudProvider({ name: 'gcp', nicLifecycle: false, limits: { maxNics: 1, addressesPerNic: 2, blockKinds: ['range'] } });
     const [range] = await cloud.assign({ nicId: cloud.primaryNic.id, kind: 'range', count: 1, prefixLength: 24 });
     expect(range).toEqual({ kind: 'range', cidr: '10.100.0.0/24' });
     await expect(cloud.attachNic({ deviceIndex: 1 })).rejects.toMatchObject({ code: 'CLOUD_BAD_REQUEST' });

@@ -1,6 +1,6 @@
 // Shared test helpers: a fake cloud, and a synchronous-looking plan/execute loop.
 import { FakeCloudProvider, type FakeProviderOptions } from '../../../providers/fake/fake-provider.ts';
-import type { NodeLimits } from '../../../providers/provider.ts';
+import { hasNicLifecycle, type NodeLimits } from '../../../providers/provider.ts';
 import { executeAction } from '../../../src/ipam/executor.ts';
 import { Pool } from '../../../src/ipam/pool.ts';
 import type { PoolSettings } from '../../../src/ipam/types.ts';
@@ -16,7 +16,7 @@ export async function setup(
   cloud: Omit<FakeProviderOptions, 'limits'> = {},
 ): Promise<{ pool: Pool; cloud: FakeCloudProvider }> {
   const provider = new FakeCloudProvider({ ...cloud, limits });
-  const pool = new Pool({ limits: provider.limits, targets });
+  const pool = new Pool({ limits: provider.limits, nicLifecycle: hasNicLifecycle(provider), targets });
   pool.reconcile(await provider.listNics(), T0, { trustUnknown: true });
   return { pool, cloud: provider };
 }

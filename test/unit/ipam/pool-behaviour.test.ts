@@ -207,7 +207,7 @@ describe('reconcile with cloud truth', () => {
     cloud.removeNicOutOfBand(second.id);
     const report = pool.reconcile(await cloud.listNics(), T0);
     expect(report.nicsRemoved).toEqual([second.id]);
-    const fresh = new Pool({ limits: cloud.limits });
+    const fresh = new Pool({ limits: cloud.limits, nicLifecycle: true });
     expect(fresh.reconcile(nics, T0).nicsAdded).toEqual(nics.map((n) => n.id));
   });
 
@@ -229,7 +229,7 @@ describe('checkpoint data', () => {
     await fill(pool, cloud, 0, 20, T0);
     pool.release(pod(3), T0);
     const data = JSON.parse(JSON.stringify(pool.toCheckpoint()));
-    const back = Pool.fromCheckpoint(data, { limits: cloud.limits, targets: { prefixDelegation: true } });
+    const back = Pool.fromCheckpoint(data, { limits: cloud.limits, nicLifecycle: true, targets: { prefixDelegation: true } });
     expect(back.status(T0 + 10)).toEqual(pool.status(T0 + 10));
     expect(back.toCheckpoint()).toEqual(pool.toCheckpoint());
   });
@@ -240,7 +240,7 @@ describe('checkpoint data', () => {
     const a = pool.allocate(pod(1), T0);
     const data = pool.toCheckpoint();
     data.allocations.push({ ...a!, containerId: 'other' });
-    expect(() => Pool.fromCheckpoint(data, { limits: cloud.limits })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_CORRUPT' }));
+    expect(() => Pool.fromCheckpoint(data, { limits: cloud.limits, nicLifecycle: true })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_CORRUPT' }));
   });
 });
 
@@ -248,8 +248,8 @@ describe('range blocks (GCE alias range per node)', () => {
   it('takes one range for the node, serves every address from it locally, and never gives it back', async () => {
     const { pool, cloud } = await setup(
       { rangePrefixLength: 28 },
-      { maxNics: 1, addressesPerNic: 2, blockKinds: ['range'], canAttachNics: false },
-      { name: 'gcp' },
+      { maxNics: 1, addressesPerNic: 2, blockKinds: ['range'] },
+      { name: 'gcp', nicLifecycle: false },
     );
     expect(pool.plan(T0).actions).toEqual([{ kind: 'assign', nicId: cloud.primaryNic.id, blockKind: 'range', count: 1, prefixLength: 28 }]);
     await settle(pool, cloud, T0);

@@ -136,7 +136,7 @@ describe('PoolManager', () => {
   });
 
   it('serves a burst of 110 ADDs with a handful of cloud calls and group commits', async () => {
-    const r = rig({ prefixDelegation: true }, { maxNics: 3, addressesPerNic: 10, blockKinds: ['ip', 'prefix'], prefixLength: 28, canAttachNics: true }, { subnetCidr: '10.0.0.0/20' });
+    const r = rig({ prefixDelegation: true }, { maxNics: 3, addressesPerNic: 10, blockKinds: ['ip', 'prefix'], prefixLength: 28 }, { subnetCidr: '10.0.0.0/20' });
     const m = r.make();
     await m.start();
     const allocs = await Promise.all(Array.from({ length: 110 }, (_, i) => m.allocate(pod(i), { deadlineMs: 30_000 })));
@@ -149,7 +149,7 @@ describe('PoolManager', () => {
   });
 
   it('serves a cold burst in one batch per NIC, not one call per pod', async () => {
-    const limits = { maxNics: 3, addressesPerNic: 10, blockKinds: ['ip' as const], canAttachNics: true };
+    const limits = { maxNics: 3, addressesPerNic: 10, blockKinds: ['ip' as const] };
     const r = rig({ warmIps: 1 }, limits);
     const m = r.make();
     await m.start();

@@ -2,7 +2,9 @@
 // invariants a node relies on: no address is ever held by two live pods, the pool matches the
 // cloud after a reconcile (no leak), and no block leaves while a pod uses it.
 import { describe, expect, it } from '@jest/globals';
-import { FakeCloudProvider } from '../../../providers/fake/fake-provider.ts';
+import { FakeCloudProvider, type FakeProviderOptions } from '../../../providers/fake/fake-provider.ts';
+import { fakeShape } from '../../../providers/fake/shapes.ts';
+import { hasNicLifecycle } from '../../../providers/provider.ts';
 import type { ErrorCode } from '../../../src/errors.ts';
 import { cidrContains } from '../../../src/util/ip.ts';
 import { executeAction } from '../../../src/ipam/executor.ts';
@@ -26,10 +28,10 @@ class World {
   durable: CheckpointData;
   steps: string[] = [];
 
-  constructor(seed: number, targets: Partial<PoolSettings>) {
+  constructor(seed: number, targets: Partial<PoolSettings>, shape?: FakeProviderOptions) {
     this.rnd = mulberry32(seed);
-    this.cloud = new FakeCloudProvider({ subnetCidr: '10.0.0.0/25', limits: { maxNics: 3, addressesPerNic: 6, blockKinds: ['ip', 'prefix'], prefixLength: 28, canAttachNics: true } });
-    this.opts = { limits: this.cloud.limits, targets };
+    this.cloud = new FakeCloudProvider(shape ?? { subnetCidr: '10.0.0.0/25', limits: { maxNics: 3, addressesPerNic: 6, blockKinds: ['ip', 'prefix'], prefixLength: 28 } });
+    this.opts = { limits: this.cloud.limits, nicLifecycle: hasNicLifecycle(this.cloud), targets };
     this.pool = new Pool(this.opts);
     this.durable = this.pool.toCheckpoint();
   }
@@ -53,6 +55,9 @@ class World {
       return;
     }
     if (!a) return;
+    // Only addresses of blocks the cloud reports ready are handed out.
+    const state = this.pool.status(this.now).nics.flatMap((n) => n.blocks).find((b) => b.cidr === a.blockCidr)?.state;
+    if (!this.live.has(p.containerId)) expect(state === undefined || state === 'ready').toBe(true);
     const crashBeforeCommit = this.rnd() < 0.05;
     if (crashBeforeCommit) return this.crash(); // never returned to the caller
     this.commit();
@@ -122,8 +127,12 @@ class World {
     const nics = this.pool.status(this.now).nics.filter((n) => n.blocks.length);
     if (!nics.length) return;
     const nic = this.pick(nics);
-    if (this.rnd() < 0.5) this.cloud.dropBlock(nic.id, this.pick(nic.blocks).cidr);
-    else this.cloud.addBlockOutOfBand(nic.id, 'ip');
+    const r = this.rnd();
+    const kind = this.cloud.limits.blockKinds.includes('ip') ? 'ip' : 'range';
+    if (r < 0.4) this.cloud.dropBlock(nic.id, this.pick(nic.blocks).cidr);
+    else if (r < 0.7 || !this.cloud.limits.blockKinds.includes('ip')) this.cloud.addBlockOutOfBand(nic.id, kind);
+    // Azure-like: a block's provisioning state flips (an update in flight, then done or failed).
+    else this.cloud.setBlockState(nic.id, this.pick(nic.blocks).cidr, this.pick(['pending', 'failed', 'ready'] as const));
   }
 
   async assertMatchesCloud(): Promise<void> {
@@ -153,8 +162,8 @@ class World {
   }
 }
 
-async function run(seed: number, targets: Partial<PoolSettings>, steps: number): Promise<World> {
-  const w = new World(seed, targets);
+async function run(seed: number, targets: Partial<PoolSettings>, steps: number, shape?: FakeProviderOptions): Promise<World> {
+  const w = new World(seed, targets, shape);
   w.pool.reconcile(await w.cloud.listNics(), w.now, { trustUnknown: true });
   w.commit();
   for (let i = 0; i < steps; i++) {
@@ -191,5 +200,13 @@ describe('pool property test (seeded)', () => {
   });
   it.each(seeds)('holds the invariants in warm-NIC mode (seed %i)', async (seed) => {
     await run(seed * 104729, {}, 400);
+  });
+  // No NIC attach, 256 addresses per NIC, blocks with provisioning states (Azure-shaped), a small subnet.
+  it.each(seeds)('holds the invariants on a node without NIC attach (seed %i)', async (seed) => {
+    await run(seed * 15485863, { maxAboveTarget: 1 }, 400, fakeShape('azure', { subnetCidr: '10.1.0.0/26' }));
+  });
+  // One alias range per node (GCE-shaped), small ranges so the range space runs out.
+  it.each(seeds)('holds the invariants in range mode (seed %i)', async (seed) => {
+    await run(seed * 32452843, { rangePrefixLength: 28 }, 400, fakeShape('gce', { rangeCidr: '10.4.0.0/26' }));
   });
 });
