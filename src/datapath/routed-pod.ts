@@ -87,11 +87,11 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
     await pod.setPermanentNeigh({ ifindex: podLink.index, ip: POD_GATEWAY, mac: host.mac });
 
     await node.addRoute({ dst: req.ip, oif: host.index, scope: 'link' }, { replace: true });
-    const want = expectedRules(req.ip, req.nic.deviceIndex);
-    for (const stale of ownedRules(await node.listRules(), req.ip).filter((r) => !want.some((w) => sameRule(w, r)))) {
-      await tolerate(['ENOENT'], () => node.delRule(stale));
-    }
-    for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
+    // Targeted, not a dump of every rule of the node (that cost grew with the pods there). A
+    // fresh veth may inherit a "from" rule of another NIC left by a crash for a reused address:
+    // drop any first. A repeat of the same setup keeps its rule (the NIC of an allocation is fixed).
+    if (created) await delFromRules(node, req.ip);
+    for (const r of expectedRules(req.ip, req.nic.deviceIndex)) await tolerate(['EEXIST'], () => node.addRule(r));
 
     return { hostIfname: hostName, podIfname: req.ifname, podMac: podLink.mac, ip: req.ip, gateway: POD_GATEWAY, netns: req.netns };
   } catch (err) {
@@ -108,20 +108,34 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
   }
 }
 
+/** Deletes every vpcnet "from <ip>" rule (pref 1536) whatever its table, one call per rule. */
+async function delFromRules(node: Rtnl, ip: string): Promise<void> {
+  for (let i = 0; i < 8; i++) {
+    try {
+      await node.delRule({ priority: FROM_POD_PRIORITY, table: 0, from: `${ip}/32` });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      throw err;
+    }
+  }
+}
+
 export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Promise<void> {
   const hostName = req.hostIfname ?? hostVethName(req.containerId, req.ifname);
   const ips = new Set<string>(req.ip ? [req.ip] : []);
   const host = await node.getLink(hostName);
   if (host) {
-    for (const r of await node.listRoutes(MAIN)) {
-      if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
+    // Only a leak clean-up (no address known) reads the routes: the others delete by name.
+    if (!req.ip) {
+      for (const r of await node.listRoutes(MAIN)) {
+        if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
+      }
     }
     await tolerate(['ENODEV'], () => node.deleteLink(host.index));
   }
-  if (ips.size === 0) return;
-  const rules = await node.listRules();
   for (const ip of ips) {
-    for (const r of ownedRules(rules, ip)) await tolerate(['ENOENT'], () => node.delRule(r));
+    await tolerate(['ENOENT'], () => node.delRule({ priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` }));
+    await delFromRules(node, ip);
   }
 }
 

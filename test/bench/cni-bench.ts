@@ -66,7 +66,7 @@ async function benchVpcnet(dir: string, runner: string): Promise<VpcnetFigures> 
   const instanceType = 'm5.4xlarge';
   const node = await startLabAgent({ prefix: `${runId}v`, instanceType, pool: { minimumIps: n, warmIps: 2 } });
   const conf = join(dir, 'vpcnet.json');
-  writeFileSync(conf, JSON.stringify({ cniVersion: '1.0.0', name: 'vpcnet', type: 'vpcnet' }));
+  writeFileSync(conf, JSON.stringify({ ...node.netconf, cniVersion: '1.0.0' }));
   try {
     const netnsPrefix = node.addPods(n);
     const steps = {
