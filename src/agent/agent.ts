@@ -152,7 +152,12 @@ export class Agent {
       datapath: this.dp,
       resolveNic: (a) => nicDir.resolve(a),
       settings: cniSettingsFrom(this.config, mtu),
-      netns: this.netnsOverride ?? new FdNetnsInspector(this.config.datapath.nodeNetns ? { nodeNetns: this.config.datapath.nodeNetns } : {}),
+      netns:
+        this.netnsOverride ??
+        new FdNetnsInspector({
+          ...(this.config.datapath.nodeNetns ? { nodeNetns: this.config.datapath.nodeNetns } : {}),
+          onUnreadable: (path) => this.log.warn({ path }, 'cannot read a namespace identity to refuse it'),
+        }),
       clock: this.clock,
       metrics: this.metrics,
       logger: this.log,

@@ -87,11 +87,18 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
     await pod.setPermanentNeigh({ ifindex: podLink.index, ip: POD_GATEWAY, mac: host.mac });
 
     await node.addRoute({ dst: req.ip, oif: host.index, scope: 'link' }, { replace: true });
-    // Targeted, not a dump of every rule of the node (that cost grew with the pods there). A
-    // fresh veth may inherit a "from" rule of another NIC left by a crash for a reused address:
-    // drop any first. A repeat of the same setup keeps its rule (the NIC of an allocation is fixed).
-    if (created) await delFromRules(node, req.ip);
-    for (const r of expectedRules(req.ip, req.nic.deviceIndex)) await tolerate(['EEXIST'], () => node.addRule(r));
+    const want = expectedRules(req.ip, req.nic.deviceIndex);
+    if (created) {
+      // A new pod: targeted deletes, not a dump of every rule of the node (that cost grew with
+      // the pods there). A reused address may still have a "from" rule of another NIC (crash).
+      await delFromRules(node, req.ip);
+    } else {
+      // A repeat or a repair (rare): compare exactly, keeping the rules that are right.
+      for (const stale of ownedRules(await node.listRules(), req.ip).filter((r) => !want.some((w) => sameRule(w, r)))) {
+        await tolerate(['ENOENT'], () => node.delRule(stale));
+      }
+    }
+    for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
 
     return { hostIfname: hostName, podIfname: req.ifname, podMac: podLink.mac, ip: req.ip, gateway: POD_GATEWAY, netns: req.netns };
   } catch (err) {

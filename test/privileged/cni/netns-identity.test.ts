@@ -6,13 +6,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, symlinkSync } from 'node:fs';
+import { closeSync, openSync, rmSync, symlinkSync } from 'node:fs';
 import { runForwarder, startHarness, type CniRun, type Harness } from '../../integration/cni/forwarder-harness.ts';
 import { CniHandler } from '../../../src/cni/handler.ts';
 import { MemoryIpam } from '../../../src/cni/memory-ipam.ts';
 import { FdNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { LinuxDatapath } from '../../../src/datapath/linux-datapath.ts';
 import { requireRoot } from '../helpers/lab-helpers.ts';
+import { VpcnetError } from '../../../src/errors.ts';
 import { NIC, SETTINGS } from '../../unit/cni/doubles.ts';
 
 const prefix = `vc8c${randomBytes(3).toString('hex')}`;
@@ -141,6 +142,15 @@ describe('pod netns decided by identity', () => {
     expect(ipIn(NODE, 'route', 'show')).toContain('default via 10.99.0.254');
   });
 
+  it("defect 2: CNI_NETNS=/proc/1/ns/net (the host's initial netns) is refused with 4 before anything is allocated", async () => {
+    // Refused by identity where the forwarder can open it, and as unopenable where PID 1's
+    // namespace is closed to us (as on some CI machines): either way nothing is allocated.
+    const r = await cni('ADD', '/proc/1/ns/net');
+    expectRefused(r, 4);
+    expect(String(r.json?.msg)).toMatch(/host initial network namespace|cannot be opened/);
+    expectNothingAllocated();
+  });
+
   it('a netns path that is no namespace is refused with 4 and nothing is allocated', async () => {
     expectRefused(await cni('ADD', `/var/run/netns/${prefix}-missing`), 4);
     expectNothingAllocated();
@@ -178,5 +188,35 @@ describe('pod netns decided by identity', () => {
     expect((await cni('DEL', hidden, { id: 'hidden1' })).code).toBe(0);
     expectNothingAllocated();
     expect(ipIn(POD3, 'link', 'show')).not.toContain('eth0');
+  });
+});
+
+describe('FdNetnsInspector on descriptors', () => {
+  function inspectPath(file: string): unknown {
+    const fd = openSync(file, 'r');
+    try {
+      new FdNetnsInspector({ nodeNetns: path(NODE) }).inspect('/var/run/netns/x', { env: {}, stdin: '', netnsFd: fd });
+      return undefined;
+    } catch (err) {
+      return err;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  it.each([
+    ["the agent's own netns", '/proc/self/ns/net', "agent's own"],
+    ["the node's netns", `/var/run/netns/${NODE}`, "node's network namespace"],
+    ['a namespace of another type', '/proc/self/ns/uts', 'not a network namespace'],
+    ['a regular file', '/etc/hostname', 'not a network namespace'],
+  ])('%s is refused with NETNS_INVALID', (_name, file, reason) => {
+    const err = inspectPath(file);
+    expect(err).toBeInstanceOf(VpcnetError);
+    expect((err as VpcnetError).code).toBe('NETNS_INVALID');
+    expect((err as VpcnetError).message).toContain(reason);
+  });
+
+  it('a pod netns is accepted with its dev:ino identity', () => {
+    expect(inspectPath(path(POD1))).toBeUndefined();
   });
 });
