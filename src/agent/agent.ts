@@ -309,6 +309,7 @@ export class Agent {
 function ipamFor(pool: PoolManager): CniIpam {
   return {
     allocate: (pod, opts) => pool.allocate(pod, opts),
+    allocateStaged: (pod, opts) => pool.allocateStaged(pod, opts),
     release: async (key) => {
       await pool.release(key);
     },

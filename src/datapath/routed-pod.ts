@@ -131,19 +131,20 @@ export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Pr
   const hostName = req.hostIfname ?? hostVethName(req.containerId, req.ifname);
   const ips = new Set<string>(req.ip ? [req.ip] : []);
   const host = await node.getLink(hostName);
-  if (host) {
+  if (host && !req.ip) {
     // Only a leak clean-up (no address known) reads the routes: the others delete by name.
-    if (!req.ip) {
-      for (const r of await node.listRoutes(MAIN)) {
-        if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
-      }
+    for (const r of await node.listRoutes(MAIN)) {
+      if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
     }
-    await tolerate(['ENODEV'], () => node.deleteLink(host.index));
   }
+  // Unroute first (fast), then the veth (slow in the kernel) alongside the caller's release.
   for (const ip of ips) {
+    if (host) await tolerate(['ESRCH', 'ENOENT'], () => node.delRoute({ dst: ip, oif: host.index, scope: 'link' }));
     await tolerate(['ENOENT'], () => node.delRule({ priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` }));
     await delFromRules(node, ip);
   }
+  const unlink = host ? tolerate(['ENODEV'], () => node.deleteLink(host.index)) : Promise.resolve();
+  await Promise.all([unlink, req.unrouted?.()]);
 }
 
 export async function checkRoutedPod(node: Rtnl, req: PodNetworkRequest): Promise<Drift[]> {
