@@ -36,4 +36,16 @@ describe('install', () => {
     expect(parseNetConf(JSON.stringify(derived))).toMatchObject({ name: 'vpcnet', mtu: 1500 });
     expect(readdirSync(dir)).toEqual(['10-vpcnet.conflist']);
   });
+
+  it('defect 7/8: the conflist speaks 1.0.0 to libcni < 1.2, lists newer versions, and carries the forwarder settings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpcnet-install-'));
+    dirs.push(dir);
+    const file = await writeConflist({ confDir: dir, agentSocket: '/run/x/cni.sock', delSpoolDir: '/var/lib/x/spool' });
+    const list = JSON.parse(readFileSync(file, 'utf8')) as { cniVersion: string; cniVersions: string[]; plugins: Array<Record<string, unknown>> };
+    expect(list.cniVersion).toBe('1.0.0');
+    expect(list.cniVersions).toEqual(['0.4.0', '1.0.0', '1.1.0']);
+    expect(list.plugins[0]).toEqual({ type: 'vpcnet', agentSocket: '/run/x/cni.sock', delSpoolDir: '/var/lib/x/spool' });
+    const derived = { ...list.plugins[0], cniVersion: list.cniVersion, name: 'vpcnet' };
+    expect(parseNetConf(JSON.stringify(derived)).cniVersion).toBe('1.0.0');
+  });
 });
