@@ -143,11 +143,9 @@ export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Pr
     await tolerate(['ENOENT'], () => node.delRule({ priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` }));
     await delFromRules(node, ip);
   }
-  // The release starts first: the netlink package sends synchronously, so the ~20 ms the kernel
-  // spends deleting the veth block this thread, and only work already handed to the thread pool
-  // (the checkpoint write) runs meanwhile.
+  // The kernel's ~20 ms for the veth run on the thread pool while the release commits.
   const released = req.unrouted?.();
-  const unlink = host ? tolerate(['ENODEV'], () => node.deleteLink(host.index)) : Promise.resolve();
+  const unlink = host ? tolerate(['ENODEV'], () => node.deleteLinkOffThread(host.index)) : Promise.resolve();
   await Promise.all([unlink, released]);
 }
 

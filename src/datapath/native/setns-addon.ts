@@ -13,6 +13,10 @@ export interface SetnsAddon {
   nsType(fd: number): number;
   /** One non-blocking recvmsg() with room for SCM_RIGHTS fds (received close-on-exec); null when nothing is queued. */
   recvFds(fd: number, maxBytes: number): { data: Buffer; fds: number[]; truncated: boolean } | null;
+  /** A NETLINK_ROUTE socket in the calling thread's netns (call inside setns). */
+  rtnlSocket?(): number;
+  /** RTM_DELLINK of `index` on the libuv thread pool; cb(errno), 0 when deleted. */
+  delLink?(sock: number, index: number, cb: (errno: number) => void): void;
 }
 
 /** CLONE_NEWNET, what nsType() answers for a network namespace. */
