@@ -165,7 +165,16 @@ export class Agent {
     });
     this.kube?.attach({ pool, releaseAttachment: (k) => handler.releaseAttachment(k), busy: (k) => handler.busy(k) });
     // DELs spooled while the agent was down are applied before the first ADD can arrive.
-    this.boundary = await startCniBoundary({ config: this.config, handler, allocations: () => pool.pool.allocations(), clock: this.clock, metrics: this.metrics, logger: this.log });
+    const kube = this.kube;
+    this.boundary = await startCniBoundary({
+      config: this.config,
+      handler,
+      allocations: () => pool.pool.allocations(),
+      ...(kube ? { claimed: (a: Allocation) => kube.claims(a) } : {}),
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.log,
+    });
     this.socket = new CniSocketServer({
       path: this.config.paths.socket,
       handler: (req) => handler.handle(req),
