@@ -26,6 +26,9 @@ import { NicDirectory } from './nic-directory.ts';
 import { createProvider, type ProviderDeps } from './provider-factory.ts';
 import { Reconciler } from './reconciler.ts';
 import { CniSocketServer } from './socket-server.ts';
+import { startCniBoundary, type CniBoundary } from './cni-boundary.ts';
+import { FdNetnsInspector } from '../cni/netns-inspector.ts';
+import type { NetnsInspector } from '../cni/types.ts';
 import { boundPort, startHttp } from './status-api.ts';
 
 /** Where build/native puts the forwarder (deploy/bootstrap.sh, the image build). */
@@ -46,6 +49,8 @@ export interface AgentOverrides {
   noHttp?: boolean;
   /** Kubernetes client and timings (tests); used when config.kubernetes.enabled. */
   kube?: KubeWiringOverrides;
+  /** Pod netns identity (tests with a fake datapath); default: the forwarder's descriptor. */
+  netns?: NetnsInspector;
 }
 
 export interface AgentStatus {
@@ -82,6 +87,8 @@ export class Agent {
   private mtu = 0;
   private pool: PoolManager | undefined;
   private socket: CniSocketServer | undefined;
+  private boundary: CniBoundary | undefined;
+  private readonly netnsOverride: NetnsInspector | undefined;
   private reconciler: Reconciler | undefined;
   private servers: Server[] = [];
   private installed = false;
@@ -106,6 +113,7 @@ export class Agent {
     this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint);
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
+    this.netnsOverride = o.netns;
     this.kube = config.kubernetes.enabled
       ? new KubeWiring({ settings: config.kubernetes, nodeName: nodeNameOf(config), clock: this.clock, metrics: this.metrics, logger: deps.logger, ...o.kube })
       : undefined;
@@ -148,12 +156,29 @@ export class Agent {
       datapath: this.dp,
       resolveNic: (a) => nicDir.resolve(a),
       settings: cniSettingsFrom(this.config, mtu),
+      netns:
+        this.netnsOverride ??
+        new FdNetnsInspector({
+          ...(this.config.datapath.nodeNetns ? { nodeNetns: this.config.datapath.nodeNetns } : {}),
+          onUnreadable: (path) => this.log.warn({ path }, 'cannot read a namespace identity to refuse it'),
+        }),
       clock: this.clock,
       metrics: this.metrics,
       logger: this.log,
       ...(this.kube ? { onAdded: (a: Allocation) => this.kube?.onAdded(a) } : {}),
     });
     this.kube?.attach({ pool, releaseAttachment: (k) => handler.releaseAttachment(k), busy: (k) => handler.busy(k) });
+    // DELs spooled while the agent was down are applied before the first ADD can arrive.
+    const kube = this.kube;
+    this.boundary = await startCniBoundary({
+      config: this.config,
+      handler,
+      allocations: () => pool.pool.allocations(),
+      ...(kube ? { claimed: (a: Allocation) => kube.claims(a) } : {}),
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.log,
+    });
     this.socket = new CniSocketServer({
       path: this.config.paths.socket,
       handler: (req) => handler.handle(req),
@@ -202,6 +227,7 @@ export class Agent {
     clearTimeout(this.installTimer);
     await this.kube?.quiesce();
     await this.socket?.close();
+    await this.boundary?.stop();
     await this.reconciler?.stop();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await this.pool?.stop();
@@ -278,7 +304,12 @@ export class Agent {
       if (this.ready()) {
         try {
           await installForwarder(this.forwarderPath, this.config.paths.cniBinDir);
-          await writeConflist({ confDir: this.config.paths.cniConfDir, mtu: this.mtu });
+          await writeConflist({
+            confDir: this.config.paths.cniConfDir,
+            mtu: this.mtu,
+            agentSocket: this.config.paths.socket,
+            delSpoolDir: this.config.paths.delSpoolDir,
+          });
           this.installed = true;
           this.log.info({ binDir: this.config.paths.cniBinDir, confDir: this.config.paths.cniConfDir }, 'CNI executable and conflist installed');
           return;
@@ -301,6 +332,7 @@ function podMtuOf(node: NodeInfo, nics: CloudNic[]): number {
 function ipamFor(pool: PoolManager): CniIpam {
   return {
     allocate: (pod, opts) => pool.allocate(pod, opts),
+    allocateStaged: (pod, opts) => pool.allocateStaged(pod, opts),
     release: async (key) => {
       await pool.release(key);
     },

@@ -151,6 +151,12 @@ export class KubeWiring {
     this.services.annotator.annotate(a.podNamespace, a.podName, a.ip);
   }
 
+  /** True when the pod view has (or, not synced yet, may have) the allocation's pod: the netns sweeper spares it. */
+  claims(a: Allocation): boolean {
+    const pods = this.services.pods;
+    return !pods.synced || pods.isLive(a);
+  }
+
   status(): KubeStatus {
     const pods = this.services.pods;
     return {

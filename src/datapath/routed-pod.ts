@@ -55,7 +55,7 @@ async function podPeer(pod: Rtnl, ifname: string, host: LinkInfo): Promise<LinkI
 
 export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promise<PodNetworkResult> {
   const hostName = hostVethName(req.containerId, req.ifname);
-  const fd = openNetnsFd(req.netns);
+  const fd = req.netnsFd ?? openNetnsFd(req.netns);
   let pod: Rtnl | undefined;
   let created: LinkInfo | undefined;
   try {
@@ -88,8 +88,15 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
 
     await node.addRoute({ dst: req.ip, oif: host.index, scope: 'link' }, { replace: true });
     const want = expectedRules(req.ip, req.nic.deviceIndex);
-    for (const stale of ownedRules(await node.listRules(), req.ip).filter((r) => !want.some((w) => sameRule(w, r)))) {
-      await tolerate(['ENOENT'], () => node.delRule(stale));
+    if (created) {
+      // A new pod: targeted deletes, not a dump of every rule of the node (that cost grew with
+      // the pods there). A reused address may still have a "from" rule of another NIC (crash).
+      await delFromRules(node, req.ip);
+    } else {
+      // A repeat or a repair (rare): compare exactly, keeping the rules that are right.
+      for (const stale of ownedRules(await node.listRules(), req.ip).filter((r) => !want.some((w) => sameRule(w, r)))) {
+        await tolerate(['ENOENT'], () => node.delRule(stale));
+      }
     }
     for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
 
@@ -104,7 +111,19 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
     throw err;
   } finally {
     pod?.close();
-    closeSync(fd);
+    if (req.netnsFd === undefined) closeSync(fd);
+  }
+}
+
+/** Deletes every vpcnet "from <ip>" rule (pref 1536) whatever its table, one call per rule. */
+async function delFromRules(node: Rtnl, ip: string): Promise<void> {
+  for (let i = 0; i < 8; i++) {
+    try {
+      await node.delRule({ priority: FROM_POD_PRIORITY, table: 0, from: `${ip}/32` });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      throw err;
+    }
   }
 }
 
@@ -112,17 +131,22 @@ export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Pr
   const hostName = req.hostIfname ?? hostVethName(req.containerId, req.ifname);
   const ips = new Set<string>(req.ip ? [req.ip] : []);
   const host = await node.getLink(hostName);
-  if (host) {
+  if (host && !req.ip) {
+    // Only a leak clean-up (no address known) reads the routes: the others delete by name.
     for (const r of await node.listRoutes(MAIN)) {
       if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
     }
-    await tolerate(['ENODEV'], () => node.deleteLink(host.index));
   }
-  if (ips.size === 0) return;
-  const rules = await node.listRules();
+  // Unroute first (fast), then the veth (slow in the kernel) alongside the caller's release.
   for (const ip of ips) {
-    for (const r of ownedRules(rules, ip)) await tolerate(['ENOENT'], () => node.delRule(r));
+    if (host) await tolerate(['ESRCH', 'ENOENT'], () => node.delRoute({ dst: ip, oif: host.index, scope: 'link' }));
+    await tolerate(['ENOENT'], () => node.delRule({ priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` }));
+    await delFromRules(node, ip);
   }
+  // The kernel's ~20 ms for the veth run on the thread pool while the release commits.
+  const released = req.unrouted?.();
+  const unlink = host ? tolerate(['ENODEV'], () => node.deleteLinkOffThread(host.index)) : Promise.resolve();
+  await Promise.all([unlink, released]);
 }
 
 export async function checkRoutedPod(node: Rtnl, req: PodNetworkRequest): Promise<Drift[]> {
@@ -156,7 +180,7 @@ async function checkPodSide(req: PodNetworkRequest, host: LinkInfo | undefined):
   const drift: Drift[] = [];
   let pod: Rtnl;
   try {
-    pod = Rtnl.open(req.netns);
+    pod = req.netnsFd !== undefined ? Rtnl.openFd(req.netnsFd, req.netns) : Rtnl.open(req.netns);
   } catch {
     return [{ kind: 'missing', object: `netns ${req.netns}` }];
   }

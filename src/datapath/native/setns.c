@@ -1,25 +1,55 @@
-// Tiny N-API addon: setns(fd, CLONE_NEWNET) for the calling thread, so that a netlink
-// socket can be created inside another network namespace. Called synchronously only.
+// Tiny N-API addon for the agent's kernel calls that Node has no API for, all synchronous:
+//   setns(fd)            setns(fd, CLONE_NEWNET) for the calling thread, so that a netlink
+//                        socket can be created inside another network namespace
+//   nsType(fd)           ioctl(NS_GET_NSTYPE): the CLONE_NEW* type of a namespace fd, -1 if not one
+//   recvFds(fd, n)       one non-blocking recvmsg() of up to n bytes on a unix socket with room
+//                        for SCM_RIGHTS descriptors: { data, fds } or null when nothing is queued.
+//                        Node's sockets read with plain read(), which drops passed descriptors.
+//   rtnlSocket()         a NETLINK_ROUTE socket in the calling thread's netns (call inside setns)
+//   delLink(sock, index, cb)  RTM_DELLINK on the libuv thread pool; cb(errno) (0 = done). The
+//                        kernel spends ~20 ms deleting a veth; done synchronously it would stall
+//                        the event loop (the netlink package sends synchronously).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <node_api.h>
+
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE 0xb703 /* _IO(0xb7, 0x3), linux/nsfs.h */
+#endif
+#define MAX_FDS 4
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[128];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, err == EBADF ? "EBADF" : (err == EINVAL ? "EINVAL" : (err == EPERM ? "EPERM" : "ESETNS")), msg);
+  const char *code = err == EBADF ? "EBADF" : err == EINVAL ? "EINVAL" : err == EPERM ? "EPERM" : err == ENOTSOCK ? "ENOTSOCK" : "ESYSCALL";
+  napi_throw_error(env, code, msg);
   return NULL;
 }
 
+static int int_args(napi_env env, napi_callback_info info, size_t want, int32_t *out) {
+  size_t argc = want;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return -1;
+  for (size_t i = 0; i < want; i++) {
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) return -1;
+  }
+  return 0;
+}
+
 static napi_value js_setns(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+  if (int_args(env, info, 1, &fd) != 0) {
     napi_throw_type_error(env, NULL, "setns(fd: number)");
     return NULL;
   }
@@ -27,10 +57,163 @@ static napi_value js_setns(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_ns_type(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  if (int_args(env, info, 1, &fd) != 0) {
+    napi_throw_type_error(env, NULL, "nsType(fd: number)");
+    return NULL;
+  }
+  int t = ioctl(fd, NS_GET_NSTYPE);
+  napi_value out;
+  napi_create_int32(env, t < 0 ? -1 : t, &out);
+  return out;
+}
+
+static napi_value js_recv_fds(napi_env env, napi_callback_info info) {
+  int32_t a[2];
+  if (int_args(env, info, 2, a) != 0 || a[1] <= 0 || a[1] > 65536) {
+    napi_throw_type_error(env, NULL, "recvFds(fd: number, maxBytes: 1..65536)");
+    return NULL;
+  }
+  char data[65536];
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+  } ctl;
+  struct iovec iov = {.iov_base = data, .iov_len = (size_t)a[1]};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+  ssize_t n;
+  do n = recvmsg(a[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    napi_value nul;
+    napi_get_null(env, &nul);
+    return nul;
+  }
+  if (n < 0) return throw_errno(env, "recvmsg", errno);
+  napi_value out, buf, fds;
+  napi_create_object(env, &out);
+  void *dst;
+  napi_create_buffer_copy(env, (size_t)n, data, &dst, &buf);
+  napi_create_array(env, &fds);
+  uint32_t count = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int *p = (int *)CMSG_DATA(c);
+    for (size_t i = 0; i < k; i++) {
+      napi_value v;
+      napi_create_int32(env, p[i], &v);
+      napi_set_element(env, fds, count++, v);
+    }
+  }
+  napi_value trunc;
+  napi_get_boolean(env, (msg.msg_flags & MSG_CTRUNC) != 0, &trunc);
+  napi_set_named_property(env, out, "data", buf);
+  napi_set_named_property(env, out, "fds", fds);
+  napi_set_named_property(env, out, "truncated", trunc);
+  return out;
+}
+
+static napi_value js_rtnl_socket(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  struct timeval tv = {.tv_sec = 10};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  napi_value out;
+  napi_create_int32(env, fd, &out);
+  return out;
+}
+
+struct del_work {
+  napi_async_work work;
+  napi_ref cb;
+  int sock, index, err;
+};
+
+/* One request, one ack; the socket is used by one request at a time (the JS side queues). */
+static void del_execute(napi_env env, void *data) {
+  (void)env;
+  struct del_work *w = data;
+  struct {
+    struct nlmsghdr nh;
+    struct ifinfomsg ifi;
+  } req;
+  memset(&req, 0, sizeof req);
+  req.nh.nlmsg_len = sizeof req;
+  req.nh.nlmsg_type = RTM_DELLINK;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  req.nh.nlmsg_seq = (unsigned)w->index;
+  req.ifi.ifi_family = AF_UNSPEC;
+  req.ifi.ifi_index = w->index;
+  struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+  if (sendto(w->sock, &req, sizeof req, 0, (struct sockaddr *)&to, sizeof to) < 0) {
+    w->err = errno;
+    return;
+  }
+  char buf[4096];
+  for (;;) {
+    ssize_t n = recv(w->sock, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      w->err = errno;
+      return;
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != (unsigned)w->index || h->nlmsg_type != NLMSG_ERROR) continue;
+      w->err = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      return;
+    }
+  }
+}
+
+static void del_complete(napi_env env, napi_status status, void *data) {
+  struct del_work *w = data;
+  napi_value cb, global, arg;
+  napi_get_reference_value(env, w->cb, &cb);
+  napi_get_global(env, &global);
+  napi_create_int32(env, status == napi_ok ? w->err : ECANCELED, &arg);
+  napi_call_function(env, global, cb, 1, &arg, NULL);
+  napi_delete_reference(env, w->cb);
+  napi_delete_async_work(env, w->work);
+  free(w);
+}
+
+static napi_value js_del_link(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t sock, index;
+  napi_valuetype t;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || napi_get_value_int32(env, argv[0], &sock) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &index) != napi_ok || napi_typeof(env, argv[2], &t) != napi_ok || t != napi_function || index <= 0) {
+    napi_throw_type_error(env, NULL, "delLink(sock: number, index: number, cb: (errno) => void)");
+    return NULL;
+  }
+  struct del_work *w = calloc(1, sizeof *w);
+  if (!w) return throw_errno(env, "calloc", ENOMEM);
+  w->sock = sock;
+  w->index = index;
+  napi_value name;
+  napi_create_string_utf8(env, "vpcnet-dellink", NAPI_AUTO_LENGTH, &name);
+  napi_create_reference(env, argv[2], 1, &w->cb);
+  napi_create_async_work(env, NULL, name, del_execute, del_complete, w, &w->work);
+  napi_queue_async_work(env, w->work);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "setns", NAPI_AUTO_LENGTH, js_setns, NULL, &fn);
   napi_set_named_property(env, exports, "setns", fn);
+  napi_create_function(env, "nsType", NAPI_AUTO_LENGTH, js_ns_type, NULL, &fn);
+  napi_set_named_property(env, exports, "nsType", fn);
+  napi_create_function(env, "recvFds", NAPI_AUTO_LENGTH, js_recv_fds, NULL, &fn);
+  napi_set_named_property(env, exports, "recvFds", fn);
+  napi_create_function(env, "rtnlSocket", NAPI_AUTO_LENGTH, js_rtnl_socket, NULL, &fn);
+  napi_set_named_property(env, exports, "rtnlSocket", fn);
+  napi_create_function(env, "delLink", NAPI_AUTO_LENGTH, js_del_link, NULL, &fn);
+  napi_set_named_property(env, exports, "delLink", fn);
   return exports;
 }
 

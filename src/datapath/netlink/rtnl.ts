@@ -7,6 +7,11 @@ import type { RtNetlinkSocket, rt as rtTypes } from 'netlink';
 import { VpcnetError } from '../../errors.ts';
 import { attr, bufToIp, bufToMac, cstr, ipToBuf, macToBuf, parseAttrs, parseCidr, u32 } from './codec.ts';
 import { inNetns, inNetnsFd } from './netns.ts';
+import { closeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { loadSetnsAddon } from '../native/setns-addon.ts';
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 import type {
   AddrInfo,
   AddrSpec,
@@ -223,6 +228,26 @@ export class Rtnl {
   /** `ip link del dev X`; a veth takes its peer with it. */
   async deleteLink(index: number): Promise<void> {
     await this.run('link.del', { index }, () => this.sock.delLink({ index }));
+  }
+
+  /**
+   * `ip link del` on the libuv thread pool (setns addon): the kernel takes ~20 ms to delete a
+   * veth, and this package's synchronous send would stall every other request for that long.
+   * A socket of its own, opened in this socket's namespace; falls back to deleteLink().
+   */
+  async deleteLinkOffThread(index: number): Promise<void> {
+    const addon = loadSetnsAddon();
+    if (typeof addon.delLink !== 'function' || typeof addon.rtnlSocket !== 'function') return this.deleteLink(index);
+    const sock = inNetns(this.netns, () => addon.rtnlSocket!());
+    try {
+      const err = await new Promise<number>((resolve) => addon.delLink!(sock, index, resolve));
+      if (err !== 0) {
+        const errno = ERRNO_NAMES.get(err) ?? `E${err}`;
+        throw new VpcnetError('NETLINK', `netlink link.del failed: ${errno}`, { details: { op: 'link.del', index, errno, netns: this.netns } });
+      }
+    } finally {
+      closeSync(sock);
+    }
   }
 
   // ---- addresses ----

@@ -3,16 +3,17 @@
 // datapath is the recording fake; the privileged tier covers the kernel side.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsEmulator } from '../../../providers/aws/emulator/index.ts';
 import { Agent } from '../../../src/agent/agent.ts';
 import { configSchema, type VpcnetConfig } from '../../../src/config/schema.ts';
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { installBuiltForwarder, runForwarder, type CniRun } from '../cni/forwarder-harness.ts';
 
-const CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
+const conf = (dir: string): string => JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool') });
 
 describe('agent against the EC2 emulator', () => {
   let emulator: AwsEmulator;
@@ -52,6 +53,7 @@ describe('agent against the EC2 emulator', () => {
       datapath: { mtu: 1500 },
       paths: {
         socket: join(dir, 'run', 'cni.sock'),
+        delSpoolDir: join(dir, 'del-spool'),
         checkpoint: join(dir, 'state', 'checkpoint.json'),
         cniBinDir: join(dir, 'host-bin'),
         cniConfDir: join(dir, 'net.d'),
@@ -61,7 +63,8 @@ describe('agent against the EC2 emulator', () => {
   }
 
   async function startAgent(): Promise<Agent> {
-    const agent = new Agent(config(), { datapath: new FakeDatapath({ allowedNetnsDirs: [join(dir, 'netns')] }) });
+    // no namespaces here: the fake datapath's paths are their own identity
+    const agent = new Agent(config(), { datapath: new FakeDatapath({ allowedNetnsDirs: [join(dir, 'netns')] }), netns: new MemoryNetnsInspector() });
     agents.push(agent);
     await agent.start();
     return agent;
@@ -76,9 +79,8 @@ describe('agent against the EC2 emulator', () => {
         CNI_NETNS: join(dir, 'netns', containerId),
         CNI_IFNAME: 'eth0',
         CNI_PATH: dir,
-        VPCNET_AGENT_SOCKET: join(dir, 'run', 'cni.sock'),
       },
-      CONF,
+      conf(dir),
     );
   }
 
@@ -152,6 +154,28 @@ describe('agent against the EC2 emulator', () => {
     const fresh = await cni('ADD', 'pod-d');
     expect(fresh.code).toBe(0);
     expect([ips.get('pod-a'), ips.get('pod-b')]).not.toContain(ipOf(fresh));
+    third = second;
+  });
+
+  let third: Agent;
+
+  it('a DEL while the agent is down is spooled (success) and applied at the next start before any ADD (defect 9)', async () => {
+    await third.stop();
+    const del = await cni('DEL', 'pod-a');
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(readdirSync(join(dir, 'del-spool')).filter((f) => f.startsWith('del-'))).toHaveLength(1);
+    const next = await startAgent();
+    // applied during start(), before the socket opened
+    expect(next.status().pods?.map((p) => p.containerId)).not.toContain('pod-a');
+    expect(next.status().pods?.map((p) => p.containerId).sort()).toEqual(['pod-b', 'pod-d']);
+    expect(readdirSync(join(dir, 'del-spool'))).toEqual([]);
+  });
+
+  it('writes a conflist that old libcni accepts (cniVersion 1.0.0, newer in cniVersions) naming its socket and spool (defects 7, 8)', () => {
+    const list = JSON.parse(readFileSync(join(dir, 'net.d', '10-vpcnet.conflist'), 'utf8')) as { cniVersion: string; cniVersions: string[]; plugins: Array<Record<string, unknown>> };
+    expect(list.cniVersion).toBe('1.0.0');
+    expect(list.cniVersions).toEqual(['0.4.0', '1.0.0', '1.1.0']);
+    expect(list.plugins[0]).toMatchObject({ type: 'vpcnet', agentSocket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool') });
   });
 });
 

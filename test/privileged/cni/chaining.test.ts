@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { runForwarder, startHarness, type CniRun, type Harness } from '../../integration/cni/forwarder-harness.ts';
 import { VethDatapath } from './veth-datapath.ts';
+import { FdNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { CniHandler } from '../../../src/cni/handler.ts';
 import { MemoryIpam } from '../../../src/cni/memory-ipam.ts';
 import { NIC, SETTINGS } from '../../unit/cni/doubles.ts';
@@ -47,8 +48,10 @@ async function runPlugin(idx: number, command: string, prevResult: unknown): Pro
   const rc = RUNTIME_CONFIG[plugin.type as string];
   if (rc) conf.runtimeConfig = rc;
   if (prevResult !== undefined) conf.prevResult = prevResult;
+  // what the agent writes into its conflist entry
+  if (plugin.type === 'vpcnet') Object.assign(conf, { agentSocket: h.socket, delSpoolDir: `${h.dir}/del-spool` });
   const bin = plugin.type === 'vpcnet' ? `${h.cniPath}/vpcnet` : `${REF}/${plugin.type as string}`;
-  const env = { CNI_COMMAND: command, CNI_CONTAINERID: 'chain1', CNI_NETNS: NETNS, CNI_IFNAME: 'eth0', CNI_PATH: `${h.cniPath}:${REF}`, VPCNET_AGENT_SOCKET: h.socket, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+  const env = { CNI_COMMAND: command, CNI_CONTAINERID: 'chain1', CNI_NETNS: NETNS, CNI_IFNAME: 'eth0', CNI_PATH: `${h.cniPath}:${REF}`, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
   const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   // `ip netns exec` runs the plugin with the node netns as its "host" namespace
   return runForwarder('/usr/sbin/ip', { ...env }, JSON.stringify(conf), ['netns', 'exec', NODE, 'env', ...envArgs, bin]);
@@ -64,7 +67,7 @@ beforeAll(async () => {
   }
   sh('ip', ['-n', NODE, 'link', 'set', 'lo', 'up']);
   ipam = new MemoryIpam({ addresses: ['10.77.0.20', '10.77.0.21'] });
-  const handler = new CniHandler({ ipam, datapath: new VethDatapath(NODE), resolveNic: () => NIC, settings: { ...SETTINGS, mtu: 1500 } });
+  const handler = new CniHandler({ ipam, datapath: new VethDatapath(NODE), resolveNic: () => NIC, settings: { ...SETTINGS, mtu: 1500 }, netns: new FdNetnsInspector({ nodeNetns: `/run/netns/${NODE}` }) });
   h = await startHarness((req) => handler.handle(req));
 });
 

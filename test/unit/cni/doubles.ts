@@ -3,6 +3,7 @@ import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNet
 import { VpcnetError } from '../../../src/errors.ts';
 import { CniHandler } from '../../../src/cni/handler.ts';
 import { MemoryIpam } from '../../../src/cni/memory-ipam.ts';
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import type { CniSettings } from '../../../src/cni/types.ts';
 import type { Metrics } from '../../../src/metrics/metrics.ts';
 
@@ -12,6 +13,7 @@ export class RecordingDatapath implements Datapath {
   readonly pods = new Map<string, PodNetworkRequest>();
   readonly calls: string[] = [];
   failSetup: VpcnetError | undefined;
+  failTeardown = false;
   drifts: Drift[] = [];
 
   async setupNode(_cfg: NodeNetConfig): Promise<void> {}
@@ -28,6 +30,7 @@ export class RecordingDatapath implements Datapath {
 
   async teardownPod(req: PodTeardownRequest): Promise<void> {
     this.calls.push(`teardown ${req.containerId}/${req.ifname}`);
+    if (this.failTeardown) throw new VpcnetError('NETLINK', 'teardown failed (test)');
     this.pods.delete(`${req.containerId}/${req.ifname}`);
   }
 
@@ -60,7 +63,11 @@ export interface TestAgent {
   datapath: RecordingDatapath;
 }
 
-export function testAgent(opts: { addresses?: string[]; metrics?: Metrics; settings?: Partial<CniSettings> } = {}): TestAgent {
+/** The node's own and the host's namespaces, as the in-memory inspector sees them. */
+export const NODE_NETNS = '/var/run/netns/node-itself';
+export const HOST_NETNS = '/proc/1/ns/net';
+
+export function testAgent(opts: { addresses?: string[]; metrics?: Metrics; settings?: Partial<CniSettings>; aliases?: Record<string, string> } = {}): TestAgent {
   const ipam = new MemoryIpam({ addresses: opts.addresses ?? ['10.0.0.20', '10.0.0.21', '10.0.0.22'] });
   const datapath = new RecordingDatapath();
   const handler = new CniHandler({
@@ -68,6 +75,7 @@ export function testAgent(opts: { addresses?: string[]; metrics?: Metrics; setti
     datapath,
     resolveNic: () => NIC,
     settings: { ...SETTINGS, ...opts.settings },
+    netns: new MemoryNetnsInspector({ forbidden: [NODE_NETNS, HOST_NETNS], aliases: opts.aliases ?? {} }),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   return { handler, ipam, datapath };
