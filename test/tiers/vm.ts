@@ -71,7 +71,7 @@ async function main(): Promise<void> {
 
   const choice = await chooseAccelerator({
     kvmPresent: existsSync('/dev/kvm'),
-    probeKvm: () => probeKvm({ vmlinux, bios: QBOOT, timeoutMs: 5000 }),
+    probeKvm: () => probeKvm({ vmlinux, bios: QBOOT, timeoutMs: 10_000 }),
   });
   log(`accelerator ${choice.reason}`);
 

@@ -43,42 +43,50 @@ export function accelArgs(accel: Accel): string[] {
 
 export interface KvmProbeOptions {
   /** Kernel to boot; without an initrd it panics at once and -no-reboot makes QEMU exit 0. */
-  vmlinux?: string;
+  vmlinux: string;
   bios?: string;
-  /** Hard bound of the probe. Still running then (and no error seen) counts as usable. */
+  /** Hard bound of the probe (the process is SIGKILLed then). A working KVM needs about 1 s. */
   timeoutMs?: number;
   qemu?: string;
 }
 
+const ALIVE = /Linux version/;
+
 /**
- * Starts QEMU with KVM for a few seconds. Broken KVM fails before the guest runs an
- * instruction (non-zero exit with an error line); a working one boots the kernel to its
- * "no root" panic and exits 0, or is still running when the bound ends (then it is killed).
+ * Boots the kernel with no initrd under KVM. Only a positive sign counts: the kernel printed
+ * its banner on the serial console and QEMU exited 0 (the "no root" panic with -no-reboot),
+ * all within the bound. Broken KVM either stops at once ("failed to set MSR 0x10a") or hangs
+ * in "KVM internal error" with QEMU still running: both mean TCG.
  */
-export function probeKvm(o: KvmProbeOptions = {}): Promise<ProbeResult> {
-  const timeoutMs = o.timeoutMs ?? 5000;
-  const args = ['-nodefaults', '-display', 'none', '-no-reboot', '-monitor', 'none', '-serial', 'none', ...accelArgs('kvm'), '-m', '256', '-smp', '1'];
+export function probeKvm(o: KvmProbeOptions): Promise<ProbeResult> {
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const args = ['-nodefaults', '-display', 'none', '-no-reboot', '-monitor', 'none', '-serial', 'stdio', ...accelArgs('kvm'), '-m', '256', '-smp', '1'];
   if (o.bios && existsSync(o.bios)) args.push('-bios', o.bios);
-  if (o.vmlinux) args.push('-kernel', o.vmlinux, '-append', 'panic=-1 console=ttyS0 rdinit=/vpcnet-no-init root=/dev/vpcnet-none');
+  args.push('-kernel', o.vmlinux, '-append', 'panic=-1 console=ttyS0 rdinit=/vpcnet-no-init root=/dev/vpcnet-none');
   return new Promise((resolve) => {
-    const child = spawn(o.qemu ?? 'qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(o.qemu ?? 'qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
     let done = false;
     const finish = (r: ProbeResult): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      child.kill('SIGKILL');
       resolve(r);
     };
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+      if (/KVM internal error/.test(stderr)) finish({ usable: false, detail: firstLine(stderr.slice(stderr.indexOf('KVM internal error'))) });
+    });
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      // warnings on stderr are fine as long as the guest runs
-      finish({ usable: true, detail: `still running after ${timeoutMs} ms` });
+      finish({ usable: false, detail: stderr.trim() ? firstLine(stderr) : `no guest boot within ${timeoutMs} ms${ALIVE.test(stdout) ? ' (kernel started, did not finish)' : ''}` });
     }, timeoutMs);
     child.on('error', (err) => finish({ usable: false, detail: `cannot start qemu: ${err.message}` }));
     child.on('close', (code, signal) => {
-      if (code === 0) finish({ usable: true, detail: 'guest started and exited 0' });
+      if (code === 0 && ALIVE.test(stdout)) finish({ usable: true, detail: 'a guest kernel booted to its panic and QEMU exited 0' });
+      else if (code === 0) finish({ usable: false, detail: 'qemu exited 0 but the guest printed nothing' });
       else finish({ usable: false, detail: stderr.trim() ? firstLine(stderr) : `qemu exit ${code ?? signal}` });
     });
   });

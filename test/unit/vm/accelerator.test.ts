@@ -49,21 +49,30 @@ describe('probeKvm (stand-in qemu)', () => {
     chmodSync(p, 0o755);
     return p;
   };
-  const probe = (qemu: string, timeoutMs = 2000): Promise<ProbeResult> => probeKvm({ qemu, timeoutMs });
+  const probe = (qemu: string, timeoutMs = 2000): Promise<ProbeResult> => probeKvm({ qemu, vmlinux: join(dir, 'vmlinux'), timeoutMs });
 
   it('a QEMU that stops at once with the MSR error is not usable, with its first error line', async () => {
     const r = await probe(fakeQemu('msr', `echo '${MSR}' >&2; echo 'second line' >&2; exit 1`));
     expect(r).toEqual({ usable: false, detail: MSR });
   });
 
-  it('a guest that boots to its panic and exits 0 is usable', async () => {
-    expect(await probe(fakeQemu('ok', 'exit 0'))).toEqual({ usable: true, detail: 'guest started and exited 0' });
+  it('a guest kernel that boots to its panic and exits 0 is usable', async () => {
+    const r = await probe(fakeQemu('ok', 'echo "[    0.000000] Linux version 6.1.0-57-amd64"; echo "Kernel panic - not syncing"; exit 0'));
+    expect(r).toEqual({ usable: true, detail: 'a guest kernel booted to its panic and QEMU exited 0' });
   });
 
-  it('a guest still running at the bound is usable (and is killed)', async () => {
-    const r = await probe(fakeQemu('slow', 'echo "warning: some cpu feature" >&2; exec sleep 30'), 300);
-    expect(r.usable).toBe(true);
-    expect(r.detail).toMatch(/still running after 300 ms/);
+  it('a QEMU stuck in "KVM internal error" is not usable, without waiting for the bound', async () => {
+    const r = await probe(fakeQemu('internal', 'echo "KVM internal error. Suberror: 1" >&2; echo "emulation failure" >&2; exec sleep 30'), 20_000);
+    expect(r).toEqual({ usable: false, detail: 'KVM internal error. Suberror: 1' });
+  });
+
+  it('a guest that never finishes within the bound is not usable (and is killed)', async () => {
+    const r = await probe(fakeQemu('hang', 'exec sleep 30'), 300);
+    expect(r).toEqual({ usable: false, detail: 'no guest boot within 300 ms' });
+  });
+
+  it('exit 0 without any guest output is not usable', async () => {
+    expect((await probe(fakeQemu('silent', 'exit 0'))).usable).toBe(false);
   });
 
   it('a non-zero exit without output is not usable', async () => {
