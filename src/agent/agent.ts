@@ -269,7 +269,12 @@ export class Agent {
       if (this.ready()) {
         try {
           await installForwarder(this.forwarderPath, this.config.paths.cniBinDir);
-          await writeConflist({ confDir: this.config.paths.cniConfDir, mtu: this.config.datapath.mtu ?? DEFAULT_NIC_MTU });
+          await writeConflist({
+            confDir: this.config.paths.cniConfDir,
+            mtu: this.config.datapath.mtu ?? DEFAULT_NIC_MTU,
+            // snat: hairpin to a published port from the node itself, as AWS VPC CNI's conflist
+            chained: this.config.cni.chainPortmap ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : [],
+          });
           this.installed = true;
           this.log.info({ binDir: this.config.paths.cniBinDir, confDir: this.config.paths.cniConfDir }, 'CNI executable and conflist installed');
           return;
