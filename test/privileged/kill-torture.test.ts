@@ -157,7 +157,7 @@ describe('kill -9 torture during ADD/DEL churn', () => {
 
   it(`${KILLS} kills during churn: no double address, acknowledged ADDs durable, cloud = pool, nothing left`, async () => {
     const rng = mulberry32(SEED);
-    const counts = { kills: 0, addsAcked: 0, addsFailed: 0, delsAcked: 0, delsFailed: 0, sandboxes: 0, restarts: 0 };
+    const counts = { kills: 0, killsWithRequestsInFlight: 0, addsAcked: 0, addsFailed: 0, delsAcked: 0, delsFailed: 0, sandboxes: 0, restarts: 0 };
     const failCodes = new Map<string, number>();
     const doubles: string[] = [];
     const slots: Pod[] = [];
@@ -173,7 +173,16 @@ describe('kill -9 torture during ADD/DEL churn', () => {
       failCodes.set(key, (failCodes.get(key) ?? 0) + 1);
     };
 
+    let inFlight = 0;
     const step = async (slot: number): Promise<void> => {
+      inFlight++;
+      try {
+        await stepInner(slot);
+      } finally {
+        inFlight--;
+      }
+    };
+    const stepInner = async (slot: number): Promise<void> => {
       const pod = slots[slot]!;
       if (pod.ip === undefined && !pod.needsDel) {
         const r = await cni('ADD', pod);
@@ -218,6 +227,7 @@ describe('kill -9 torture during ADD/DEL churn', () => {
       try {
         while (counts.kills < KILLS) {
           await sleep(100 + rng() * 600);
+          if (inFlight > 0) counts.killsWithRequestsInFlight++;
           await agent.kill();
           counts.kills++;
           await sleep(rng() * 200);
