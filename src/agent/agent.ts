@@ -26,6 +26,9 @@ import { NicDirectory } from './nic-directory.ts';
 import { createProvider } from './provider-factory.ts';
 import { Reconciler } from './reconciler.ts';
 import { CniSocketServer } from './socket-server.ts';
+import { startCniBoundary, type CniBoundary } from './cni-boundary.ts';
+import { FdNetnsInspector } from '../cni/netns-inspector.ts';
+import type { NetnsInspector } from '../cni/types.ts';
 import { boundPort, startHttp } from './status-api.ts';
 
 /** Where build/native puts the forwarder (deploy/bootstrap.sh, the image build). */
@@ -49,6 +52,8 @@ export interface AgentOverrides {
   noHttp?: boolean;
   /** Kubernetes client and timings (tests); used when config.kubernetes.enabled. */
   kube?: KubeWiringOverrides;
+  /** Pod netns identity (tests with a fake datapath); default: the forwarder's descriptor. */
+  netns?: NetnsInspector;
 }
 
 export interface AgentStatus {
@@ -81,6 +86,8 @@ export class Agent {
   private limits: NodeLimits | undefined;
   private pool: PoolManager | undefined;
   private socket: CniSocketServer | undefined;
+  private boundary: CniBoundary | undefined;
+  private readonly netnsOverride: NetnsInspector | undefined;
   private reconciler: Reconciler | undefined;
   private servers: Server[] = [];
   private installed = false;
@@ -104,6 +111,7 @@ export class Agent {
     this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint);
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
+    this.netnsOverride = o.netns;
     this.kube = config.kubernetes.enabled
       ? new KubeWiring({ settings: config.kubernetes, nodeName: nodeNameOf(config), clock: this.clock, metrics: this.metrics, logger: deps.logger, ...o.kube })
       : undefined;
@@ -144,12 +152,15 @@ export class Agent {
       datapath: this.dp,
       resolveNic: (a) => nicDir.resolve(a),
       settings: cniSettingsFrom(this.config, mtu),
+      netns: this.netnsOverride ?? new FdNetnsInspector(this.config.datapath.nodeNetns ? { nodeNetns: this.config.datapath.nodeNetns } : {}),
       clock: this.clock,
       metrics: this.metrics,
       logger: this.log,
       ...(this.kube ? { onAdded: (a: Allocation) => this.kube?.onAdded(a) } : {}),
     });
     this.kube?.attach({ pool, releaseAttachment: (k) => handler.releaseAttachment(k), busy: (k) => handler.busy(k) });
+    // DELs spooled while the agent was down are applied before the first ADD can arrive.
+    this.boundary = await startCniBoundary({ config: this.config, handler, allocations: () => pool.pool.allocations(), clock: this.clock, metrics: this.metrics, logger: this.log });
     this.socket = new CniSocketServer({
       path: this.config.paths.socket,
       handler: (req) => handler.handle(req),
@@ -198,6 +209,7 @@ export class Agent {
     clearTimeout(this.installTimer);
     await this.kube?.quiesce();
     await this.socket?.close();
+    await this.boundary?.stop();
     await this.reconciler?.stop();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await this.pool?.stop();
@@ -272,6 +284,8 @@ export class Agent {
           await writeConflist({
             confDir: this.config.paths.cniConfDir,
             mtu: this.config.datapath.mtu ?? DEFAULT_NIC_MTU,
+            agentSocket: this.config.paths.socket,
+            delSpoolDir: this.config.paths.delSpoolDir,
             // snat: hairpin to a published port from the node itself, as AWS VPC CNI's conflist
             chained: this.config.cni.chainPortmap ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : [],
           });

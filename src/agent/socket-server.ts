@@ -1,7 +1,12 @@
 // The agent's CNI socket: the forwarder connects, sends one framed request, reads one framed
 // response. Root only: the socket is 0600 inside a directory only root may enter. Requests run
 // concurrently, each bounded by a timeout after which the forwarder gets "try again later".
+// The forwarder passes the pod netns as a descriptor (SCM_RIGHTS) with the first bytes of its
+// request. Node reads sockets with read(), which drops passed descriptors, so connections are
+// accepted paused and their first bytes are taken with recvmsg() (the setns addon), then Node
+// reads the rest.
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
+import { closeSync } from 'node:fs';
 import { chmod, lstat, mkdir, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { VpcnetError } from '../errors.ts';
@@ -12,6 +17,7 @@ import { errorResponse } from '../cni/error-object.ts';
 import { responseVersion } from '../cni/netconf.ts';
 import { LATEST_VERSION } from '../cni/versions.ts';
 import type { CniRequest, CniResponse } from '../cni/types.ts';
+import { loadSetnsAddon, type SetnsAddon } from '../datapath/native/setns-addon.ts';
 
 export type CniRequestHandler = (req: CniRequest) => Promise<CniResponse>;
 
@@ -21,6 +27,8 @@ export interface SocketServerOptions {
   /** After this the forwarder is told to try again (CNI 11); keep it below the forwarder's timeout. */
   requestTimeoutMs: number;
   maxFrameBytes?: number;
+  /** recvmsg() with SCM_RIGHTS; default the setns addon. */
+  addon?: Pick<SetnsAddon, 'recvFds'>;
   clock?: Clock;
   logger?: Logger;
 }
@@ -32,6 +40,7 @@ export class CniSocketServer {
   private server: Server | undefined;
   private readonly conns = new Set<Socket>();
   private readonly inflight = new Set<Promise<void>>();
+  private addon: Pick<SetnsAddon, 'recvFds'> | undefined;
 
   constructor(opts: SocketServerOptions) {
     this.opts = opts;
@@ -43,7 +52,8 @@ export class CniSocketServer {
     const { path } = this.opts;
     await prepareDir(dirname(path));
     await removeStale(path);
-    const server = createServer({ allowHalfOpen: true }, (sock) => this.onConnection(sock));
+    this.addon = this.opts.addon ?? loadSetnsAddon();
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => this.onConnection(sock));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => {
@@ -75,6 +85,13 @@ export class CniSocketServer {
     sock.on('error', (err) => this.log.debug({ err }, 'cni connection error'));
     const reader = new FrameReader(this.opts.maxFrameBytes ?? MAX_REQUEST_FRAME);
     const idle = new AbortController();
+    const fds: number[] = [];
+    const closeFds = (): void => {
+      for (const fd of fds.splice(0)) closeQuietly(fd);
+    };
+    sock.on('close', () => {
+      if (!idle.signal.aborted) closeFds();
+    });
     // A client that never completes its request must not hold a connection forever.
     this.clock.sleep(this.opts.requestTimeoutMs, idle.signal).then(
       () => sock.destroy(),
@@ -87,15 +104,45 @@ export class CniSocketServer {
       } catch (err) {
         sock.off('data', onData);
         idle.abort();
+        closeFds();
         sock.end(encodeResponse(errorResponse(err, LATEST_VERSION)));
         return;
       }
       if (!payload) return;
       sock.off('data', onData);
       idle.abort();
-      this.track(this.serve(sock, payload));
+      this.track(this.serve(sock, payload, fds, closeFds));
     };
     sock.on('data', onData);
+    this.readHead(sock, reader, fds, onData, idle.signal, 0);
+  }
+
+  /**
+   * Takes the first bytes (up to the 4-byte frame header) with recvmsg() so that a passed
+   * descriptor is not lost, then lets Node read the rest. The forwarder sends right after
+   * connect(), so the bytes are nearly always there at once; otherwise poll briefly.
+   */
+  private readHead(sock: Socket, reader: FrameReader, fds: number[], onData: (chunk: Buffer) => void, idle: AbortSignal, attempt: number): void {
+    if (sock.destroyed || idle.aborted) return;
+    const handle = (sock as unknown as { _handle?: { fd?: number } })._handle;
+    const fd = handle?.fd;
+    let got: ReturnType<SetnsAddon['recvFds']> = null;
+    try {
+      got = fd !== undefined && fd >= 0 && this.addon ? this.addon.recvFds(fd, 4) : { data: Buffer.alloc(0), fds: [], truncated: false };
+    } catch (err) {
+      this.log.debug({ err }, 'cni connection recvmsg failed');
+      sock.destroy();
+      return;
+    }
+    if (got === null) {
+      const delay = Math.min(1 + attempt, 20);
+      setTimeout(() => this.readHead(sock, reader, fds, onData, idle, attempt + 1), delay).unref();
+      return;
+    }
+    fds.push(...got.fds);
+    if (got.data.length > 0) onData(got.data);
+    // An empty read is the peer closing before sending: Node sees the end itself.
+    if (!idle.aborted || got.data.length === 0) sock.resume();
   }
 
   private track(p: Promise<void>): void {
@@ -103,17 +150,23 @@ export class CniSocketServer {
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private async serve(sock: Socket, payload: Buffer): Promise<void> {
+  /** `done` runs once the handler has settled (also after a timeout answer): it closes the fds. */
+  private async serve(sock: Socket, payload: Buffer, fds: readonly number[], done: () => void): Promise<void> {
     let res: CniResponse;
     let version = LATEST_VERSION as string;
+    let work: Promise<CniResponse> | undefined;
     try {
-      const req = decodeRequest(payload);
+      const req = decodeRequest(payload, fds);
       version = responseVersion(req.stdin);
-      res = await this.withTimeout(this.opts.handler(req), version);
+      work = this.opts.handler(req);
+      res = await this.withTimeout(work, version);
     } catch (err) {
       res = errorResponse(err, version);
     }
     if (!sock.destroyed) sock.end(encodeResponse(res));
+    // Not tracked by close(): a handler stuck past its timeout must not hold the shutdown.
+    if (work) void work.then(done, done);
+    else done();
   }
 
   private async withTimeout(work: Promise<CniResponse>, version: string): Promise<CniResponse> {
@@ -128,6 +181,14 @@ export class CniSocketServer {
       timer.abort();
       timedOut.catch(() => undefined);
     }
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
   }
 }
 

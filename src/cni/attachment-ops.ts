@@ -8,7 +8,7 @@ import type { Allocation, PodKey, PodRef } from '../ipam/types.ts';
 import { mergeResults, type CniResult } from './result.ts';
 import type { KeyedLock } from './keyed-lock.ts';
 import type { NetConf } from './netconf.ts';
-import type { CniIpam, CniSettings, NicResolver } from './types.ts';
+import type { CniIpam, CniSettings, NicResolver, PodNetns } from './types.ts';
 
 export interface AttachmentOpsDeps {
   ipam: CniIpam;
@@ -29,15 +29,21 @@ export class AttachmentOps {
     this.d = deps;
   }
 
-  /** Idempotent: a repeated ADD reuses the attachment's address and yields the same result. */
-  add(pod: PodRef & { netns: string }, conf: NetConf): Promise<CniResult> {
+  /**
+   * Idempotent for the same request only: a repeated ADD with the same netns (by identity) and
+   * the same config reuses the address and yields the same result; any other is refused and
+   * the existing attachment is left as it is.
+   */
+  add(pod: PodRef & { netns: string }, netns: PodNetns, conf: NetConf): Promise<CniResult> {
     return this.d.locks.run(keyOf(pod), async () => {
       const existing = this.d.ipam.find(pod);
-      const allocation = existing ?? (await this.d.ipam.allocate(pod, { deadlineMs: this.d.settings.addDeadlineMs }));
+      if (existing) assertSameRequest(existing, netns, conf);
+      const ref: PodRef = { ...pod, netnsId: netns.id, confDigest: conf.digest };
+      const allocation = existing ?? (await this.d.ipam.allocate(ref, { deadlineMs: this.d.settings.addDeadlineMs }));
       let nic: HostNic | undefined;
       try {
         nic = await this.d.resolveNic(allocation);
-        const req = this.podRequest(pod, pod.netns, allocation, nic, conf.mtu);
+        const req = this.podRequest(pod, netns, allocation, nic, conf.mtu);
         const net = await this.d.datapath.setupPod(req);
         const own: CniResult = {
           interfaces: [{ name: net.hostIfname }, { name: net.podIfname, mac: net.podMac, mtu: req.mtu, sandbox: net.netns }],
@@ -55,7 +61,7 @@ export class AttachmentOps {
 
   private async undoAdd(pod: PodRef & { netns: string }, allocation: Allocation, nic: HostNic | undefined): Promise<void> {
     try {
-      await this.d.datapath.teardownPod({ containerId: pod.containerId, ifname: pod.ifname, netns: pod.netns, ip: allocation.ip, mode: this.d.settings.mode, ...(nic ? { nic } : {}) });
+      await this.d.datapath.teardownPod({ containerId: pod.containerId, ifname: pod.ifname, ip: allocation.ip, mode: this.d.settings.mode, ...(nic ? { nic } : {}) });
       await this.d.ipam.release(pod);
     } catch (err) {
       // the reconciler finds what is left; the ADD error is what the runtime must see
@@ -63,12 +69,25 @@ export class AttachmentOps {
     }
   }
 
-  /** Best effort and idempotent: unknown attachments and vanished namespaces succeed. */
-  del(key: PodKey, netns: string | undefined): Promise<void> {
-    return this.d.locks.run(keyOf(key), () => this.teardown(key, netns));
+  /**
+   * Best effort and idempotent: unknown attachments and vanished namespaces succeed. The DEL's
+   * CNI_NETNS is never used: teardown works from the node side.
+   */
+  del(key: PodKey): Promise<void> {
+    return this.d.locks.run(keyOf(key), () => this.teardown(key));
   }
 
-  private async teardown(key: PodKey, netns: string | undefined): Promise<void> {
+  /** DEL of an attachment only if it was made before `before` (a spooled DEL must not undo a later ADD). */
+  delIfOlder(key: PodKey, before: number): Promise<boolean> {
+    return this.d.locks.run(keyOf(key), async () => {
+      const a = this.d.ipam.find(key);
+      if (a && a.allocatedAt > before) return false;
+      await this.teardown(key);
+      return true;
+    });
+  }
+
+  private async teardown(key: PodKey): Promise<void> {
     const allocation = this.d.ipam.find(key);
     let nic: HostNic | undefined;
     if (allocation) {
@@ -78,13 +97,11 @@ export class AttachmentOps {
         this.d.logger.warn({ containerId: key.containerId, err }, 'nic of allocation unknown at delete');
       }
     }
-    const ns = netns ?? allocation?.netns;
     // Host routes must be gone before the address can go back to the pool and to another pod.
     await this.d.datapath.teardownPod({
       containerId: key.containerId,
       ifname: key.ifname,
       mode: this.d.settings.mode,
-      ...(ns ? { netns: ns } : {}),
       ...(allocation ? { ip: allocation.ip } : {}),
       ...(nic ? { nic } : {}),
     });
@@ -92,12 +109,13 @@ export class AttachmentOps {
   }
 
   /** Compares prevResult with what vpcnet recorded, then the kernel with what setupPod made. */
-  check(key: PodKey, netns: string, prev: CniResult): Promise<void> {
+  check(key: PodKey, netns: PodNetns, prev: CniResult): Promise<void> {
     return this.d.locks.run(keyOf(key), async () => {
       const allocation = this.d.ipam.find(key);
       if (!allocation) throw new VpcnetError('CONTAINER_UNKNOWN', 'no vpcnet attachment for this container and interface', { details: { ...key } });
-      const idx = prev.interfaces.findIndex((i) => i.name === key.ifname && i.sandbox === netns);
-      if (idx < 0) throw drift('prevResult lists no interface for this attachment', { ifname: key.ifname, netns });
+      if (allocation.netnsId !== undefined && allocation.netnsId !== netns.id) throw drift('the attachment lives in another network namespace', { netns: netns.path });
+      const idx = prev.interfaces.findIndex((i) => i.name === key.ifname && i.sandbox === netns.path);
+      if (idx < 0) throw drift('prevResult lists no interface for this attachment', { ifname: key.ifname, netns: netns.path });
       const listed = prev.ips.some((ip) => ip.interface === idx && ip.address.split('/')[0] === allocation.ip);
       if (!listed) throw drift('prevResult does not hold the allocated address', { ip: allocation.ip });
       const nic = await this.d.resolveNic(allocation);
@@ -116,7 +134,7 @@ export class AttachmentOps {
       const key = keyOf(a);
       if (keep.has(key) || this.d.locks.has(key) || a.allocatedAt > cutoff) continue;
       try {
-        await this.d.locks.run(key, () => this.teardown({ containerId: a.containerId, ifname: a.ifname }, a.netns));
+        await this.d.locks.run(key, () => this.teardown({ containerId: a.containerId, ifname: a.ifname }));
         this.d.logger.info({ containerId: a.containerId, ifname: a.ifname, ip: a.ip }, 'gc released stale attachment');
       } catch (err) {
         const e = toVpcnetError(err);
@@ -127,16 +145,32 @@ export class AttachmentOps {
     if (first) throw new VpcnetError(first.code, 'gc could not release every stale attachment', { cause: first, details: { failed } });
   }
 
-  private podRequest(key: PodKey, netns: string, allocation: Allocation, nic: HostNic, mtu: number | undefined): PodNetworkRequest {
+  private podRequest(key: PodKey, netns: PodNetns, allocation: Allocation, nic: HostNic, mtu: number | undefined): PodNetworkRequest {
     return {
       containerId: key.containerId,
       ifname: key.ifname,
-      netns,
+      netns: netns.path,
+      ...(netns.fd !== undefined ? { netnsFd: netns.fd } : {}),
       ip: allocation.ip,
       mode: this.d.settings.mode,
       nic,
       mtu: mtu ?? this.d.settings.mtu,
     };
+  }
+}
+
+/** A repeated ADD must be the same request; allocations from before netnsId existed compare by path. */
+function assertSameRequest(existing: Allocation, netns: PodNetns, conf: NetConf): void {
+  const sameNetns = existing.netnsId !== undefined ? existing.netnsId === netns.id : existing.netns === undefined || existing.netns === netns.path;
+  if (!sameNetns) {
+    throw new VpcnetError('NETNS_INVALID', 'this container and interface are already attached in another network namespace; DEL it first', {
+      details: { variable: 'CNI_NETNS', netns: netns.path, attachedIn: existing.netns, containerId: existing.containerId, ifname: existing.ifname },
+    });
+  }
+  if (existing.confDigest !== undefined && existing.confDigest !== conf.digest) {
+    throw new VpcnetError('CNI_INVALID_CONFIG', 'this container and interface are already attached with another network config; DEL it first', {
+      details: { containerId: existing.containerId, ifname: existing.ifname },
+    });
   }
 }
 

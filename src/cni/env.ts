@@ -1,5 +1,6 @@
 // CNI_* environment parsing. Every check fails with CNI_INVALID_ENV (CNI code 4) naming the
-// variable, before anything changes. The datapath validates netns and ifname again.
+// variable, before anything changes. The path shape of CNI_NETNS is checked here; which
+// namespace it is gets decided from the forwarder's descriptor (netns-inspector.ts).
 import { VpcnetError } from '../errors.ts';
 import { isCniCommand, type CniCommand } from './versions.ts';
 
@@ -27,6 +28,8 @@ const REQUIRED: Record<CniCommand, EnvName[]> = {
 const MAX_VALUE = 4096;
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const IFNAME = /^[a-zA-Z0-9_.-]{1,15}$/;
+/** Names the kernel gives a meaning of its own: loopback, and the sysctl trees conf/all and conf/default. */
+const RESERVED_IFNAMES = new Set(['lo', 'all', 'default']);
 const PROC_NETNS = /^\/proc\/[1-9][0-9]*\/(task\/[1-9][0-9]*\/)?ns\/net$/;
 const NETNS_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const CNI_ARG = /^[a-zA-Z0-9_]+=[^;\0]*$/;
@@ -47,7 +50,8 @@ export function parseEnv(env: Record<string, string>, netnsPrefixes: readonly st
   const out: CniEnv = { command, args: parseArgs(env.CNI_ARGS ?? '') };
   if (env.CNI_CONTAINERID) out.containerId = checkContainerId(env.CNI_CONTAINERID);
   if (env.CNI_IFNAME) out.ifname = checkIfname(env.CNI_IFNAME);
-  if (env.CNI_NETNS) out.netns = checkNetns(env.CNI_NETNS, netnsPrefixes);
+  // DEL never looks at the netns (teardown works from the node side), so no path can fail it.
+  if (env.CNI_NETNS && command !== 'DEL') out.netns = checkNetns(env.CNI_NETNS, netnsPrefixes);
   if (env.CNI_PATH) out.path = env.CNI_PATH;
   return out;
 }
@@ -64,6 +68,7 @@ export function checkIfname(name: string): string {
   if (!IFNAME.test(name) || name === '.' || name === '..') {
     throw invalid('CNI_IFNAME', name, 'must be 1-15 letters, digits, _ . - and not . or ..');
   }
+  if (RESERVED_IFNAMES.has(name)) throw invalid('CNI_IFNAME', name, `"${name}" is reserved by the kernel`);
   return name;
 }
 

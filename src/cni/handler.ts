@@ -14,13 +14,15 @@ import { errorResponse } from './error-object.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { AttachmentOps, keyOf as attachmentKey } from './attachment-ops.ts';
 import { COMMAND_SINCE, compareVersions, SUPPORTED_VERSIONS } from './versions.ts';
-import type { CniIpam, CniRequest, CniResponse, CniSettings, NicResolver } from './types.ts';
+import type { CniIpam, CniRequest, CniResponse, CniSettings, NetnsInspector, NicResolver } from './types.ts';
 
 export interface CniHandlerDeps {
   ipam: CniIpam;
   datapath: Datapath;
   resolveNic: NicResolver;
   settings: CniSettings;
+  /** Decides the pod netns of ADD/CHECK by identity (FdNetnsInspector in the agent). */
+  netns: NetnsInspector;
   clock?: Clock;
   metrics?: Metrics;
   logger?: Logger;
@@ -39,6 +41,7 @@ export class CniHandler {
   private readonly log: Logger;
   private readonly locks = new KeyedLock();
   private readonly onAdded: ((allocation: Allocation) => void) | undefined;
+  private readonly netns: NetnsInspector;
 
   constructor(deps: CniHandlerDeps) {
     this.ipam = deps.ipam;
@@ -48,6 +51,7 @@ export class CniHandler {
     this.log = (deps.logger ?? silentLogger()).child({ component: 'cni' });
     this.ops = new AttachmentOps({ ...deps, clock: this.clock, locks: this.locks, logger: this.log });
     this.onAdded = deps.onAdded;
+    this.netns = deps.netns;
   }
 
   /**
@@ -55,7 +59,12 @@ export class CniHandler {
    * lock: for the agent's release of pods the API server says are gone (their netns is gone too).
    */
   releaseAttachment(key: PodKey): Promise<void> {
-    return this.ops.del(key, undefined);
+    return this.ops.del(key);
+  }
+
+  /** A DEL recorded while the agent was down: applied unless the attachment is newer than the record. */
+  applySpooledDel(key: PodKey, spooledAt: number): Promise<boolean> {
+    return this.ops.delIfOlder(key, spooledAt);
   }
 
   /** True while a CNI command for this attachment is running. */
@@ -92,13 +101,13 @@ export class CniHandler {
     }
     switch (env.command) {
       case 'ADD':
-        return this.add(env, conf);
+        return this.add(env, conf, req);
       case 'DEL':
-        await this.ops.del(attachmentOf(env), env.netns);
+        await this.ops.del(attachmentOf(env));
         return OK_EMPTY;
       case 'CHECK':
         if (!conf.prevResult) throw new VpcnetError('CNI_INVALID_CONFIG', 'CHECK needs prevResult');
-        await this.ops.check(attachmentOf(env), requireNetns(env), conf.prevResult);
+        await this.ops.check(attachmentOf(env), this.netns.inspect(requireNetns(env), req), conf.prevResult);
         return OK_EMPTY;
       case 'GC':
         if (!conf.validAttachments) throw new VpcnetError('CNI_INVALID_CONFIG', 'GC needs cni.dev/valid-attachments');
@@ -112,16 +121,11 @@ export class CniHandler {
     }
   }
 
-  private async add(env: CniEnv, conf: NetConf): Promise<CniResponse> {
+  private async add(env: CniEnv, conf: NetConf, req: CniRequest): Promise<CniResponse> {
     const key = attachmentOf(env);
-    const result = await this.ops.add(
-      {
-        ...key,
-        netns: requireNetns(env),
-        ...podFields(env.args),
-      },
-      conf,
-    );
+    // Decided once, before anything is allocated: a refused netns changes nothing.
+    const netns = this.netns.inspect(requireNetns(env), req);
+    const result = await this.ops.add({ ...key, netns: netns.path, ...podFields(env.args) }, netns, conf);
     this.notifyAdded(key);
     return { exitCode: 0, stdout: `${JSON.stringify(renderResult(result, conf.cniVersion))}\n` };
   }

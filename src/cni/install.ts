@@ -3,7 +3,7 @@
 // conflist.
 import { chmod, copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LATEST_VERSION } from './versions.ts';
+import { SUPPORTED_VERSIONS } from './versions.ts';
 
 export const PLUGIN_NAME = 'vpcnet';
 export const CONFLIST_NAME = '10-vpcnet.conflist';
@@ -23,20 +23,30 @@ export async function installForwarder(source: string, binDir: string): Promise<
   return dest;
 }
 
+/**
+ * The conflist's own version. libcni before 1.2 (containerd 1.6/1.7, CRI-O and podman of that
+ * age) cannot parse a 1.1.0 result and does not read `cniVersions`; 1.2+ picks the highest
+ * version of `cniVersions` it supports.
+ */
+export const CONFLIST_VERSION = '1.0.0';
+
 export interface ConflistOptions {
   confDir: string;
   name?: string;
   mtu?: number;
+  /** The agent's socket and DEL spool directory, read by the forwarder from its config. */
+  agentSocket: string;
+  delSpoolDir: string;
   /** Plugins chained after vpcnet, e.g. { type: 'portmap', capabilities: { portMappings: true } }. */
   chained?: Array<Record<string, unknown>>;
 }
 
 export function renderConflist(opts: Omit<ConflistOptions, 'confDir'>): Record<string, unknown> {
-  const main: Record<string, unknown> = { type: PLUGIN_NAME };
+  const main: Record<string, unknown> = { type: PLUGIN_NAME, agentSocket: opts.agentSocket, delSpoolDir: opts.delSpoolDir };
   if (opts.mtu !== undefined) main.mtu = opts.mtu;
   return {
-    cniVersion: LATEST_VERSION,
-    cniVersions: ['0.4.0', '1.0.0', LATEST_VERSION],
+    cniVersion: CONFLIST_VERSION,
+    cniVersions: SUPPORTED_VERSIONS.filter((v) => v === '0.4.0' || v >= CONFLIST_VERSION),
     name: opts.name ?? PLUGIN_NAME,
     plugins: [main, ...(opts.chained ?? [])],
   };

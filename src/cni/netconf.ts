@@ -4,6 +4,7 @@ import { VpcnetError } from '../errors.ts';
 import { isSupportedVersion, isVersionString, SUPPORTED_VERSIONS, type CniVersion } from './versions.ts';
 import { parsePrevResult, type CniDns, type CniResult } from './result.ts';
 import type { PodKey } from '../ipam/types.ts';
+import { createHash } from 'node:crypto';
 
 /** Biggest config the agent reads; the forwarder enforces the same limit. */
 export const MAX_STDIN_BYTES = 1024 * 1024;
@@ -17,11 +18,15 @@ export interface NetConf {
   prevResult?: CniResult;
   /** GC only: the attachments the runtime still knows. */
   validAttachments?: PodKey[];
+  /** Digest of the config without prevResult: a repeated ADD must carry the same one. */
+  digest: string;
 }
 
 /** Keys vpcnet reads or tolerates; anything else is refused with code 2. */
-const KNOWN_KEYS = new Set(['cniVersion', 'cniVersions', 'name', 'type', 'mtu', 'dns', 'ipMasq', 'capabilities', 'runtimeConfig', 'args', 'prevResult']);
+const KNOWN_KEYS = new Set(['cniVersion', 'cniVersions', 'name', 'type', 'mtu', 'dns', 'ipMasq', 'capabilities', 'runtimeConfig', 'args', 'prevResult', 'agentSocket', 'delSpoolDir']);
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** What the forwarder's scanner accepts for agentSocket / delSpoolDir (src/cni/native/forwarder.c). */
+const FORWARDER_PATH = /^\/[a-zA-Z0-9/._-]{0,254}$/;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -79,7 +84,15 @@ export function parseNetConf(stdin: string): NetConf {
 
   if (typeof raw.name !== 'string' || !NETWORK_NAME.test(raw.name)) throw invalid('name must start with a letter or digit and hold only letters, digits, _ . -');
   if (typeof raw.type !== 'string' || raw.type === '' || /[/\\]/.test(raw.type)) throw invalid('type must be a plugin name');
-  const conf: NetConf = { cniVersion: version, name: raw.name, type: raw.type, dns: parseDns(raw.dns) };
+  for (const key of ['agentSocket', 'delSpoolDir']) {
+    const v = raw[key];
+    if (v !== undefined && !(typeof v === 'string' && FORWARDER_PATH.test(v) && !v.split('/').includes('..'))) {
+      throw invalid(`${key} must be an absolute path of letters, digits, / . _ -`, { key });
+    }
+  }
+  const { prevResult: _prev, ...rest } = raw;
+  const digest = createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 32);
+  const conf: NetConf = { cniVersion: version, name: raw.name, type: raw.type, dns: parseDns(raw.dns), digest };
   if (raw.mtu !== undefined) {
     if (!Number.isInteger(raw.mtu) || (raw.mtu as number) < 576 || (raw.mtu as number) > 9216) throw invalid('mtu must be an integer from 576 to 9216');
     conf.mtu = raw.mtu as number;

@@ -1,6 +1,7 @@
 // CNI results: one internal shape (the 1.1.0 one) rendered per requested version, and
 // prevResult decoding for chaining. 0.3.x/0.4.0 differ only by ips[].version; 1.1.0 adds
 // interface mtu and route attributes, which older versions drop.
+import { isIP } from 'node:net';
 import { VpcnetError } from '../errors.ts';
 import { compareVersions, type CniVersion } from './versions.ts';
 
@@ -72,6 +73,19 @@ export function renderResult(result: CniResult, version: CniVersion): Record<str
   return json;
 }
 
+/** "10.0.0.5/24" or "fd00::1/64": an address and a prefix length that fits its family. */
+function isCidr(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  const slash = v.indexOf('/');
+  if (slash < 0) return false;
+  const family = isIP(v.slice(0, slash));
+  const len = v.slice(slash + 1);
+  if (family === 0 || !/^[0-9]{1,3}$/.test(len)) return false;
+  return Number(len) <= (family === 4 ? 32 : 128);
+}
+
+const optIp = (v: unknown): boolean => v === undefined || (typeof v === 'string' && isIP(v) !== 0);
+
 function bad(msg: string, details: Record<string, unknown> = {}): VpcnetError {
   return new VpcnetError('CNI_INVALID_CONFIG', `invalid prevResult: ${msg}`, { details });
 }
@@ -96,6 +110,8 @@ export function parsePrevResult(raw: unknown): CniResult {
     if (!isObj(it) || typeof it.address !== 'string' || !optStr(it.gateway) || !optUint(it.interface)) {
       throw bad(`ips[${i}] is malformed`);
     }
+    if (!isCidr(it.address)) throw bad(`ips[${i}].address is not an address with a prefix length`, { value: String(it.address).slice(0, 64) });
+    if (!optIp(it.gateway)) throw bad(`ips[${i}].gateway is not an address`, { value: String(it.gateway).slice(0, 64) });
     if (it.interface !== undefined && (it.interface as number) >= interfaces.length) {
       throw bad(`ips[${i}].interface points past the interfaces list`);
     }
@@ -105,6 +121,8 @@ export function parsePrevResult(raw: unknown): CniResult {
   const routes: CniRoute[] = [];
   for (const [i, it] of toList(raw.routes, 'routes').entries()) {
     if (!isObj(it) || typeof it.dst !== 'string' || !optStr(it.gw)) throw bad(`routes[${i}] is malformed`);
+    if (!isCidr(it.dst)) throw bad(`routes[${i}].dst is not a CIDR`, { value: it.dst.slice(0, 64) });
+    if (!optIp(it.gw)) throw bad(`routes[${i}].gw is not an address`, { value: String(it.gw).slice(0, 64) });
     routes.push(it as unknown as CniRoute);
   }
   const dns = raw.dns ?? {};

@@ -7,6 +7,10 @@ import type { DatapathMode, HostNic } from '../datapath/datapath.ts';
 export interface CniRequest {
   env: Record<string, string>;
   stdin: string;
+  /** CNI_NETNS as the forwarder opened it (SCM_RIGHTS); owned by the socket server, which closes it. */
+  netnsFd?: number;
+  /** Why the forwarder could not open CNI_NETNS (e.g. "open: No such file or directory"). */
+  netnsError?: string;
 }
 
 /** What the forwarder prints on stdout and the status it exits with. */
@@ -42,4 +46,19 @@ export interface CniSettings {
   gcGraceMs: number;
   /** Accepted CNI_NETNS locations (besides /proc/<pid>/ns/net). */
   netnsPathPrefixes: string[];
+}
+
+/** A pod netns decided once per request, by identity (device:inode of the nsfs file). */
+export interface PodNetns {
+  /** CNI_NETNS as given: a label for results and logs, never opened by the agent. */
+  path: string;
+  /** Open descriptor on the namespace (from the forwarder); absent with the in-memory inspector. */
+  fd?: number;
+  /** "dev:ino" of the namespace: two requests name the same netns iff these match. */
+  id: string;
+}
+
+/** Turns the netns of an ADD or CHECK into a PodNetns, refusing what is not a pod's namespace. */
+export interface NetnsInspector {
+  inspect(path: string, req: CniRequest): PodNetns;
 }

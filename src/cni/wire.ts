@@ -6,7 +6,8 @@
 import { VpcnetError } from '../errors.ts';
 import type { CniRequest, CniResponse } from './types.ts';
 
-export const WIRE_VERSION = 1;
+/** 2: the forwarder passes CNI_NETNS as an open fd ("netns":"fd") or says why it could not. */
+export const WIRE_VERSION = 2;
 /** Requests carry stdin escaped as a JSON string: up to 6 bytes per input byte in theory. */
 export const MAX_REQUEST_FRAME = 8 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -17,11 +18,12 @@ export function frame(payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-export function encodeRequest(req: CniRequest): Buffer {
-  return frame(Buffer.from(JSON.stringify({ v: WIRE_VERSION, env: req.env, stdin: req.stdin })));
+export function encodeRequest(req: CniRequest, opts: { netnsFd?: boolean } = {}): Buffer {
+  return frame(Buffer.from(JSON.stringify({ v: WIRE_VERSION, env: req.env, stdin: req.stdin, ...(opts.netnsFd ? { netns: 'fd' } : {}) })));
 }
 
-export function decodeRequest(payload: Buffer): CniRequest {
+/** `fds`: descriptors that came with the frame; the first is the netns when the request says "netns":"fd". */
+export function decodeRequest(payload: Buffer, fds: readonly number[] = []): CniRequest {
   let text: string;
   try {
     text = utf8.decode(payload);
@@ -34,8 +36,8 @@ export function decodeRequest(payload: Buffer): CniRequest {
   } catch (err) {
     throw new VpcnetError('CNI_DECODE', 'request is not valid JSON', { cause: err });
   }
-  const r = raw as { v?: unknown; env?: unknown; stdin?: unknown } | null;
-  if (!r || r.v !== WIRE_VERSION || typeof r.stdin !== 'string' || typeof r.env !== 'object' || r.env === null || Array.isArray(r.env)) {
+  const r = raw as { v?: unknown; env?: unknown; stdin?: unknown; netns?: unknown; netnsError?: unknown } | null;
+  if (!r || (r.v !== 1 && r.v !== WIRE_VERSION) || typeof r.stdin !== 'string' || typeof r.env !== 'object' || r.env === null || Array.isArray(r.env)) {
     throw new VpcnetError('CNI_DECODE', 'request does not have the forwarder wire shape');
   }
   const env: Record<string, string> = {};
@@ -43,8 +45,13 @@ export function decodeRequest(payload: Buffer): CniRequest {
     if (typeof v !== 'string') throw new VpcnetError('CNI_DECODE', 'request env values must be strings', { details: { name: k } });
     env[k] = v;
   }
-  return { env, stdin: r.stdin };
+  const out: CniRequest = { env, stdin: r.stdin };
+  if (r.netns === 'fd' && fds[0] !== undefined) out.netnsFd = fds[0];
+  else if (r.netns === 'fd') out.netnsError = 'the forwarder announced a netns descriptor that did not arrive';
+  if (typeof r.netnsError === 'string') out.netnsError = r.netnsError.slice(0, 200);
+  return out;
 }
+
 
 export function encodeResponse(res: CniResponse): Buffer {
   const body = Buffer.from(res.stdout);

@@ -102,7 +102,11 @@ const masquerade = z.strictObject({
 });
 
 const paths = z.strictObject({
-  socket: f(absPath.default('/run/vpcnet/cni.sock'), { env: 'VPCNET_SOCKET', description: 'Agent socket the CNI forwarder connects to (its directory is root-only)' }),
+  socket: f(absPath.default('/run/vpcnet/cni.sock'), { env: 'VPCNET_SOCKET', description: 'Agent socket the CNI forwarder connects to (its directory is root-only); written into the conflist as "agentSocket"' }),
+  delSpoolDir: f(absPath.default('/var/lib/vpcnet/del-spool'), {
+    env: 'VPCNET_DEL_SPOOL_DIR',
+    description: 'Where the forwarder records DELs while the agent is down (root-only); written into the conflist as "delSpoolDir"',
+  }),
   checkpoint: f(absPath.default('/var/lib/vpcnet/checkpoint.json'), { env: 'VPCNET_CHECKPOINT', description: 'Allocation checkpoint file' }),
   cniBinDir: f(absPath.default('/opt/cni/bin'), { env: 'VPCNET_CNI_BIN_DIR', description: 'Where the forwarder is installed as "vpcnet"' }),
   cniConfDir: f(absPath.default('/etc/cni/net.d'), { env: 'VPCNET_CNI_CONF_DIR', description: 'Where the conflist is written' }),
@@ -115,6 +119,10 @@ const cni = z.strictObject({
   chainPortmap: f(z.boolean().default(false), {
     env: 'VPCNET_CNI_CHAIN_PORTMAP',
     description: 'Chain the reference portmap plugin after vpcnet in the written conflist (hostPort, podman -p)',
+  }),
+  goneNetnsGraceMs: f(int(0).default(300000), {
+    env: 'VPCNET_GONE_NETNS_GRACE_MS',
+    description: 'An address whose netns no longer exists and that no pod view claims is released after this long (for runtimes that never send GC); 0 = never',
   }),
   netnsPathPrefixes: f(z.array(absPath).min(1).default(['/var/run/netns/', '/run/netns/', '/var/run/docker/netns/', '/run/docker/netns/']), {
     env: 'VPCNET_NETNS_PATH_PREFIXES',
@@ -164,6 +172,13 @@ export const configSchema = z
     kubernetes: kubernetes.prefault({}),
   })
   .superRefine((c, ctx) => {
+    // The forwarder reads both from the conflist with a small scanner (src/cni/native/forwarder.c).
+    for (const key of ['socket', 'delSpoolDir'] as const) {
+      const v = c.paths[key];
+      if (!/^\/[a-zA-Z0-9/._-]+$/.test(v) || Buffer.byteLength(v) > (key === 'socket' ? 107 : 255)) {
+        ctx.addIssue({ code: 'custom', path: ['paths', key], message: `must hold only letters, digits, / . _ - and be at most ${key === 'socket' ? 107 : 255} bytes` });
+      }
+    }
     if (c.cni.addDeadlineMs >= c.cni.requestTimeoutMs) {
       ctx.addIssue({ code: 'custom', path: ['cni', 'addDeadlineMs'], message: 'must be below cni.requestTimeoutMs' });
     }

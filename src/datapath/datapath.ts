@@ -43,8 +43,10 @@ export interface PodNetworkRequest {
   containerId: string;
   /** Interface name inside the pod (CNI_IFNAME). */
   ifname: string;
-  /** Path of the pod's network namespace (CNI_NETNS). */
+  /** Path of the pod's network namespace (CNI_NETNS); only a label when netnsFd is given. */
   netns: string;
+  /** Open fd on the pod netns (passed by the CNI forwarder); used instead of opening `netns`. */
+  netnsFd?: number;
   ip: string;
   mode: DatapathMode;
   nic: HostNic;
@@ -65,6 +67,8 @@ export interface PodTeardownRequest {
   ifname: string;
   /** May be missing or gone: teardown still removes host-side state. */
   netns?: string;
+  /** Open fd on the pod netns, preferred over `netns` (an undo inside setupPod has one). */
+  netnsFd?: number;
   ip?: string;
   nic?: HostNic;
   mode?: DatapathMode;

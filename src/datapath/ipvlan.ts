@@ -47,7 +47,7 @@ export class IpvlanWiring implements PodWiring {
       throw new VpcnetError('IFNAME_INVALID', 'invalid pod interface name', { details: { ifname: req.ifname } });
     }
     const plan = planPod(req, node);
-    const fd = openNetnsFd(req.netns);
+    const fd = req.netnsFd ?? openNetnsFd(req.netns);
     const podRt = Rtnl.openFd(fd, req.netns);
     try {
       // The host veth exists only once a setup got past its first step: then check before acting.
@@ -72,7 +72,7 @@ export class IpvlanWiring implements PodWiring {
       return await this.result(podRt, req, plan);
     } finally {
       podRt.close();
-      closeSync(fd);
+      if (req.netnsFd === undefined) closeSync(fd);
     }
   }
 
@@ -80,10 +80,10 @@ export class IpvlanWiring implements PodWiring {
     const host = await nodeRt.getLink(req.hostIfname ?? hostVethName(req.containerId, req.ifname));
     // Deleting the host veth removes its peer and the /32 route with it.
     if (host) await ignoreGone(nodeRt.deleteLink(host.index));
-    if (!req.netns) return;
+    if (!req.netns && req.netnsFd === undefined) return;
     let fd: number;
     try {
-      fd = openNetnsFd(req.netns);
+      fd = req.netnsFd ?? openNetnsFd(req.netns as string);
     } catch {
       return; // namespace gone: its links went with it
     }
@@ -95,7 +95,7 @@ export class IpvlanWiring implements PodWiring {
       }
     } finally {
       podRt.close();
-      closeSync(fd);
+      if (req.netnsFd === undefined) closeSync(fd);
     }
   }
 
@@ -114,7 +114,7 @@ export class IpvlanWiring implements PodWiring {
     }
     let fd: number;
     try {
-      fd = openNetnsFd(req.netns);
+      fd = req.netnsFd ?? openNetnsFd(req.netns);
     } catch {
       drift.push({ kind: 'missing', object: `netns ${req.netns}` });
       return drift;
@@ -124,7 +124,7 @@ export class IpvlanWiring implements PodWiring {
       await this.checkPodSide(podRt, req, plan, nic, drift);
     } finally {
       podRt.close();
-      closeSync(fd);
+      if (req.netnsFd === undefined) closeSync(fd);
     }
     return drift;
   }

@@ -11,7 +11,7 @@ import { errnoOf, Rtnl } from './netlink/rtnl.ts';
 import { writeSysctl } from './netlink/sysctl.ts';
 import type { LinkInfo, RuleSpec } from './netlink/types.ts';
 import { checkRoutedPod, listRoutedPods, setupRoutedPod, teardownRoutedPod } from './routed-pod.ts';
-import { DEFAULT_NETNS_DIRS, validateHostIfname, validateIfname, validateNetnsPath } from './validate.ts';
+import { DEFAULT_NETNS_DIRS, isSaneNetnsPath, validateHostIfname, validateIfname, validateNetnsPath } from './validate.ts';
 
 /** Per-pod wiring of one datapath mode; ipvlan mode plugs in through this. */
 export interface PodWiring {
@@ -133,8 +133,11 @@ export class LinuxDatapath implements Datapath {
 
   async teardownPod(req: PodTeardownRequest): Promise<void> {
     validateIfname(req.ifname);
-    // The netns may be gone already; its path must still look sane.
-    if (req.netns) validateNetnsPath(req.netns, this.allowedDirs, false);
+    // Teardown works from the node side; a pod netns path that does not look sane is just not used.
+    if (req.netns && req.netnsFd === undefined && !isSaneNetnsPath(req.netns, this.allowedDirs)) {
+      const { netns: _dropped, ...rest } = req;
+      req = rest;
+    }
     if (req.hostIfname !== undefined) validateHostIfname(req.hostIfname);
     const wiring = this.wiring(req.mode);
     await this.withNodeSocket((node) => wiring.teardownPod(node, req));
@@ -154,7 +157,8 @@ export class LinuxDatapath implements Datapath {
 
   private validatePod(req: PodNetworkRequest): void {
     validateIfname(req.ifname);
-    validateNetnsPath(req.netns, this.allowedDirs);
+    // With a descriptor the path is only a label: the CNI layer checked the namespace's identity.
+    if (req.netnsFd === undefined) validateNetnsPath(req.netns, this.allowedDirs);
     if (!cidrContains(req.nic.subnetCidr, req.nic.primaryIp)) {
       throw new VpcnetError('INTERNAL', 'nic primary address outside its subnet', { details: { nic: req.nic } });
     }

@@ -55,7 +55,7 @@ async function podPeer(pod: Rtnl, ifname: string, host: LinkInfo): Promise<LinkI
 
 export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promise<PodNetworkResult> {
   const hostName = hostVethName(req.containerId, req.ifname);
-  const fd = openNetnsFd(req.netns);
+  const fd = req.netnsFd ?? openNetnsFd(req.netns);
   let pod: Rtnl | undefined;
   let created: LinkInfo | undefined;
   try {
@@ -104,7 +104,7 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
     throw err;
   } finally {
     pod?.close();
-    closeSync(fd);
+    if (req.netnsFd === undefined) closeSync(fd);
   }
 }
 
@@ -156,7 +156,7 @@ async function checkPodSide(req: PodNetworkRequest, host: LinkInfo | undefined):
   const drift: Drift[] = [];
   let pod: Rtnl;
   try {
-    pod = Rtnl.open(req.netns);
+    pod = req.netnsFd !== undefined ? Rtnl.openFd(req.netnsFd, req.netns) : Rtnl.open(req.netns);
   } catch {
     return [{ kind: 'missing', object: `netns ${req.netns}` }];
   }

@@ -24,6 +24,16 @@ export function validateHostIfname(name: string): void {
   if (!isHostVethName(name)) throw new VpcnetError('IFNAME_INVALID', 'not a vpcnet host interface name', { details: { ifname: name } });
 }
 
+/** validateNetnsPath without the existence check, as a predicate. */
+export function isSaneNetnsPath(path: string, allowedDirs: readonly string[]): boolean {
+  try {
+    validateNetnsPath(path, allowedDirs, false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A pod netns path must be a plain absolute path inside an allowed directory (or
  * /proc/<pid>/ns/net), contain no "..", and be an nsfs mount when `mustExist`.
@@ -38,7 +48,7 @@ export function validateNetnsPath(path: string, allowedDirs: readonly string[], 
     const dir = d.endsWith('/') ? d : `${d}/`;
     return path.startsWith(dir) && !path.slice(dir.length).includes('/');
   });
-  if (!inDir && !/^\/proc\/[1-9]\d*\/ns\/net$/.test(path)) throw bad('outside the allowed directories');
+  if (!inDir && !/^\/proc\/[1-9]\d*\/(task\/[1-9]\d*\/)?ns\/net$/.test(path)) throw bad('outside the allowed directories');
   if (!mustExist) return;
   let type: number;
   try {

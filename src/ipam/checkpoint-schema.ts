@@ -20,6 +20,8 @@ const allocation = z.object({
   containerId: z.string().min(1),
   ifname: z.string().min(1),
   netns: z.string().optional(),
+  netnsId: z.string().optional(),
+  confDigest: z.string().optional(),
   podNamespace: z.string().optional(),
   podName: z.string().optional(),
   podUid: z.string().optional(),

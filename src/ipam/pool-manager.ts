@@ -116,8 +116,13 @@ export class PoolManager {
       const now = this.clock.now();
       const existed = this.current.get(pod) !== undefined;
       const alloc = this.tryAllocate(pod, now);
-      if (alloc) return this.commitAllocation(pod, alloc, existed, now);
+      if (alloc) {
+        this.current.markHardLimit(false, now);
+        return this.commitAllocation(pod, alloc, existed, now);
+      }
       this.assertRunning();
+      // Waiting cannot help at the node's hard limit: answer at once, and say so.
+      if (this.current.atHardLimit(now)) throw this.atHardLimit(now);
       if (now >= deadline) throw this.exhausted(waitMs);
       this.waiting++;
       this.kick();
@@ -200,6 +205,17 @@ export class PoolManager {
     this.kick();
     this.log.debug({ containerId: pod.containerId, ifname: pod.ifname, ip: alloc.ip }, 'address allocated');
     return alloc;
+  }
+
+  private atHardLimit(now: number): VpcnetError {
+    this.current.markHardLimit(true, now);
+    this.changed();
+    this.metrics.inc('vpcnet_allocations_total', { result: 'at-capacity' });
+    const s = this.status();
+    this.log.warn({ counts: s.counts, nics: s.nics.length }, 'node at its address limit');
+    return new VpcnetError('POOL_AT_CAPACITY', `node is at its address limit: all ${s.counts.assigned} addresses its NICs can hold are in use and no NIC can be added`, {
+      details: { counts: s.counts, nics: s.nics.length, condition: 'NodeAddressLimit' },
+    });
   }
 
   private exhausted(waitMs: number): VpcnetError {

@@ -2,7 +2,7 @@
 import type { Metrics } from '../metrics/metrics.ts';
 import type { PoolConditionType, PoolStatus } from './types.ts';
 
-const CONDITIONS: PoolConditionType[] = ['SubnetFull', 'CloudLimitReached', 'CloudPermissionDenied', 'CloudUnavailable'];
+const CONDITIONS: PoolConditionType[] = ['SubnetFull', 'CloudLimitReached', 'CloudPermissionDenied', 'CloudUnavailable', 'NodeAddressLimit'];
 
 export function publishPoolGauges(metrics: Metrics, status: PoolStatus): void {
   const c = status.counts;

@@ -134,6 +134,30 @@ export class Pool {
   }
 
   /**
+   * True when no ADD can get an address however long it waits: nothing free or cooling down,
+   * and the planner (ignoring any growth pause) finds no NIC with room and no NIC to add.
+   */
+  atHardLimit(now: number): boolean {
+    const c = this.counts(now);
+    if (c.available > 0 || c.cooldown > 0) return false;
+    const grow = planFor({
+      nics: this.state.nicViews(now),
+      settings: this.settings,
+      limits: this.limits,
+      mode: poolMode(this.settings, this.limits),
+      growthKind: this.growthKind(now),
+      demand: 1,
+    });
+    return !grow.actions.some((a) => a.kind === 'assign' || a.kind === 'attach-nic');
+  }
+
+  /** Raises or clears the NodeAddressLimit condition. */
+  markHardLimit(at: boolean, now: number): void {
+    if (at) this.conditions.raise('NodeAddressLimit', 'every NIC holds all the addresses it can and no NIC can be added', now);
+    else this.conditions.clear('NodeAddressLimit');
+  }
+
+  /**
    * Call right before executing an action. Re-checks release/detach against the state now
    * (pods may have been added since the plan) and fences the blocks so nothing is handed out
    * from them. Returns the action to execute, or null when nothing of it is still valid.

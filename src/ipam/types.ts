@@ -10,6 +10,10 @@ export interface PodKey {
 
 export interface PodRef extends PodKey {
   netns?: string;
+  /** Identity of the netns at ADD ("dev:ino"): a repeated ADD must name the same namespace. */
+  netnsId?: string;
+  /** Digest of the network config at ADD: a repeated ADD must carry the same config. */
+  confDigest?: string;
   podNamespace?: string;
   podName?: string;
   podUid?: string;
@@ -63,7 +67,8 @@ export interface Plan {
   reason: string;
 }
 
-export type PoolConditionType = 'SubnetFull' | 'CloudLimitReached' | 'CloudPermissionDenied' | 'CloudUnavailable';
+/** NodeAddressLimit: every NIC holds all the addresses it can and no NIC can be added (retrying cannot help). */
+export type PoolConditionType = 'SubnetFull' | 'CloudLimitReached' | 'CloudPermissionDenied' | 'CloudUnavailable' | 'NodeAddressLimit';
 
 export interface PoolCondition {
   type: PoolConditionType;

@@ -7,9 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { VpcnetError } from '../../errors.ts';
 
 export interface SetnsAddon {
-  /** setns(fd, CLONE_NEWNET) for the calling thread; throws with code EBADF/EINVAL/EPERM/ESETNS. */
+  /** setns(fd, CLONE_NEWNET) for the calling thread; throws with code EBADF/EINVAL/EPERM/ESYSCALL. */
   setns(fd: number): void;
+  /** ioctl(NS_GET_NSTYPE): the CLONE_NEW* flag of a namespace fd, -1 when the fd is no namespace. */
+  nsType(fd: number): number;
+  /** One non-blocking recvmsg() with room for SCM_RIGHTS fds (received close-on-exec); null when nothing is queued. */
+  recvFds(fd: number, maxBytes: number): { data: Buffer; fds: number[]; truncated: boolean } | null;
 }
+
+/** CLONE_NEWNET, what nsType() answers for a network namespace. */
+export const CLONE_NEWNET = 0x40000000;
 
 export const SETNS_ADDON_PATH = fileURLToPath(new URL('../../../build/native/setns.node', import.meta.url));
 
@@ -23,8 +30,8 @@ export function loadSetnsAddon(path: string = SETNS_ADDON_PATH): SetnsAddon {
     });
   }
   const mod = createRequire(import.meta.url)(path) as Partial<SetnsAddon>;
-  if (typeof mod.setns !== 'function') {
-    throw new VpcnetError('INTERNAL', 'setns addon has no setns() export', { details: { path } });
+  if (typeof mod.setns !== 'function' || typeof mod.nsType !== 'function' || typeof mod.recvFds !== 'function') {
+    throw new VpcnetError('INTERNAL', 'setns addon is out of date: rebuild it with `bash src/datapath/native/build.sh`', { details: { path } });
   }
   loaded = mod as SetnsAddon;
   return loaded;

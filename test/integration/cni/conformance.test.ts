@@ -6,6 +6,8 @@ import { SUPPORTED_VERSIONS } from '../../../src/cni/versions.ts';
 import { VpcnetError } from '../../../src/errors.ts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readRecord } from '../../../src/cni/del-spool.ts';
 
 let agent: TestAgent;
 let h: Harness;
@@ -215,11 +217,29 @@ describe('bad input gets a spec error object and changes nothing', () => {
     ['ifname eth0;rm', env('ADD', 'c1', { CNI_IFNAME: 'eth0;rm' }), conf('1.0.0'), 4],
     ['ifname ..', env('ADD', 'c1', { CNI_IFNAME: '..' }), conf('1.0.0'), 4],
     ['ifname with a space', env('ADD', 'c1', { CNI_IFNAME: 'eth 0' }), conf('1.0.0'), 4],
-    ['hostile netns on DEL', env('DEL', 'c1', { CNI_NETNS: '/etc/shadow' }), conf('1.0.0'), 4],
+    ['ifname lo', env('ADD', 'c1', { CNI_IFNAME: 'lo' }), conf('1.0.0'), 4],
+    ['ifname all', env('ADD', 'c1', { CNI_IFNAME: 'all' }), conf('1.0.0'), 4],
+    ['ifname default', env('ADD', 'c1', { CNI_IFNAME: 'default' }), conf('1.0.0'), 4],
+    ['prevResult ip that is no address', env('ADD'), conf('1.0.0', { prevResult: { cniVersion: '1.0.0', ips: [{ address: 'notanip' }] } }), 7],
+    ['prevResult route dst that is no CIDR', env('ADD'), conf('1.0.0', { prevResult: { cniVersion: '1.0.0', routes: [{ dst: 'bad' }] } }), 7],
+    ['prevResult gateway that is no address', env('ADD'), conf('1.0.0', { prevResult: { cniVersion: '1.0.0', ips: [{ address: '10.1.0.2/24', gateway: 'x' }] } }), 7],
+    ['agentSocket that is not an absolute path', env('ADD'), conf('1.0.0', { agentSocket: 'run/x.sock' }), 7],
+    ['delSpoolDir with ..', env('DEL'), conf('1.0.0', { delSpoolDir: '/var/lib/../../etc' }), 7],
   ];
   it.each(cases)('%s', async (_name, e, stdin, code) => {
     expectError(await h.run(e, stdin), code);
     expectNoStateChange();
+  });
+
+  it.each([
+    ['/etc/shadow'],
+    ['/proc/1/task/1/ns/net'],
+    ['../../etc'],
+  ])('DEL with CNI_NETNS %s succeeds and touches nothing (the netns is never used by DEL)', async (netns) => {
+    const r = await h.run(env('DEL', 'c1', { CNI_NETNS: netns }), conf('1.0.0'));
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(agent.ipam.list()).toEqual([]);
+    expect(agent.ipam.freeCount).toBe(3);
   });
 
   it('an oversized stdin is an I/O failure (5) and never reaches the agent', async () => {
@@ -244,13 +264,53 @@ describe('bad input gets a spec error object and changes nothing', () => {
   });
 });
 
+describe('forwarder settings come from the network config', () => {
+  it('agentSocket in the config reaches the agent whatever the environment says (defect 8)', async () => {
+    await h.run(env('ADD'), conf('1.0.0'));
+    expect(agent.ipam.list()).toHaveLength(1);
+    // as podman's later `container cleanup` runs it: same config, none of the ADD's environment
+    const r = await h.run(env('DEL'), conf('1.0.0', { agentSocket: h.socket, delSpoolDir: join(h.dir, 'spool') }), { VPCNET_AGENT_SOCKET: '/nonexistent/vc8c.sock' });
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(agent.ipam.list()).toEqual([]);
+    expect(agent.datapath.calls).toContain('teardown c1/eth0');
+  });
+
+  it('an agentSocket that names nothing gets code 11 for ADD, proving the config, not the env, is used', async () => {
+    const r = await h.run(env('ADD'), conf('1.0.0', { agentSocket: join(h.dir, 'nothing.sock') }));
+    expectError(r, 11, '1.0.0');
+    expect(String(r.json?.details)).toContain(join(h.dir, 'nothing.sock'));
+    expectNoStateChange();
+  });
+});
+
 describe('agent down', () => {
-  it('ADD and DEL get code 11 and exit 1 when the socket is missing', async () => {
-    for (const cmd of ['ADD', 'DEL']) {
-      const r = await h.run(env(cmd), conf('0.4.0'), { VPCNET_AGENT_SOCKET: `${h.dir}/nothing.sock` });
-      expectError(r, 11, '0.4.0');
-      expect(r.json?.msg).toBe('vpcnet agent is not reachable');
-    }
+  it('ADD gets code 11 and exit 1 when the socket is missing', async () => {
+    const r = await h.run(env('ADD'), conf('0.4.0', { agentSocket: `${h.dir}/nothing.sock` }));
+    expectError(r, 11, '0.4.0');
+    expect(r.json?.msg).toBe('vpcnet agent is not reachable');
+  });
+
+  it('DEL is spooled durably (root-only atomic file) and answered with success (defect 9)', async () => {
+    const spool = join(h.dir, 'spool-down');
+    const before = Date.now();
+    const r = await h.run(env('DEL', 'gone1'), conf('0.4.0', { agentSocket: `${h.dir}/nothing.sock`, delSpoolDir: spool }));
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    const files = readdirSync(spool);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^del-.*\.json$/);
+    expect(statSync(spool).mode & 0o777).toBe(0o700);
+    expect(statSync(join(spool, files[0] as string)).mode & 0o777).toBe(0o600);
+    const rec = await readRecord(join(spool, files[0] as string));
+    expect(rec?.key).toEqual({ containerId: 'gone1', ifname: 'eth0' });
+    expect(rec?.spooledAt).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('DEL gets code 11 when it can neither reach the agent nor spool', async () => {
+    const blocked = join(h.dir, 'not-a-dir');
+    writeFileSync(blocked, 'x');
+    const r = await h.run(env('DEL'), conf('0.4.0', { agentSocket: `${h.dir}/nothing.sock`, delSpoolDir: blocked }));
+    expectError(r, 11, '0.4.0');
+    expect(String(r.json?.details)).toContain('spooling the DEL');
   });
 
   it('a stale socket file with no agent behind it gets code 11', async () => {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { runForwarder, startHarness, type CniRun, type Harness } from '../../integration/cni/forwarder-harness.ts';
 import { VethDatapath } from './veth-datapath.ts';
+import { FdNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { CniHandler } from '../../../src/cni/handler.ts';
 import { MemoryIpam } from '../../../src/cni/memory-ipam.ts';
 import { NIC, SETTINGS } from '../../unit/cni/doubles.ts';
@@ -64,7 +65,7 @@ beforeAll(async () => {
   }
   sh('ip', ['-n', NODE, 'link', 'set', 'lo', 'up']);
   ipam = new MemoryIpam({ addresses: ['10.77.0.20', '10.77.0.21'] });
-  const handler = new CniHandler({ ipam, datapath: new VethDatapath(NODE), resolveNic: () => NIC, settings: { ...SETTINGS, mtu: 1500 } });
+  const handler = new CniHandler({ ipam, datapath: new VethDatapath(NODE), resolveNic: () => NIC, settings: { ...SETTINGS, mtu: 1500 }, netns: new FdNetnsInspector({ nodeNetns: `/run/netns/${NODE}` }) });
   h = await startHarness((req) => handler.handle(req));
 });
 

@@ -3,6 +3,7 @@ import type { Datapath, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNet
 import { VpcnetError } from '../../../src/errors.ts';
 import { CniHandler } from '../../../src/cni/handler.ts';
 import { MemoryIpam } from '../../../src/cni/memory-ipam.ts';
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import type { CniSettings } from '../../../src/cni/types.ts';
 import type { Metrics } from '../../../src/metrics/metrics.ts';
 
@@ -60,7 +61,11 @@ export interface TestAgent {
   datapath: RecordingDatapath;
 }
 
-export function testAgent(opts: { addresses?: string[]; metrics?: Metrics; settings?: Partial<CniSettings> } = {}): TestAgent {
+/** The node's own and the host's namespaces, as the in-memory inspector sees them. */
+export const NODE_NETNS = '/var/run/netns/node-itself';
+export const HOST_NETNS = '/proc/1/ns/net';
+
+export function testAgent(opts: { addresses?: string[]; metrics?: Metrics; settings?: Partial<CniSettings>; aliases?: Record<string, string> } = {}): TestAgent {
   const ipam = new MemoryIpam({ addresses: opts.addresses ?? ['10.0.0.20', '10.0.0.21', '10.0.0.22'] });
   const datapath = new RecordingDatapath();
   const handler = new CniHandler({
@@ -68,6 +73,7 @@ export function testAgent(opts: { addresses?: string[]; metrics?: Metrics; setti
     datapath,
     resolveNic: () => NIC,
     settings: { ...SETTINGS, ...opts.settings },
+    netns: new MemoryNetnsInspector({ forbidden: [NODE_NETNS, HOST_NETNS], aliases: opts.aliases ?? {} }),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   return { handler, ipam, datapath };

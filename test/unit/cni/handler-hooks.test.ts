@@ -1,6 +1,7 @@
 // The two hooks the agent's Kubernetes wiring uses: onAdded after a successful ADD, and
 // releaseAttachment (DEL semantics, for pods the API server says are gone).
 import { describe, expect, it } from '@jest/globals';
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { CniHandler } from '../../../src/cni/handler.ts';
 import { MemoryIpam } from '../../../src/cni/memory-ipam.ts';
 import { VpcnetError } from '../../../src/errors.ts';
@@ -19,7 +20,7 @@ const env = (command: string, id: string): Record<string, string> => ({
 function setup(onAdded?: (a: Allocation) => void): { handler: CniHandler; ipam: MemoryIpam; datapath: RecordingDatapath } {
   const ipam = new MemoryIpam({ addresses: ['10.0.0.20', '10.0.0.21'] });
   const datapath = new RecordingDatapath();
-  const handler = new CniHandler({ ipam, datapath, resolveNic: () => NIC, settings: SETTINGS, ...(onAdded ? { onAdded } : {}) });
+  const handler = new CniHandler({ ipam, datapath, resolveNic: () => NIC, settings: SETTINGS, netns: new MemoryNetnsInspector(), ...(onAdded ? { onAdded } : {}) });
   return { handler, ipam, datapath };
 }
 

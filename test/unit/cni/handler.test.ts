@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { testAgent } from './doubles.ts';
 import { MemoryMetrics } from '../../../src/metrics/metrics.ts';
 import { FakeClock } from '../../../src/util/clock.ts';
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { CniHandler } from '../../../src/cni/handler.ts';
 import { MemoryIpam } from '../../../src/cni/memory-ipam.ts';
 import { NIC, RecordingDatapath, SETTINGS } from './doubles.ts';
@@ -31,7 +32,7 @@ describe('CniHandler', () => {
   it('GC spares attachments younger than the grace period', async () => {
     const clock = new FakeClock(1_000_000);
     const ipam = new MemoryIpam({ addresses: ['10.0.0.20', '10.0.0.21'], clock });
-    const handler = new CniHandler({ ipam, datapath: new RecordingDatapath(), resolveNic: () => NIC, settings: { ...SETTINGS, gcGraceMs: 60_000 }, clock });
+    const handler = new CniHandler({ ipam, datapath: new RecordingDatapath(), resolveNic: () => NIC, settings: { ...SETTINGS, gcGraceMs: 60_000 }, netns: new MemoryNetnsInspector(), clock });
     await handler.handle({ env: add('old'), stdin: conf() });
     await clock.advance(120_000);
     await handler.handle({ env: add('young'), stdin: conf() });

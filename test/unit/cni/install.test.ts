@@ -29,7 +29,7 @@ describe('install', () => {
   it('writes a conflist whose vpcnet entry the handler accepts as a runtime would derive it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vpcnet-install-'));
     dirs.push(dir);
-    const file = await writeConflist({ confDir: dir, mtu: 1500, chained: [{ type: 'portmap', capabilities: { portMappings: true } }] });
+    const file = await writeConflist({ confDir: dir, mtu: 1500, agentSocket: '/run/vpcnet/cni.sock', delSpoolDir: '/var/lib/vpcnet/del-spool', chained: [{ type: 'portmap', capabilities: { portMappings: true } }] });
     const list = JSON.parse(readFileSync(file, 'utf8')) as { cniVersion: string; name: string; plugins: Array<Record<string, unknown>> };
     expect(list.plugins.map((p) => p.type)).toEqual(['vpcnet', 'portmap']);
     const derived = { ...list.plugins[0], cniVersion: list.cniVersion, name: list.name };
