@@ -129,7 +129,8 @@ describe('CNI fuzz through the built forwarder', () => {
     };
     // eth0 of every target exists throughout (a repeated ADD of it is the same request)
     const conf = JSON.stringify(ctx.baseConfig);
-    const sock = { VPCNET_AGENT_SOCKET: la.cniEnv.VPCNET_AGENT_SOCKET! };
+    // the forwarder's fallback for configs without agentSocket (mutated stdin): this agent, not /run/vpcnet
+    const sock = { VPCNET_AGENT_SOCKET: join(la.dir, 'run', 'cni.sock') };
     for (const t of targets) {
       const o = await runBounded(la.cniBin, { CNI_COMMAND: 'ADD', CNI_CONTAINERID: t.containerId, CNI_NETNS: t.netns, CNI_IFNAME: 'eth0', CNI_PATH: ctx.cniPath, CNI_ARGS: `K8S_POD_NAMESPACE=fuzz;K8S_POD_NAME=${t.containerId}`, ...sock }, conf);
       expect(o.stdout).toContain('"ips"');
@@ -151,7 +152,6 @@ describe('CNI fuzz through the built forwarder', () => {
         generated++;
         const c: FuzzCase = generateCase(rng, ctx);
         byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + 1);
-        // VPCNET_AGENT_SOCKET for forwarders that still read it; the conflist's agentSocket otherwise
         const o = await runBounded(la.cniBin, { ...c.env, ...sock }, c.stdin);
         const note = (why: string): void => {
           if (problems.length < 40) problems.push(`${c.kind} ${c.command} env=${JSON.stringify(c.env).slice(0, 300)}: ${why}`);

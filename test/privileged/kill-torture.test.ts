@@ -85,7 +85,7 @@ describe('kill -9 torture during ADD/DEL churn', () => {
         provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
         pool: { warmIps: 3, cooldownMs: 1000 },
         datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
-        paths: { socket, checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
+        paths: { socket, delSpoolDir: join(work, 'del-spool'), checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
         cni: { addDeadlineMs: 5000, requestTimeoutMs: 8000 },
         reconcile: { intervalMs: 1000, leakedNicGraceMs: 3000 },
       }),
@@ -119,8 +119,6 @@ describe('kill -9 torture during ADD/DEL churn', () => {
         CNI_IFNAME: 'eth0',
         CNI_PATH: join(forwarder, '..'),
         CNI_ARGS: `K8S_POD_NAMESPACE=torture;K8S_POD_NAME=${pod.name}`,
-        // forwarders that still read it; the conflist's agentSocket otherwise
-        VPCNET_AGENT_SOCKET: socket,
       },
       conf,
     );

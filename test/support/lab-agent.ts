@@ -84,7 +84,7 @@ export async function startLabAgent(o: LabAgentOptions): Promise<LabAgent> {
       provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
       pool: o.pool,
       datapath: { mtu: MTU, nodeNetns: node.netnsPath },
-      paths: { socket: join(dir, 'run', 'cni.sock'), checkpoint: join(dir, 'state', 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
+      paths: { socket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool'), checkpoint: join(dir, 'state', 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
       cni: { addDeadlineMs: o.addDeadlineMs ?? 20_000 },
     });
     agent = new Agent(config, {
