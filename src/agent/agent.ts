@@ -152,7 +152,12 @@ export class Agent {
       datapath: this.dp,
       resolveNic: (a) => nicDir.resolve(a),
       settings: cniSettingsFrom(this.config, mtu),
-      netns: this.netnsOverride ?? new FdNetnsInspector(this.config.datapath.nodeNetns ? { nodeNetns: this.config.datapath.nodeNetns } : {}),
+      netns:
+        this.netnsOverride ??
+        new FdNetnsInspector({
+          ...(this.config.datapath.nodeNetns ? { nodeNetns: this.config.datapath.nodeNetns } : {}),
+          onUnreadable: (path) => this.log.warn({ path }, 'cannot read a namespace identity to refuse it'),
+        }),
       clock: this.clock,
       metrics: this.metrics,
       logger: this.log,
@@ -306,6 +311,7 @@ export class Agent {
 function ipamFor(pool: PoolManager): CniIpam {
   return {
     allocate: (pod, opts) => pool.allocate(pod, opts),
+    allocateStaged: (pod, opts) => pool.allocateStaged(pod, opts),
     release: async (key) => {
       await pool.release(key);
     },

@@ -39,12 +39,14 @@ export class AttachmentOps {
       const existing = this.d.ipam.find(pod);
       if (existing) assertSameRequest(existing, netns, conf);
       const ref: PodRef = { ...pod, netnsId: netns.id, confDigest: conf.digest };
-      const allocation = existing ?? (await this.d.ipam.allocate(ref, { deadlineMs: this.d.settings.addDeadlineMs }));
+      const { allocation, durable } = existing ? { allocation: existing, durable: undefined } : await this.reserve(ref);
       let nic: HostNic | undefined;
       try {
         nic = await this.d.resolveNic(allocation);
         const req = this.podRequest(pod, netns, allocation, nic, conf.mtu);
         const net = await this.d.datapath.setupPod(req);
+        // The checkpoint fsync ran alongside the wiring; the address is told only once durable.
+        await durable;
         const own: CniResult = {
           interfaces: [{ name: net.hostIfname }, { name: net.podIfname, mac: net.podMac, mtu: req.mtu, sandbox: net.netns }],
           ips: [{ address: `${net.ip}/32`, gateway: net.gateway, interface: 1 }],
@@ -57,6 +59,12 @@ export class AttachmentOps {
         throw err;
       }
     });
+  }
+
+  private async reserve(ref: PodRef): Promise<{ allocation: Allocation; durable: Promise<void> | undefined }> {
+    const opts = { deadlineMs: this.d.settings.addDeadlineMs };
+    if (this.d.ipam.allocateStaged) return this.d.ipam.allocateStaged(ref, opts);
+    return { allocation: await this.d.ipam.allocate(ref, opts), durable: undefined };
   }
 
   private async undoAdd(pod: PodRef & { netns: string }, allocation: Allocation, nic: HostNic | undefined): Promise<void> {
@@ -97,15 +105,18 @@ export class AttachmentOps {
         this.d.logger.warn({ containerId: key.containerId, err }, 'nic of allocation unknown at delete');
       }
     }
-    // Host routes must be gone before the address can go back to the pool and to another pod.
+    // Host routes must be gone before the address can go back to the pool and to another pod:
+    // the datapath says when (unrouted), or the release follows the whole teardown.
+    let released: Promise<unknown> | undefined;
+    const release = (): Promise<unknown> => (released ??= this.d.ipam.release(key));
     await this.d.datapath.teardownPod({
       containerId: key.containerId,
       ifname: key.ifname,
       mode: this.d.settings.mode,
-      ...(allocation ? { ip: allocation.ip } : {}),
+      ...(allocation ? { ip: allocation.ip, unrouted: release } : {}),
       ...(nic ? { nic } : {}),
     });
-    if (allocation) await this.d.ipam.release(key);
+    if (allocation) await release();
   }
 
   /** Compares prevResult with what vpcnet recorded, then the kernel with what setupPod made. */

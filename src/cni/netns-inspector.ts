@@ -34,6 +34,8 @@ export interface FdNetnsInspectorOptions {
   /** The namespace that plays the node's root netns (lab); the agent's own is always refused too. */
   nodeNetns?: string;
   addon?: Pick<SetnsAddon, 'nsType'>;
+  /** Told about a namespace file whose identity could not be read (the agent logs it). */
+  onUnreadable?: (path: string) => void;
 }
 
 /** The real inspector: works on the descriptor passed by the forwarder. */
@@ -52,6 +54,9 @@ export class FdNetnsInspector implements NetnsInspector {
     for (const [what, path] of own) {
       const id = path ? idOfPath(path) : undefined;
       if (id) this.forbidden.set(id, what);
+      // PID 1's namespace may be closed to us (another PID namespace, an LSM): then the forwarder,
+      // also root here, cannot open it either, and a hostNetwork agent's own netns is refused anyway.
+      else if (path && opts.onUnreadable) opts.onUnreadable(path);
     }
   }
 

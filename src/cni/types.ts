@@ -23,6 +23,8 @@ export interface CniResponse {
 export interface CniIpam {
   /** Hands out an address; waits for the pool to refill up to the deadline (POOL_EXHAUSTED after). */
   allocate(pod: PodRef, opts: { deadlineMs: number }): Promise<Allocation>;
+  /** Optional: the address at once, its checkpoint commit still running (`durable`); ADD overlaps it with the wiring. */
+  allocateStaged?(pod: PodRef, opts: { deadlineMs: number }): Promise<{ allocation: Allocation; durable: Promise<void> }>;
   /** Returns the attachment's address to the pool; unknown keys are not an error. */
   release(key: PodKey): Promise<unknown>;
   /** The current allocation of an attachment, if any. */

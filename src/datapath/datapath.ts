@@ -74,6 +74,12 @@ export interface PodTeardownRequest {
   mode?: DatapathMode;
   /** Host veth to remove when the pod's identity is unknown (reconciler leak clean-up); a vpcnet name only. */
   hostIfname?: string;
+  /**
+   * Called once nothing on the node routes `ip` to the pod any more (route and rules gone), while
+   * the kernel still deletes the veth (~20 ms): the caller releases the address meanwhile. A
+   * wiring that does not call it is followed by the caller's own release after teardown.
+   */
+  unrouted?: () => Promise<unknown>;
 }
 
 export interface Drift {

@@ -88,8 +88,15 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
 
     await node.addRoute({ dst: req.ip, oif: host.index, scope: 'link' }, { replace: true });
     const want = expectedRules(req.ip, req.nic.deviceIndex);
-    for (const stale of ownedRules(await node.listRules(), req.ip).filter((r) => !want.some((w) => sameRule(w, r)))) {
-      await tolerate(['ENOENT'], () => node.delRule(stale));
+    if (created) {
+      // A new pod: targeted deletes, not a dump of every rule of the node (that cost grew with
+      // the pods there). A reused address may still have a "from" rule of another NIC (crash).
+      await delFromRules(node, req.ip);
+    } else {
+      // A repeat or a repair (rare): compare exactly, keeping the rules that are right.
+      for (const stale of ownedRules(await node.listRules(), req.ip).filter((r) => !want.some((w) => sameRule(w, r)))) {
+        await tolerate(['ENOENT'], () => node.delRule(stale));
+      }
     }
     for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
 
@@ -108,21 +115,36 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
   }
 }
 
+/** Deletes every vpcnet "from <ip>" rule (pref 1536) whatever its table, one call per rule. */
+async function delFromRules(node: Rtnl, ip: string): Promise<void> {
+  for (let i = 0; i < 8; i++) {
+    try {
+      await node.delRule({ priority: FROM_POD_PRIORITY, table: 0, from: `${ip}/32` });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      throw err;
+    }
+  }
+}
+
 export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Promise<void> {
   const hostName = req.hostIfname ?? hostVethName(req.containerId, req.ifname);
   const ips = new Set<string>(req.ip ? [req.ip] : []);
   const host = await node.getLink(hostName);
-  if (host) {
+  if (host && !req.ip) {
+    // Only a leak clean-up (no address known) reads the routes: the others delete by name.
     for (const r of await node.listRoutes(MAIN)) {
       if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
     }
-    await tolerate(['ENODEV'], () => node.deleteLink(host.index));
   }
-  if (ips.size === 0) return;
-  const rules = await node.listRules();
+  // Unroute first (fast), then the veth (slow in the kernel) alongside the caller's release.
   for (const ip of ips) {
-    for (const r of ownedRules(rules, ip)) await tolerate(['ENOENT'], () => node.delRule(r));
+    if (host) await tolerate(['ESRCH', 'ENOENT'], () => node.delRoute({ dst: ip, oif: host.index, scope: 'link' }));
+    await tolerate(['ENOENT'], () => node.delRule({ priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` }));
+    await delFromRules(node, ip);
   }
+  const unlink = host ? tolerate(['ENODEV'], () => node.deleteLink(host.index)) : Promise.resolve();
+  await Promise.all([unlink, req.unrouted?.()]);
 }
 
 export async function checkRoutedPod(node: Rtnl, req: PodNetworkRequest): Promise<Drift[]> {

@@ -42,6 +42,7 @@ interface DemoNode {
   primaryIp: string;
   agent: Agent;
   socket: string;
+  delSpoolDir: string;
   cniBin: string;
 }
 
@@ -95,10 +96,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
         metricsListen: '127.0.0.1:0',
         provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
         datapath: { mtu: 9001, nodeNetns: lab.node(name).netnsPath },
-        paths: { socket: join(dir, 'run', 'cni.sock'), checkpoint: join(dir, 'state', 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
+        paths: { socket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool'), checkpoint: join(dir, 'state', 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
       });
       const agent = new Agent(config, { logger: logger.child({ node: name }), credentials: CREDENTIALS });
-      nodes.push({ name, instanceId, primaryIp: '', agent, socket: config.paths.socket, cniBin: join(config.paths.cniBinDir, 'vpcnet') });
+      nodes.push({ name, instanceId, primaryIp: '', agent, socket: config.paths.socket, delSpoolDir: config.paths.delSpoolDir, cniBin: join(config.paths.cniBinDir, 'vpcnet') });
       await agent.start();
     }
     await waitFor(() => nodes.every((n) => n.agent.status().installed), 30_000, opts.signal);
@@ -189,7 +190,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
 }
 
 function cni(node: DemoNode, command: string, containerId: string, netns: string): Promise<{ code: number; stdout: string }> {
-  const conf = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
+  // As the node's conflist gives it: each demo agent has its own socket and DEL spool.
+  const conf = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: node.socket, delSpoolDir: node.delSpoolDir });
   return run(node.cniBin, [], {
     CNI_COMMAND: command,
     CNI_CONTAINERID: containerId,
@@ -197,8 +199,6 @@ function cni(node: DemoNode, command: string, containerId: string, netns: string
     CNI_IFNAME: 'eth0',
     CNI_PATH: join(node.cniBin, '..'),
     CNI_ARGS: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${containerId}`,
-    // The runtime of a real node uses the compiled-in socket; the demo runs two agents.
-    VPCNET_AGENT_SOCKET: node.socket,
   }, conf);
 }
 

@@ -109,6 +109,24 @@ export class PoolManager {
 
   /** An address for the pod, durable before it returns; waits for a refill up to the deadline. */
   async allocate(pod: PodRef, opts: AllocateOptions = {}): Promise<Allocation> {
+    const r = await this.reserve(pod, opts);
+    return this.commitAllocation(pod, r.alloc, r.existed, r.now);
+  }
+
+  /**
+   * The same as allocate(), but returns as soon as the address is taken in memory, with the
+   * checkpoint commit under way: the caller overlaps its own work (the pod's wiring) with the
+   * fsync and must await `durable` before it tells anyone the address (it rejects, and the
+   * address goes back via cooldown, when the commit fails).
+   */
+  async allocateStaged(pod: PodRef, opts: AllocateOptions = {}): Promise<{ allocation: Allocation; durable: Promise<void> }> {
+    const r = await this.reserve(pod, opts);
+    const durable = this.commitAllocation(pod, r.alloc, r.existed, r.now).then(() => undefined);
+    durable.catch(() => undefined); // the caller awaits it; never an unhandled rejection
+    return { allocation: r.alloc, durable };
+  }
+
+  private async reserve(pod: PodRef, opts: AllocateOptions): Promise<{ alloc: Allocation; existed: boolean; now: number }> {
     this.assertRunning();
     const waitMs = opts.deadlineMs ?? this.opts.allocateDeadlineMs ?? 10_000;
     const deadline = this.clock.now() + waitMs;
@@ -118,7 +136,7 @@ export class PoolManager {
       const alloc = this.tryAllocate(pod, now);
       if (alloc) {
         this.current.markHardLimit(false, now);
-        return this.commitAllocation(pod, alloc, existed, now);
+        return { alloc, existed, now };
       }
       this.assertRunning();
       // Waiting cannot help at the node's hard limit: answer at once, and say so.

@@ -1,6 +1,8 @@
 // CNI ADD/DEL latency and CPU per call, warm pool, routed mode: vpcnet for real and Debian's
 // reference ptp + host-local plugins, measured in the same run.
-//   npm run bench:cni -- [--n=100] [--json]
+//   npm run bench:cni -- [--n=100] [--preload=100] [--json]
+// Two variants in the same run: an empty node, and a node with `preload` pods already on it
+// (costs that grow with the pods there show up as a worse ratio in the second).
 // vpcnet: the EC2 emulator, a lab node netns, an in-process Agent with the real LinuxDatapath
 // in that netns (warm pool sized for n pods) and the built forwarder it installs; n pods are
 // ADDed one after the other, then DELed. Each plugin process is started by a small C runner
@@ -8,7 +10,7 @@
 // per call is the plugin's own (µs resolution) and no shell sits in between. vpcnet's CPU per
 // call adds the agent's share: this process's CPU over the batch / n (the emulator in this
 // process is idle then: the pool is warm).
-// Namespaces: vpb<random>v-* (the lab) and vpb<random>p-* (ptp's node and pods; the ptp host
+// Namespaces: vpb<random>v-*/w-* (the lab, empty/loaded) and vpb<random>p-*/q-* (ptp's node and pods; the ptp host
 // side lands there, never in the host's root namespace); all removed at the end.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +25,7 @@ import type { Registry } from 'prom-client';
 const args = process.argv.slice(2);
 const n = Number(args.find((a) => a.startsWith('--n='))?.slice(4) ?? 100);
 const jsonOut = args.includes('--json');
+const preloadPods = Number(args.find((a) => a.startsWith('--preload='))?.slice(10) ?? 100);
 const REF_DIR = '/usr/lib/cni';
 const runId = `vpb${randomBytes(2).toString('hex')}`;
 
@@ -61,14 +64,19 @@ interface VpcnetFigures {
   instanceType: string;
 }
 
-async function benchVpcnet(dir: string, runner: string): Promise<VpcnetFigures> {
-  // m5.4xlarge: room for n pods of warm secondary IPs (8 NICs x 29)
+async function benchVpcnet(dir: string, runner: string, preload: number): Promise<VpcnetFigures> {
+  // m5.4xlarge: room for n + preload pods of warm secondary IPs (8 NICs x 29)
   const instanceType = 'm5.4xlarge';
-  const node = await startLabAgent({ prefix: `${runId}v`, instanceType, pool: { minimumIps: n, warmIps: 2 } });
+  const node = await startLabAgent({ prefix: `${runId}${preload ? 'w' : 'v'}`, instanceType, pool: { minimumIps: n + preload, warmIps: 2 } });
   const conf = join(dir, 'vpcnet.json');
-  writeFileSync(conf, JSON.stringify({ cniVersion: '1.0.0', name: 'vpcnet', type: 'vpcnet' }));
+  writeFileSync(conf, JSON.stringify({ ...node.netconf, cniVersion: '1.0.0' }));
   try {
     const netnsPrefix = node.addPods(n);
+    if (preload > 0) {
+      for (let i = 0; i < preload; i++) node.lab.addPod(`pre${i}`);
+      const pre = await runBatch({ runner, mode: 'seq', count: preload, plugin: node.cniBin, command: 'ADD', conf, netnsPrefix: `/var/run/netns/${node.lab.podNs('pre')}`, idPrefix: 'pre', env: node.cniEnv });
+      if (pre.calls.some((c) => c.status !== 0)) throw new Error('preloading pods failed');
+    }
     const steps = {
       allocate: timeCalls(node.agent.poolManager, 'allocate'),
       setupPod: timeCalls(node.agent.datapath, 'setupPod'),
@@ -145,12 +153,12 @@ function ip(argv: string[]): void {
   if (r.status !== 0) throw new Error(`ip ${argv.join(' ')}: ${r.stderr.trim()}`);
 }
 
-async function benchPtp(dir: string, runner: string): Promise<{ add: Stats; del: Stats } | { skipped: string }> {
+async function benchPtp(dir: string, runner: string, preload: number): Promise<{ add: Stats; del: Stats } | { skipped: string }> {
   if (process.getuid?.() !== 0) return { skipped: 'needs root for network namespaces' };
   if (!existsSync(join(REF_DIR, 'ptp')) || !existsSync(join(REF_DIR, 'host-local'))) return { skipped: `no ${REF_DIR}/ptp or host-local (apt-get install containernetworking-plugins)` };
-  const prefix = `${runId}p`;
+  const prefix = `${runId}${preload ? 'q' : 'p'}`;
   const node = `${prefix}-node`;
-  const pods = Array.from({ length: n }, (_, i) => `${prefix}-p${i}`);
+  const pods = [...Array.from({ length: n }, (_, i) => `${prefix}-p${i}`), ...Array.from({ length: preload }, (_, i) => `${prefix}-q${i}`)];
   const created: string[] = [];
   const cleanup = (): void => {
     for (const ns of created.splice(0).reverse()) spawnSync('ip', ['netns', 'del', ns]);
@@ -165,21 +173,22 @@ async function benchPtp(dir: string, runner: string): Promise<{ add: Stats; del:
     const conf = join(dir, 'ptp.json');
     mkdirSync(join(dir, 'host-local'), { recursive: true });
     writeFileSync(conf, JSON.stringify({ cniVersion: '1.0.0', name: `${prefix}net`, type: 'ptp', ipMasq: false, mtu: 1500, ipam: { type: 'host-local', subnet, dataDir: join(dir, 'host-local') } }));
-    const run = async (command: string): Promise<Call[]> =>
+    const run = async (command: string, count = n, family = 'p'): Promise<Call[]> =>
       (
         await runBatch({
           runner,
           mode: 'seq',
-          count: n,
+          count,
           plugin: join(REF_DIR, 'ptp'),
           command,
           conf,
-          netnsPrefix: `/var/run/netns/${prefix}-p`,
-          idPrefix: 'ptp',
+          netnsPrefix: `/var/run/netns/${prefix}-${family}`,
+          idPrefix: `ptp${family}`,
           env: { CNI_PATH: REF_DIR },
           wrap: ['ip', 'netns', 'exec', node],
         })
       ).calls;
+    if (preload > 0 && (await run('ADD', preload, 'q')).some((c) => c.status !== 0)) throw new Error('preloading ptp pods failed');
     const add = await run('ADD');
     const del = await run('DEL');
     return { add: stats(add), del: stats(del) };
@@ -190,7 +199,7 @@ async function benchPtp(dir: string, runner: string): Promise<{ add: Stats; del:
 
 async function main(): Promise<void> {
   process.once('SIGINT', () => {
-    for (const p of [`${runId}v`, `${runId}p`]) Lab.cleanupStale(p);
+    for (const p of ['v', 'w', 'p', 'q']) Lab.cleanupStale(`${runId}${p}`); // both variants
     process.exit(130);
   });
   const dir = mkdtempSync(join(tmpdir(), 'vpcnet-cni-bench-'));
@@ -199,39 +208,48 @@ async function main(): Promise<void> {
     // what any process start costs here, for scale
     const baseline = stats((await runBatch({ runner, mode: 'seq', count: n, plugin: '/bin/true', command: 'VERSION', conf: '/dev/null', idPrefix: 'true' })).calls);
     if (process.getuid?.() !== 0) throw new Error('cni bench needs root: vpcnet runs its real datapath in lab namespaces');
-    const vpcnet = await benchVpcnet(dir, runner);
-    const ptp = await benchPtp(dir, runner);
-    const ratio = (a: number, b: number | undefined): number | null => (b ? Math.round((a / b) * 1000) / 1000 : null);
-    const ref = 'skipped' in ptp ? undefined : ptp;
-    const summary = {
-      bench: 'cni',
-      n,
-      datapath: 'linux (routed, lab node netns)',
-      processStart: { p50Ms: baseline.p50Ms, cpuP50Ms: baseline.cpuP50Ms },
-      vpcnet,
-      ptp,
-      add: { ratio: ratio(vpcnet.add.p50Ms, ref?.add.p50Ms), cpuRatio: ratio(vpcnet.add.cpuMeanMs, ref?.add.cpuMeanMs) },
-      del: { ratio: ratio(vpcnet.del.p50Ms, ref?.del.p50Ms), cpuRatio: ratio(vpcnet.del.cpuMeanMs, ref?.del.cpuMeanMs) },
-    };
-    const row = (name: string, s: Stats): string =>
-      `${name.padEnd(16)} p50 ${s.p50Ms.toFixed(2).padStart(7)} ms  p90 ${s.p90Ms.toFixed(2).padStart(7)} ms  cpu p50 ${s.cpuP50Ms.toFixed(2).padStart(6)} ms  cpu mean ${s.cpuMeanMs.toFixed(2).padStart(6)} ms  failures ${s.failures}`;
-    console.log(`CNI bench, ${n} calls each, warm pool, routed mode; vpcnet: in-process agent, real Linux datapath in a lab node netns, EC2 emulator, ${vpcnet.instanceType}`);
-    console.log(row('/bin/true', baseline));
-    console.log(row('vpcnet ADD', vpcnet.add));
-    console.log(row('vpcnet DEL', vpcnet.del));
-    console.log(`  (forwarder process alone: cpu p50 ADD ${vpcnet.forwarderCpu.add} ms, DEL ${vpcnet.forwarderCpu.del} ms; agent cpu per call ADD ${vpcnet.agentCpuMs.add} ms, DEL ${vpcnet.agentCpuMs.del} ms)`);
-    console.log(`  (agent handler time per request, mean: ADD ${vpcnet.handlerMeanMs.add} ms, DEL ${vpcnet.handlerMeanMs.del} ms; the rest of the latency is process start + socket)`);
-    const st = vpcnet.stepsP50Ms;
-    console.log(`  (agent steps, p50: allocate + checkpoint ${st.allocate} ms, setupPod ${st.setupPod} ms; teardownPod ${st.teardownPod} ms, release + checkpoint ${st.release} ms)`);
-    if (ref) {
-      console.log(row('ptp+host-local ADD', ref.add));
-      console.log(row('ptp+host-local DEL', ref.del));
-      console.log(`ratio vpcnet/ptp: ADD latency ${summary.add.ratio}, cpu ${summary.add.cpuRatio}; DEL latency ${summary.del.ratio}, cpu ${summary.del.cpuRatio}`);
-    } else {
-      console.log(`REFERENCE NOT MEASURED: ${(ptp as { skipped: string }).skipped}`);
+    const variants = [0, ...(preloadPods > 0 ? [preloadPods] : [])];
+    const summaries: Array<Record<string, unknown>> = [];
+    let failed = false;
+    for (const preload of variants) {
+      const vpcnet = await benchVpcnet(dir, runner, preload);
+      const ptp = await benchPtp(dir, runner, preload);
+      const ratio = (a: number, b: number | undefined): number | null => (b ? Math.round((a / b) * 1000) / 1000 : null);
+      const ref = 'skipped' in ptp ? undefined : ptp;
+      const summary = {
+        bench: 'cni',
+        n,
+        podsAlreadyOnNode: preload,
+        datapath: 'linux (routed, lab node netns)',
+        processStart: { p50Ms: baseline.p50Ms, cpuP50Ms: baseline.cpuP50Ms },
+        vpcnet,
+        ptp,
+        add: { ratio: ratio(vpcnet.add.p50Ms, ref?.add.p50Ms), cpuRatio: ratio(vpcnet.add.cpuMeanMs, ref?.add.cpuMeanMs) },
+        del: { ratio: ratio(vpcnet.del.p50Ms, ref?.del.p50Ms), cpuRatio: ratio(vpcnet.del.cpuMeanMs, ref?.del.cpuMeanMs) },
+      };
+      summaries.push(summary);
+      const row = (name: string, s: Stats): string =>
+        `${name.padEnd(18)} p50 ${s.p50Ms.toFixed(2).padStart(7)} ms  p90 ${s.p90Ms.toFixed(2).padStart(7)} ms  cpu p50 ${s.cpuP50Ms.toFixed(2).padStart(6)} ms  cpu mean ${s.cpuMeanMs.toFixed(2).padStart(6)} ms  failures ${s.failures}`;
+      console.log(`CNI bench, ${n} calls each, ${preload} pods already on the node, warm pool, routed mode; vpcnet: in-process agent, real Linux datapath in a lab node netns, EC2 emulator, ${vpcnet.instanceType}`);
+      console.log(row('/bin/true', baseline));
+      console.log(row('vpcnet ADD', vpcnet.add));
+      console.log(row('vpcnet DEL', vpcnet.del));
+      console.log(`  (forwarder process alone: cpu p50 ADD ${vpcnet.forwarderCpu.add} ms, DEL ${vpcnet.forwarderCpu.del} ms; agent cpu per call ADD ${vpcnet.agentCpuMs.add} ms, DEL ${vpcnet.agentCpuMs.del} ms)`);
+      console.log(`  (agent handler time per request, mean: ADD ${vpcnet.handlerMeanMs.add} ms, DEL ${vpcnet.handlerMeanMs.del} ms; the rest of the latency is process start + socket)`);
+      const st = vpcnet.stepsP50Ms;
+      console.log(`  (agent steps, p50: allocate + checkpoint ${st.allocate} ms, setupPod ${st.setupPod} ms; teardownPod ${st.teardownPod} ms, release + checkpoint ${st.release} ms)`);
+      if (ref) {
+        console.log(row('ptp+host-local ADD', ref.add));
+        console.log(row('ptp+host-local DEL', ref.del));
+        console.log(`ratio vpcnet/ptp (${preload} pods already): ADD latency ${summary.add.ratio}, cpu ${summary.add.cpuRatio}; DEL latency ${summary.del.ratio}, cpu ${summary.del.cpuRatio}`);
+      } else {
+        console.log(`REFERENCE NOT MEASURED: ${(ptp as { skipped: string }).skipped}`);
+      }
+      if (vpcnet.add.failures || vpcnet.del.failures || ref?.add.failures || ref?.del.failures) failed = true;
     }
-    if (jsonOut) console.log(JSON.stringify(summary));
-    if (vpcnet.add.failures || vpcnet.del.failures || ref?.add.failures || ref?.del.failures) process.exitCode = 1;
+    // one JSON line: the empty-node figures at the top level (as before), the loaded node's under `loaded`
+    if (jsonOut) console.log(JSON.stringify({ ...summaries[0], ...(summaries[1] ? { loaded: summaries[1] } : {}) }));
+    if (failed) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -25,7 +25,6 @@ import { echoFrom, requireRoot, type Server, startEcho } from './helpers/lab-hel
 
 const PODS = 110;
 const PORT = 7310;
-const CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
 const runPrefix = `vpb${randomBytes(2).toString('hex')}`;
 const usedPrefixes: string[] = [];
 let work: string;
@@ -60,7 +59,7 @@ function labPrefix(tag: string): string {
 
 async function burst(node: LabAgent, command: 'ADD' | 'DEL', netnsPrefix: string, idPrefix: string): Promise<Batch> {
   const conf = join(node.dir, 'conf.json');
-  writeFileSync(conf, CONF);
+  writeFileSync(conf, JSON.stringify({ ...node.netconf, cniVersion: '1.1.0' }));
   const outDir = join(node.dir, `out-${command}`);
   mkdirSync(outDir, { recursive: true });
   const batch = await runBatch({ runner, mode: 'par', count: PODS, plugin: node.cniBin, command, conf, netnsPrefix, idPrefix, outDir, env: node.cniEnv });

@@ -23,7 +23,8 @@ const CLUSTER = 'crash';
 const CLUSTER_TAG = 'vpcnet.io/cluster-name';
 const GRACE_MS = 3000;
 const INTERVAL_MS = 1000;
-const CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
+/** The netconf as the agent's conflist gives it: the socket and DEL spool of this test's agent. */
+let CONF = '';
 
 interface LogLine {
   msg?: string;
@@ -134,6 +135,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     nodeNs = cloudLab.addInstance('node1', instanceId).ns;
     await cloudLab.start();
     socket = join(work, 'run', 'cni.sock');
+    CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: socket, delSpoolDir: join(work, 'del-spool') });
     checkpoint = join(work, 'state', 'checkpoint.json');
     const configFile = join(work, 'config.json');
     writeFileSync(
@@ -146,7 +148,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
         provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
         pool: { warmIps: 2, cooldownMs: 2000 },
         datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
-        paths: { socket, checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
+        paths: { socket, delSpoolDir: join(work, 'del-spool'), checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
         cni: { addDeadlineMs: 8000 },
         reconcile: { intervalMs: INTERVAL_MS, leakedNicGraceMs: GRACE_MS },
       }),
@@ -188,7 +190,6 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
         CNI_IFNAME: 'eth0',
         CNI_PATH: join(forwarder, '..'),
         CNI_ARGS: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod.name}`,
-        VPCNET_AGENT_SOCKET: socket,
       },
       CONF,
     );

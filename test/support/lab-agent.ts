@@ -2,7 +2,7 @@
 // node netns wired by CloudLab, and an in-process Agent whose LinuxDatapath works in that
 // netns and whose built forwarder it installs. Pods are lab netns named <prefix>-p-pod<i>.
 // Needs root. destroy() removes every namespace, also after a failed start.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -38,8 +38,10 @@ export interface LabAgent {
   instanceId: string;
   /** The installed forwarder (<dir>/bin/vpcnet). */
   cniBin: string;
-  /** Environment the forwarder needs besides CNI_* (agent socket, CNI_PATH). */
+  /** Environment the forwarder needs besides CNI_* (CNI_PATH). */
   cniEnv: Record<string, string>;
+  /** The vpcnet network config as a runtime derives it from the installed conflist (agentSocket, delSpoolDir). */
+  netconf: Record<string, unknown>;
   dir: string;
   /** Creates pod netns <prefix>-p-pod<i>; returns the path prefix to append <i> to. */
   addPods(count: number): string;
@@ -106,7 +108,8 @@ export async function startLabAgent(o: LabAgentOptions): Promise<LabAgent> {
       agent,
       instanceId,
       cniBin: join(config.paths.cniBinDir, 'vpcnet'),
-      cniEnv: { VPCNET_AGENT_SOCKET: config.paths.socket, CNI_PATH: config.paths.cniBinDir },
+      cniEnv: { CNI_PATH: config.paths.cniBinDir },
+      netconf: netconfFromConflist(join(config.paths.cniConfDir, '10-vpcnet.conflist')),
       dir,
       addPods: (count) => {
         for (let i = 0; i < count; i++) theLab.addPod(`pod${i}`);
@@ -137,4 +140,10 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
     if (Date.now() > end) throw new Error(`not ready within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** What libcni hands the first plugin: its entry plus the list's cniVersion and name. */
+export function netconfFromConflist(file: string): Record<string, unknown> {
+  const list = JSON.parse(readFileSync(file, 'utf8')) as { cniVersion: string; name: string; plugins: Array<Record<string, unknown>> };
+  return { ...list.plugins[0], cniVersion: list.cniVersion, name: list.name };
 }

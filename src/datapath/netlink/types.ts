@@ -83,6 +83,7 @@ export interface RouteInfo extends RouteSpec {
 
 export interface RuleSpec {
   priority: number;
+  /** 0 in a delete: any table (the kernel matches only the selectors given). */
   table: number;
   from?: string;
   to?: string;

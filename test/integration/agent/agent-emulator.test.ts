@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { AwsEmulator } from '../../../providers/aws/emulator/index.ts';
 import { Agent } from '../../../src/agent/agent.ts';
 import { configSchema, type VpcnetConfig } from '../../../src/config/schema.ts';
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { installBuiltForwarder, runForwarder, type CniRun } from '../cni/forwarder-harness.ts';
 
-const CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
+const conf = (dir: string): string => JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool') });
 
 describe('agent against the EC2 emulator', () => {
   let emulator: AwsEmulator;
@@ -52,6 +53,7 @@ describe('agent against the EC2 emulator', () => {
       datapath: { mtu: 1500 },
       paths: {
         socket: join(dir, 'run', 'cni.sock'),
+        delSpoolDir: join(dir, 'del-spool'),
         checkpoint: join(dir, 'state', 'checkpoint.json'),
         cniBinDir: join(dir, 'host-bin'),
         cniConfDir: join(dir, 'net.d'),
@@ -61,7 +63,8 @@ describe('agent against the EC2 emulator', () => {
   }
 
   async function startAgent(): Promise<Agent> {
-    const agent = new Agent(config(), { datapath: new FakeDatapath({ allowedNetnsDirs: [join(dir, 'netns')] }) });
+    // no namespaces here: the fake datapath's paths are their own identity
+    const agent = new Agent(config(), { datapath: new FakeDatapath({ allowedNetnsDirs: [join(dir, 'netns')] }), netns: new MemoryNetnsInspector() });
     agents.push(agent);
     await agent.start();
     return agent;
@@ -76,9 +79,8 @@ describe('agent against the EC2 emulator', () => {
         CNI_NETNS: join(dir, 'netns', containerId),
         CNI_IFNAME: 'eth0',
         CNI_PATH: dir,
-        VPCNET_AGENT_SOCKET: join(dir, 'run', 'cni.sock'),
       },
-      CONF,
+      conf(dir),
     );
   }
 

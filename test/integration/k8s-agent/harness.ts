@@ -8,11 +8,13 @@ import { AwsEmulator } from '../../../providers/aws/emulator/index.ts';
 import type { Scenario } from '../../../providers/aws/emulator/scenario.ts';
 import { Agent } from '../../../src/agent/agent.ts';
 import { configSchema, type VpcnetConfig } from '../../../src/config/schema.ts';
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver/server.ts';
 import { installBuiltForwarder, runForwarder, type CniRun } from '../cni/forwarder-harness.ts';
 
-export const CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
+/** The netconf of an agent working in `dir`, as its conflist gives it. */
+export const confFor = (dir: string): string => JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool') });
 export const fastBackoff = { initialMs: 20, maxMs: 200 };
 
 export interface World {
@@ -116,6 +118,7 @@ export class TestNode {
       datapath: { mtu: 1500 },
       paths: {
         socket: join(this.dir, 'run', 'cni.sock'),
+        delSpoolDir: join(this.dir, 'del-spool'),
         checkpoint: join(this.dir, 'state', 'checkpoint.json'),
         cniBinDir: join(this.dir, 'host-bin'),
         cniConfDir: join(this.dir, 'net.d'),
@@ -129,6 +132,7 @@ export class TestNode {
   create(): Agent {
     this.agent = new Agent(this.config(), {
       datapath: new FakeDatapath({ allowedNetnsDirs: [join(this.dir, 'netns')] }),
+      netns: new MemoryNetnsInspector(),
       kube: { backoff: fastBackoff, statusIntervalMs: 100 },
     });
     return this.agent;
@@ -159,10 +163,9 @@ export class TestNode {
         CNI_NETNS: join(this.dir, 'netns', containerId),
         CNI_IFNAME: 'eth0',
         CNI_PATH: this.world.dir,
-        VPCNET_AGENT_SOCKET: join(this.dir, 'run', 'cni.sock'),
         ...args,
       },
-      CONF,
+      confFor(this.dir),
     );
   }
 

@@ -48,8 +48,10 @@ async function runPlugin(idx: number, command: string, prevResult: unknown): Pro
   const rc = RUNTIME_CONFIG[plugin.type as string];
   if (rc) conf.runtimeConfig = rc;
   if (prevResult !== undefined) conf.prevResult = prevResult;
+  // what the agent writes into its conflist entry
+  if (plugin.type === 'vpcnet') Object.assign(conf, { agentSocket: h.socket, delSpoolDir: `${h.dir}/del-spool` });
   const bin = plugin.type === 'vpcnet' ? `${h.cniPath}/vpcnet` : `${REF}/${plugin.type as string}`;
-  const env = { CNI_COMMAND: command, CNI_CONTAINERID: 'chain1', CNI_NETNS: NETNS, CNI_IFNAME: 'eth0', CNI_PATH: `${h.cniPath}:${REF}`, VPCNET_AGENT_SOCKET: h.socket, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+  const env = { CNI_COMMAND: command, CNI_CONTAINERID: 'chain1', CNI_NETNS: NETNS, CNI_IFNAME: 'eth0', CNI_PATH: `${h.cniPath}:${REF}`, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
   const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   // `ip netns exec` runs the plugin with the node netns as its "host" namespace
   return runForwarder('/usr/sbin/ip', { ...env }, JSON.stringify(conf), ['netns', 'exec', NODE, 'env', ...envArgs, bin]);

@@ -13,6 +13,7 @@ export class RecordingDatapath implements Datapath {
   readonly pods = new Map<string, PodNetworkRequest>();
   readonly calls: string[] = [];
   failSetup: VpcnetError | undefined;
+  failTeardown = false;
   drifts: Drift[] = [];
 
   async setupNode(_cfg: NodeNetConfig): Promise<void> {}
@@ -29,6 +30,7 @@ export class RecordingDatapath implements Datapath {
 
   async teardownPod(req: PodTeardownRequest): Promise<void> {
     this.calls.push(`teardown ${req.containerId}/${req.ifname}`);
+    if (this.failTeardown) throw new VpcnetError('NETLINK', 'teardown failed (test)');
     this.pods.delete(`${req.containerId}/${req.ifname}`);
   }
 

@@ -84,9 +84,12 @@ describe('PoolManager', () => {
   });
 
   it('fails an ADD with POOL_EXHAUSTED after the deadline, naming the condition', async () => {
-    const r = rig({}, { ...SMALL, maxNics: 1 });
+    // The pool could grow (a second NIC) but the cloud does not answer in time. (A node that
+    // cannot grow at all answers at once: test/unit/ipam/hard-limit.test.ts.)
+    const r = rig({ warmIps: 3 }, { ...SMALL, maxNics: 2 });
     const m = r.make();
     await m.start();
+    const g = gate(r.cloud, 'attachNic');
     for (let i = 0; i < 3; i++) await m.allocate(pod(i));
     const failing = m.allocate(pod(3), { deadlineMs: 2_000 });
     const seen = failing.catch((e: unknown) => e);
@@ -96,6 +99,7 @@ describe('PoolManager', () => {
     expect(err.code).toBe('POOL_EXHAUSTED');
     expect(err.message).toMatch(/after waiting 2000 ms \(3 assigned/);
     expect(r.metrics.get('vpcnet_allocations_total', { result: 'exhausted' })).toBe(1);
+    g.open();
     await m.stop();
   });
 
