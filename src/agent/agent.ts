@@ -309,6 +309,8 @@ export class Agent {
             mtu: this.mtu,
             agentSocket: this.config.paths.socket,
             delSpoolDir: this.config.paths.delSpoolDir,
+            // snat: hairpin to a published port from the node itself, as AWS VPC CNI's conflist
+            chained: this.config.cni.chainPortmap ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : [],
           });
           this.installed = true;
           this.log.info({ binDir: this.config.paths.cniBinDir, confDir: this.config.paths.cniConfDir }, 'CNI executable and conflist installed');

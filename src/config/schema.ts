@@ -163,6 +163,10 @@ const cni = z.strictObject({
   addDeadlineMs: f(int(0).default(10000), { env: 'VPCNET_ADD_DEADLINE_MS', description: 'ADD waits this long for a pool refill, then answers try-again-later (11)' }),
   requestTimeoutMs: f(int(100, 55000).default(50000), { env: 'VPCNET_CNI_REQUEST_TIMEOUT_MS', description: "Agent-side limit per CNI request; below the forwarder's 60 s" }),
   gcGraceMs: f(int(0).default(60000), { env: 'VPCNET_GC_GRACE_MS', description: 'CNI GC spares attachments younger than this' }),
+  chainPortmap: f(z.boolean().default(false), {
+    env: 'VPCNET_CNI_CHAIN_PORTMAP',
+    description: 'Chain the reference portmap plugin after vpcnet in the written conflist (hostPort, podman -p)',
+  }),
   goneNetnsGraceMs: f(int(0).default(300000), {
     env: 'VPCNET_GONE_NETNS_GRACE_MS',
     description: 'An address whose netns no longer exists and that no pod view claims is released after this long (for runtimes that never send GC); 0 = never',

@@ -1,4 +1,4 @@
-// The vm tier: boots Debian's kernel under QEMU (TCG when there is no KVM) and runs the ipvlan
+// The vm tier: boots Debian's kernel under QEMU (KVM when a short probe start works, else TCG) and runs the ipvlan
 // connectivity matrix inside (the build machines' kernel has no ipvlan). Writes
 // {passed, failed, skipped} to --results=<file>. When QEMU, the kernel package or the VM
 // itself fails, it says why and counts a failure: this tier never turns green by not running.
@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ensureInitramfs } from '../vm/initramfs.ts';
 import { ensureKernel } from '../vm/kernel.ts';
-import { runVm } from '../vm/qemu.ts';
+import { chooseAccelerator, probeKvm } from '../vm/accel.ts';
+import { QBOOT, runVm } from '../vm/qemu.ts';
 
 interface Tally {
   passed: number;
@@ -68,6 +69,12 @@ async function main(): Promise<void> {
     cannotRun(`kernel or initramfs: ${err instanceof Error ? err.message : String(err)}`);
   }
 
+  const choice = await chooseAccelerator({
+    kvmPresent: existsSync('/dev/kvm'),
+    probeKvm: () => probeKvm({ vmlinux, bios: QBOOT, timeoutMs: 10_000 }),
+  });
+  log(`accelerator ${choice.reason}`);
+
   const modules = realpathSync(join(root, 'node_modules'));
   const realRoot = realpathSync(root);
   let bootedMs: number | undefined;
@@ -83,6 +90,7 @@ async function main(): Promise<void> {
     timeoutMs,
     cpus: 2,
     memoryMb: 1024,
+    accel: choice.accel,
     onLine: (line) => {
       const m = /^VPCNET-(\w+) ?(.*)$/.exec(line);
       if (!m) {
@@ -118,6 +126,7 @@ async function main(): Promise<void> {
     bootToInitMs: bootedMs === undefined ? null : Math.round(bootedMs),
     vmWallMs: Math.round(outcome.wallMs),
     tierWallMs: Math.round(performance.now() - tierStart),
+    accel: choice.accel,
     ...figures,
   };
   log(`figures ${JSON.stringify(measured)}`);

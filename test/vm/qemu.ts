@@ -1,9 +1,10 @@
-// Boots the test VM under QEMU (TCG when there is no KVM), with no network device at all:
+// Boots the test VM under QEMU (the accelerator chosen by test/vm/accel.ts), with no network device at all:
 // all test traffic flows between namespaces inside the guest. The repository and the real
 // node_modules directory are shared read-only over virtio-9p at their host paths, so the
 // node_modules symlink of a worktree resolves inside the guest too.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { type Accel, accelArgs } from './accel.ts';
 
 export interface VmRun {
   vmlinux: string;
@@ -17,6 +18,7 @@ export interface VmRun {
   timeoutMs: number;
   cpus: number;
   memoryMb: number;
+  accel: Accel;
   /** Each console line, as it arrives. */
   onLine: (line: string) => void;
 }
@@ -33,8 +35,7 @@ export const QBOOT = '/usr/share/qemu/qboot.rom';
 export function qemuArgs(r: VmRun): string[] {
   const args = [
     '-nographic', '-no-reboot', '-monitor', 'none', '-serial', 'stdio',
-    '-accel', existsSync('/dev/kvm') ? 'kvm' : 'tcg,thread=multi',
-    '-cpu', 'max', '-smp', String(r.cpus), '-m', String(r.memoryMb),
+    ...accelArgs(r.accel), '-smp', String(r.cpus), '-m', String(r.memoryMb),
     '-nic', 'none',
     '-kernel', r.vmlinux, '-initrd', r.initramfs,
     '-append', [
