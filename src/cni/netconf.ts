@@ -50,6 +50,30 @@ export function responseVersion(stdin: string): string {
   return SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1] as string;
 }
 
+/** Deeper configs are refused: no real one nests past a handful, and later walks stay bounded. */
+export const MAX_CONFIG_DEPTH = 64;
+
+/** Nesting depth, walked without recursion (a hostile config may nest thousands deep). */
+function depthOf(root: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > max) max = d;
+    if (max > MAX_CONFIG_DEPTH) return max;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+/** JSON with object keys sorted, so a digest does not depend on the order a runtime writes keys in. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (isObj(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
 export function decodeConfig(stdin: string): Record<string, unknown> {
   if (Buffer.byteLength(stdin) > MAX_STDIN_BYTES) {
     throw new VpcnetError('CNI_IO', 'network config on stdin is too large', { details: { limitBytes: MAX_STDIN_BYTES } });
@@ -61,6 +85,9 @@ export function decodeConfig(stdin: string): Record<string, unknown> {
     throw new VpcnetError('CNI_DECODE', 'network config is not valid JSON', { cause: err, details: { reason: (err as Error).message } });
   }
   if (!isObj(raw)) throw new VpcnetError('CNI_DECODE', 'network config must be a JSON object');
+  if (depthOf(raw) > MAX_CONFIG_DEPTH) {
+    throw invalid(`network config nests deeper than ${MAX_CONFIG_DEPTH} levels`, { limit: MAX_CONFIG_DEPTH });
+  }
   return raw;
 }
 
@@ -91,7 +118,7 @@ export function parseNetConf(stdin: string): NetConf {
     }
   }
   const { prevResult: _prev, ...rest } = raw;
-  const digest = createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 32);
+  const digest = createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 32);
   const conf: NetConf = { cniVersion: version, name: raw.name, type: raw.type, dns: parseDns(raw.dns), digest };
   if (raw.mtu !== undefined) {
     if (!Number.isInteger(raw.mtu) || (raw.mtu as number) < 576 || (raw.mtu as number) > 9216) throw invalid('mtu must be an integer from 576 to 9216');
