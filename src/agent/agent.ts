@@ -120,6 +120,9 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // Listen first: a port in use fails before any cloud call or kernel change, and the probes
+    // answer during boot (/readyz 503 until the pool can serve).
+    if (!this.noHttp) await this.startHttp();
     this.cloud ??= await createProvider(this.config, this.providerDeps);
     const { node, limits } = await this.provider.discover();
     this.node = node;
@@ -187,7 +190,6 @@ export class Agent {
       logger: this.log,
     });
     await this.socket.start();
-    if (!this.noHttp) await this.startHttp();
     this.scheduleInstall();
     this.log.info({ socket: this.config.paths.socket }, 'agent started');
   }

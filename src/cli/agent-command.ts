@@ -48,6 +48,13 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   } catch (err) {
     logger.fatal({ err, code: isVpcnetError(err) ? err.code : undefined }, 'agent failed to start');
     await agent.stop().catch(() => undefined);
+    // A setting the user can fix (a listen address in use, ...): one line and the usage, exit 2.
+    if (isVpcnetError(err, 'CONFIG_INVALID')) throw usageError(agentSpec, `${err.message}${causeText(err.cause)}`, err);
     process.exit(1);
   }
+}
+
+function causeText(cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EADDRINUSE' ? ': the address is in use (choose another, or port 0 for a free one)' : code ? ` (${code})` : '';
 }

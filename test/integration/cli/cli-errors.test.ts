@@ -144,6 +144,20 @@ describe('user errors: one line, the usage, exit 2', () => {
     });
     afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
+    it('for the agent, is named before any cloud call', async () => {
+      const file = join(dir, 'agent-port.json');
+      // An endpoint nothing listens on: the listen check must come first, so it is never contacted.
+      writeFileSync(file, JSON.stringify({ apiListen: `127.0.0.1:${port}`, provider: { name: 'aws', apiEndpoint: 'http://127.0.0.1:9', metadataEndpoint: 'http://127.0.0.1:9', region: 'us-west-2' } }));
+      const r = await vpcnet(['agent', '--config', file]);
+      // The agent's own log lines (JSON, as a DaemonSet's) come first; the user's line follows them.
+      expect(r.code).toBe(2);
+      const text = r.stderr.split('\n').filter((l) => !l.startsWith('{'));
+      expect(text[0]).toMatch(new RegExp(`^vpcnet agent: cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
+      expect(r.stderr).toMatch(/\nUsage: vpcnet agent/);
+      expect(text.join('\n')).not.toMatch(/^\s+at |node:internal/m);
+      expect(r.stderr).not.toMatch(/node discovered/);
+    });
+
     it('is named with a way out', async () => {
       expectUsageError(await vpcnet(['emulator', 'aws', '--port', String(port)]), 'vpcnet emulator aws', new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use .*--port 0`));
     });
