@@ -1,0 +1,30 @@
+// The GCE emulator seen by the lab: each instance's nic0 with its alias IP ranges and the
+// routes whose next hop it is, as `range` blocks the fabric routes to the node (registry entry
+// `lab`; src/lab/cloud-lab.ts consumes it). Instances are named zone/name.
+import type { LabCloud, LabCloudNic } from '../../src/lab/cloud-lab.ts';
+import { GCE_NIC_MTU } from './limits.ts';
+import type { GcpEmulator } from './emulator/index.ts';
+
+export function labCloud(emulator: GcpEmulator): LabCloud {
+  return {
+    mtu: GCE_NIC_MTU,
+    onChange: (listener) => emulator.onChange(listener),
+    attachedNics: (instanceId) => {
+      const s = emulator.state;
+      s.settle();
+      const inst = s.instances.get(instanceId) ?? [...s.instances.values()].find((i) => i.id === instanceId || i.name === instanceId);
+      if (!inst) return [];
+      const link = `/zones/${inst.zone}/instances/${inst.name}`;
+      const routed = [...s.routes.values()].filter((r) => r.nextHopInstance?.endsWith(link)).map((r) => ({ kind: 'range', cidr: r.destRange }));
+      return inst.nics.map(
+        (n, i): LabCloudNic => ({
+          deviceIndex: i,
+          mac: n.mac,
+          primaryIp: n.networkIP,
+          subnetCidr: n.subnet.ipCidrRange,
+          blocks: [...n.aliasIpRanges.map((r) => ({ kind: 'range', cidr: r.ipCidrRange })), ...(i === 0 ? routed : [])],
+        }),
+      );
+    },
+  };
+}
