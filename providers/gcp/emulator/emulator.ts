@@ -266,9 +266,9 @@ export class GcpEmulator {
       case 'globalOperations.wait': {
         const op = s.getOperation(p.operation as string, ctx.method.startsWith('zone') ? p.zone : undefined);
         // like GCE: returns when DONE or after about two minutes, whichever first
-        const waitMs = Math.min(op.doneAt - this.clock.now(), 120_000 / this.speed);
-        if (op.status !== 'DONE' && waitMs > 0) await this.clock.sleep(waitMs);
-        return renderOperation(s, s.advance(op));
+        const until = Math.min(op.doneAt, this.clock.now() + 120_000 / this.speed);
+        while (s.advance(op).status !== 'DONE' && this.clock.now() < until) await this.clock.sleep(Math.max(1, Math.ceil(op.doneAt - this.clock.now())));
+        return renderOperation(s, op);
       }
       case 'routes.insert': {
         const { name, apply } = s.prepareRouteInsert(ctx.body);

@@ -453,6 +453,7 @@ export class GceState {
       targetLink: input.targetLink,
       ...(input.targetId ? { targetId: input.targetId } : {}),
       insertTime: new Date(now).toISOString(),
+      startTime: new Date(now).toISOString(),
       status: 'PENDING',
       runningAt: now + delay / 3,
       doneAt: now + delay,
@@ -466,12 +467,8 @@ export class GceState {
   /** Moves an operation along by the clock; the change is applied when it reaches DONE. */
   advance(op: Operation): Operation {
     const now = this.opts.clock.now();
-    if (op.status === 'PENDING' && now >= op.runningAt) {
-      op.status = 'RUNNING';
-      op.startTime = new Date(op.runningAt).toISOString();
-    }
+    if (op.status === 'PENDING' && now >= op.runningAt) op.status = 'RUNNING';
     if (op.status !== 'DONE' && now >= op.doneAt) {
-      op.startTime ??= new Date(op.runningAt).toISOString();
       const err = op.apply?.();
       delete op.apply;
       op.status = 'DONE';
