@@ -49,7 +49,7 @@ const parseBoolish = (raw: string): boolean | undefined => {
 // configs can be written now; the agent refuses to start on them (CONFIG_INVALID).
 export const PROVIDER_NAMES = ['aws', 'azure', 'gcp'] as const;
 
-const providerNameMeta: FieldMeta = { env: 'VPCNET_PROVIDER', default: 'aws', description: 'Cloud provider of this node; selects the provider section (azure, gcp: not implemented yet)' };
+const providerNameMeta: FieldMeta = { env: 'VPCNET_PROVIDER', default: 'aws', description: 'Cloud provider of this node; selects the provider section (azure: not implemented yet)' };
 const providerName = <N extends (typeof PROVIDER_NAMES)[number]>(n: N): z.ZodLiteral<N> => f(z.literal(n), providerNameMeta);
 
 const apiEndpoint = f(z.url().optional(), { env: 'VPCNET_API_ENDPOINT', description: 'Cloud API endpoint override (emulators, private endpoints)' });
@@ -144,6 +144,10 @@ const masquerade = z.strictObject({
     description: 'Destinations never masqueraded, besides the VPC CIDRs (comma list)',
   }),
   masqueradeLinkLocal: f(z.boolean().default(false), { env: 'VPCNET_MASQUERADE_LINK_LOCAL', description: 'Also masquerade traffic to 169.254.0.0/16' }),
+  ipMasqAgentConfigFile: f(absPath.optional(), {
+    env: 'VPCNET_IP_MASQ_AGENT_CONFIG',
+    description: 'Follow this ip-masq-agent config file (YAML/JSON, e.g. the ip-masq-agent ConfigMap mounted at /etc/config/ip-masq-agent); its set replaces nonMasqueradeCidrs and the VPC CIDRs',
+  }),
   randomFully: f(z.boolean().default(true), {
     env: 'VPCNET_MASQUERADE_RANDOM_FULLY',
     aliases: [{ name: 'AWS_VPC_K8S_CNI_RANDOMIZESNAT', map: (v) => (v === 'none' ? false : v === 'prng' || v === 'hashrandom' ? true : v), note: 'none|prng|hashrandom' }],
