@@ -6,9 +6,14 @@ import { runDemo } from '../demo/demo.ts';
 export async function runDemoCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { nodes: { type: 'string' }, pods: { type: 'string' }, 'instance-type': { type: 'string' } },
+    options: { cloud: { type: 'string' }, nodes: { type: 'string' }, pods: { type: 'string' }, 'instance-type': { type: 'string' } },
     strict: true,
   });
+  const cloud = values.cloud ?? 'aws';
+  if (cloud !== 'aws' && cloud !== 'gcp') {
+    console.error(`vpcnet demo: unknown --cloud "${cloud}" (aws, gcp)`);
+    process.exit(2);
+  }
   if (process.getuid?.() !== 0) {
     console.error(
       'vpcnet demo needs root: it creates network namespaces, veth links, routes and nftables rules\n' +
@@ -26,6 +31,7 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
   try {
     const ok = await runDemo({
       signal: ac.signal,
+      cloud,
       ...(values.nodes ? { nodes: Number(values.nodes) } : {}),
       ...(values.pods ? { podsPerNode: Number(values.pods) } : {}),
       ...(values['instance-type'] ? { instanceType: values['instance-type'] } : {}),

@@ -9,7 +9,7 @@ import { CLOUDS } from '../../providers/registry.ts';
 import { Agent } from '../agent/agent.ts';
 import { table, renderStatus } from '../cli/status-table.ts';
 import { configSchema } from '../config/schema.ts';
-import { CloudLab } from '../lab/cloud-lab.ts';
+import { CloudLab, type LabCloud } from '../lab/cloud-lab.ts';
 import { echoFrom, startEcho, type EchoServer } from '../lab/echo-probe.ts';
 import { INTERNET_IP, Lab } from '../lab/lab.ts';
 import { createLogger } from '../util/logger.ts';
@@ -18,6 +18,8 @@ const ECHO_PORT = 7777;
 const CREDENTIALS = { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo-secret' };
 
 export interface DemoOptions {
+  /** The simulated cloud: AWS (default; ENIs with secondary IPs) or GCE (one alias range per node). */
+  cloud?: 'aws' | 'gcp';
   nodes?: number;
   podsPerNode?: number;
   instanceType?: string;
@@ -60,32 +62,25 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     if (opts.signal?.aborted) throw new Error('interrupted');
   };
 
-  // The demo's VPC is AWS-shaped; the emulator and its lab binding come through the registry.
-  const aws = CLOUDS.aws;
-  const emulator = new (await aws.emulator()).AwsEmulator({ seed: 42 });
-  const { labCloud } = await aws.lab();
+  // The emulator and its lab binding come through the registry.
+  const sim = await simulatedCloud(opts.cloud ?? 'aws', nodeCount, type);
   let lab: Lab | undefined;
   let cloudLab: CloudLab | undefined;
   const nodes: DemoNode[] = [];
   const pods: DemoPod[] = [];
   const servers: EchoServer[] = [];
   try {
-    const endpoint = await emulator.start({ port: 0 });
-    const scenario = emulator.applyScenario({
-      region: 'us-west-2',
-      vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20', az: 'us-west-2a' }] }],
-      instances: [{ instanceType: type, subnet: '10.0.0.0/20', count: nodeCount }],
-    });
-    say(`EC2 emulator at ${endpoint}: VPC 10.0.0.0/16, ${nodeCount} x ${type}`);
+    const scenario = await sim.start();
+    say(scenario.description);
 
     lab = Lab.create({ basePrefix: 'vpdemo' });
-    cloudLab = new CloudLab({ lab, cloud: labCloud(emulator) });
+    cloudLab = new CloudLab({ lab, cloud: sim.labCloud });
     scenario.instanceIds.forEach((id, i) => cloudLab!.addInstance(`node${i + 1}`, id));
     await cloudLab.start();
     out(`      lab namespaces ${lab.prefix}-*: fabric (the VPC router, source/destination check), inet (${INTERNET_IP}), node1..node${nodeCount}`);
     check();
 
-    say('starting one vpcnet agent per node (warm pool from the EC2 API, CNI socket, conflist)');
+    say(`starting one vpcnet agent per node (${sim.poolWords}, CNI socket, conflist)`);
     const logger = createLogger({ level: 'info', destination: (await import('node:fs')).createWriteStream(logFile) });
     const started = Date.now();
     for (const [i, instanceId] of scenario.instanceIds.entries()) {
@@ -96,23 +91,27 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
         nodeName: name,
         apiListen: '127.0.0.1:0',
         metricsListen: '127.0.0.1:0',
-        provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
-        datapath: { mtu: 9001, nodeNetns: lab.node(name).netnsPath },
+        provider: sim.provider(instanceId),
+        datapath: { mtu: sim.mtu, nodeNetns: lab.node(name).netnsPath },
         paths: { socket: join(dir, 'run', 'cni.sock'), checkpoint: join(dir, 'state', 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
       });
-      const agent = new Agent(config, { logger: logger.child({ node: name }), credentials: CREDENTIALS });
+      const agent = new Agent(config, { logger: logger.child({ node: name }), ...(sim.credentials ? { credentials: sim.credentials } : {}) });
       nodes.push({ name, instanceId, primaryIp: '', agent, socket: config.paths.socket, cniBin: join(config.paths.cniBinDir, 'vpcnet') });
       await agent.start();
     }
     await waitFor(() => nodes.every((n) => n.agent.status().installed), 30_000, opts.signal);
     await cloudLab.sync();
     for (const n of nodes) n.primaryIp = n.agent.status().node?.primaryIp ?? '';
-    const calls = emulator.stats().calls;
-    out(`      all agents ready in ${Date.now() - started} ms; EC2 calls: ${Object.entries(calls).map(([a, c]) => `${a} ${c}`).join(', ')}`);
+    const calls = sim.calls();
+    out(`      all agents ready in ${Date.now() - started} ms; ${sim.apiName} calls: ${Object.entries(calls).map(([a, c]) => `${a} ${c}`).join(', ')}`);
+    for (const n of nodes) {
+      const ranges = (n.agent.status().pool?.nics ?? []).flatMap((x) => x.blocks.filter((b) => b.kind === 'range').map((b) => b.cidr));
+      if (ranges.length) out(`      ${n.name} pod range ${ranges.join(', ')} (${sim.rangeWords})`);
+    }
     out(`      agent logs: ${logFile}`);
     check();
 
-    say(`creating ${podsPerNode} pods per node through the CNI executable (ADD, as a container runtime does)`);
+    say(`creating ${podsPerNode} pods per node through the CNI executable (ADD, as a container runtime does)${sim.apiName === 'Compute' ? '; no cloud call per pod' : ''}`);
     const addTimes: number[] = [];
     for (const n of nodes) {
       for (let k = 1; k <= podsPerNode; k++) {
@@ -186,9 +185,73 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     for (const n of nodes) await n.agent.stop().catch(() => undefined);
     cloudLab?.stop();
     lab?.destroy();
-    await emulator.stop().catch(() => undefined);
+    await sim.stop().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+interface SimulatedCloud {
+  apiName: string;
+  poolWords: string;
+  rangeWords: string;
+  mtu: number;
+  labCloud: LabCloud;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  start(): Promise<{ description: string; instanceIds: string[] }>;
+  provider(instanceId: string): Record<string, unknown>;
+  calls(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+async function simulatedCloud(cloud: 'aws' | 'gcp', nodeCount: number, type: string): Promise<SimulatedCloud> {
+  if (cloud === 'gcp') {
+    const emulator = new (await CLOUDS.gcp.emulator()).GcpEmulator({ seed: 42, project: 'vpcnet-demo', operationDelayMs: 200 });
+    const { labCloud } = await CLOUDS.gcp.lab();
+    const zone = 'us-central1-a';
+    return {
+      apiName: 'Compute',
+      poolWords: 'one alias IP range per node from the secondary range "pods"',
+      rangeWords: 'alias IP range on nic0',
+      mtu: 1460,
+      labCloud: labCloud(emulator),
+      start: async () => {
+        await emulator.start({ port: 0 });
+        const r = emulator.applyScenario({
+          subnets: [{ name: 'nodes', region: 'us-central1', network: 'vpc', ipCidrRange: '10.128.0.0/20', secondaryIpRanges: [{ rangeName: 'pods', ipCidrRange: '10.4.0.0/14' }] }],
+          instances: [{ name: 'node', zone, machineType: type === 't3.medium' ? 'e2-standard-4' : type, subnet: 'nodes', count: nodeCount }],
+        });
+        return {
+          description: `GCE emulator at ${emulator.endpoint}: subnetwork 10.128.0.0/20 with secondary range pods=10.4.0.0/14, ${nodeCount} instances`,
+          instanceIds: r.instances.map((i) => `${i.zone}/${i.name}`),
+        };
+      },
+      provider: (id) => ({ name: 'gcp', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.metadataEndpoint(zone, id.split('/')[1] ?? '') }),
+      calls: () => emulator.stats().calls,
+      stop: () => emulator.stop(),
+    };
+  }
+  const emulator = new (await CLOUDS.aws.emulator()).AwsEmulator({ seed: 42 });
+  const { labCloud } = await CLOUDS.aws.lab();
+  return {
+    apiName: 'EC2',
+    poolWords: 'warm pool from the EC2 API',
+    rangeWords: '',
+    mtu: 9001,
+    labCloud: labCloud(emulator),
+    credentials: CREDENTIALS,
+    start: async () => {
+      const endpoint = await emulator.start({ port: 0 });
+      const scenario = emulator.applyScenario({
+        region: 'us-west-2',
+        vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20', az: 'us-west-2a' }] }],
+        instances: [{ instanceType: type, subnet: '10.0.0.0/20', count: nodeCount }],
+      });
+      return { description: `EC2 emulator at ${endpoint}: VPC 10.0.0.0/16, ${nodeCount} x ${type}`, instanceIds: scenario.instanceIds };
+    },
+    provider: (instanceId) => ({ name: 'aws', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' }),
+    calls: () => emulator.stats().calls,
+    stop: () => emulator.stop(),
+  };
 }
 
 function cni(node: DemoNode, command: string, containerId: string, netns: string): Promise<{ code: number; stdout: string }> {
