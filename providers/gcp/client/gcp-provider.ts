@@ -70,6 +70,8 @@ export class GcpProvider implements CloudProvider {
   private readonly random: () => number;
   private identity: Identity | undefined;
   private lastSweep = 0;
+  /** The last instance read and when: an assign right after listNics reuses it (a stale fingerprint costs a 412 and a re-read, never a wrong write). */
+  private recent: { at: number; inst: InstanceView } | undefined;
   private readonly conditions = new Map<GcpCondition['type'], GcpCondition>();
 
   constructor(opts: GcpProviderOptions) {
@@ -176,7 +178,8 @@ export class GcpProvider implements CloudProvider {
       throw new VpcnetError('CONFIG_INVALID', `subnetwork ${id.subnetName} has no secondary range for alias IP ranges; create one or use provider.rangeMode=route`, { details: { subnet: id.subnetName } });
     }
     const rangeName = id.rangeName;
-    const first = primary(await this.getInstance(id));
+    const cached = this.recent && this.o.clock.now() - this.recent.at < 10_000 ? this.recent.inst : undefined;
+    const first = primary(cached ?? (await this.getInstance(id)));
     const before = new Set(first.aliasIpRanges.map((r) => r.ipCidrRange));
     // Node.spec.podCIDR (or configuration) names the range; else GCE picks a free aligned block
     const wantedCidr = this.o.podCidr && !before.has(this.o.podCidr) ? this.o.podCidr : `/${len}`;
@@ -356,7 +359,9 @@ export class GcpProvider implements CloudProvider {
   // ---- identity -----------------------------------------------------------------------------
 
   private async getInstance(id: Identity): Promise<InstanceView> {
-    return this.retry(() => this.o.api.getInstance(id.meta.zone, id.meta.name));
+    const inst = await this.retry(() => this.o.api.getInstance(id.meta.zone, id.meta.name));
+    this.recent = { at: this.o.clock.now(), inst };
+    return inst;
   }
 
   private async ident(): Promise<Identity> {
@@ -365,6 +370,7 @@ export class GcpProvider implements CloudProvider {
     const project = this.o.project ?? meta.projectId;
     const region = meta.zone.replace(/-[a-z]$/, '');
     const inst = await this.retry(() => this.o.api.getInstance(meta.zone, meta.name));
+    this.recent = { at: this.o.clock.now(), inst };
     const nic = primary(inst);
     const subnetName = nic.subnetwork.slice(nic.subnetwork.lastIndexOf('/') + 1);
     const subnet = await this.retry(() => this.o.api.getSubnetwork(region, subnetName));
