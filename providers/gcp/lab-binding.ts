@@ -1,5 +1,5 @@
 // The GCE emulator seen by the lab: each instance's nic0 with its alias IP ranges and the
-// routes whose next hop it is, as `range` blocks the fabric routes to the node (registry entry
+// routes whose next hop it is (if it may forward), as `range` blocks the fabric routes to the node (registry entry
 // `lab`; src/lab/cloud-lab.ts consumes it). Instances are named zone/name.
 import type { LabCloud, LabCloudNic } from '../../src/lab/cloud-lab.ts';
 import { GCE_NIC_MTU } from './limits.ts';
@@ -15,7 +15,9 @@ export function labCloud(emulator: GcpEmulator): LabCloud {
       const inst = s.instances.get(instanceId) ?? [...s.instances.values()].find((i) => i.id === instanceId || i.name === instanceId);
       if (!inst) return [];
       const link = `/zones/${inst.zone}/instances/${inst.name}`;
-      const routed = [...s.routes.values()].filter((r) => r.nextHopInstance?.endsWith(link)).map((r) => ({ kind: 'range', cidr: r.destRange }));
+      // GCE delivers a route's traffic to its next hop, and lets it send from the route's
+      // addresses, only when the instance has canIpForward (else NEXT_HOP_CANNOT_IP_FORWARD)
+      const routed = inst.canIpForward ? [...s.routes.values()].filter((r) => r.nextHopInstance?.endsWith(link)).map((r) => ({ kind: 'range', cidr: r.destRange })) : [];
       return inst.nics.map(
         (n, i): LabCloudNic => ({
           deviceIndex: i,

@@ -124,6 +124,80 @@ describe('GCE lab: alias ranges routed by the fabric, ip-masq-agent semantics', 
   });
 });
 
+describe('GCE lab, route mode: a route per node, delivered only to instances with canIpForward', () => {
+  let emu: GcpEmulator;
+  let lab: Lab | undefined;
+  let cloudLab: CloudLab | undefined;
+  let dir = '';
+  const agents: Agent[] = [];
+  const servers: Server[] = [];
+  const pods: Record<string, { ns: string; ip: string }> = {};
+
+  beforeAll(async () => {
+    requireRoot();
+    dir = mkdtempSync(join(tmpdir(), 'vc10-route-'));
+    const forwarder = join(await installBuiltForwarder(dir), 'vpcnet');
+    emu = new GcpEmulator({ project: 'vc10-route', operationDelayMs: 50 });
+    const r = emu.applyScenario({
+      subnets: [{ name: 'nodes', region: 'us-central1', network: 'vpc', ipCidrRange: '10.128.0.0/20' }],
+      instances: [{ name: 'node', zone: ZONE, subnet: 'nodes', count: 2 }],
+    });
+    await emu.start();
+    lab = Lab.create({ basePrefix: 'vc10' });
+    cloudLab = new CloudLab({ lab, cloud: labCloud(emu) });
+    r.instances.forEach((i, k) => cloudLab!.addInstance(`n${k + 1}`, `${i.zone}/${i.name}`));
+    await cloudLab.start();
+    for (const [k, inst] of r.instances.entries()) {
+      const name = `n${k + 1}`;
+      const d = join(dir, name);
+      const agent = new Agent(
+        configSchema.parse({
+          clusterName: 'vc10',
+          nodeName: name,
+          apiListen: '127.0.0.1:0',
+          metricsListen: '127.0.0.1:0',
+          provider: { name: 'gcp', apiEndpoint: emu.endpoint, metadataEndpoint: emu.metadataEndpoint(inst.zone, inst.name), rangeMode: 'route', clusterCidr: '10.96.0.0/16' },
+          datapath: { nodeNetns: lab.node(name).netnsPath },
+          reconcile: { enabled: false },
+          paths: { socket: join(d, 'cni.sock'), checkpoint: join(d, 'checkpoint.json'), cniBinDir: join(d, 'bin'), cniConfDir: join(d, 'net.d') },
+        }),
+        { logger: silentLogger() },
+      );
+      agents.push(agent);
+      await agent.start();
+      const netns = lab.addPod(`${name}-p1`);
+      const res = await runForwarder(
+        forwarder,
+        { CNI_COMMAND: 'ADD', CNI_CONTAINERID: `vc10${name}p1`, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: dir, VPCNET_AGENT_SOCKET: join(d, 'cni.sock') },
+        JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' }),
+      );
+      expect(res.code).toBe(0);
+      pods[name] = { ns: lab.podNs(`${name}-p1`), ip: ((res.json?.ips as { address: string }[])[0]?.address ?? '').split('/')[0] ?? '' };
+    }
+    await cloudLab.sync();
+    servers.push(await startEcho(pods.n2!.ns, PORT));
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const s of servers) s.stop();
+    for (const a of agents) await a.stop().catch(() => undefined);
+    cloudLab?.stop();
+    lab?.destroy();
+    await emu?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('without canIpForward the routed ranges carry nothing; with it, pods reach each other without NAT', async () => {
+    expect(emu.state.routes.size).toBe(2);
+    expect([...emu.state.routes.values()].map((r) => r.destRange).sort()).toEqual(['10.96.0.0/24', '10.96.1.0/24']);
+    expect(await echoFrom(pods.n1!.ns, pods.n2!.ip, PORT)).toBe('unreachable');
+    emu.state.setCanIpForward(ZONE, 'node-0', true);
+    emu.state.setCanIpForward(ZONE, 'node-1', true);
+    await cloudLab!.sync();
+    expect(await echoFrom(pods.n1!.ns, pods.n2!.ip, PORT)).toBe(pods.n1!.ip);
+  });
+});
+
 /** A TCP connect from `ns` bound to `source`; the reply text, or 'unreachable'. */
 function connectFrom(ns: string, source: string, host: string, port: number): Promise<string> {
   const script = `const s=require('net').connect({host:${JSON.stringify(host)},port:${port},localAddress:${JSON.stringify(source)}});let o='';s.setTimeout(1500,()=>{s.destroy();process.exit(1)});s.on('data',d=>o+=d);s.on('end',()=>{console.log(o.trim());process.exit(0)});s.on('error',()=>process.exit(1));`;

@@ -94,7 +94,7 @@ export interface Operation {
 export type ChangeEvent =
   | { type: 'alias'; instance: string; nic: string; ranges: AliasRange[] }
   | { type: 'route-added' | 'route-removed'; route: string; destRange: string; nextHopInstance?: string }
-  | { type: 'instance-added' | 'instance-removed'; instance: string };
+  | { type: 'instance-added' | 'instance-removed' | 'instance-changed'; instance: string };
 
 export interface StateOptions {
   clock: Clock;
@@ -241,7 +241,7 @@ export class GceState {
 
   setCanIpForward(zone: string, name: string, value: boolean): void {
     this.instance(zone, name).canIpForward = value;
-    this.touch();
+    this.touch({ type: 'instance-changed', instance: name });
   }
 
   // ---- lookups ----------------------------------------------------------------------------
