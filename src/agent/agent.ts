@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { CloudNic, CloudProvider, NodeInfo, NodeLimits } from '../../providers/provider.ts';
+import type { CloudNic, CloudProvider, NodeInfo, NodeLimits, ProviderCondition } from '../../providers/provider.ts';
 import { CniHandler } from '../cni/handler.ts';
 import { installForwarder, writeConflist } from '../cni/install.ts';
 import { cniSettingsFrom } from '../cni/settings.ts';
@@ -62,6 +62,8 @@ export interface AgentStatus {
   kubernetes?: KubeStatus;
   /** Present when an ip-masq-agent config file is followed. */
   ipMasqAgent?: IpMasqStatus;
+  /** Conditions the cloud provider raises outside any one call (GCE NextHopCannotIpForward). */
+  providerConditions?: ProviderCondition[];
 }
 
 export class Agent {
@@ -188,6 +190,7 @@ export class Agent {
       pods: this.pool?.pool.allocations(),
       ...(this.kube ? { kubernetes: this.kube.status() } : {}),
       ...(this.ipMasq ? { ipMasqAgent: this.ipMasq.status() } : {}),
+      ...(this.cloud?.conditions?.().length ? { providerConditions: this.cloud.conditions() } : {}),
     };
   }
 

@@ -191,6 +191,8 @@ describe('GCE lab, route mode: a route per node, delivered only to instances wit
     expect(emu.state.routes.size).toBe(2);
     expect([...emu.state.routes.values()].map((r) => r.destRange).sort()).toEqual(['10.96.0.0/24', '10.96.1.0/24']);
     expect(await echoFrom(pods.n1!.ns, pods.n2!.ip, PORT)).toBe('unreachable');
+    // the agent says why (vpcnet status / the local API)
+    expect(agents[0]!.status().providerConditions?.map((c) => c.type)).toEqual(['NextHopCannotIpForward']);
     emu.state.setCanIpForward(ZONE, 'node-0', true);
     emu.state.setCanIpForward(ZONE, 'node-1', true);
     await cloudLab!.sync();

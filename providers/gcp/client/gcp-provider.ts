@@ -72,7 +72,7 @@ export class GcpProvider implements CloudProvider {
   private lastSweep = 0;
   /** The last instance read and when: an assign right after listNics reuses it (a stale fingerprint costs a 412 and a re-read, never a wrong write). */
   private recent: { at: number; inst: InstanceView } | undefined;
-  private readonly conditions = new Map<GcpCondition['type'], GcpCondition>();
+  private readonly raised = new Map<GcpCondition['type'], GcpCondition>();
 
   constructor(opts: GcpProviderOptions) {
     this.o = opts;
@@ -84,7 +84,11 @@ export class GcpProvider implements CloudProvider {
 
   /** Conditions users should see (e.g. a route whose next hop cannot forward). */
   currentConditions(): GcpCondition[] {
-    return [...this.conditions.values()];
+    return [...this.raised.values()];
+  }
+
+  conditions(): GcpCondition[] {
+    return this.currentConditions();
   }
 
   async discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
@@ -290,12 +294,12 @@ export class GcpProvider implements CloudProvider {
         type: 'NextHopCannotIpForward',
         message: `route ${bad.name} (${bad.destRange}): the instance has canIpForward=false, so GCE drops pod traffic it forwards; recreate the instance with --can-ip-forward`,
       };
-      if (!this.conditions.has(c.type)) {
+      if (!this.raised.has(c.type)) {
         this.o.logger.warn({ route: bad.name, destRange: bad.destRange }, 'next hop cannot forward');
         this.o.onCondition?.(c);
       }
-      this.conditions.set(c.type, c);
-    } else if (routes.length) this.conditions.delete('NextHopCannotIpForward');
+      this.raised.set(c.type, c);
+    } else if (routes.length) this.raised.delete('NextHopCannotIpForward');
   }
 
   private async ourRoutes(id: Identity): Promise<RouteView[]> {
