@@ -112,6 +112,11 @@ export interface LeakedNic {
   since: number;
 }
 
+export interface ProviderCondition {
+  type: string;
+  message: string;
+}
+
 /** Core of every provider. */
 export interface CloudProvider {
   readonly name: ProviderName;
@@ -126,6 +131,8 @@ export interface CloudProvider {
   assign(req: AssignRequest): Promise<CloudBlock[]>;
   /** Releases blocks from a NIC. Idempotent: blocks the NIC no longer has are ignored. */
   release(req: ReleaseRequest): Promise<void>;
+  /** Conditions users should see that are no error of a call (GCE: a route next hop that cannot forward). Optional. */
+  conditions?(): ProviderCondition[];
   /** Capability: NICs attached and detached at run time (AWS). Absent on Azure and GCE. */
   readonly nicLifecycle?: NicLifecycle;
   /** Capability: finding and deleting NICs this cluster leaked (created, never attached). */

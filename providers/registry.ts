@@ -41,6 +41,12 @@ export const CLOUDS = {
     standaloneEmulator: () => import('./aws/emulator/standalone.ts'),
     lab: () => import('./aws/lab-binding.ts'),
   },
+  gcp: {
+    provider: () => import('./gcp/provider-entry.ts'),
+    emulator: () => import('./gcp/emulator/index.ts'),
+    standaloneEmulator: () => import('./gcp/emulator/standalone.ts'),
+    lab: () => import('./gcp/lab-binding.ts'),
+  },
 } satisfies Partial<Record<ProviderName, CloudEntry>>;
 
 export type AvailableCloud = keyof typeof CLOUDS;

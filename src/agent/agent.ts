@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { CloudNic, CloudProvider, NodeInfo, NodeLimits } from '../../providers/provider.ts';
+import type { CloudNic, CloudProvider, NodeInfo, NodeLimits, ProviderCondition } from '../../providers/provider.ts';
 import { CniHandler } from '../cni/handler.ts';
 import { installForwarder, writeConflist } from '../cni/install.ts';
 import { cniSettingsFrom } from '../cni/settings.ts';
@@ -21,6 +21,8 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { PrometheusMetrics } from '../metrics/prometheus.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { silentLogger } from '../util/logger.ts';
+import { IpMasqWatcher, type IpMasqStatus } from './ip-masq-watcher.ts';
+import { ipv4NonMasq } from '../datapath/ip-masq-config.ts';
 import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
 import { createProvider, type ProviderDeps } from './provider-factory.ts';
@@ -63,6 +65,10 @@ export interface AgentStatus {
   pods: Allocation[] | undefined;
   /** Present when the Kubernetes integration is on. */
   kubernetes?: KubeStatus;
+  /** Present when an ip-masq-agent config file is followed. */
+  ipMasqAgent?: IpMasqStatus;
+  /** Conditions the cloud provider raises outside any one call (GCE NextHopCannotIpForward). */
+  providerConditions?: ProviderCondition[];
 }
 
 export class Agent {
@@ -81,6 +87,7 @@ export class Agent {
   private readonly datapathLogger: Logger;
   /** Present when config.kubernetes.enabled. */
   readonly kube: KubeWiring | undefined;
+  private ipMasq: IpMasqWatcher | undefined;
   private node: NodeInfo | undefined;
   private limits: NodeLimits | undefined;
   /** Pod MTU: datapath.mtu, else the MTU the cloud reports for the primary NIC (AWS 9001, Azure 1500, GCE 1460). */
@@ -134,6 +141,7 @@ export class Agent {
     this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
     await this.dp.setupNode(netCfg);
     this.kube?.start(node);
+    await this.followIpMasqAgent(netCfg);
 
     const mtu = this.mtu;
     const pool = new PoolManager({
@@ -208,7 +216,25 @@ export class Agent {
       pool: this.pool?.status(),
       pods: this.pool?.pool.allocations(),
       ...(this.kube ? { kubernetes: this.kube.status() } : {}),
+      ...(this.ipMasq ? { ipMasqAgent: this.ipMasq.status() } : {}),
+      ...(this.cloud?.conditions?.().length ? { providerConditions: this.cloud.conditions() } : {}),
     };
+  }
+
+  /** ip-masq-agent semantics from its config file: the file's set replaces the VPC-derived one. */
+  private async followIpMasqAgent(netCfg: NodeNetConfig): Promise<void> {
+    const path = this.config.masquerade.ipMasqAgentConfigFile;
+    const dp = this.dp;
+    if (!path || !this.config.masquerade.enabled || !dp) return;
+    this.ipMasq = new IpMasqWatcher({
+      path,
+      clock: this.clock,
+      logger: this.log.child({ part: 'ip-masq-agent' }),
+      apply: (cfg) =>
+        dp.setupNode({ ...netCfg, masquerade: { ...netCfg.masquerade, nonMasqueradeCidrs: ipv4NonMasq(cfg), masqueradeLinkLocal: cfg.masqLinkLocal, exactNonMasquerade: true } }),
+      onInvalid: (message) => this.kube?.services.warn('CONFIG_INVALID', message),
+    });
+    await this.ipMasq.start();
   }
 
   /** Ports the local API and metrics listen on (useful with port 0). */
@@ -234,6 +260,7 @@ export class Agent {
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await this.pool?.stop();
     await this.kube?.stop();
+    await this.ipMasq?.stop();
     if (this.dp instanceof LinuxDatapath) this.dp.close();
     this.log.info({}, 'agent stopped');
   }

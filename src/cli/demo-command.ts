@@ -1,17 +1,18 @@
 // `vpcnet demo`: the simulated-VPC demo. Needs root (it makes network namespaces); it never
 // touches the host's own network namespace. Options are checked before anything starts.
 import { CLOUDS } from '../../providers/registry.ts';
-import { DEMO_DEFAULTS, demoOptionsProblem, MAX_DEMO_NODES } from '../demo/demo-options.ts';
+import { DEMO_CLOUDS, DEMO_DEFAULTS, defaultInstanceType, demoOptionsProblem, MAX_DEMO_NODES, type DemoCloud } from '../demo/demo-options.ts';
 import { isVpcnetError } from '../errors.ts';
 import { helpText, intValue, parseCommand, stringValue, usageError, type CommandSpec } from '../util/cli-args.ts';
 
 export const demoSpec: CommandSpec = {
   name: 'vpcnet demo',
-  summary: 'the simulated-VPC demo (root): EC2 emulator, lab namespaces, one agent per node, pods, connectivity',
+  summary: 'the simulated-VPC demo (root): a cloud emulator, lab namespaces, one agent per node, pods, connectivity',
   options: {
+    cloud: { type: 'string', value: 'C', description: `simulated cloud: ${DEMO_CLOUDS.join(', ')}`, default: DEMO_DEFAULTS.cloud },
     nodes: { type: 'string', value: 'N', description: `simulated nodes, 1 to ${MAX_DEMO_NODES}`, default: String(DEMO_DEFAULTS.nodes) },
     pods: { type: 'string', value: 'N', description: 'pods per node (at most what one instance of the type holds)', default: String(DEMO_DEFAULTS.podsPerNode) },
-    'instance-type': { type: 'string', value: 'T', description: 'EC2 instance type of the nodes (sets their NIC and address limits)', default: DEMO_DEFAULTS.instanceType },
+    'instance-type': { type: 'string', value: 'T', description: 'instance (machine) type of the nodes: sets their NIC and address limits', default: `${DEMO_DEFAULTS.instanceType} (gcp: ${defaultInstanceType('gcp')})` },
   },
   notes: "Everything runs in the demo's own network namespaces and is removed at the end, also on Ctrl-C.",
 };
@@ -19,12 +20,15 @@ export const demoSpec: CommandSpec = {
 export async function runDemoCommand(argv: string[]): Promise<void> {
   const parsed = parseCommand(demoSpec, argv);
   if (parsed === 'help') return console.log(helpText(demoSpec));
+  const cloud = stringValue(parsed, 'cloud') ?? DEMO_DEFAULTS.cloud;
+  if (!(DEMO_CLOUDS as readonly string[]).includes(cloud)) throw usageError(demoSpec, `unknown --cloud "${cloud}" (${DEMO_CLOUDS.join(', ')})`);
   const options = {
+    cloud: cloud as DemoCloud,
     nodes: intValue(demoSpec, parsed, 'nodes', { min: 1, max: MAX_DEMO_NODES }, DEMO_DEFAULTS.nodes),
     podsPerNode: intValue(demoSpec, parsed, 'pods', { min: 1, max: 100_000 }, DEMO_DEFAULTS.podsPerNode),
-    instanceType: stringValue(parsed, 'instance-type') ?? DEMO_DEFAULTS.instanceType,
+    instanceType: stringValue(parsed, 'instance-type') ?? defaultInstanceType(cloud as DemoCloud),
   };
-  const problem = demoOptionsProblem(options, (await CLOUDS.aws.lab()).demoNodeShapes);
+  const problem = demoOptionsProblem(options, (await CLOUDS[options.cloud].lab()).demoNodeShapes);
   if (problem) throw usageError(demoSpec, problem);
   if (process.getuid?.() !== 0) {
     console.error(

@@ -49,7 +49,7 @@ const parseBoolish = (raw: string): boolean | undefined => {
 // configs can be written now; the agent refuses to start on them (CONFIG_INVALID).
 export const PROVIDER_NAMES = ['aws', 'azure', 'gcp'] as const;
 
-const providerNameMeta: FieldMeta = { env: 'VPCNET_PROVIDER', default: 'aws', description: 'Cloud provider of this node; selects the provider section (azure, gcp: not implemented yet)' };
+const providerNameMeta: FieldMeta = { env: 'VPCNET_PROVIDER', default: 'aws', description: 'Cloud provider of this node; selects the provider section (azure: not implemented yet)' };
 const providerName = <N extends (typeof PROVIDER_NAMES)[number]>(n: N): z.ZodLiteral<N> => f(z.literal(n), providerNameMeta);
 
 const apiEndpoint = f(z.url().optional(), { env: 'VPCNET_API_ENDPOINT', description: 'Cloud API endpoint override (emulators, private endpoints)' });
@@ -87,6 +87,9 @@ const gcpSection = z.strictObject({
   rangeMode: f(z.enum(['alias-ip', 'route']).default('alias-ip'), { env: 'VPCNET_GCP_RANGE_MODE', description: 'How the node pod range is routed: an alias IP range on nic0, or a route to the node' }),
   secondaryRangeName: f(z.string().min(1).optional(), { env: 'VPCNET_GCP_SECONDARY_RANGE', description: 'Subnet secondary range alias ranges come from; default: the first one of the subnet' }),
   rangePrefixLength: f(int(16, 30).default(24), { env: 'VPCNET_GCP_RANGE_PREFIX_LENGTH', description: 'Size of the node pod range (24: 256 addresses, 110 pods as GKE)' }),
+  podCidr: f(cidr.optional(), { env: 'VPCNET_GCP_POD_CIDR', description: "The node's pod range when it is fixed (as Node.spec.podCIDR): adopted as alias range or routed" }),
+  clusterCidr: f(cidr.optional(), { env: 'VPCNET_GCP_CLUSTER_CIDR', description: 'Route mode without a fixed pod range: node ranges are carved from this CIDR' }),
+  routePriority: f(int(0, 65535).default(1000), { env: 'VPCNET_GCP_ROUTE_PRIORITY', description: 'Priority of node routes (route mode)' }),
   requestTimeoutMs,
 });
 
@@ -141,6 +144,10 @@ const masquerade = z.strictObject({
     description: 'Destinations never masqueraded, besides the VPC CIDRs (comma list)',
   }),
   masqueradeLinkLocal: f(z.boolean().default(false), { env: 'VPCNET_MASQUERADE_LINK_LOCAL', description: 'Also masquerade traffic to 169.254.0.0/16' }),
+  ipMasqAgentConfigFile: f(absPath.optional(), {
+    env: 'VPCNET_IP_MASQ_AGENT_CONFIG',
+    description: 'Follow this ip-masq-agent config file (YAML/JSON, e.g. the ip-masq-agent ConfigMap mounted at /etc/config/ip-masq-agent); its set replaces nonMasqueradeCidrs and the VPC CIDRs',
+  }),
   randomFully: f(z.boolean().default(true), {
     env: 'VPCNET_MASQUERADE_RANDOM_FULLY',
     aliases: [{ name: 'AWS_VPC_K8S_CNI_RANDOMIZESNAT', map: (v) => (v === 'none' ? false : v === 'prng' || v === 'hashrandom' ? true : v), note: 'none|prng|hashrandom' }],

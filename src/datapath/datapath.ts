@@ -12,6 +12,8 @@ export interface MasqueradeConfig {
   /** Also masquerade traffic to 169.254.0.0/16 (ip-masq-agent masqLinkLocal). */
   masqueradeLinkLocal: boolean;
   randomFully: boolean;
+  /** ip-masq-agent file in effect: nonMasqueradeCidrs is the whole set (VPC CIDRs not added), as ip-masq-agent does. */
+  exactNonMasquerade?: boolean;
 }
 
 export interface NodeNetConfig {

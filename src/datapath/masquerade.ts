@@ -19,7 +19,7 @@ const LINK_LOCAL = '169.254.0.0/16';
 
 /** CIDRs left alone: VPC CIDRs, configured ones, and link-local unless it is masqueraded. */
 export function nonMasqueradeCidrs(cfg: NodeNetConfig): string[] {
-  const all = [...cfg.vpcCidrs, ...cfg.masquerade.nonMasqueradeCidrs];
+  const all = cfg.masquerade.exactNonMasquerade ? [...cfg.masquerade.nonMasqueradeCidrs] : [...cfg.vpcCidrs, ...cfg.masquerade.nonMasqueradeCidrs];
   if (!cfg.masquerade.masqueradeLinkLocal) all.push(LINK_LOCAL);
   const seen = new Set<string>();
   const out: string[] = [];

@@ -9,17 +9,19 @@ import { CLOUDS } from '../../providers/registry.ts';
 import { Agent } from '../agent/agent.ts';
 import { table, renderStatus } from '../cli/status-table.ts';
 import { configSchema } from '../config/schema.ts';
-import { CloudLab } from '../lab/cloud-lab.ts';
+import { CloudLab, type LabCloud } from '../lab/cloud-lab.ts';
 import { echoFrom, startEcho, type EchoServer } from '../lab/echo-probe.ts';
 import { VpcnetError } from '../errors.ts';
 import { INTERNET_IP, Lab } from '../lab/lab.ts';
 import { createLogger } from '../util/logger.ts';
-import { DEMO_DEFAULTS, demoOptionsProblem } from './demo-options.ts';
+import { DEMO_DEFAULTS, defaultInstanceType, demoOptionsProblem, type DemoCloud } from './demo-options.ts';
 
 const ECHO_PORT = 7777;
 const CREDENTIALS = { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo-secret' };
 
 export interface DemoOptions {
+  /** The simulated cloud: AWS (default; ENIs with secondary IPs) or GCE (one alias range per node). */
+  cloud?: DemoCloud;
   nodes?: number;
   podsPerNode?: number;
   instanceType?: string;
@@ -61,8 +63,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
   const out = opts.out ?? ((l: string) => console.log(l));
   const nodeCount = opts.nodes ?? DEMO_DEFAULTS.nodes;
   const podsPerNode = opts.podsPerNode ?? DEMO_DEFAULTS.podsPerNode;
-  const type = opts.instanceType ?? DEMO_DEFAULTS.instanceType;
-  const problem = demoOptionsProblem({ nodes: nodeCount, podsPerNode, instanceType: type }, (await CLOUDS.aws.lab()).demoNodeShapes);
+  const cloud = opts.cloud ?? 'aws';
+  const type = opts.instanceType ?? defaultInstanceType(cloud);
+  const problem = demoOptionsProblem({ nodes: nodeCount, podsPerNode, instanceType: type }, (await CLOUDS[cloud].lab()).demoNodeShapes);
   if (problem) throw new VpcnetError('USAGE', problem);
   const work = mkdtempSync(join(tmpdir(), 'vpcnet-demo-'));
   const logFile = join(work, 'agents.log');
@@ -75,10 +78,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
   /** Waits for `p` but gives up at once when the demo is interrupted (cleanup follows). */
   const interruptible = <T>(p: Promise<T>): Promise<T> => abortable(p, opts.signal);
 
-  // The demo's VPC is AWS-shaped; the emulator and its lab binding come through the registry.
-  const aws = CLOUDS.aws;
-  const emulator = new (await aws.emulator()).AwsEmulator({ seed: 42 });
-  const { labCloud } = await aws.lab();
+  // The emulator and its lab binding come through the registry.
+  const sim = await simulatedCloud(cloud, nodeCount, type);
   let lab: Lab | undefined;
   let cloudLab: CloudLab | undefined;
   let logStream: ReturnType<typeof createWriteStream> | undefined;
@@ -88,22 +89,17 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
   let ok = false;
   try {
     check();
-    const endpoint = await interruptible(emulator.start({ port: 0 }));
-    const scenario = emulator.applyScenario({
-      region: 'us-west-2',
-      vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20', az: 'us-west-2a' }] }],
-      instances: [{ instanceType: type, subnet: '10.0.0.0/20', count: nodeCount }],
-    });
-    say(`EC2 emulator at ${endpoint}: VPC 10.0.0.0/16, ${nodeCount} x ${type}`);
+    const scenario = await interruptible(sim.start());
+    say(scenario.description);
 
     lab = Lab.create({ basePrefix: 'vpdemo' });
-    cloudLab = new CloudLab({ lab, cloud: labCloud(emulator) });
+    cloudLab = new CloudLab({ lab, cloud: sim.labCloud });
     scenario.instanceIds.forEach((id, i) => cloudLab!.addInstance(`node${i + 1}`, id));
     await interruptible(cloudLab.start());
     out(`      lab namespaces ${lab.prefix}-*: fabric (the VPC router, source/destination check), inet (${INTERNET_IP}), node1..node${nodeCount}`);
     check();
 
-    say('starting one vpcnet agent per node (warm pool from the EC2 API, CNI socket, conflist)');
+    say(`starting one vpcnet agent per node (${sim.poolWords}, CNI socket, conflist)`);
     logStream = createWriteStream(logFile);
     const logger = createLogger({ level: 'info', destination: logStream });
     const started = Date.now();
@@ -115,22 +111,26 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
         nodeName: name,
         apiListen: '127.0.0.1:0',
         metricsListen: '127.0.0.1:0',
-        provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
-        datapath: { mtu: 9001, nodeNetns: lab.node(name).netnsPath },
+        provider: sim.provider(instanceId),
+        datapath: { mtu: sim.mtu, nodeNetns: lab.node(name).netnsPath },
         paths: { socket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool'), checkpoint: join(dir, 'state', 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
       });
-      const agent = new Agent(config, { logger: logger.child({ node: name }), credentials: CREDENTIALS });
+      const agent = new Agent(config, { logger: logger.child({ node: name }), ...(sim.credentials ? { credentials: sim.credentials } : {}) });
       nodes.push({ name, instanceId, primaryIp: '', agent, socket: config.paths.socket, delSpoolDir: config.paths.delSpoolDir, cniBin: join(config.paths.cniBinDir, 'vpcnet') });
       await interruptible(agent.start());
     }
     await waitFor(() => nodes.every((n) => n.agent.status().installed), 30_000, opts.signal);
     await interruptible(cloudLab.sync());
     for (const n of nodes) n.primaryIp = n.agent.status().node?.primaryIp ?? '';
-    const calls = emulator.stats().calls;
-    out(`      all agents ready in ${Date.now() - started} ms; EC2 calls: ${Object.entries(calls).map(([a, c]) => `${a} ${c}`).join(', ')}`);
+    const calls = sim.calls();
+    out(`      all agents ready in ${Date.now() - started} ms; ${sim.apiName} calls: ${Object.entries(calls).map(([a, c]) => `${a} ${c}`).join(', ')}`);
+    for (const n of nodes) {
+      const ranges = (n.agent.status().pool?.nics ?? []).flatMap((x) => x.blocks.filter((b) => b.kind === 'range').map((b) => b.cidr));
+      if (ranges.length) out(`      ${n.name} pod range ${ranges.join(', ')} (${sim.rangeWords})`);
+    }
     check();
 
-    say(`creating ${podsPerNode} pods per node through the CNI executable (ADD, as a container runtime does)`);
+    say(`creating ${podsPerNode} pods per node through the CNI executable (ADD, as a container runtime does)${sim.apiName === 'Compute' ? '; no cloud call per pod' : ''}`);
     const addTimes: number[] = [];
     for (const n of nodes) {
       for (let k = 1; k <= podsPerNode; k++) {
@@ -205,7 +205,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     for (const n of nodes) await n.agent.stop().catch(() => undefined);
     cloudLab?.stop();
     lab?.destroy();
-    await emulator.stop().catch(() => undefined);
+    await sim.stop().catch(() => undefined);
     if (logStream) await new Promise<void>((resolve) => logStream!.end(() => resolve()));
     // Interrupted on purpose is not a failure: nothing is kept then.
     keepLogsOnFailure(work, logFile, ok || opts.signal?.aborted === true, out);
@@ -251,6 +251,70 @@ const CNI_MEANING: Record<number, string> = {
   50: 'plugin not available',
   999: 'internal error',
 };
+
+interface SimulatedCloud {
+  apiName: string;
+  poolWords: string;
+  rangeWords: string;
+  mtu: number;
+  labCloud: LabCloud;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  start(): Promise<{ description: string; instanceIds: string[] }>;
+  provider(instanceId: string): Record<string, unknown>;
+  calls(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+async function simulatedCloud(cloud: DemoCloud, nodeCount: number, type: string): Promise<SimulatedCloud> {
+  if (cloud === 'gcp') {
+    const emulator = new (await CLOUDS.gcp.emulator()).GcpEmulator({ seed: 42, project: 'vpcnet-demo', operationDelayMs: 200 });
+    const { labCloud } = await CLOUDS.gcp.lab();
+    const zone = 'us-central1-a';
+    return {
+      apiName: 'Compute',
+      poolWords: 'one alias IP range per node from the secondary range "pods"',
+      rangeWords: 'alias IP range on nic0',
+      mtu: 1460,
+      labCloud: labCloud(emulator),
+      start: async () => {
+        await emulator.start({ port: 0 });
+        const r = emulator.applyScenario({
+          subnets: [{ name: 'nodes', region: 'us-central1', network: 'vpc', ipCidrRange: '10.128.0.0/20', secondaryIpRanges: [{ rangeName: 'pods', ipCidrRange: '10.4.0.0/14' }] }],
+          instances: [{ name: 'node', zone, machineType: type, subnet: 'nodes', count: nodeCount }],
+        });
+        return {
+          description: `GCE emulator at ${emulator.endpoint}: subnetwork 10.128.0.0/20 with secondary range pods=10.4.0.0/14, ${nodeCount} instances`,
+          instanceIds: r.instances.map((i) => `${i.zone}/${i.name}`),
+        };
+      },
+      provider: (id) => ({ name: 'gcp', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.metadataEndpoint(zone, id.split('/')[1] ?? '') }),
+      calls: () => emulator.stats().calls,
+      stop: () => emulator.stop(),
+    };
+  }
+  const emulator = new (await CLOUDS.aws.emulator()).AwsEmulator({ seed: 42 });
+  const { labCloud } = await CLOUDS.aws.lab();
+  return {
+    apiName: 'EC2',
+    poolWords: 'warm pool from the EC2 API',
+    rangeWords: '',
+    mtu: 9001,
+    labCloud: labCloud(emulator),
+    credentials: CREDENTIALS,
+    start: async () => {
+      const endpoint = await emulator.start({ port: 0 });
+      const scenario = emulator.applyScenario({
+        region: 'us-west-2',
+        vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20', az: 'us-west-2a' }] }],
+        instances: [{ instanceType: type, subnet: '10.0.0.0/20', count: nodeCount }],
+      });
+      return { description: `EC2 emulator at ${endpoint}: VPC 10.0.0.0/16, ${nodeCount} x ${type}`, instanceIds: scenario.instanceIds };
+    },
+    provider: (instanceId) => ({ name: 'aws', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' }),
+    calls: () => emulator.stats().calls,
+    stop: () => emulator.stop(),
+  };
+}
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;

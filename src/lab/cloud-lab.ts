@@ -118,11 +118,14 @@ export class CloudLab {
 
 /** What the demo needs to know of a node type; the cloud's lab binding provides it (registry); the demo checks its options with it. */
 export interface NodeShape {
-  maxNics: number;
-  /** Addresses per NIC, the NIC's primary included. */
-  ipv4PerNic: number;
+  /** Pods one node of the type holds in the demo. */
+  pods: number;
+  /** Why, in words: e.g. "3 NICs x 5 secondary addresses". */
+  why: string;
 }
 export interface NodeShapes {
   shapeOf(instanceType: string): NodeShape | undefined;
   types(): Iterable<string>;
+  /** What the cloud calls a node type, for messages ("EC2 instance type"). */
+  typeWords: string;
 }

@@ -5,6 +5,12 @@
 import { parseArgs } from 'node:util';
 import { runScale, type ScaleResult } from './scale-run.ts';
 
+// --cloud gcp: the GCE run (test/bench/scale-gcp.ts), its own options and output
+if (process.argv.includes('--cloud')) {
+  const { runGcpScaleCli } = await import('./scale-gcp-cli.ts');
+  await runGcpScaleCli(process.argv.slice(2));
+}
+
 const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '1000' },

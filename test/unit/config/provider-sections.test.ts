@@ -31,7 +31,7 @@ describe('provider sections', () => {
     const az = loadConfig({ env: { VPCNET_PROVIDER: 'azure', VPCNET_AZURE_SUBSCRIPTION_ID: 'sub-1', VPCNET_CLOUD_TIMEOUT_MS: '5000' } }).config.provider;
     expect(az).toEqual({ name: 'azure', subscriptionId: 'sub-1', lroPollMs: 1000, requestTimeoutMs: 5000 });
     const gcp = configSchema.parse({ provider: { name: 'gcp', project: 'p', secondaryRangeName: 'pods' } }).provider;
-    expect(gcp).toEqual({ name: 'gcp', project: 'p', secondaryRangeName: 'pods', rangeMode: 'alias-ip', rangePrefixLength: 24, requestTimeoutMs: 10000 });
+    expect(gcp).toEqual({ name: 'gcp', project: 'p', secondaryRangeName: 'pods', rangeMode: 'alias-ip', rangePrefixLength: 24, routePriority: 1000, requestTimeoutMs: 10000 });
   });
 
   it("a key of another cloud's section is an error, never ignored", () => {
@@ -56,12 +56,18 @@ describe('provider sections', () => {
     expect(text).not.toContain('provider.subnetTags');
   });
 
-  it.each(['azure', 'gcp'])('choosing %s (not implemented yet) fails with a clear CONFIG_INVALID', async (name) => {
+  it.each(['azure'])('choosing %s (not implemented yet) fails with a clear CONFIG_INVALID', async (name) => {
     const config = configSchema.parse({ provider: { name } });
     const err = await createProvider(config, { clock: new FakeClock(), metrics: noopMetrics, logger: silentLogger() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VpcnetError);
-    expect(err).toMatchObject({ code: 'CONFIG_INVALID', details: { path: 'provider.name', value: name, available: ['aws'] } });
-    expect((err as Error).message).toBe(`provider "${name}" is not implemented in this release (available: aws)`);
+    expect(err).toMatchObject({ code: 'CONFIG_INVALID', details: { path: 'provider.name', value: name, available: ['aws', 'gcp'] } });
+    expect((err as Error).message).toBe(`provider "${name}" is not implemented in this release (available: aws, gcp)`);
+  });
+
+  it('gcp builds the GCE provider through the registry (no cloud call until discover)', async () => {
+    const p = await createProvider(configSchema.parse({ provider: { name: 'gcp' } }), { clock: new FakeClock(), metrics: noopMetrics, logger: silentLogger() });
+    expect(p.name).toBe('gcp');
+    expect(p.nicLifecycle).toBeUndefined();
   });
 
   it('aws builds the AWS provider through the registry', async () => {

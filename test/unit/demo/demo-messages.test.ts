@@ -5,14 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { describeCniFailure, keepLogsOnFailure } from '../../../src/demo/demo.ts';
-import { demoOptionsProblem, podCapacity } from '../../../src/demo/demo-options.ts';
-import { instanceTypeLimits } from '../../../providers/aws/limits.ts';
+import { demoOptionsProblem } from '../../../src/demo/demo-options.ts';
 import { demoNodeShapes } from '../../../providers/aws/lab-binding.ts';
+import { demoNodeShapes as gceShapes } from '../../../providers/gcp/lab-binding.ts';
 
 describe('demo options', () => {
   it('fit what the instance type holds', () => {
-    expect(podCapacity(instanceTypeLimits('t3.medium')!)).toBe(15);
-    expect(podCapacity(instanceTypeLimits('m5.large')!)).toBe(27);
+    expect(demoNodeShapes.shapeOf('t3.medium')?.pods).toBe(15);
+    expect(demoNodeShapes.shapeOf('m5.large')?.pods).toBe(27);
+    expect(gceShapes.shapeOf('e2-standard-4')?.pods).toBe(110);
+    expect(demoOptionsProblem({ nodes: 2, podsPerNode: 111, instanceType: 'e2-standard-4' }, gceShapes)).toMatch(/one \/24 alias range per node .* = 110 pods/);
     expect(demoOptionsProblem({ nodes: 2, podsPerNode: 15, instanceType: 't3.medium' }, demoNodeShapes)).toBeUndefined();
     expect(demoOptionsProblem({ nodes: 2, podsPerNode: 16, instanceType: 't3.medium' }, demoNodeShapes)).toMatch(
       /--pods 16 is more than one t3\.medium holds: 3 NICs x 5 secondary addresses = 15 pods .*Use --pods 15 or fewer/,

@@ -1,0 +1,360 @@
+// The Compute Engine emulator: one HTTP server speaking Compute v1 REST/JSON (/compute/v1/...),
+// the metadata server of every instance (/metadata/<zone>/<name>/computeMetadata/v1/..., or a
+// listener per instance serving /computeMetadata/v1/... at its root, which is what clients that
+// take only host:port need), and an admin API (/_emulator/...).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { VpcnetError } from '../../../src/errors.ts';
+import { systemClock, type Clock } from '../../../src/util/clock.ts';
+import { handleAdmin } from './admin.ts';
+import { Faults } from './faults.ts';
+import { errorEnvelope, GceApiError, invalid, notFound } from './gce-error.ts';
+import { serveMetadata, TokenStore } from './metadata.ts';
+import { RateQuotas, groupOf, type QuotaGroup } from './quota.ts';
+import { renderInstance, renderOperation, renderRoute, renderSubnet } from './render.ts';
+import { applyScenario, type ScenarioResult } from './scenario.ts';
+import { GceState, type ChangeEvent } from './state.ts';
+import { listFilter } from './filter.ts';
+
+const MAX_BODY = 1 << 20;
+
+export interface GcpEmulatorOptions {
+  clock?: Clock;
+  seed?: number;
+  project?: string;
+  projectNumber?: string;
+  /** Emulated time runs this many times faster (quota windows, latency, operations). */
+  speed?: number;
+  /** Insert to DONE of an operation, emulated ms. Default 300. */
+  operationDelayMs?: number;
+  /** Alias IP ranges per NIC. Default 10. */
+  aliasRangesPerNic?: number;
+  /** Per-minute rate quotas per group; default the published per-project figures. */
+  quotas?: Partial<Record<QuotaGroup, number>>;
+  /** Rate quotas on (default) or off. */
+  throttling?: boolean;
+  /** 'issued': only tokens from our metadata server; 'any' (default): any bearer token; 'none'. */
+  auth?: 'issued' | 'any' | 'none';
+  logger?: Logger;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+}
+
+interface Ctx {
+  method: string;
+  req: IncomingMessage;
+  url: URL;
+  body: Record<string, unknown>;
+}
+
+export class GcpEmulator {
+  readonly state: GceState;
+  readonly faults: Faults;
+  readonly quotas: RateQuotas;
+  readonly tokens = new TokenStore();
+  private readonly clock: Clock;
+  private readonly speed: number;
+  private readonly auth: 'issued' | 'any' | 'none';
+  private readonly log: Logger;
+  private readonly servers: Server[] = [];
+  private baseUrl: string | undefined;
+  private readonly calls: Record<string, number> = {};
+  private readonly throttled: Record<string, number> = {};
+
+  constructor(opts: GcpEmulatorOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.speed = opts.speed ?? 1;
+    this.auth = opts.auth ?? 'any';
+    this.log = opts.logger ?? pino({ level: 'silent' });
+    const seed = opts.seed ?? 1;
+    this.state = new GceState({
+      clock: this.clock,
+      project: opts.project ?? 'vpcnet-demo',
+      projectNumber: opts.projectNumber ?? '383030834456',
+      operationDelayMs: (opts.operationDelayMs ?? 300) / this.speed,
+      aliasRangesPerNic: opts.aliasRangesPerNic ?? 10,
+      seed,
+    });
+    let a = seed * 2654435761 || 1;
+    this.faults = new Faults(() => {
+      a = (a * 1103515245 + 12345) % 2147483648;
+      return a / 2147483648;
+    });
+    this.quotas = new RateQuotas(this.clock, { speed: this.speed, ...(opts.quotas ? { limits: opts.quotas } : {}), ...(opts.throttling === undefined ? {} : { enabled: opts.throttling }) });
+  }
+
+  async start(opts: ListenOptions = {}): Promise<string> {
+    const server = await this.listen(opts, (req, res) => this.route(req, res));
+    const addr = server.address() as AddressInfo;
+    this.baseUrl = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    this.log.info({ endpoint: this.baseUrl }, 'gcp emulator listening');
+    return this.baseUrl;
+  }
+
+  get endpoint(): string {
+    if (!this.baseUrl) throw new VpcnetError('INTERNAL', 'gcp emulator not started');
+    return this.baseUrl;
+  }
+
+  /** Metadata base URL of one instance on the main port (append /computeMetadata/v1/...). */
+  metadataEndpoint(zone: string, name: string): string {
+    return `${this.endpoint}/metadata/${zone}/${name}`;
+  }
+
+  /** A listener serving one instance's metadata at its root: host:port for GCE_METADATA_HOST-style settings. */
+  async startMetadataListener(zone: string, name: string, opts: ListenOptions = {}): Promise<string> {
+    const server = await this.listen(opts, (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      this.guard(serveMetadata(this.metadataDeps(), { zone, name }, req, res, url.pathname, url.searchParams), res);
+    });
+    const addr = server.address() as AddressInfo;
+    return `${addr.address}:${addr.port}`;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.servers.splice(0).map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+  }
+
+  applyScenario(scenario: unknown): ScenarioResult {
+    return applyScenario(this.state, scenario);
+  }
+
+  onChange(listener: (ev: ChangeEvent) => void): () => void {
+    this.state.events.on('change', listener);
+    return () => this.state.events.off('change', listener);
+  }
+
+  stats(): { calls: Record<string, number>; throttled: Record<string, number>; quotas: ReturnType<RateQuotas['snapshot']> } {
+    return { calls: { ...this.calls }, throttled: { ...this.throttled }, quotas: this.quotas.snapshot() };
+  }
+
+  private metadataDeps(): Parameters<typeof serveMetadata>[0] {
+    return { state: this.state, tokens: this.tokens, sleep: (ms, signal) => this.clock.sleep(ms / this.speed, signal) };
+  }
+
+  private listen(opts: ListenOptions, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+    const server = createServer(handler);
+    server.keepAliveTimeout = 5000;
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(server));
+    });
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const md = /^\/metadata\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    let work: Promise<void>;
+    if (md) work = serveMetadata(this.metadataDeps(), { zone: md[1] as string, name: md[2] as string }, req, res, md[3] ?? '/', url.searchParams);
+    else if (url.pathname.startsWith('/computeMetadata/')) work = serveMetadata(this.metadataDeps(), undefined, req, res, url.pathname, url.searchParams);
+    else if (url.pathname.startsWith('/_emulator/')) work = handleAdmin(this, req, res, url);
+    else work = this.serveCompute(req, res, url);
+    this.guard(work, res);
+  }
+
+  private guard(work: Promise<void>, res: ServerResponse): void {
+    work.catch((err: unknown) => {
+      const tooLarge = err instanceof VpcnetError && err.code === 'CLOUD_BAD_REQUEST';
+      if (!tooLarge) this.log.error({ err }, 'gcp emulator request failed');
+      if (!res.headersSent) res.writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json' });
+      res.end();
+    });
+  }
+
+  private async serveCompute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const text = await readBody(req);
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+      res.end(JSON.stringify(body));
+    };
+    const path = url.pathname.replace(/^\/compute\/v1/, '');
+    const resolved = resolveMethod(req.method ?? 'GET', path);
+    if (!resolved) return reply(404, errorEnvelope(new GceApiError(404, 'notFound', `No such method: ${req.method ?? ''} ${url.pathname}`)));
+    const { method, params } = resolved;
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+    try {
+      this.authorize(req);
+      if (params.project !== this.state.project) throw notFound(`projects/${params.project ?? ''}`);
+      if (!this.quotas.take(groupOf(method))) {
+        this.throttled[method] = (this.throttled[method] ?? 0) + 1;
+        throw new GceApiError(403, 'rateLimitExceeded', `Quota exceeded for quota metric '${groupOf(method)}' and limit '${groupOf(method)} per minute' of service 'compute.googleapis.com' for consumer 'project_number:${this.state.projectNumber}'.`, 'usageLimits', {
+          reason: 'RATE_LIMIT_EXCEEDED',
+          domain: 'googleapis.com',
+          metadata: { quota_metric: `compute.googleapis.com/${groupOf(method)}`, quota_limit_value: String(this.quotas.snapshot().limits[groupOf(method)]), consumer: `projects/${this.state.projectNumber}` },
+        });
+      }
+      const latency = this.faults.latencyFor(method) / this.speed;
+      if (latency > 0) await this.clock.sleep(latency);
+      const fault = this.faults.take(method);
+      if (fault?.kind === 'reset') {
+        res.socket?.destroy();
+        return;
+      }
+      if (fault?.kind === 'error') throw new GceApiError(fault.status, fault.reason, fault.message);
+      let body: Record<string, unknown> = {};
+      if (text) {
+        try {
+          body = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          throw new GceApiError(400, 'parseError', 'Parse Error');
+        }
+      }
+      const ctx: Ctx = { method, req, url, body };
+      const out = await this.dispatch(ctx, params, fault?.kind === 'operation' ? { code: fault.reason, message: fault.message, httpStatus: fault.status } : undefined);
+      this.log.debug({ method }, 'compute call');
+      reply(200, out);
+    } catch (err) {
+      if (err instanceof GceApiError) {
+        this.log.debug({ method, status: err.status, reason: err.reason }, 'compute call failed');
+        return reply(err.status, errorEnvelope(err));
+      }
+      throw err;
+    }
+  }
+
+  private authorize(req: IncomingMessage): void {
+    if (this.auth === 'none') return;
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    if (!m) throw new GceApiError(401, 'required', 'Request is missing required authentication credential. Expected OAuth 2 access token.');
+    if (this.auth === 'issued' && !this.tokens.holder(m[1] as string)) throw new GceApiError(401, 'authError', 'Invalid Credentials');
+  }
+
+  private async dispatch(ctx: Ctx, p: Record<string, string>, forced: { code: string; message: string; httpStatus: number } | undefined): Promise<unknown> {
+    const s = this.state;
+    const q = ctx.url.searchParams;
+    switch (ctx.method) {
+      case 'instances.get':
+        return renderInstance(s, s.instance(p.zone as string, p.instance as string));
+      case 'instances.list': {
+        const zone = p.zone as string;
+        const items = [...s.instances.values()].filter((i) => i.zone === zone).map((i) => renderInstance(s, i));
+        return page(s, 'compute#instanceList', `zones/${zone}/instances`, listFilter(items, q.get('filter')), q);
+      }
+      case 'instances.updateNetworkInterface': {
+        const nicName = q.get('networkInterface');
+        if (!nicName) throw new GceApiError(400, 'required', "Required parameter 'networkInterface' not specified");
+        const inst = s.instance(p.zone as string, p.instance as string);
+        const apply = s.prepareUpdateNic(p.zone as string, p.instance as string, nicName, ctx.body);
+        const op = s.startOperation({
+          zone: inst.zone,
+          operationType: 'updateNetworkInterface',
+          targetLink: `https://www.googleapis.com/compute/v1/${s.instancePath(inst.zone, inst.name)}`,
+          targetId: inst.id,
+          apply,
+          ...(forced ? { forcedError: forced } : {}),
+        });
+        return renderOperation(s, op);
+      }
+      case 'zoneOperations.get':
+        return renderOperation(s, s.getOperation(p.operation as string, p.zone));
+      case 'globalOperations.get':
+        return renderOperation(s, s.getOperation(p.operation as string, undefined));
+      case 'zoneOperations.wait':
+      case 'globalOperations.wait': {
+        const op = s.getOperation(p.operation as string, ctx.method.startsWith('zone') ? p.zone : undefined);
+        // like GCE: returns when DONE or after about two minutes, whichever first
+        const until = Math.min(op.doneAt, this.clock.now() + 120_000 / this.speed);
+        while (s.advance(op).status !== 'DONE' && this.clock.now() < until) await this.clock.sleep(Math.max(1, Math.ceil(op.doneAt - this.clock.now())));
+        return renderOperation(s, op);
+      }
+      case 'routes.insert': {
+        const { name, apply } = s.prepareRouteInsert(ctx.body);
+        const op = s.startOperation({ operationType: 'insert', targetLink: `https://www.googleapis.com/compute/v1/projects/${s.project}/global/routes/${name}`, apply, ...(forced ? { forcedError: forced } : {}) });
+        return renderOperation(s, op);
+      }
+      case 'routes.delete': {
+        const apply = s.prepareRouteDelete(p.route as string);
+        const route = s.routes.get(p.route as string);
+        const op = s.startOperation({ operationType: 'delete', targetLink: `https://www.googleapis.com/compute/v1/projects/${s.project}/global/routes/${p.route as string}`, ...(route ? { targetId: route.id } : {}), apply, ...(forced ? { forcedError: forced } : {}) });
+        return renderOperation(s, op);
+      }
+      case 'routes.get': {
+        const r = s.routes.get(p.route as string);
+        if (!r) throw notFound(`projects/${s.project}/global/routes/${p.route as string}`);
+        return renderRoute(s, r);
+      }
+      case 'routes.list': {
+        const items = [...s.routes.values()].sort((a, b) => a.name.localeCompare(b.name)).map((r) => renderRoute(s, r));
+        return page(s, 'compute#routeList', 'global/routes', listFilter(items, q.get('filter')), q);
+      }
+      case 'subnetworks.get':
+        return renderSubnet(s, s.subnet(p.region as string, p.subnetwork as string));
+      case 'subnetworks.list': {
+        const items = [...s.subnets.values()].filter((x) => x.region === p.region).map((x) => renderSubnet(s, x));
+        return page(s, 'compute#subnetworkList', `regions/${p.region as string}/subnetworks`, listFilter(items, q.get('filter')), q);
+      }
+      default:
+        throw new GceApiError(400, 'invalid', `Method ${ctx.method} is not supported by this emulator`);
+    }
+  }
+}
+
+const METHODS: [string, RegExp, string[], string][] = [
+  ['GET', /^\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)$/, ['project', 'zone', 'instance'], 'instances.get'],
+  ['GET', /^\/projects\/([^/]+)\/zones\/([^/]+)\/instances$/, ['project', 'zone'], 'instances.list'],
+  ['PATCH', /^\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/updateNetworkInterface$/, ['project', 'zone', 'instance'], 'instances.updateNetworkInterface'],
+  ['GET', /^\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)$/, ['project', 'zone', 'operation'], 'zoneOperations.get'],
+  ['POST', /^\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)\/wait$/, ['project', 'zone', 'operation'], 'zoneOperations.wait'],
+  ['GET', /^\/projects\/([^/]+)\/global\/operations\/([^/]+)$/, ['project', 'operation'], 'globalOperations.get'],
+  ['POST', /^\/projects\/([^/]+)\/global\/operations\/([^/]+)\/wait$/, ['project', 'operation'], 'globalOperations.wait'],
+  ['POST', /^\/projects\/([^/]+)\/global\/routes$/, ['project'], 'routes.insert'],
+  ['GET', /^\/projects\/([^/]+)\/global\/routes$/, ['project'], 'routes.list'],
+  ['GET', /^\/projects\/([^/]+)\/global\/routes\/([^/]+)$/, ['project', 'route'], 'routes.get'],
+  ['DELETE', /^\/projects\/([^/]+)\/global\/routes\/([^/]+)$/, ['project', 'route'], 'routes.delete'],
+  ['GET', /^\/projects\/([^/]+)\/regions\/([^/]+)\/subnetworks\/([^/]+)$/, ['project', 'region', 'subnetwork'], 'subnetworks.get'],
+  ['GET', /^\/projects\/([^/]+)\/regions\/([^/]+)\/subnetworks$/, ['project', 'region'], 'subnetworks.list'],
+];
+
+function resolveMethod(verb: string, path: string): { method: string; params: Record<string, string> } | undefined {
+  for (const [v, re, names, method] of METHODS) {
+    if (v !== verb) continue;
+    const m = re.exec(path);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] as string)));
+    return { method, params };
+  }
+  return undefined;
+}
+
+function page(s: GceState, kind: string, path: string, items: Record<string, unknown>[], q: URLSearchParams): Record<string, unknown> {
+  const max = q.has('maxResults') ? Number(q.get('maxResults')) : 500;
+  if (!Number.isInteger(max) || max < 0 || max > 500) throw invalid('maxResults', q.get('maxResults') ?? '', 'Must be between 0 and 500.');
+  const start = q.get('pageToken') ? Number(Buffer.from(q.get('pageToken') as string, 'base64url').toString()) : 0;
+  if (!Number.isInteger(start) || start < 0) throw invalid('pageToken', q.get('pageToken') ?? '', 'Invalid page token.');
+  const size = max === 0 ? 500 : max;
+  const slice = items.slice(start, start + size);
+  const next = start + size < items.length ? Buffer.from(String(start + size)).toString('base64url') : undefined;
+  return {
+    kind,
+    id: `projects/${s.project}/${path}`,
+    items: slice,
+    ...(next ? { nextPageToken: next } : {}),
+    selfLink: `https://www.googleapis.com/compute/v1/projects/${s.project}/${path}`,
+  };
+}
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= MAX_BODY) chunks.push(chunk);
+    else if (size > MAX_BODY * 16) break;
+  }
+  if (size > MAX_BODY) throw new VpcnetError('CLOUD_BAD_REQUEST', 'request body too large');
+  return Buffer.concat(chunks).toString('utf8');
+}
