@@ -29,7 +29,7 @@ export const demoNodeShapes: NodeShapes = {
   shapeOf: (t) => {
     const l = instanceTypeLimits(t);
     // Routed mode: one secondary address per pod; a NIC's primary address is not handed out.
-    return l && { pods: l.maxNics * (l.ipv4PerNic - 1), why: `${l.maxNics} NICs x ${l.ipv4PerNic - 1} secondary addresses (a NIC's primary is not handed out)` };
+    return l && { pods: l.maxNics * (l.ipv4PerNic - 1), why: `${l.maxNics} NICs x ${l.ipv4PerNic - 1} secondary addresses`, note: "each pod takes one secondary address; a NIC's primary address is not handed out" };
   },
   types: () => INSTANCE_TYPE_LIMITS.keys(),
   typeWords: 'EC2 instance type',

@@ -36,7 +36,7 @@ export function demoOptionsProblem(o: CheckedDemoOptions, shapes: NodeShapes): s
   if (!Number.isInteger(o.podsPerNode) || o.podsPerNode < 1) return `--pods must be a whole number of at least 1, got ${o.podsPerNode}`;
   if (o.podsPerNode > cap) {
     return (
-      `--pods ${o.podsPerNode} is more than one ${o.instanceType} holds: ${limits.why} = ${cap} pods. ` +
+      `--pods ${o.podsPerNode} is more than one ${o.instanceType} holds: ${limits.why} = ${cap} pods${limits.note ? ` (${limits.note})` : ''}. ` +
       `Use --pods ${cap} or fewer, or a larger --instance-type`
     );
   }

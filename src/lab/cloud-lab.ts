@@ -122,6 +122,8 @@ export interface NodeShape {
   pods: number;
   /** Why, in words: e.g. "3 NICs x 5 secondary addresses". */
   why: string;
+  /** A word on what does not count, if anything. */
+  note?: string;
 }
 export interface NodeShapes {
   shapeOf(instanceType: string): NodeShape | undefined;

@@ -62,7 +62,7 @@ describe('GCE lab: alias ranges routed by the fabric, ip-masq-agent semantics', 
           masquerade: k === 0 ? { ipMasqAgentConfigFile: masqFile } : {},
           datapath: { nodeNetns: lab.node(name).netnsPath },
           reconcile: { enabled: false },
-          paths: { socket: join(d, 'cni.sock'), checkpoint: join(d, 'checkpoint.json'), cniBinDir: join(d, 'bin'), cniConfDir: join(d, 'net.d') },
+          paths: { socket: join(d, 'cni.sock'), delSpoolDir: join(d, 'del-spool'), checkpoint: join(d, 'checkpoint.json'), cniBinDir: join(d, 'bin'), cniConfDir: join(d, 'net.d') },
         }),
         { logger: silentLogger() },
       );
@@ -71,8 +71,8 @@ describe('GCE lab: alias ranges routed by the fabric, ip-masq-agent semantics', 
       const netns = lab.addPod(`${name}-p1`);
       const res = await runForwarder(
         forwarder,
-        { CNI_COMMAND: 'ADD', CNI_CONTAINERID: `vc10${name}p1`, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: dir, VPCNET_AGENT_SOCKET: join(d, 'cni.sock') },
-        JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' }),
+        { CNI_COMMAND: 'ADD', CNI_CONTAINERID: `vc10${name}p1`, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: dir },
+        JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: join(d, 'cni.sock'), delSpoolDir: join(d, 'del-spool') }),
       );
       expect(res.code).toBe(0);
       pods[name] = { ns: lab.podNs(`${name}-p1`), ip: ((res.json?.ips as { address: string }[])[0]?.address ?? '').split('/')[0] ?? '' };
@@ -159,7 +159,7 @@ describe('GCE lab, route mode: a route per node, delivered only to instances wit
           provider: { name: 'gcp', apiEndpoint: emu.endpoint, metadataEndpoint: emu.metadataEndpoint(inst.zone, inst.name), rangeMode: 'route', clusterCidr: '10.96.0.0/16' },
           datapath: { nodeNetns: lab.node(name).netnsPath },
           reconcile: { enabled: false },
-          paths: { socket: join(d, 'cni.sock'), checkpoint: join(d, 'checkpoint.json'), cniBinDir: join(d, 'bin'), cniConfDir: join(d, 'net.d') },
+          paths: { socket: join(d, 'cni.sock'), delSpoolDir: join(d, 'del-spool'), checkpoint: join(d, 'checkpoint.json'), cniBinDir: join(d, 'bin'), cniConfDir: join(d, 'net.d') },
         }),
         { logger: silentLogger() },
       );
@@ -168,8 +168,8 @@ describe('GCE lab, route mode: a route per node, delivered only to instances wit
       const netns = lab.addPod(`${name}-p1`);
       const res = await runForwarder(
         forwarder,
-        { CNI_COMMAND: 'ADD', CNI_CONTAINERID: `vc10${name}p1`, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: dir, VPCNET_AGENT_SOCKET: join(d, 'cni.sock') },
-        JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' }),
+        { CNI_COMMAND: 'ADD', CNI_CONTAINERID: `vc10${name}p1`, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: dir },
+        JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: join(d, 'cni.sock'), delSpoolDir: join(d, 'del-spool') }),
       );
       expect(res.code).toBe(0);
       pods[name] = { ns: lab.podNs(`${name}-p1`), ip: ((res.json?.ips as { address: string }[])[0]?.address ?? '').split('/')[0] ?? '' };

@@ -2,6 +2,7 @@
 // socket) against the GCE emulator, driven through the built forwarder. One cloud write per
 // node (the alias range on nic0), none per pod; pods get addresses of that range with the NIC's
 // MTU; a released address cools down before reuse. No root: the datapath is the recording fake.
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,8 @@ import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { cidrContains } from '../../../src/util/ip.ts';
 import { installBuiltForwarder, runForwarder, type CniRun } from '../cni/forwarder-harness.ts';
 
-const CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
+// As the agent's conflist gives it: its socket and DEL spool.
+const confFor = (dir: string): string => JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool') });
 const ZONE = 'us-central1-a';
 
 describe('agent against the GCE emulator (alias-ip range mode)', () => {
@@ -34,7 +36,7 @@ describe('agent against the GCE emulator (alias-ip range mode)', () => {
     mkdirSync(join(dir, 'netns'));
     forwarder = join(await installBuiltForwarder(dir), 'vpcnet');
     datapath = new FakeDatapath({ allowedNetnsDirs: [join(dir, 'netns')] });
-    agent = new Agent(config(), { datapath });
+    agent = new Agent(config(), { datapath, netns: new MemoryNetnsInspector() });
     await agent.start();
   });
 
@@ -53,6 +55,7 @@ describe('agent against the GCE emulator (alias-ip range mode)', () => {
       pool: { cooldownMs: 60_000 },
       paths: {
         socket: join(dir, 'run', 'cni.sock'),
+        delSpoolDir: join(dir, 'del-spool'),
         checkpoint: join(dir, 'state', 'checkpoint.json'),
         cniBinDir: join(dir, 'host-bin'),
         cniConfDir: join(dir, 'net.d'),
@@ -64,8 +67,8 @@ describe('agent against the GCE emulator (alias-ip range mode)', () => {
   function cni(command: string, containerId: string): Promise<CniRun> {
     return runForwarder(
       forwarder,
-      { CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_NETNS: join(dir, 'netns', containerId), CNI_IFNAME: 'eth0', CNI_PATH: dir, VPCNET_AGENT_SOCKET: join(dir, 'run', 'cni.sock') },
-      CONF,
+      { CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_NETNS: join(dir, 'netns', containerId), CNI_IFNAME: 'eth0', CNI_PATH: dir },
+      confFor(dir),
     );
   }
   const ipOf = (run: CniRun): string => (run.json?.ips as Array<{ address: string }> | undefined)?.[0]?.address.split('/')[0] ?? '';

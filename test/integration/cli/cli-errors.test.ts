@@ -164,7 +164,7 @@ describe('user errors: one line, the usage, exit 2', () => {
   });
 
   it('a cloud that is planned but not there yet', async () => {
-    expectUsageError(await vpcnet(['emulator', 'gcp']), 'vpcnet emulator', /the gcp emulator is not available yet \(available: aws\)/);
+    expectUsageError(await vpcnet(['emulator', 'azure']), 'vpcnet emulator', /the azure emulator is not available yet \(available: aws, gcp\)/);
   });
 
   it('an unknown cloud', async () => {
