@@ -102,13 +102,18 @@ export class CniHandler {
     switch (env.command) {
       case 'ADD':
         return this.add(env, conf, req);
-      case 'DEL':
-        await this.ops.del(attachmentOf(env));
+      case 'DEL': {
+        const key = attachmentOf(env);
+        await this.inNetns(this.ipam.find(key)?.netnsId, () => this.ops.del(key));
         return OK_EMPTY;
-      case 'CHECK':
-        if (!conf.prevResult) throw new VpcnetError('CNI_INVALID_CONFIG', 'CHECK needs prevResult');
-        await this.ops.check(attachmentOf(env), this.netns.inspect(requireNetns(env), req), conf.prevResult);
+      }
+      case 'CHECK': {
+        const prev = conf.prevResult;
+        if (!prev) throw new VpcnetError('CNI_INVALID_CONFIG', 'CHECK needs prevResult');
+        const netns = this.netns.inspect(requireNetns(env), req);
+        await this.inNetns(netns.id, () => this.ops.check(attachmentOf(env), netns, prev));
         return OK_EMPTY;
+      }
       case 'GC':
         if (!conf.validAttachments) throw new VpcnetError('CNI_INVALID_CONFIG', 'GC needs cni.dev/valid-attachments');
         await this.ops.gc(conf.validAttachments);
@@ -125,9 +130,18 @@ export class CniHandler {
     const key = attachmentOf(env);
     // Decided once, before anything is allocated: a refused netns changes nothing.
     const netns = this.netns.inspect(requireNetns(env), req);
-    const result = await this.ops.add({ ...key, netns: netns.path, ...podFields(env.args) }, netns, conf);
+    const result = await this.inNetns(netns.id, () => this.ops.add({ ...key, netns: netns.path, ...podFields(env.args) }, netns, conf));
     this.notifyAdded(key);
     return { exitCode: 0, stdout: `${JSON.stringify(renderResult(result, conf.cniVersion))}\n` };
+  }
+
+  /**
+   * Work on attachments that share a network namespace runs one at a time (taken before the
+   * attachment's own lock, always in that order): a failed ADD's undo must never race another
+   * attachment's setup in the same namespace (found by the fuzz test).
+   */
+  private inNetns<T>(netnsId: string | undefined, fn: () => Promise<T>): Promise<T> {
+    return netnsId === undefined ? fn() : this.locks.run(`netns:${netnsId}`, fn);
   }
 
   private notifyAdded(key: PodKey): void {
