@@ -4,7 +4,7 @@
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { VpcnetError } from '../errors.ts';
-import { CHECKPOINT_VERSION, envelopeHeadSchema, envelopeSchema } from './checkpoint-schema.ts';
+import { CHECKPOINT_READERS, CHECKPOINT_VERSION, envelopeHeadSchema } from './checkpoint-schema.ts';
 import type { CheckpointData } from './types.ts';
 
 export interface CheckpointStore {
@@ -18,6 +18,8 @@ export interface CheckpointEnvelope {
   version: number;
   writtenAt: number;
   data: CheckpointData;
+  /** Set when the file was written by an older version and migrated on load (the next commit writes today's). */
+  migratedFrom?: number;
 }
 
 export class FileCheckpointStore implements CheckpointStore {
@@ -73,9 +75,13 @@ export function parseEnvelope(text: string, path: string): CheckpointEnvelope {
       { details: { path, version: head.data.version, supported: CHECKPOINT_VERSION } },
     );
   }
-  const parsed = envelopeSchema.safeParse(raw);
+  const reader = CHECKPOINT_READERS[head.data.version];
+  if (!reader) throw corrupt(path, `unknown version ${head.data.version}`, head.data);
+  const parsed = reader.schema.safeParse(raw);
   if (!parsed.success) throw corrupt(path, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), parsed.error);
-  return parsed.data as CheckpointEnvelope;
+  const data = reader.migrate(parsed.data.data as never);
+  const migrated = parsed.data.version !== CHECKPOINT_VERSION ? { migratedFrom: parsed.data.version } : {};
+  return { version: CHECKPOINT_VERSION, writtenAt: parsed.data.writtenAt, data, ...migrated };
 }
 
 function corrupt(path: string, why: string, cause: unknown): VpcnetError {

@@ -32,7 +32,7 @@ describe('FileCheckpointStore', () => {
     await store.commit(sample);
     expect(await store.load()).toEqual(sample);
     const envelope = JSON.parse(await readFile(join(dir, 'sub', 'pool.json'), 'utf8'));
-    expect(envelope).toMatchObject({ version: 1, writtenAt: T0 });
+    expect(envelope).toMatchObject({ version: 2, writtenAt: T0 });
     expect(await readdir(join(dir, 'sub'))).toEqual(['pool.json']); // no temp files left behind
   });
 
