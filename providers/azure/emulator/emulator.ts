@@ -2,7 +2,7 @@
 // subnets; Microsoft.Compute VMs and scale-set VMs; async operations; a token endpoint for
 // workload identity) and IMDS per VM over plain HTTP. Models etags, one operation per NIC,
 // size limits, full subnets, ARM throttling, permissions per principal, latency and faults.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -83,7 +83,6 @@ export class AzureEmulator {
   asyncRetryAfterS: number;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly tokens = new Map<string, Principal>();
   private readonly servers: Server[] = [];
   private armUrl: string | undefined;
   private imdsUrl: string | undefined;
@@ -171,9 +170,14 @@ export class AzureEmulator {
   }
 
   issue(p: Principal, resource: string): { token: string; expiresIn: number } {
-    const token = `emu.${Buffer.from(JSON.stringify({ oid: p.id, aud: resource })).toString('base64url')}.${randomUUID()}`;
-    this.tokens.set(token, p);
-    return { token, expiresIn: 86_399 };
+    // Self-contained and signed with a key of the tenant, so tokens a client library cached from
+    // an earlier emulator of the same tenant stay valid (ARM accepts any token of its tenant).
+    const payload = Buffer.from(JSON.stringify({ oid: p.id, kind: p.kind, aud: resource, jti: randomUUID() })).toString('base64url');
+    return { token: `emu.${payload}.${this.sign(payload)}`, expiresIn: 86_399 };
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', `vpcnet-emulator:${this.state.tenantId}`).update(payload).digest('base64url');
   }
 
   // ---- HTTP plumbing ----
@@ -290,9 +294,10 @@ export class AzureEmulator {
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer (.+)$/.exec(auth);
     if (!m) throw new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", { 'www-authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/", error="invalid_token"' });
-    const p = this.tokens.get(m[1] as string);
-    if (!p) throw new ArmError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
-    return p;
+    const [tag, payload, sig] = (m[1] as string).split('.');
+    if (tag !== 'emu' || !payload || sig !== this.sign(payload)) throw new ArmError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { oid?: unknown; kind?: unknown };
+    return { id: String(claims.oid ?? ''), kind: claims.kind === 'workload' ? 'workload' : 'managed' };
   }
 
   private checkApiVersion(url: URL): void {
