@@ -41,6 +41,12 @@ export const CLOUDS = {
     standaloneEmulator: () => import('./aws/emulator/standalone.ts'),
     lab: () => import('./aws/lab-binding.ts'),
   },
+  azure: {
+    provider: () => import('./azure/provider-entry.ts'),
+    emulator: () => import('./azure/emulator/index.ts'),
+    standaloneEmulator: () => import('./azure/emulator/standalone.ts'),
+    lab: () => import('./azure/lab-binding.ts'),
+  },
 } satisfies Partial<Record<ProviderName, CloudEntry>>;
 
 export type AvailableCloud = keyof typeof CLOUDS;
