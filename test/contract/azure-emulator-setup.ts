@@ -27,6 +27,8 @@ export interface AzureEnvOptions {
   size?: string;
   nics?: number;
   subnetPrefix?: string;
+  /** NIC limit when `size` is outside the table. */
+  maxNics?: number;
   emulator?: AzureEmulatorOptions;
   provider?: Partial<AzureProviderOptions>;
 }
@@ -48,7 +50,7 @@ export async function startAzureEmulatorEnv(opts: AzureEnvOptions = {}): Promise
     vnets: [{ name: 'vnet', addressPrefixes: ['10.10.0.0/16'], subnets: [{ name: 'nodes', addressPrefix: opts.subnetPrefix ?? '10.10.0.0/22' }] }],
     vms: [
       node === 'vm'
-        ? { name: 'node-a', size: opts.size ?? 'Standard_D8s_v5', subnet: 'vnet/nodes', nics: opts.nics ?? 2 }
+        ? { name: 'node-a', size: opts.size ?? 'Standard_D8s_v5', subnet: 'vnet/nodes', nics: opts.nics ?? 2, ...(opts.maxNics ? { maxNics: opts.maxNics } : {}) }
         : { name: 'node-a', scaleSet: 'pool1', instanceId: '3', size: opts.size ?? 'Standard_D4s_v5', subnet: 'vnet/nodes', nics: opts.nics ?? 1 },
       { name: 'other', size: 'Standard_D4s_v5', subnet: 'vnet/nodes' },
     ],

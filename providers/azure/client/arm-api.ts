@@ -5,6 +5,7 @@
 import { ComputeManagementClient, type VirtualMachineScaleSetVM } from '@azure/arm-compute';
 import { NetworkManagementClient, type NetworkInterface } from '@azure/arm-network';
 import type { TokenCredential } from '@azure/core-auth';
+import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import { isRetryableArm, retryAfterOf, toArmError } from './azure-errors.ts';
 import { DEFAULT_ARM_BACKOFF, KeyedRateLimiter, withRetry, type BackoffPolicy, type BucketRate } from './retry.ts';
@@ -57,9 +58,13 @@ export class ArmApi {
     return this.call('networkInterfaces.get', 'reads', () => this.network.networkInterfaces.get(rg, name, this.timeout()));
   }
 
-  /** One NIC PUT with If-Match, waiting for its operation. Not retried on 412: the caller re-reads. */
+  /**
+   * One NIC PUT with If-Match, then waiting for its operation. The PUT is retried (409, 429,
+   * 5xx) but not on 412: the caller re-reads. A failure after ARM accepted the PUT is tagged
+   * `lro` and never retried here: the caller reads back what happened.
+   */
   putNic(rg: string, name: string, nic: NetworkInterface, etag: string): Promise<NetworkInterface> {
-    return this.call('networkInterfaces.createOrUpdate', 'writes', async () =>
+    return this.lro('networkInterfaces.createOrUpdate', () =>
       this.network.networkInterfaces.createOrUpdate(rg, name, nic, { updateIntervalInMs: this.opts.lroPollMs, requestOptions: { headers: { 'If-Match': etag }, timeout: this.opts.requestTimeoutMs } }),
     );
   }
@@ -79,13 +84,28 @@ export class ArmApi {
   }
 
   putVmssVm(rg: string, scaleSet: string, instanceId: string, vm: VirtualMachineScaleSetVM, etag: string | undefined): Promise<VirtualMachineScaleSetVM> {
-    return this.call('virtualMachineScaleSetVMs.update', 'writes', async () =>
+    return this.lro('virtualMachineScaleSetVMs.update', () =>
       this.compute.virtualMachineScaleSetVMs.update(rg, scaleSet, instanceId, vm, {
         updateIntervalInMs: this.opts.lroPollMs,
         ...(etag ? { ifMatch: etag } : {}),
         requestOptions: { timeout: this.opts.requestTimeoutMs },
       }),
     );
+  }
+
+  /** Submits (rate limited, retried) then polls (not retried; failures tagged `lro`). */
+  private async lro<T>(op: string, start: () => { submitted(): Promise<void>; pollUntilDone(): Promise<T> }): Promise<T> {
+    // Boxed: a poller is thenable, so returning it bare from an async function would await it.
+    const box = await this.call(op, 'writes', async () => {
+      const p = start();
+      await p.submitted();
+      return { p };
+    });
+    try {
+      return await box.p.pollUntilDone();
+    } catch (err) {
+      throw new VpcnetError('CLOUD_UNAVAILABLE', `ARM ${op}: the operation did not succeed`, { cause: err, details: { op, lro: true } });
+    }
   }
 
   getSubnet(rg: string, vnet: string, subnet: string): ReturnType<NetworkManagementClient['subnets']['get']> {

@@ -103,7 +103,9 @@ export class AzureProvider implements CloudProvider {
       await this.release({ nicId: ref.id, blocks: bad.map((c) => toBlock(c)) });
     }
     const good = ours.filter((c) => c.provisioningState !== 'Failed').map((c) => toBlock(c));
-    if (good.length === 0 && failed) throw failed;
+    if (good.length === 0 && failed) {
+      throw new VpcnetError('CLOUD_UNAVAILABLE', `azure: the new ipConfigurations of ${ref.name} did not provision`, { cause: failed, details: { nic: ref.id, failed: bad.length } });
+    }
     return good;
   }
 

@@ -22,6 +22,7 @@ import { ArmThrottler, type ThrottleOptions } from './throttle.ts';
 import { makeCertificates, type EmulatorTls } from './tls.ts';
 
 const MAX_BODY = 1 << 20;
+const JOIN = 'Microsoft.Network/virtualNetworks/subnets/join/action';
 
 export interface AzureEmulatorOptions {
   clock?: Clock;
@@ -60,6 +61,8 @@ interface Principal {
 
 interface Route {
   op: string;
+  /** Linked-access actions the call also needs (ARM checks join on referenced subnets). */
+  also?: string[];
   cls: ArmOpClass;
   network: boolean;
   run(): Promise<Reply> | Reply;
@@ -242,8 +245,10 @@ export class AzureEmulator {
     this.calls[route.op] = (this.calls[route.op] ?? 0) + 1;
     try {
       const allowed = this.permissions.get(principal.id);
-      if (allowed && !allowed.has(route.op.toLowerCase()) && !route.op.endsWith('/operations/read')) {
-        throw new ArmError(403, 'AuthorizationFailed', `The client '${principal.id}' with object id '${principal.id}' does not have authorization to perform action '${route.op}' over scope '${url.pathname}' or the scope is invalid.`);
+      for (const action of [route.op, ...(route.also ?? [])]) {
+        if (allowed && !allowed.has(action.toLowerCase())) {
+          throw new ArmError(403, 'AuthorizationFailed', `The client '${principal.id}' with object id '${principal.id}' does not have authorization to perform action '${action}' over scope '${url.pathname}' or the scope is invalid.`);
+        }
       }
       const rl = this.throttler.admit(route.op, route.cls, route.network);
       const before = this.faults.take(route.op, 'before');
@@ -347,7 +352,7 @@ export class AzureEmulator {
       }
       if (method === 'GET') return read('Microsoft.Network/networkInterfaces/read', true, () => ({ status: 200, body: renderNic(s, s.getNic(nicId)) }));
       if (method === 'PUT') {
-        return { op: 'Microsoft.Network/networkInterfaces/write', cls: 'writes', network: true, run: () => this.putNic(nicId, body, url, ifMatch) };
+        return { op: 'Microsoft.Network/networkInterfaces/write', also: [JOIN], cls: 'writes', network: true, run: () => this.putNic(nicId, body, url, ifMatch) };
       }
       if (method === 'DELETE') {
         return {
@@ -411,7 +416,7 @@ export class AzureEmulator {
       }
       if (method === 'GET') return read('Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read', false, () => ({ status: 200, body: renderVmssVm(s, s.getVm(vmId)) }));
       if (method === 'PUT' || method === 'PATCH') {
-        return { op: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/write', cls: 'writes', network: false, run: () => this.putVmssVm(s.getVm(vmId), body, url, ifMatch) };
+        return { op: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/write', also: [JOIN], cls: 'writes', network: false, run: () => this.putVmssVm(s.getVm(vmId), body, url, ifMatch) };
       }
       throw methodNotAllowed(method);
     }

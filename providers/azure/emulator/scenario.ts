@@ -14,6 +14,8 @@ const vmSchema = z.strictObject({
   /** A scale-set instance: the VM is `${scaleSet}_${instanceId}`. */
   scaleSet: z.string().optional(),
   instanceId: z.string().optional(),
+  /** NIC limit for a size outside vpcnet's table. */
+  maxNics: z.number().int().min(1).max(8).optional(),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -76,6 +78,7 @@ export function applyScenario(state: AzureState, input: unknown): ScenarioResult
       subnetKey: state.subnetKey(rg, vnet, subnet),
       nics: v.nics,
       ...(v.scaleSet ? { scaleSet: { name: v.scaleSet, instanceId: v.instanceId ?? '0' } } : {}),
+      ...(v.maxNics ? { maxNics: v.maxNics } : {}),
     });
     return { name: vm.name, id: vm.id, size: vm.size, ...(v.scaleSet ? { scaleSet: v.scaleSet } : {}), nics: vm.nicIds };
   });

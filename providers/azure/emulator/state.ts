@@ -1,7 +1,7 @@
 // The emulated subscription: VNets and subnets (finite, fragmenting address spaces), NICs with
 // ipConfigurations, VMs and scale-set VMs, and long-running operations. One writer per NIC at a
 // time (409 AnotherOperationInProgress), etags on every change, limits per VM size.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../src/util/clock.ts';
 // One subnet allocator for now: the EC2 emulator's (Azure reserves the same five addresses:
@@ -122,6 +122,8 @@ export interface CreateVmInput {
   /** NICs, the primary first (each gets its primary address). */
   nics?: number;
   scaleSet?: { name: string; instanceId: string };
+  /** NIC limit of a size the table does not know (ARM knows every size; vpcnet's table only some). */
+  maxNics?: number;
 }
 
 const lower = (s: string): string => s.toLowerCase();
@@ -192,7 +194,7 @@ export class AzureState {
   }
 
   createVm(input: CreateVmInput): Vm {
-    const limits = vmSizeLimits(input.size);
+    const limits = vmSizeLimits(input.size) ?? (input.maxNics ? { size: input.size, maxNics: input.maxNics, vcpus: 2 } : undefined);
     if (!limits) throw new ArmError(400, 'InvalidParameter', `The value ${input.size} provided for the VM size is not valid.`);
     const nicCount = input.nics ?? 1;
     if (nicCount > limits.maxNics) {
@@ -216,7 +218,7 @@ export class AzureState {
       zone: input.zone ?? '1',
       nicIds: [],
       etag: newEtag(),
-      principalId: randomUUID(),
+      principalId: stableUuid(`${this.subscriptionId}/${id}`),
       ...(input.scaleSet ? { vmss: { ...input.scaleSet } } : {}),
     };
     const addrs = subnet.space.allocate(nicCount);
@@ -461,6 +463,12 @@ export class AzureState {
   private emit(ev: ChangeEvent): void {
     this.events.emit('change', ev);
   }
+}
+
+/** A UUID-shaped id derived from a name: the same VM gets the same identity in every emulator run. */
+export function stableUuid(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export function newEtag(): string {
