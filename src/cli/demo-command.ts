@@ -6,7 +6,7 @@ import { runDemo } from '../demo/demo.ts';
 export async function runDemoCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { nodes: { type: 'string' }, pods: { type: 'string' }, 'instance-type': { type: 'string' } },
+    options: { nodes: { type: 'string' }, pods: { type: 'string' }, 'instance-type': { type: 'string' }, cloud: { type: 'string' } },
     strict: true,
   });
   if (process.getuid?.() !== 0) {
@@ -15,6 +15,10 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
         '(all inside its own namespaces; the host network is left alone). Run it as root, e.g. sudo npm run demo',
     );
     process.exit(1);
+  }
+  if (values.cloud !== undefined && values.cloud !== 'aws' && values.cloud !== 'azure') {
+    console.error(`vpcnet demo: --cloud must be aws or azure (got ${values.cloud})`);
+    process.exit(2);
   }
   const ac = new AbortController();
   const onSignal = (): void => {
@@ -29,6 +33,7 @@ export async function runDemoCommand(argv: string[]): Promise<void> {
       ...(values.nodes ? { nodes: Number(values.nodes) } : {}),
       ...(values.pods ? { podsPerNode: Number(values.pods) } : {}),
       ...(values['instance-type'] ? { instanceType: values['instance-type'] } : {}),
+      ...(values.cloud === 'azure' ? { cloud: 'azure' as const } : {}),
     });
     process.exit(ok ? 0 : 1);
   } catch (err) {

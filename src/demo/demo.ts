@@ -2,14 +2,14 @@
 // node, pods created through the real CNI executable, then the pool table and a connectivity
 // matrix; everything is torn down at the end, also on Ctrl-C or failure.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLOUDS } from '../../providers/registry.ts';
 import { Agent } from '../agent/agent.ts';
 import { table, renderStatus } from '../cli/status-table.ts';
 import { configSchema } from '../config/schema.ts';
-import { CloudLab } from '../lab/cloud-lab.ts';
+import { CloudLab, type LabCloud } from '../lab/cloud-lab.ts';
 import { echoFrom, startEcho, type EchoServer } from '../lab/echo-probe.ts';
 import { INTERNET_IP, Lab } from '../lab/lab.ts';
 import { createLogger } from '../util/logger.ts';
@@ -21,6 +21,8 @@ export interface DemoOptions {
   nodes?: number;
   podsPerNode?: number;
   instanceType?: string;
+  /** Which cloud's emulator plays the VPC: aws (default) or azure. */
+  cloud?: 'aws' | 'azure';
   /** Where progress and results go. */
   out?: (line: string) => void;
   signal?: AbortSignal;
@@ -60,32 +62,26 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     if (opts.signal?.aborted) throw new Error('interrupted');
   };
 
-  // The demo's VPC is AWS-shaped; the emulator and its lab binding come through the registry.
-  const aws = CLOUDS.aws;
-  const emulator = new (await aws.emulator()).AwsEmulator({ seed: 42 });
-  const { labCloud } = await aws.lab();
+  // The demo's VPC comes from one cloud's emulator, reached with its lab binding through the registry.
+  const cloud = opts.cloud === 'azure' ? await azureDemoCloud(nodeCount, opts.instanceType ?? 'Standard_D4s_v5', work) : await awsDemoCloud(nodeCount, type);
+  const emulator = cloud;
   let lab: Lab | undefined;
   let cloudLab: CloudLab | undefined;
   const nodes: DemoNode[] = [];
   const pods: DemoPod[] = [];
   const servers: EchoServer[] = [];
   try {
-    const endpoint = await emulator.start({ port: 0 });
-    const scenario = emulator.applyScenario({
-      region: 'us-west-2',
-      vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20', az: 'us-west-2a' }] }],
-      instances: [{ instanceType: type, subnet: '10.0.0.0/20', count: nodeCount }],
-    });
-    say(`EC2 emulator at ${endpoint}: VPC 10.0.0.0/16, ${nodeCount} x ${type}`);
+    const scenario = await cloud.start();
+    say(scenario.banner);
 
     lab = Lab.create({ basePrefix: 'vpdemo' });
-    cloudLab = new CloudLab({ lab, cloud: labCloud(emulator) });
+    cloudLab = new CloudLab({ lab, cloud: cloud.labCloud });
     scenario.instanceIds.forEach((id, i) => cloudLab!.addInstance(`node${i + 1}`, id));
     await cloudLab.start();
     out(`      lab namespaces ${lab.prefix}-*: fabric (the VPC router, source/destination check), inet (${INTERNET_IP}), node1..node${nodeCount}`);
     check();
 
-    say('starting one vpcnet agent per node (warm pool from the EC2 API, CNI socket, conflist)');
+    say(`starting one vpcnet agent per node (warm pool from the ${cloud.api} API, CNI socket, conflist)`);
     const logger = createLogger({ level: 'info', destination: (await import('node:fs')).createWriteStream(logFile) });
     const started = Date.now();
     for (const [i, instanceId] of scenario.instanceIds.entries()) {
@@ -96,8 +92,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
         nodeName: name,
         apiListen: '127.0.0.1:0',
         metricsListen: '127.0.0.1:0',
-        provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
-        datapath: { mtu: 9001, nodeNetns: lab.node(name).netnsPath },
+        provider: cloud.provider(instanceId),
+        datapath: { mtu: cloud.mtu, nodeNetns: lab.node(name).netnsPath },
         paths: { socket: join(dir, 'run', 'cni.sock'), checkpoint: join(dir, 'state', 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
       });
       const agent = new Agent(config, { logger: logger.child({ node: name }), credentials: CREDENTIALS });
@@ -107,8 +103,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     await waitFor(() => nodes.every((n) => n.agent.status().installed), 30_000, opts.signal);
     await cloudLab.sync();
     for (const n of nodes) n.primaryIp = n.agent.status().node?.primaryIp ?? '';
-    const calls = emulator.stats().calls;
-    out(`      all agents ready in ${Date.now() - started} ms; EC2 calls: ${Object.entries(calls).map(([a, c]) => `${a} ${c}`).join(', ')}`);
+    const calls = cloud.calls();
+    out(`      all agents ready in ${Date.now() - started} ms; ${cloud.api} calls: ${Object.entries(calls).map(([a, c]) => `${a} ${c}`).join(', ')}`);
     out(`      agent logs: ${logFile}`);
     check();
 
@@ -189,6 +185,82 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     await emulator.stop().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** What the demo needs of a cloud: its emulator started with N nodes, the agents' provider section, the lab binding. */
+interface DemoCloud {
+  api: string;
+  mtu: number;
+  labCloud: LabCloud;
+  start(): Promise<{ banner: string; instanceIds: string[] }>;
+  provider(instanceId: string): Record<string, unknown>;
+  calls(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+async function awsDemoCloud(nodeCount: number, type: string): Promise<DemoCloud> {
+  const aws = CLOUDS.aws;
+  const emulator = new (await aws.emulator()).AwsEmulator({ seed: 42 });
+  const { labCloud } = await aws.lab();
+  let endpoint = '';
+  return {
+    api: 'EC2',
+    mtu: 9001,
+    labCloud: labCloud(emulator),
+    async start() {
+      endpoint = await emulator.start({ port: 0 });
+      const scenario = emulator.applyScenario({
+        region: 'us-west-2',
+        vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20', az: 'us-west-2a' }] }],
+        instances: [{ instanceType: type, subnet: '10.0.0.0/20', count: nodeCount }],
+      });
+      return { banner: `EC2 emulator at ${endpoint}: VPC 10.0.0.0/16, ${nodeCount} x ${type}`, instanceIds: scenario.instanceIds };
+    },
+    provider: (instanceId) => ({ name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' }),
+    calls: () => emulator.stats().calls,
+    stop: () => emulator.stop(),
+  };
+}
+
+/** Azure: ARM over TLS with the emulator's CA, agents authenticated by workload identity (a token file), IMDS per VM. */
+async function azureDemoCloud(nodeCount: number, size: string, work: string): Promise<DemoCloud> {
+  const azure = CLOUDS.azure;
+  const emulator = new (await azure.emulator()).AzureEmulator({ seed: 42, operationMs: 300 });
+  const { labCloud } = await azure.lab();
+  const tokenFile = join(work, 'sa-token');
+  writeFileSync(tokenFile, 'demo-service-account-token');
+  let endpoint = '';
+  const names = new Map<string, string>();
+  return {
+    api: 'ARM',
+    mtu: 1500,
+    labCloud: labCloud(emulator),
+    async start() {
+      endpoint = await emulator.start({ port: 0 });
+      const res = emulator.applyScenario({
+        resourceGroup: 'vpcnet-demo',
+        location: 'westeurope',
+        vnets: [{ name: 'demo-vnet', addressPrefixes: ['10.0.0.0/16'], subnets: [{ name: 'nodes', addressPrefix: '10.0.0.0/20' }] }],
+        vms: Array.from({ length: nodeCount }, (_, i) => ({ name: `demo-vm${i + 1}`, size, subnet: 'demo-vnet/nodes' })),
+      });
+      for (const vm of res.vms) names.set(vm.id, vm.name);
+      return { banner: `Azure emulator at ${endpoint} (TLS, CA ${emulator.tls.caPath}): VNet 10.0.0.0/16, ${nodeCount} x ${size}`, instanceIds: res.vms.map((v) => v.id) };
+    },
+    provider: (instanceId) => ({
+      name: 'azure',
+      apiEndpoint: endpoint,
+      metadataEndpoint: emulator.imdsUrlFor(names.get(instanceId) ?? ''),
+      caFile: emulator.tls.caPath,
+      identity: 'workload',
+      tenantId: emulator.state.tenantId,
+      workloadClientId: '00000000-0000-4000-8000-00000000de30',
+      federatedTokenFile: tokenFile,
+      authorityHost: endpoint,
+      lroPollMs: 50,
+    }),
+    calls: () => emulator.stats().calls,
+    stop: () => emulator.stop(),
+  };
 }
 
 function cni(node: DemoNode, command: string, containerId: string, netns: string): Promise<{ code: number; stdout: string }> {
