@@ -137,7 +137,7 @@ describe('Azure provider under conflicts, throttling and faults', () => {
   });
 
   it('while a write is still provisioning, its configurations are listed as pending (not usable)', async () => {
-    const e = await start({ emulator: { operationMs: 10_000 } });
+    const e = await start({ emulator: { operationMs: 10_000 }, provider: { settleMs: 100 } });
     const nic = await primary(e);
     // Accept the write, then fail the operation poll so the provider stops waiting.
     e.emu.faults.add({ action: 'Microsoft.Network/locations/operations/read', code: 'InternalServerError', status: 500 });

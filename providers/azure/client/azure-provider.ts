@@ -27,6 +27,8 @@ export interface AzureProviderOptions extends Omit<ArmApiOptions, 'subscriptionI
   logger?: Logger;
   /** Read-modify-write attempts when the NIC changed behind our back (412). */
   maxEtagAttempts?: number;
+  /** After an operation poll failed, read the NIC this long for the new configurations to settle. Default 60 s. */
+  settleMs?: number;
 }
 
 interface NicRef {
@@ -94,15 +96,23 @@ export class AzureProvider implements CloudProvider {
       if (!(err instanceof VpcnetError) || !isProvisioningFailure(err)) throw err;
       failed = err;
     }
-    // Read back what Azure chose; configurations that did not provision are removed again.
-    const nic = await this.readNic(ctx, ref);
-    const ours = (ipConfigsOf(nic) ?? []).filter((c) => c.name !== undefined && names.includes(c.name));
+    // Read back what Azure chose; configurations that did not provision are removed again. When
+    // the operation poll itself failed (throttled, 5xx) the NIC is read until ours settle.
+    let nic = await this.readNic(ctx, ref);
+    let ours = (ipConfigsOf(nic) ?? []).filter((c) => c.name !== undefined && names.includes(c.name));
+    const settleBy = this.opts.clock.now() + (this.opts.settleMs ?? 60_000);
+    while (failed && ours.some((c) => c.provisioningState !== SUCCEEDED && c.provisioningState !== 'Failed') && this.opts.clock.now() < settleBy) {
+      await this.opts.clock.sleep(this.opts.lroPollMs);
+      nic = await this.readNic(ctx, ref);
+      ours = (ipConfigsOf(nic) ?? []).filter((c) => c.name !== undefined && names.includes(c.name));
+    }
     const bad = ours.filter((c) => c.provisioningState === 'Failed');
     if (bad.length > 0) {
       this.log.warn({ nic: ref.name, failed: bad.length }, 'azure ipConfigurations failed to provision; removing them');
       await this.release({ nicId: ref.id, blocks: bad.map((c) => toBlock(c)) });
     }
     const good = ours.filter((c) => c.provisioningState !== 'Failed').map((c) => toBlock(c));
+    if (good.length === 0 && failed && ours.length === 0) throw failed;
     if (good.length === 0 && failed) {
       throw new VpcnetError('CLOUD_UNAVAILABLE', `azure: the new ipConfigurations of ${ref.name} did not provision`, { cause: failed, details: { nic: ref.id, failed: bad.length } });
     }

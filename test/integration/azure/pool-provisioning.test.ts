@@ -27,7 +27,7 @@ const pod = (n: number): { containerId: string; ifname: string } => ({ container
 
 describe('Azure pool: only provisioned configurations are handed out', () => {
   it('configurations still provisioning are held but not handed out; once Succeeded they are', async () => {
-    const e = await startAzureEmulatorEnv({ emulator: { operationMs: 1500 } });
+    const e = await startAzureEmulatorEnv({ emulator: { operationMs: 1500 }, provider: { settleMs: 100 } });
     // The provider stops waiting on the operation (poll fails), so it reports pending blocks.
     const fault = e.emu.faults.add({ action: 'Microsoft.Network/locations/operations/read', code: 'InternalServerError', status: 500 });
     const m = await pool(e);
