@@ -44,6 +44,8 @@ export interface AzureScaleResult {
   warmPoolMs: { p50: number; p99: number; max: number };
   podAddMs: { p50: number; p99: number };
   failures: number;
+  /** Discoveries that had to be retried (ARM read throttling at boot). */
+  discoverRetries: number;
   leakTotal: number;
   wallMs: number;
 }
@@ -115,6 +117,7 @@ export async function runAzureScale(opts: AzureScaleOptions): Promise<AzureScale
   const warm: number[] = [];
   const adds: number[] = [];
   let failures = 0;
+  let discoverRetries = 0;
   const managers: PoolManager[] = [];
   const progress = opts.progress ?? (() => undefined);
   const t0 = clock.now();
@@ -127,7 +130,7 @@ export async function runAzureScale(opts: AzureScaleOptions): Promise<AzureScale
       endpoint,
       ca: emu.tls.ca,
       metadataEndpoint: emu.imdsUrlFor(`vm${i}`),
-      lroPollMs: 1000,
+      lroPollMs: 2000,
       requestTimeoutMs: 30_000,
       clock,
       random,
@@ -137,7 +140,16 @@ export async function runAzureScale(opts: AzureScaleOptions): Promise<AzureScale
         else readsByNode[i] = (readsByNode[i] ?? 0) + 1;
       },
     });
-    const { limits } = await provider.discover();
+    // As the agent does at start: discovery is retried until ARM lets it through.
+    let limits: Awaited<ReturnType<AzureProvider['discover']>>['limits'] | undefined;
+    for (let attempt = 0; !limits; attempt++) {
+      try {
+        limits = (await provider.discover()).limits;
+      } catch {
+        discoverRetries++;
+        await clock.sleep(Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + random()));
+      }
+    }
     const pm = new PoolManager({ provider, store: new MemoryCheckpointStore(), limits, targets: opts.prefix ? { prefixDelegation: true, warmPrefixes: 1 } : { warmIps: 8, maxAboveTarget: 4 }, clock, intervalMs: 5000, reconcileIntervalMs: 600_000, allocateDeadlineMs: 10_000 });
     managers.push(pm);
     await pm.start();
@@ -216,6 +228,7 @@ export async function runAzureScale(opts: AzureScaleOptions): Promise<AzureScale
     warmPoolMs: { p50: Math.round(q(warm, 0.5)), p99: Math.round(q(warm, 0.99)), max: Math.round(Math.max(0, ...warm)) },
     podAddMs: { p50: Math.round(q(adds, 0.5)), p99: Math.round(q(adds, 0.99)) },
     failures,
+    discoverRetries,
     leakTotal,
     wallMs: Date.now() - started,
   };

@@ -85,8 +85,9 @@ export class AzureProvider implements CloudProvider {
     const tag = randomBytes(4).toString('hex');
     const names = Array.from({ length: req.count }, (_, i) => `vpcnet-${tag}-${i}`);
     let failed: unknown;
+    let written: NetworkInterface | undefined;
     try {
-      await this.rmw(ctx, ref, (configs) => {
+      written = await this.rmw(ctx, ref, (configs) => {
         if (names.every((n) => configs.some((c) => c.name === n))) return undefined; // an earlier attempt landed
         this.checkLimits(ctx, ref, configs.length + names.length);
         const subnet = configs.find((c) => c.primary)?.subnet;
@@ -98,7 +99,8 @@ export class AzureProvider implements CloudProvider {
     }
     // Read back what Azure chose; configurations that did not provision are removed again. When
     // the operation poll itself failed (throttled, 5xx) the NIC is read until ours settle.
-    let nic = await this.readNic(ctx, ref);
+    // The PUT's final GET already shows them on a standalone VM: no extra read (ARM reads are the scarce budget at scale).
+    let nic = written && !failed ? written : await this.readNic(ctx, ref);
     let ours = (ipConfigsOf(nic) ?? []).filter((c) => c.name !== undefined && names.includes(c.name));
     const settleBy = this.opts.clock.now() + (this.opts.settleMs ?? 60_000);
     while (failed && ours.some((c) => c.provisioningState !== SUCCEEDED && c.provisioningState !== 'Failed') && this.opts.clock.now() < settleBy) {
@@ -137,13 +139,15 @@ export class AzureProvider implements CloudProvider {
    * Reads the NIC's configurations, lets `change` compute the new list (undefined: nothing to
    * do) and writes it with If-Match; a 412 starts over from a fresh read.
    */
-  private async rmw(ctx: Context, ref: NicRef, change: (configs: NetworkInterfaceIPConfiguration[]) => NetworkInterfaceIPConfiguration[] | undefined): Promise<void> {
+  private async rmw(ctx: Context, ref: NicRef, change: (configs: NetworkInterfaceIPConfiguration[]) => NetworkInterfaceIPConfiguration[] | undefined): Promise<NetworkInterface | undefined> {
     const attempts = this.opts.maxEtagAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {
-        if (ctx.scaleSet) await this.rmwScaleSet(ctx, ctx.scaleSet, ref, change);
-        else await this.rmwNic(ctx, ref, change);
-        return;
+        if (ctx.scaleSet) {
+          await this.rmwScaleSet(ctx, ctx.scaleSet, ref, change);
+          return undefined;
+        }
+        return await this.rmwNic(ctx, ref, change);
       } catch (err) {
         if (!isStaleEtag(err) || attempt >= attempts) throw err;
         this.log.debug({ nic: ref.name, attempt }, 'azure NIC changed behind us (412); reading it again');
@@ -151,13 +155,15 @@ export class AzureProvider implements CloudProvider {
     }
   }
 
-  private async rmwNic(ctx: Context, ref: NicRef, change: (configs: NetworkInterfaceIPConfiguration[]) => NetworkInterfaceIPConfiguration[] | undefined): Promise<void> {
+  /** Returns the NIC as the PUT's operation left it; undefined when nothing was written. */
+  private async rmwNic(ctx: Context, ref: NicRef, change: (configs: NetworkInterfaceIPConfiguration[]) => NetworkInterfaceIPConfiguration[] | undefined): Promise<NetworkInterface | undefined> {
     const api = this.arm();
     const nic = await api.getNic(ctx.rg, ref.name);
     const next = change(nic.ipConfigurations ?? []);
-    if (!next) return;
+    if (!next) return undefined;
     const out = await api.putNic(ctx.rg, ref.name, { ...nic, ipConfigurations: next }, nic.etag ?? '*');
     ctx.configCounts.set(lower(ref.id), out.ipConfigurations?.length ?? next.length);
+    return out;
   }
 
   private async rmwScaleSet(
