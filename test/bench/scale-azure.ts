@@ -44,8 +44,8 @@ export interface AzureScaleResult {
   warmPoolMs: { p50: number; p99: number; max: number };
   podAddMs: { p50: number; p99: number };
   failures: number;
-  /** Discoveries that had to be retried (ARM read throttling at boot). */
-  discoverRetries: number;
+  /** Agent starts (discover, first reconcile) that had to be retried (ARM read throttling at boot). */
+  startRetries: number;
   leakTotal: number;
   wallMs: number;
 }
@@ -117,7 +117,7 @@ export async function runAzureScale(opts: AzureScaleOptions): Promise<AzureScale
   const warm: number[] = [];
   const adds: number[] = [];
   let failures = 0;
-  let discoverRetries = 0;
+  let startRetries = 0;
   const managers: PoolManager[] = [];
   const progress = opts.progress ?? (() => undefined);
   const t0 = clock.now();
@@ -146,13 +146,24 @@ export async function runAzureScale(opts: AzureScaleOptions): Promise<AzureScale
       try {
         limits = (await provider.discover()).limits;
       } catch {
-        discoverRetries++;
+        startRetries++;
         await clock.sleep(Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + random()));
       }
     }
-    const pm = new PoolManager({ provider, store: new MemoryCheckpointStore(), limits, targets: opts.prefix ? { prefixDelegation: true, warmPrefixes: 1 } : { warmIps: 8, maxAboveTarget: 4 }, clock, intervalMs: 5000, reconcileIntervalMs: 600_000, allocateDeadlineMs: 10_000 });
+    // Start (restore + first reconcile against listNics) is retried too, as the agent's start is:
+    // a failed start leaves nothing running, so a fresh manager tries again.
+    let pm: PoolManager;
+    for (let attempt = 0; ; attempt++) {
+      pm = new PoolManager({ provider, store: new MemoryCheckpointStore(), limits, targets: opts.prefix ? { prefixDelegation: true, warmPrefixes: 1 } : { warmIps: 8, maxAboveTarget: 4 }, clock, intervalMs: 5000, reconcileIntervalMs: 600_000, allocateDeadlineMs: 10_000 });
+      try {
+        await pm.start();
+        break;
+      } catch {
+        startRetries++;
+        await clock.sleep(Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + random()));
+      }
+    }
     managers.push(pm);
-    await pm.start();
     for (;;) {
       if (pm.status().counts.available >= 8) break;
       await clock.sleep(250);
@@ -228,7 +239,7 @@ export async function runAzureScale(opts: AzureScaleOptions): Promise<AzureScale
     warmPoolMs: { p50: Math.round(q(warm, 0.5)), p99: Math.round(q(warm, 0.99)), max: Math.round(Math.max(0, ...warm)) },
     podAddMs: { p50: Math.round(q(adds, 0.5)), p99: Math.round(q(adds, 0.99)) },
     failures,
-    discoverRetries,
+    startRetries,
     leakTotal,
     wallMs: Date.now() - started,
   };
