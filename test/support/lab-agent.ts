@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AwsEmulator, EniView } from '../../providers/aws/emulator/index.ts';
 import { CLOUDS } from '../../providers/registry.ts';
 import { Agent } from '../../src/agent/agent.ts';
-import { subnetGateway } from '../../src/util/ipv4.ts';
+import { subnetGateway } from '../../src/util/ip.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import type { HostNic } from '../../src/datapath/datapath.ts';
 import { CloudLab } from '../../src/lab/cloud-lab.ts';

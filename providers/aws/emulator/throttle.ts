@@ -1,14 +1,13 @@
-// EC2 request throttling: token buckets per account and category, refilled continuously.
-// Defaults are the published EC2 figures (capacity / refill per second). A speed factor makes
-// emulated time run faster, so refill is scaled with it.
+// EC2 request throttling: the kit's server-side token buckets with EC2's categories and the
+// published EC2 figures (capacity / refill per second). A speed factor makes emulated time run
+// faster, so refill is scaled with it.
 import type { Clock } from '../../../src/util/clock.ts';
+import { ServerBuckets, type BucketSpec, type ThrottleStats } from '../../kit/emulator/buckets.ts';
+import { TokenBucket as KitTokenBucket } from '../../kit/rate-limit.ts';
+
+export type { BucketSpec, ThrottleStats };
 
 export type BucketCategory = 'mutating' | 'networkInterface' | 'describe' | 'describeUnfiltered' | 'createTags';
-
-export interface BucketSpec {
-  capacity: number;
-  refillPerSecond: number;
-}
 
 export const DEFAULT_BUCKETS: Record<BucketCategory, BucketSpec> = {
   mutating: { capacity: 50, refillPerSecond: 5 },
@@ -35,76 +34,48 @@ export function bucketFor(action: string, filtered: boolean): BucketCategory {
   return 'mutating';
 }
 
+/** One EC2 bucket (the kit's TokenBucket in EC2's terms). */
 export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  private readonly spec: BucketSpec;
-  private readonly clock: Clock;
-  private readonly speed: number;
+  private readonly bucket: KitTokenBucket;
 
   constructor(spec: BucketSpec, clock: Clock, speed = 1) {
-    this.spec = spec;
-    this.clock = clock;
-    this.speed = speed;
-    this.tokens = spec.capacity;
-    this.last = clock.now();
+    this.bucket = new KitTokenBucket({ perSecond: spec.refillPerSecond * speed, burst: spec.capacity }, clock);
   }
 
   /** Takes one token; false when the bucket is empty. */
   take(): boolean {
-    this.refill();
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.bucket.tryTake();
   }
 
   available(): number {
-    this.refill();
-    return Math.floor(this.tokens);
+    return Math.floor(this.bucket.available());
   }
-
-  private refill(): void {
-    const now = this.clock.now();
-    const elapsed = Math.max(0, now - this.last) / 1000;
-    this.last = now;
-    this.tokens = Math.min(this.spec.capacity, this.tokens + elapsed * this.spec.refillPerSecond * this.speed);
-  }
-}
-
-export interface ThrottleStats {
-  /** Calls rejected with RequestLimitExceeded, per action. */
-  throttled: Record<string, number>;
-  /** Calls admitted, per action. */
-  admitted: Record<string, number>;
 }
 
 export class Throttler {
-  private readonly buckets: Map<BucketCategory, TokenBucket>;
-  private readonly stats: ThrottleStats = { throttled: {}, admitted: {} };
-  enabled: boolean;
+  private readonly buckets: ServerBuckets<BucketCategory>;
 
   constructor(clock: Clock, opts: { speed?: number; buckets?: Partial<Record<BucketCategory, BucketSpec>>; enabled?: boolean } = {}) {
-    const specs = { ...DEFAULT_BUCKETS, ...opts.buckets };
-    this.buckets = new Map(
-      (Object.keys(specs) as BucketCategory[]).map((c) => [c, new TokenBucket(specs[c], clock, opts.speed ?? 1)]),
-    );
-    this.enabled = opts.enabled ?? true;
+    this.buckets = new ServerBuckets<BucketCategory>(clock, { ...DEFAULT_BUCKETS, ...opts.buckets }, {
+      ...(opts.speed === undefined ? {} : { speed: opts.speed }),
+      ...(opts.enabled === undefined ? {} : { enabled: opts.enabled }),
+    });
+  }
+
+  get enabled(): boolean {
+    return this.buckets.enabled;
+  }
+
+  set enabled(on: boolean) {
+    this.buckets.enabled = on;
   }
 
   /** Admits a call or returns false (the caller answers RequestLimitExceeded). */
   admit(action: string, filtered: boolean): boolean {
-    const bucket = this.buckets.get(bucketFor(action, filtered));
-    const ok = !this.enabled || (bucket?.take() ?? true);
-    const table = ok ? this.stats.admitted : this.stats.throttled;
-    table[action] = (table[action] ?? 0) + 1;
-    return ok;
+    return this.buckets.admit(action, bucketFor(action, filtered));
   }
 
   snapshot(): ThrottleStats & { tokens: Record<string, number> } {
-    return {
-      throttled: { ...this.stats.throttled },
-      admitted: { ...this.stats.admitted },
-      tokens: Object.fromEntries([...this.buckets].map(([c, b]) => [c, b.available()])),
-    };
+    return this.buckets.snapshot();
   }
 }
