@@ -83,7 +83,7 @@ export async function startAzureEmulatorEnv(opts: AzureEnvOptions = {}): Promise
     clock: systemClock,
     prefixBlocks: true,
     backoff: { baseMs: 5, capMs: 50, deadlineMs: 2000 },
-    rates: { reads: { perSecond: 10_000, burst: 10_000 }, writes: { perSecond: 10_000, burst: 10_000 } },
+    rates: { reads: { perSecond: 10_000, burst: 10_000, concurrency: 64 }, writes: { perSecond: 10_000, burst: 10_000, concurrency: 64 } },
     ...opts.provider,
   });
   return {

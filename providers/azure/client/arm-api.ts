@@ -14,8 +14,8 @@ export type ArmBucket = 'reads' | 'writes';
 
 /** Client-side budget per node: a share of ARM's per-subscription buckets (250/25 reads, 200/10 writes) that 1000 nodes can sum under. */
 export const DEFAULT_CLIENT_RATES: Record<ArmBucket, BucketRate> = {
-  reads: { perSecond: 5, burst: 20 },
-  writes: { perSecond: 1, burst: 5 },
+  reads: { perSecond: 5, burst: 20, concurrency: 4 },
+  writes: { perSecond: 1, burst: 5, concurrency: 2 },
 };
 
 export interface ArmApiOptions {
@@ -51,7 +51,7 @@ export class ArmApi {
     };
     this.network = new NetworkManagementClient(opts.credential, opts.subscriptionId, common);
     this.compute = new ComputeManagementClient(opts.credential, opts.subscriptionId, common);
-    this.limiter = new KeyedRateLimiter(opts.rates ?? DEFAULT_CLIENT_RATES, opts.clock);
+    this.limiter = new KeyedRateLimiter(opts.rates ?? DEFAULT_CLIENT_RATES, { clock: opts.clock });
   }
 
   getNic(rg: string, name: string): Promise<NetworkInterface> {
