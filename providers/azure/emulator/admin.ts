@@ -17,7 +17,7 @@ export function stateSnapshot(emu: AzureEmulator): Record<string, unknown> {
   const s = emu.state;
   return {
     subscriptionId: s.subscriptionId,
-    subnets: [...s.subnets.values()].map((x) => ({ id: x.id, cidr: formatCidr(x.cidr), freeAddresses: x.space.freeCount, freePrefixes: x.space.freePrefixCount() })),
+    subnets: [...s.subnets.values()].map((x) => ({ id: x.id, cidr: formatCidr(x.cidr), freeAddresses: x.space.freeCount, freePrefixes: x.space.freeBlockCount(28) })),
     vms: [...s.vms.values()].map((v) => ({ name: v.name, id: v.id, size: v.size, scaleSet: v.vmss?.name ?? null, principalId: v.principalId, nics: v.nicIds })),
     nics: [...s.nics.values()].map((n) => ({
       id: n.id,

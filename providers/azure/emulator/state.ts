@@ -4,10 +4,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../src/util/clock.ts';
-// One subnet allocator for now: the EC2 emulator's (Azure reserves the same five addresses:
-// network, gateway, two DNS, broadcast). Moves to the shared kit's allocator when it lands.
 import { formatIpv4, parseCidr, parseIpv4, type Cidr } from '../../aws/emulator/ipv4.ts';
-import { SubnetSpace, type Pick } from '../../aws/emulator/subnet-space.ts';
+// The shared allocator; Azure reserves five addresses per subnet: network, gateway, two DNS, broadcast.
+import { AddressSpace, type Pick } from '../../kit/allocator.ts';
 import { MAX_IP_CONFIGS_PER_NIC, MAX_PRIVATE_IPS_PER_VM, PREFIX_LENGTH, vmSizeLimits } from '../limits.ts';
 import { ArmError, notFound } from './arm-error.ts';
 
@@ -66,7 +65,7 @@ export interface Subnet {
   name: string;
   rg: string;
   cidr: Cidr;
-  space: SubnetSpace;
+  space: AddressSpace;
 }
 
 export interface Vnet {
@@ -186,7 +185,7 @@ export class AzureState {
       name,
       rg,
       cidr,
-      space: new SubnetSpace(cidr, this.pick, this.random),
+      space: new AddressSpace({ base: cidr.base, prefixLength: cidr.length }, { reservedHead: 4, reservedTail: 1, pick: this.pick, random: this.random }),
       id: `${this.rgPrefix(rg)}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${name}`,
     };
     this.subnets.set(key, s);
@@ -355,7 +354,7 @@ export class AzureState {
           subnet.space.take(a);
           address = a;
         } else if (prefix) {
-          const got = subnet.space.allocatePrefixes(1);
+          const got = subnet.space.allocateBlocks(PREFIX_LENGTH, 1);
           if (!got) throw new ArmError(400, 'SubnetIsFull', `Subnet ${subnet.name} with address prefix ${formatCidr(subnet.cidr)} does not have a free /${PREFIX_LENGTH} for IP prefix configuration ${w.name}.`);
           address = got[0] as number;
         } else {
@@ -376,7 +375,7 @@ export class AzureState {
       }
     } catch (err) {
       for (const t of taken) {
-        if (t.prefix) t.subnet.space.releasePrefix(t.address);
+        if (t.prefix) t.subnet.space.releaseBlock(t.address, PREFIX_LENGTH);
         else t.subnet.space.release(t.address);
       }
       throw err;
@@ -436,7 +435,7 @@ export class AzureState {
   private freeConfig(c: IpConfig): void {
     const s = this.subnets.get(c.subnetKey);
     if (!s) return;
-    if (c.prefixLength !== undefined) s.space.releasePrefix(c.address);
+    if (c.prefixLength !== undefined) s.space.releaseBlock(c.address, c.prefixLength);
     else s.space.release(c.address);
   }
 
