@@ -2,7 +2,7 @@
 // succeeded. A configuration still Updating or Failed is not routed (Azure delivers nothing to
 // it), so the fabric drops what Azure would drop (registry entry `lab`).
 import type { LabCloud, LabCloudNic } from '../../src/lab/cloud-lab.ts';
-import { formatIpv4 } from '../aws/emulator/ipv4.ts';
+import { intToIp as formatIpv4 } from '../../src/util/ip.ts';
 import type { AzureEmulator } from './emulator/index.ts';
 import { configAddressText, formatCidr } from './emulator/state.ts';
 import { AZURE_MTU } from './limits.ts';

@@ -1,7 +1,7 @@
 // Admin API (/_emulator/...; no ARM auth, for tests and the lab): state, faults, latency,
 // permissions per principal, failed provisioning, new VMs, subnet exhaustion.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseFaultRule } from '../../aws/emulator/faults.ts';
+import { parseFaultRule } from '../../kit/emulator/index.ts';
 import { isVpcnetError } from '../../../src/errors.ts';
 import { ArmError } from './arm-error.ts';
 import type { AzureEmulator } from './emulator.ts';

@@ -9,8 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import { systemClock, type Clock } from '../../../src/util/clock.ts';
-import { Faults } from '../../aws/emulator/faults.ts';
-import { IdSource } from '../../aws/emulator/ids.ts';
+import { FaultTable } from '../../kit/emulator/index.ts';
 import type { ArmOpClass } from '../limits.ts';
 import { handleAdmin } from './admin.ts';
 import { ArmError, notFound } from './arm-error.ts';
@@ -76,7 +75,7 @@ interface Reply {
 
 export class AzureEmulator {
   readonly state: AzureState;
-  readonly faults: Faults;
+  readonly faults: FaultTable;
   readonly throttler: ArmThrottler;
   readonly imds: AzureImds;
   readonly tls: EmulatorTls;
@@ -93,7 +92,7 @@ export class AzureEmulator {
   constructor(opts: AzureEmulatorOptions = {}) {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? pino({ level: 'silent' });
-    const ids = new IdSource(opts.seed ?? 1);
+    const ids = { random: (stream: number) => seeded(opts.seed ?? 1, stream) };
     this.state = new AzureState({
       clock: this.clock,
       subscriptionId: opts.subscriptionId ?? '00000000-0000-4000-8000-0000000000a1',
@@ -101,7 +100,7 @@ export class AzureEmulator {
       random: ids.random(2),
       operationMs: opts.operationMs ?? 0,
     });
-    this.faults = new Faults(ids.random(1));
+    this.faults = new FaultTable(ids.random(1), { code: 'InternalServerError', statusOf: faultStatus });
     this.throttler = new ArmThrottler(this.clock, opts.throttling);
     this.imds = new AzureImds(this.state, { issue: (p, resource) => this.issue({ id: p.principalId, kind: 'managed' }, resource) }, ids.random(3));
     this.tls = opts.tls ?? makeCertificates();
@@ -494,6 +493,26 @@ export class AzureEmulator {
     const opUrl = `${this.endpoint}/subscriptions/${this.state.subscriptionId}/providers/${op.provider}/locations/${loc}/operations/${op.id}?api-version=${v}`;
     return { 'azure-asyncoperation': opUrl, 'azure-asyncnotification': 'Enabled', ...(op.status === 'InProgress' && this.asyncRetryAfterS > 0 ? { 'retry-after': String(this.asyncRetryAfterS) } : {}) };
   }
+}
+
+/** Small deterministic PRNG (mulberry32) per seed and stream: same seed, same run. */
+function seeded(seed: number, stream: number): () => number {
+  let a = (seed * 0x9e3779b1 + stream * 0x85ebca6b) | 0 || 1;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** HTTP status of an injected ARM error code when the rule gives none. */
+function faultStatus(code: string): number {
+  if (code === 'RetryableError' || code === 'TooManyRequests' || code === 'SubscriptionRequestsThrottled') return 429;
+  if (code === 'AnotherOperationInProgress' || code === 'Conflict') return 409;
+  if (code === 'PreconditionFailed') return 412;
+  if (code === 'InternalServerError') return 500;
+  return 400;
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -1,7 +1,7 @@
 // ARM JSON shapes, as in the vendor examples (../shared/cloud-payloads/azure): NICs with their
 // ipConfigurations (a prefix configuration's privateIPAddress is a CIDR), subnets, VNets, VMs
 // and scale-set VMs with their network profiles.
-import { formatIpv4 } from '../../aws/emulator/ipv4.ts';
+import { intToIp as formatIpv4 } from '../../../src/util/ip.ts';
 import { type AzureState, configAddressText, formatCidr, type IpConfig, type Nic, type Vm } from './state.ts';
 
 export function renderIpConfig(s: AzureState, nic: Nic, c: IpConfig): Record<string, unknown> {
@@ -152,7 +152,7 @@ export function renderImdsNetwork(s: AzureState, vm: Vm, order: (n: number) => n
     return {
       ipv4: {
         ipAddress: addrs.map((c) => ({ privateIpAddress: formatIpv4(c.address), publicIpAddress: '' })),
-        subnet: subnet ? [{ address: formatIpv4(subnet.cidr.base), prefix: String(subnet.cidr.length) }] : [],
+        subnet: subnet ? [{ address: formatIpv4(subnet.cidr.base), prefix: String(subnet.cidr.prefixLength) }] : [],
       },
       ipv6: { ipAddress: [] },
       macAddress: nic.mac.replace(/-/g, ''),

@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../src/util/clock.ts';
-import { formatIpv4, parseCidr, parseIpv4, type Cidr } from '../../aws/emulator/ipv4.ts';
+import { intToIp as formatIpv4, tryParseCidr as parseCidr, tryParseIpv4 as parseIpv4, type Cidr } from '../../../src/util/ip.ts';
 // The shared allocator; Azure reserves five addresses per subnet: network, gateway, two DNS, broadcast.
 import { AddressSpace, type Pick } from '../../kit/allocator.ts';
 import { MAX_IP_CONFIGS_PER_NIC, MAX_PRIVATE_IPS_PER_VM, PREFIX_LENGTH, vmSizeLimits } from '../limits.ts';
@@ -185,7 +185,7 @@ export class AzureState {
       name,
       rg,
       cidr,
-      space: new AddressSpace({ base: cidr.base, prefixLength: cidr.length }, { reservedHead: 4, reservedTail: 1, pick: this.pick, random: this.random }),
+      space: new AddressSpace({ base: cidr.base, prefixLength: cidr.prefixLength }, { reservedHead: 4, reservedTail: 1, pick: this.pick, random: this.random }),
       id: `${this.rgPrefix(rg)}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${name}`,
     };
     this.subnets.set(key, s);
@@ -475,7 +475,7 @@ export function newEtag(): string {
 }
 
 export function formatCidr(c: Cidr): string {
-  return `${formatIpv4(c.base)}/${c.length}`;
+  return `${formatIpv4(c.base)}/${c.prefixLength}`;
 }
 
 /** "10.0.0.4" or, for a prefix configuration, "10.0.0.16/28" (as ARM writes privateIPAddress). */

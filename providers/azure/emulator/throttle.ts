@@ -3,9 +3,14 @@
 // (10,000 reads, 1,000 writes per 5 minutes). Every answer carries the remaining count in
 // x-ms-ratelimit-remaining-subscription-{reads,writes,deletes}; a refusal is 429 + Retry-After.
 import type { Clock } from '../../../src/util/clock.ts';
-import { TokenBucket, type BucketSpec } from '../../aws/emulator/throttle.ts';
+import { TokenBucket } from '../../kit/rate-limit.ts';
 import { ARM_BUCKETS, NETWORK_RP_LIMITS, type ArmOpClass } from '../limits.ts';
 import { ArmError } from './arm-error.ts';
+
+export interface BucketSpec {
+  capacity: number;
+  refillPerSecond: number;
+}
 
 export interface ThrottleOptions {
   enabled?: boolean;
@@ -27,7 +32,7 @@ export class ArmThrottler {
 
   constructor(clock: Clock, opts: ThrottleOptions = {}) {
     this.enabled = opts.enabled ?? true;
-    const mk = (spec: BucketSpec): { spec: BucketSpec; bucket: TokenBucket } => ({ spec, bucket: new TokenBucket(spec, clock) });
+    const mk = (spec: BucketSpec): { spec: BucketSpec; bucket: TokenBucket } => ({ spec, bucket: new TokenBucket({ perSecond: spec.refillPerSecond, burst: spec.capacity }, clock) });
     const armSpec = (k: ArmOpClass): BucketSpec => opts.buckets?.[k] ?? { ...ARM_BUCKETS[k] };
     this.arm = { reads: mk(armSpec('reads')), writes: mk(armSpec('writes')), deletes: mk(armSpec('deletes')) };
     const rp = (k: 'reads' | 'writes'): BucketSpec =>
@@ -43,7 +48,7 @@ export class ArmThrottler {
       return { [header]: String(this.arm[cls].spec.capacity) };
     }
     const a = this.arm[cls];
-    if (!a.bucket.take()) {
+    if (!a.bucket.tryTake()) {
       this.count(this.stats.throttled, op);
       const wait = Math.max(1, Math.ceil(1 / a.spec.refillPerSecond));
       throw new ArmError(429, 'SubscriptionRequestsThrottled', `Number of '${cls.replace(/s$/, '')}' requests for subscription exceeded. Please try again after '${wait}' seconds after additional tokens are available.`, {
@@ -54,7 +59,7 @@ export class ArmThrottler {
     const headers: Record<string, string> = { [header]: String(a.bucket.available()) };
     if (networkRp) {
       const n = this.network[cls === 'reads' ? 'reads' : 'writes'];
-      if (!n.bucket.take()) {
+      if (!n.bucket.tryTake()) {
         this.count(this.stats.throttled, op);
         const wait = Math.max(1, Math.ceil(1 / n.spec.refillPerSecond));
         throw new ArmError(429, 'RetryableError', 'A retryable error occurred.', { 'retry-after': String(wait), ...headers });
