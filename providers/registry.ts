@@ -41,6 +41,12 @@ export const CLOUDS = {
     standaloneEmulator: () => import('./aws/emulator/standalone.ts'),
     lab: () => import('./aws/lab-binding.ts'),
   },
+  azure: {
+    provider: () => import('./azure/provider-entry.ts'),
+    emulator: () => import('./azure/emulator/index.ts'),
+    standaloneEmulator: () => import('./azure/emulator/standalone.ts'),
+    lab: () => import('./azure/lab-binding.ts'),
+  },
   gcp: {
     provider: () => import('./gcp/provider-entry.ts'),
     emulator: () => import('./gcp/emulator/index.ts'),

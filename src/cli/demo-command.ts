@@ -12,7 +12,7 @@ export const demoSpec: CommandSpec = {
     cloud: { type: 'string', value: 'C', description: `simulated cloud: ${DEMO_CLOUDS.join(', ')}`, default: DEMO_DEFAULTS.cloud },
     nodes: { type: 'string', value: 'N', description: `simulated nodes, 1 to ${MAX_DEMO_NODES}`, default: String(DEMO_DEFAULTS.nodes) },
     pods: { type: 'string', value: 'N', description: 'pods per node (at most what one instance of the type holds)', default: String(DEMO_DEFAULTS.podsPerNode) },
-    'instance-type': { type: 'string', value: 'T', description: 'instance (machine) type of the nodes: sets their NIC and address limits', default: `${DEMO_DEFAULTS.instanceType} (gcp: ${defaultInstanceType('gcp')})` },
+    'instance-type': { type: 'string', value: 'T', description: 'instance (machine) type of the nodes: sets their NIC and address limits', default: `${DEMO_DEFAULTS.instanceType} (azure: ${defaultInstanceType('azure')}, gcp: ${defaultInstanceType('gcp')})` },
   },
   notes: "Everything runs in the demo's own network namespaces and is removed at the end, also on Ctrl-C.",
 };

@@ -8,7 +8,7 @@ export function renderConfigReference(): string {
     'Precedence: default < file < AWS VPC CNI alias variable < `VPCNET_*` variable. ' +
     'Invalid values stop the agent with every problem listed by key and source. ' +
     '`provider` has one section per cloud, chosen by `provider.name`: keys marked with a provider belong to its section only ' +
-    '(the Azure provider is not implemented yet; its section is validated, the agent refuses to start on it).';
+    '(every provider section is implemented).';
   return [intro, '', '| Key | Environment | Type | Default | Description |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 

@@ -45,11 +45,10 @@ const parseBoolish = (raw: string): boolean | undefined => {
 
 // One section per provider, chosen by `name` (a discriminated union): a key of another cloud's
 // section is an error, not silently ignored. Keys several clouds share are one schema (one env
-// variable). Azure and GCE providers are not implemented yet: their sections are validated so
-// configs can be written now; the agent refuses to start on them (CONFIG_INVALID).
+// variable).
 export const PROVIDER_NAMES = ['aws', 'azure', 'gcp'] as const;
 
-const providerNameMeta: FieldMeta = { env: 'VPCNET_PROVIDER', default: 'aws', description: 'Cloud provider of this node; selects the provider section (azure: not implemented yet)' };
+const providerNameMeta: FieldMeta = { env: 'VPCNET_PROVIDER', default: 'aws', description: 'Cloud provider of this node; selects the provider section' };
 const providerName = <N extends (typeof PROVIDER_NAMES)[number]>(n: N): z.ZodLiteral<N> => f(z.literal(n), providerNameMeta);
 
 const apiEndpoint = f(z.url().optional(), { env: 'VPCNET_API_ENDPOINT', description: 'Cloud API endpoint override (emulators, private endpoints)' });
@@ -77,6 +76,15 @@ const azureSection = z.strictObject({
   caFile: f(absPath.optional(), { env: 'VPCNET_AZURE_CA_FILE', description: 'Extra CA certificate (PEM) for the ARM endpoint (emulators with a self-signed certificate)' }),
   lroPollMs: f(int(10, 60000).default(1000), { env: 'VPCNET_AZURE_LRO_POLL_MS', description: 'Poll interval of ARM long-running operations (NIC PUTs)' }),
   requestTimeoutMs,
+  identity: f(z.enum(['managed', 'workload']).optional(), {
+    env: 'VPCNET_AZURE_IDENTITY',
+    description: 'How the agent authenticates to ARM: managed (IMDS) or workload (federated token file); default: workload when a token file is set',
+  }),
+  tenantId: f(z.string().min(1).optional(), { env: 'VPCNET_AZURE_TENANT_ID', aliases: [{ name: 'AZURE_TENANT_ID' }], description: 'Tenant of the workload identity (set by the workload identity webhook)' }),
+  workloadClientId: f(z.string().min(1).optional(), { env: 'VPCNET_AZURE_WORKLOAD_CLIENT_ID', aliases: [{ name: 'AZURE_CLIENT_ID' }], description: 'Client id of the workload identity (set by the webhook)' }),
+  federatedTokenFile: f(absPath.optional(), { env: 'VPCNET_AZURE_FEDERATED_TOKEN_FILE', aliases: [{ name: 'AZURE_FEDERATED_TOKEN_FILE' }], description: 'Projected service account token exchanged for an ARM token (workload identity)' }),
+  authorityHost: f(z.url().optional(), { env: 'VPCNET_AZURE_AUTHORITY_HOST', aliases: [{ name: 'AZURE_AUTHORITY_HOST' }], description: 'Microsoft Entra authority for workload identity; default: the public cloud' }),
+  nicNames: f(z.array(z.string().min(1)).optional(), { env: 'VPCNET_AZURE_NIC_NAMES', description: "NICs of the VM the pool may use besides the primary (comma list); empty: all the VM's NICs" }),
 });
 
 const gcpSection = z.strictObject({

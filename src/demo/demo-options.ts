@@ -3,10 +3,10 @@
 // address per pod; each NIC's primary address is not handed out).
 import type { NodeShapes } from '../lab/cloud-lab.ts';
 
-export type DemoCloud = 'aws' | 'gcp';
-export const DEMO_CLOUDS: readonly DemoCloud[] = ['aws', 'gcp'];
+export type DemoCloud = 'aws' | 'azure' | 'gcp';
+export const DEMO_CLOUDS: readonly DemoCloud[] = ['aws', 'azure', 'gcp'];
 export const DEMO_DEFAULTS = { cloud: 'aws', nodes: 2, podsPerNode: 6, instanceType: 't3.medium' } as const;
-const DEFAULT_TYPES: Record<DemoCloud, string> = { aws: 't3.medium', gcp: 'e2-standard-4' };
+const DEFAULT_TYPES: Record<DemoCloud, string> = { aws: 't3.medium', azure: 'Standard_D4s_v5', gcp: 'e2-standard-4' };
 
 export function defaultInstanceType(cloud: DemoCloud): string {
   return DEFAULT_TYPES[cloud];

@@ -2,7 +2,7 @@
 // node, pods created through the real CNI executable, then the pool table and a connectivity
 // matrix; everything is torn down at the end, also on Ctrl-C or failure.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLOUDS } from '../../providers/registry.ts';
@@ -20,7 +20,7 @@ const ECHO_PORT = 7777;
 const CREDENTIALS = { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo-secret' };
 
 export interface DemoOptions {
-  /** The simulated cloud: AWS (default; ENIs with secondary IPs) or GCE (one alias range per node). */
+  /** The simulated cloud: AWS (default; ENIs with secondary IPs), Azure (NIC ipConfigurations) or GCE (one alias range per node). */
   cloud?: DemoCloud;
   nodes?: number;
   podsPerNode?: number;
@@ -79,7 +79,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
   const interruptible = <T>(p: Promise<T>): Promise<T> => abortable(p, opts.signal);
 
   // The emulator and its lab binding come through the registry.
-  const sim = await simulatedCloud(cloud, nodeCount, type);
+  const sim = await simulatedCloud(cloud, nodeCount, type, work);
   let lab: Lab | undefined;
   let cloudLab: CloudLab | undefined;
   let logStream: ReturnType<typeof createWriteStream> | undefined;
@@ -265,7 +265,8 @@ interface SimulatedCloud {
   stop(): Promise<void>;
 }
 
-async function simulatedCloud(cloud: DemoCloud, nodeCount: number, type: string): Promise<SimulatedCloud> {
+async function simulatedCloud(cloud: DemoCloud, nodeCount: number, type: string, work: string): Promise<SimulatedCloud> {
+  if (cloud === 'azure') return azureCloud(nodeCount, type, work);
   if (cloud === 'gcp') {
     const emulator = new (await CLOUDS.gcp.emulator()).GcpEmulator({ seed: 42, project: 'vpcnet-demo', operationDelayMs: 200 });
     const { labCloud } = await CLOUDS.gcp.lab();
@@ -311,6 +312,49 @@ async function simulatedCloud(cloud: DemoCloud, nodeCount: number, type: string)
       return { description: `EC2 emulator at ${endpoint}: VPC 10.0.0.0/16, ${nodeCount} x ${type}`, instanceIds: scenario.instanceIds };
     },
     provider: (instanceId) => ({ name: 'aws', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' }),
+    calls: () => emulator.stats().calls,
+    stop: () => emulator.stop(),
+  };
+}
+
+/** Azure: ARM over TLS with the emulator's CA, agents authenticated by workload identity (a token file), IMDS per VM. */
+async function azureCloud(nodeCount: number, size: string, work: string): Promise<SimulatedCloud> {
+  const azure = CLOUDS.azure;
+  const emulator = new (await azure.emulator()).AzureEmulator({ seed: 42, operationMs: 300 });
+  const { labCloud } = await azure.lab();
+  const tokenFile = join(work, 'sa-token');
+  writeFileSync(tokenFile, 'demo-service-account-token');
+  let endpoint = '';
+  const names = new Map<string, string>();
+  return {
+    apiName: 'ARM',
+    poolWords: 'warm pool of secondary ipConfigurations from the ARM API',
+    rangeWords: '',
+    mtu: 1500,
+    labCloud: labCloud(emulator),
+    async start() {
+      endpoint = await emulator.start({ port: 0 });
+      const res = emulator.applyScenario({
+        resourceGroup: 'vpcnet-demo',
+        location: 'westeurope',
+        vnets: [{ name: 'demo-vnet', addressPrefixes: ['10.0.0.0/16'], subnets: [{ name: 'nodes', addressPrefix: '10.0.0.0/20' }] }],
+        vms: Array.from({ length: nodeCount }, (_, i) => ({ name: `demo-vm${i + 1}`, size, subnet: 'demo-vnet/nodes' })),
+      });
+      for (const vm of res.vms) names.set(vm.id, vm.name);
+      return { description: `Azure emulator at ${endpoint} (TLS, CA ${emulator.tls.caPath}): VNet 10.0.0.0/16, ${nodeCount} x ${size}`, instanceIds: res.vms.map((v) => v.id) };
+    },
+    provider: (instanceId) => ({
+      name: 'azure',
+      apiEndpoint: endpoint,
+      metadataEndpoint: emulator.imdsUrlFor(names.get(instanceId) ?? ''),
+      caFile: emulator.tls.caPath,
+      identity: 'workload',
+      tenantId: emulator.state.tenantId,
+      workloadClientId: '00000000-0000-4000-8000-00000000de30',
+      federatedTokenFile: tokenFile,
+      authorityHost: endpoint,
+      lroPollMs: 50,
+    }),
     calls: () => emulator.stats().calls,
     stop: () => emulator.stop(),
   };

@@ -21,8 +21,28 @@ const { values } = parseArgs({
     'window-s': { type: 'string' },
     prefix: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    cloud: { type: 'string', default: 'aws' },
   },
 });
+
+if (values.cloud === 'azure') {
+  // Azure: its own run (scale-azure.ts); time is emulated at --speed (default 10) over real TLS.
+  const { runAzureScale } = await import('./scale-azure.ts');
+  const r = await runAzureScale({
+    nodes: Math.floor(Number(values.nodes)),
+    podsPerNode: values['pods-per-node'] ? Math.floor(Number(values['pods-per-node'])) : 10,
+    speed: values.speed ? Number(values.speed) : 10,
+    seed: Math.floor(Number(values.seed)),
+    bootWindowMs: values['window-s'] ? Number(values['window-s']) * 1000 : 60_000,
+    prefix: values.prefix,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${JSON.stringify({ bench: 'scale', ...r })}\n`);
+  process.exit(r.failures > 0 || r.leakTotal > 0 ? 1 : 0);
+} else if (values.cloud !== 'aws') {
+  process.stderr.write(`--cloud must be aws or azure\n`);
+  process.exit(2);
+}
 
 const num = (name: string, v: string | undefined): number => {
   const n = Number(v);

@@ -43,6 +43,18 @@ describe('providers load on demand', () => {
     expect(sdksIn(urls)).toEqual(['aws']);
   });
 
+  it('building the Azure provider loads the Azure SDKs and no other cloud SDK', () => {
+    const urls = loaded(`
+      const { createProvider } = await import(root + 'src/agent/provider-factory.ts');
+      const { configSchema } = await import(root + 'src/config/schema.ts');
+      const { noopMetrics } = await import(root + 'src/metrics/metrics.ts');
+      const { silentLogger } = await import(root + 'src/util/logger.ts');
+      const { FakeClock } = await import(root + 'src/util/clock.ts');
+      const p = await createProvider(configSchema.parse({ provider: { name: 'azure' } }), { clock: new FakeClock(), metrics: noopMetrics, logger: silentLogger() });
+      if (p.name !== 'azure') throw new Error('not azure');`);
+    expect(sdksIn(urls)).toEqual(['azure']);
+  });
+
   it('the pool core and the fake provider load no cloud SDK', () => {
     const urls = loaded(`
       await import(root + 'src/ipam/pool-manager.ts');

@@ -56,18 +56,24 @@ describe('provider sections', () => {
     expect(text).not.toContain('provider.subnetTags');
   });
 
-  it.each(['azure'])('choosing %s (not implemented yet) fails with a clear CONFIG_INVALID', async (name) => {
-    const config = configSchema.parse({ provider: { name } });
-    const err = await createProvider(config, { clock: new FakeClock(), metrics: noopMetrics, logger: silentLogger() }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VpcnetError);
-    expect(err).toMatchObject({ code: 'CONFIG_INVALID', details: { path: 'provider.name', value: name, available: ['aws', 'gcp'] } });
-    expect((err as Error).message).toBe(`provider "${name}" is not implemented in this release (available: aws, gcp)`);
-  });
-
   it('gcp builds the GCE provider through the registry (no cloud call until discover)', async () => {
     const p = await createProvider(configSchema.parse({ provider: { name: 'gcp' } }), { clock: new FakeClock(), metrics: noopMetrics, logger: silentLogger() });
     expect(p.name).toBe('gcp');
     expect(p.nicLifecycle).toBeUndefined();
+    expect(p.leakedNics).toBeUndefined();
+  });
+
+  it('azure builds the Azure provider through the registry (no cloud call until discover)', async () => {
+    const p = await createProvider(configSchema.parse({ provider: { name: 'azure' } }), { clock: new FakeClock(), metrics: noopMetrics, logger: silentLogger() });
+    expect(p.name).toBe('azure');
+    expect(p.nicLifecycle).toBeUndefined();
+    expect(p.leakedNics).toBeUndefined();
+  });
+
+  it('azure workload identity without its tenant, client id or token file is a clear CONFIG_INVALID', async () => {
+    const config = configSchema.parse({ provider: { name: 'azure', identity: 'workload', tenantId: 't' } });
+    const err = await createProvider(config, { clock: new FakeClock(), metrics: noopMetrics, logger: silentLogger() }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONFIG_INVALID', details: { path: 'provider' } });
   });
 
   it('aws builds the AWS provider through the registry', async () => {
