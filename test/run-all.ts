@@ -45,7 +45,8 @@ function runJest(extra: string[]): void {
   const out = join(outDir, 'jest.json');
   const res = spawnSync(
     process.execPath,
-    ['--experimental-vm-modules', join(root, 'node_modules/jest/bin/jest.js'), '--json', `--outputFile=${out}`, ...extra],
+    // --forceExit: a test that leaves a client's poll timer behind must not hang the run after its results are in.
+    ['--experimental-vm-modules', join(root, 'node_modules/jest/bin/jest.js'), '--json', `--outputFile=${out}`, '--forceExit', ...extra],
     { cwd: root, stdio: 'inherit' },
   );
   if (!existsSync(out)) {
