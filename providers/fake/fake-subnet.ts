@@ -1,6 +1,6 @@
 // A finite, fragmentable address space for the fake cloud: hands out single addresses and
 // aligned blocks lowest-first, and refuses (undefined) when none is free.
-import { formatCidr, intToIp, ipToInt, parseCidr } from '../../src/util/ipv4.ts';
+import { formatCidr, intToIp, ipToInt, parseCidr } from '../../src/util/ip.ts';
 
 export class FakeSubnet {
   readonly cidr: string;

@@ -3,7 +3,7 @@
 import type { Datapath, HostNic } from '../datapath/datapath.ts';
 import type { Allocation, NicStatus } from '../ipam/types.ts';
 import { VpcnetError } from '../errors.ts';
-import { subnetGateway } from '../util/ipv4.ts';
+import { subnetGateway } from '../util/ip.ts';
 
 export interface NicDirectoryOptions {
   datapath: Datapath;

@@ -1,7 +1,7 @@
 // The pool's in-memory model: NICs -> blocks -> addresses, each address free, assigned to a
 // pod, or cooling down. Only this module touches the maps; pool.ts holds the policy.
 import { blockUsable, type CloudBlock, type CloudNic } from '../../providers/provider.ts';
-import { cidrAddresses } from '../util/ipv4.ts';
+import { cidrAddresses } from '../util/ip.ts';
 import type { BlockView, NicView } from './planner.ts';
 import type { Allocation, NicStatus, PodKey } from './types.ts';
 

@@ -1,7 +1,7 @@
 // What the simulated VPC knows: which NIC (by MAC) owns which addresses. The lab's fabric
 // routes each address to its NIC and drops packets a NIC sends from addresses it does not
 // own (the cloud's source/destination check). Plain data, so a cloud emulator can feed it.
-import { subnetGateway } from '../util/ipv4.ts';
+import { subnetGateway } from '../util/ip.ts';
 
 export { subnetGateway };
 

@@ -6,6 +6,7 @@ import type { HostNic, NodeNetConfig } from '../datapath/datapath.ts';
 import { LinuxDatapath } from '../datapath/linux-datapath.ts';
 import { Lab, type LabNicSpec } from './lab.ts';
 import { type FabricNic, type FabricState, subnetGateway } from './fabric-state.ts';
+import { cidrAddresses } from '../util/ip.ts';
 
 export const VPC_CIDR = '10.0.0.0/16';
 export const SUBNET_A = '10.0.1.0/24';
@@ -113,12 +114,5 @@ export async function createScenario(opts: { prefix: string; nodes?: number; pod
 
 /** Pod addresses of a node's NIC (expands /28 prefixes, skipping nothing: AWS hands out all 16). */
 export function podAddresses(node: ScenarioNode, deviceIndex: number): string[] {
-  const out: string[] = [];
-  for (const b of node.blocks.get(deviceIndex) ?? []) {
-    const [ip = '', len = '32'] = b.split('/');
-    const o = ip.split('.').map(Number);
-    const size = 2 ** (32 - Number(len));
-    for (let k = 0; k < size; k++) out.push(`${o[0]}.${o[1]}.${o[2]}.${(o[3] ?? 0) + k}`);
-  }
-  return out;
+  return (node.blocks.get(deviceIndex) ?? []).flatMap((b) => cidrAddresses(b));
 }

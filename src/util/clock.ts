@@ -26,13 +26,22 @@ export const systemClock: Clock = {
 
 interface Sleeper {
   at: number;
-  resolve: () => void;
+  seq: number;
+  wake: () => void;
+  done: boolean;
 }
 
-/** A clock that only moves when a test says so. */
+/**
+ * A clock that only moves when told to: tests call `advance`, the scale bench's virtual-time
+ * driver calls `nextAt`/`advanceTo`. Sleepers sit in a min-heap on (due time, arrival order),
+ * so thousands of parked agents cost log n per timer.
+ */
 export class FakeClock implements Clock {
   private current: number;
-  private sleepers: Sleeper[] = [];
+  private seq = 0;
+  private live = 0;
+  /** Min-heap on (at, seq). Aborted sleepers stay in it, marked done, and are skipped. */
+  private readonly heap: Sleeper[] = [];
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.current = start;
@@ -45,22 +54,43 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const sleeper: Sleeper = { at: this.current + Math.max(0, ms), resolve };
-      this.sleepers.push(sleeper);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      const s: Sleeper = { at: this.current + Math.max(0, ms), seq: this.seq++, wake: resolve, done: false };
+      const onAbort = (): void => {
+        if (s.done) return;
+        s.done = true;
+        this.live--;
+        reject(signal?.reason);
+      };
+      s.wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.live++;
+      this.push(s);
     });
   }
 
   /** Number of pending sleeps; lets a test wait until code under test is parked. */
   get pending(): number {
-    return this.sleepers.length;
+    return this.live;
+  }
+
+  /** When the next live sleeper is due; undefined when nobody sleeps. */
+  nextAt(): number | undefined {
+    this.dropDone();
+    return this.heap[0]?.at;
+  }
+
+  /** Moves time to `t` (never backwards) and wakes every sleeper due by then, in order, without waiting for their continuations. */
+  advanceTo(t: number): void {
+    this.current = Math.max(this.current, t);
+    for (;;) {
+      this.dropDone();
+      const top = this.heap[0];
+      if (!top || top.at > this.current) return;
+      this.wakeTop();
+    }
   }
 
   /** Moves time forward, waking sleepers in order and letting their continuations run. */
@@ -68,15 +98,61 @@ export class FakeClock implements Clock {
     const target = this.current + ms;
     for (;;) {
       await flushMicrotasks();
-      const due = this.sleepers.filter((s) => s.at <= target).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
+      this.dropDone();
+      const due = this.heap[0];
+      if (!due || due.at > target) break;
       this.current = Math.max(this.current, due.at);
-      this.sleepers = this.sleepers.filter((s) => s !== due);
-      due.resolve();
+      this.wakeTop();
     }
-    this.current = target;
+    this.current = Math.max(this.current, target);
     await flushMicrotasks();
   }
+
+  private wakeTop(): void {
+    const s = this.pop();
+    s.done = true;
+    this.live--;
+    s.wake();
+  }
+
+  private dropDone(): void {
+    while (this.heap.length > 0 && (this.heap[0] as Sleeper).done) this.pop();
+  }
+
+  private push(s: Sleeper): void {
+    const h = this.heap;
+    h.push(s);
+    for (let i = h.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i] as Sleeper, h[parent] as Sleeper)) break;
+      [h[i], h[parent]] = [h[parent] as Sleeper, h[i] as Sleeper];
+      i = parent;
+    }
+  }
+
+  private pop(): Sleeper {
+    const h = this.heap;
+    const top = h[0] as Sleeper;
+    const last = h.pop() as Sleeper;
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l] as Sleeper, h[m] as Sleeper)) m = l;
+        if (r < h.length && before(h[r] as Sleeper, h[m] as Sleeper)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m] as Sleeper, h[i] as Sleeper];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(a: Sleeper, b: Sleeper): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
 async function flushMicrotasks(): Promise<void> {

@@ -16,9 +16,9 @@ import { noopMetrics } from '../../src/metrics/metrics.ts';
 import { MemoryCheckpointStore } from '../../src/ipam/checkpoint.ts';
 import { PoolManager } from '../../src/ipam/pool-manager.ts';
 import type { PodRef, PoolSettings } from '../../src/ipam/types.ts';
-import { scaledClock, type Clock } from '../../src/util/clock.ts';
+import { FakeClock, scaledClock, type Clock } from '../../src/util/clock.ts';
 import { mulberry32 } from '../support/prng.ts';
-import { VirtualClock, VirtualTimeDriver } from './virtual-clock.ts';
+import { VirtualTimeDriver } from './virtual-clock.ts';
 
 export interface ScaleOptions {
   nodes: number;
@@ -181,7 +181,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const say = opts.progress ?? ((): void => undefined);
   const virtual = (opts.time ?? 'virtual') === 'virtual';
   const speed = opts.speed ?? 10;
-  const vclock = virtual ? new VirtualClock() : undefined;
+  const vclock = virtual ? new FakeClock() : undefined;
   const clock: Clock = vclock ?? scaledClock(speed);
   const inFlight = { calls: 0 };
   const driver = vclock ? new VirtualTimeDriver(vclock, () => inFlight.calls > 0, { quantumMs: 50 }) : undefined;

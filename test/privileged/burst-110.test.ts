@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cidrContains, subnetGateway } from '../../src/util/ipv4.ts';
+import { cidrContains, subnetGateway } from '../../src/util/ip.ts';
 import type { Allocation } from '../../src/ipam/types.ts';
 import { Lab } from '../../src/lab/lab.ts';
 import { buildRunner, runBatch, type Batch } from '../support/cni-runner.ts';

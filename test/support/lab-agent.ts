@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AwsEmulator, type EniView } from '../../providers/aws/emulator/index.ts';
 import { Agent } from '../../src/agent/agent.ts';
-import { subnetGateway } from '../../src/util/ipv4.ts';
+import { subnetGateway } from '../../src/util/ip.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import type { HostNic } from '../../src/datapath/datapath.ts';
 import { CloudLab } from '../../src/lab/cloud-lab.ts';

@@ -1,39 +1,24 @@
-// IPv4 helpers on unsigned 32-bit numbers.
+// The emulator's view of src/util/ip.ts (the one address module): numbers, `undefined` for
+// bad input (the emulator turns that into InvalidParameterValue), networks strict about host
+// bits as EC2 is ("10.0.0.5/24" is not a valid subnet CIDR).
+import { cidrsOverlap as ipCidrsOverlap, intToIp, tryParseCidr, tryParseIpv4 } from '../../../src/util/ip.ts';
 
 export interface Cidr {
   base: number;
   length: number;
 }
 
-export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
-  }
-  return n;
-}
-
-export function formatIpv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+export const parseIpv4 = tryParseIpv4;
+export const formatIpv4 = intToIp;
 
 export function parseCidr(text: string): Cidr | undefined {
-  const [ip, len, ...rest] = text.split('/');
-  if (ip === undefined || len === undefined || rest.length > 0 || !/^\d{1,2}$/.test(len)) return undefined;
-  const base = parseIpv4(ip);
-  const length = Number(len);
-  if (base === undefined || length > 32) return undefined;
-  if (base % 2 ** (32 - length) !== 0) return undefined;
-  return { base, length };
+  if (!text.includes('/')) return undefined;
+  const c = tryParseCidr(text);
+  return c && { base: c.base, length: c.prefixLength };
 }
 
 export function formatCidr(c: Cidr): string {
-  return `${formatIpv4(c.base)}/${c.length}`;
+  return `${intToIp(c.base)}/${c.length}`;
 }
 
 export function cidrSize(c: Cidr): number {
@@ -45,5 +30,5 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
 }
 
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
-  return a.base < b.base + cidrSize(b) && b.base < a.base + cidrSize(a);
+  return ipCidrsOverlap(a.base, cidrSize(a), b.base, cidrSize(b));
 }

@@ -1,21 +1,17 @@
 // Small encoders for what the netlink package leaves to the caller: IPv4 and MAC byte
 // forms, CIDR parsing, and raw attribute (TLV) assembly for nested link info.
 import { VpcnetError } from '../../errors.ts';
-import { intToIp, ipToInt } from '../../util/ipv4.ts';
+import { bytesToIpv4, cidrContains as ipCidrContains, intToIp, ipToInt, ipv4ToBytes, tryParseCidr, tryParseIpv4 } from '../../util/ip.ts';
 
 export { intToIp, ipToInt };
 
 export function ipToBuf(ip: string): Buffer {
-  const parts = ip.split('.');
-  const bytes = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
-  if (bytes.length !== 4 || bytes.some((b) => !(b >= 0 && b <= 255))) {
-    throw new VpcnetError('INTERNAL', 'not an IPv4 address', { details: { ip } });
-  }
-  return Buffer.from(bytes);
+  if (tryParseIpv4(ip) === undefined) throw new VpcnetError('INTERNAL', 'not an IPv4 address', { details: { ip } });
+  return ipv4ToBytes(ip);
 }
 
 export function bufToIp(buf: Buffer): string {
-  return `${buf[0]}.${buf[1]}.${buf[2]}.${buf[3]}`;
+  return bytesToIpv4(buf);
 }
 
 export interface Cidr {
@@ -23,28 +19,25 @@ export interface Cidr {
   prefixLen: number;
 }
 
-/** "10.0.1.0/24" -> {ip, prefixLen}; a bare address is a /32; "default" is 0.0.0.0/0. */
+/**
+ * "10.0.1.0/24" -> {ip, prefixLen}; a bare address is a /32; "default" is 0.0.0.0/0. A network
+ * is meant (route destinations, rule selectors, nft sets): host bits set are refused, as the
+ * kernel refuses them.
+ */
 export function parseCidr(cidr: string): Cidr {
   if (cidr === 'default') return { ip: '0.0.0.0', prefixLen: 0 };
-  const [ip = '', len] = cidr.split('/');
-  const prefixLen = len === undefined ? 32 : Number(len);
-  if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 32) {
-    throw new VpcnetError('INTERNAL', 'bad prefix length', { details: { cidr } });
-  }
-  ipToBuf(ip);
-  return { ip, prefixLen };
+  const c = tryParseCidr(cidr);
+  if (!c) throw new VpcnetError('INTERNAL', 'not an IPv4 network (or host bits set)', { details: { cidr } });
+  return { ip: intToIp(c.base), prefixLen: c.prefixLength };
 }
 
 export function formatCidr(c: Cidr): string {
   return c.prefixLen === 0 && c.ip === '0.0.0.0' ? 'default' : `${c.ip}/${c.prefixLen}`;
 }
 
-/** True when `ip` lies inside `cidr`. */
+/** True when `ip` lies inside the network `cidr` ("default" holds everything). */
 export function cidrContains(cidr: string, ip: string): boolean {
-  const c = parseCidr(cidr);
-  if (c.prefixLen === 0) return true;
-  const mask = (0xffffffff << (32 - c.prefixLen)) >>> 0;
-  return ((ipToInt(c.ip) & mask) >>> 0) === ((ipToInt(ip) & mask) >>> 0);
+  return cidr === 'default' || ipCidrContains(cidr, ip);
 }
 
 export function macToBuf(mac: string): Buffer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeCloudProvider } from '../../../providers/fake/fake-provider.ts';
-import { cidrSize } from '../../../src/util/ipv4.ts';
+import { cidrSize } from '../../../src/util/ip.ts';
 import { FakeClock } from '../../../src/util/clock.ts';
 
 describe('FakeCloudProvider', () => {

@@ -6,7 +6,7 @@ import { FakeCloudProvider, type FakeProviderOptions } from '../../../providers/
 import { fakeShape } from '../../../providers/fake/shapes.ts';
 import { hasNicLifecycle } from '../../../providers/provider.ts';
 import type { ErrorCode } from '../../../src/errors.ts';
-import { cidrContains } from '../../../src/util/ipv4.ts';
+import { cidrContains } from '../../../src/util/ip.ts';
 import { executeAction } from '../../../src/ipam/executor.ts';
 import { Pool, type PoolOptions } from '../../../src/ipam/pool.ts';
 import type { CheckpointData, PoolSettings } from '../../../src/ipam/types.ts';
