@@ -9,7 +9,7 @@ import type { VpcnetConfig } from '../config/schema.ts';
 import { VpcnetError, type ErrorCode } from '../errors.ts';
 import type { PoolManager } from '../ipam/pool-manager.ts';
 import type { Allocation, PodKey, PoolConditionType } from '../ipam/types.ts';
-import type { BackoffOptions } from '../k8s/backoff.ts';
+import type { Backoff } from '../../providers/kit/retry.ts';
 import type { KubeClient } from '../k8s/kube-client.ts';
 import { KubeServices } from '../k8s/kube-services.ts';
 import type { EffectiveNetworkConfig } from '../k8s/network-config.ts';
@@ -26,7 +26,7 @@ export type KubeSettings = VpcnetConfig['kubernetes'];
 /** Test and embedding knobs beyond the config. */
 export interface KubeWiringOverrides {
   client?: KubeClient;
-  backoff?: BackoffOptions;
+  backoff?: Backoff;
   /** How often pool state is turned into readiness and events; default 1 s. */
   statusIntervalMs?: number;
 }

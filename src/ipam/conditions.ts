@@ -2,6 +2,7 @@
 // one without is only visible (e.g. a failed release). Successes clear them.
 import type { ErrorCode } from '../errors.ts';
 import type { PoolCondition, PoolConditionType } from './types.ts';
+import { isAmbiguous } from '../../providers/kit/classify.ts';
 
 export function conditionTypeOf(code: ErrorCode): PoolConditionType {
   switch (code) {
@@ -17,10 +18,8 @@ export function conditionTypeOf(code: ErrorCode): PoolConditionType {
   }
 }
 
-/** Failures where the cloud may have done the work anyway: state is unknown until a reconcile. */
-export function isAmbiguous(code: ErrorCode): boolean {
-  return code === 'CLOUD_TIMEOUT' || code === 'CLOUD_UNAVAILABLE' || code === 'INTERNAL';
-}
+/** Failures where the cloud may have done the work anyway (the kit's one answer): state is unknown until a reconcile. */
+export { isAmbiguous };
 
 export class ConditionSet {
   private readonly byType = new Map<PoolConditionType, PoolCondition>();

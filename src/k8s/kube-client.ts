@@ -2,6 +2,10 @@
 // (real-kube-client.ts) wraps @kubernetes/client-node; fake-kube-client.ts is the in-memory one.
 // Every method can fail with VpcnetError K8S_UNAVAILABLE / K8S_CONFLICT / K8S_NOT_FOUND /
 // K8S_FORBIDDEN / K8S_INVALID / K8S_GONE; none is ever called on the CNI ADD path.
+import type { Backoff } from '../../providers/kit/retry.ts';
+
+/** Retry pacing of the Kubernetes loops (watch relist, node reads, readiness, annotations): full jitter, 0.5 s doubling to 30 s. */
+export const KUBE_BACKOFF: Backoff = { baseMs: 500, capMs: 30_000 };
 
 export interface Taint {
   key: string;

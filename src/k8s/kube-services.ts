@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.ts';
 import { toVpcnetError } from '../errors.ts';
 import type { Clock } from '../util/clock.ts';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type Backoff } from '../../providers/kit/retry.ts';
+import { KUBE_BACKOFF } from './kube-client.ts';
 import type { KubeClient } from './kube-client.ts';
 import { NetworkConfigWatcher } from './network-config.ts';
 import { NodeEventRecorder } from './node-events.ts';
@@ -22,7 +23,7 @@ export interface KubeServicesOptions {
   logger: Logger;
   /** Write vpcnet.io/pod-ip on pods (needs RBAC pods: patch). */
   annotatePodIps?: boolean;
-  backoff?: BackoffOptions;
+  backoff?: Backoff;
   /** Re-read the Node this often so label changes reach the network config. */
   nodeRefreshMs?: number;
 }
@@ -99,7 +100,7 @@ export class KubeServices {
       } catch (err) {
         failures++;
         this.log.warn({ err: toVpcnetError(err, 'K8S_UNAVAILABLE'), attempt: failures }, 'reading the node failed');
-        wait = backoffDelay(failures, this.opts.backoff ?? DEFAULT_BACKOFF);
+        wait = backoffDelay(failures - 1, this.opts.backoff ?? KUBE_BACKOFF);
       }
       try {
         await clock.sleep(wait, this.stopper.signal);

@@ -4,7 +4,7 @@
 // the node's topology.kubernetes.io/zone. Changes apply to NICs created afterwards.
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock.ts';
-import type { BackoffOptions } from './backoff.ts';
+import type { Backoff } from '../../providers/kit/retry.ts';
 import type { KubeClient, KubeNode, NodeNetworkConfig, NodeNetworkConfigSpec } from './kube-client.ts';
 import { ZONE_LABEL } from './node-identity.ts';
 import { Reflector } from './reflector.ts';
@@ -38,7 +38,7 @@ export interface NetworkConfigWatcherOptions {
   nodeName: string;
   clock: Clock;
   logger: Logger;
-  backoff?: BackoffOptions;
+  backoff?: Backoff;
   watchTimeoutSeconds?: number;
 }
 

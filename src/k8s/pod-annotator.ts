@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock.ts';
 import { toVpcnetError } from '../errors.ts';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type Backoff } from '../../providers/kit/retry.ts';
+import { KUBE_BACKOFF } from './kube-client.ts';
 import type { KubeClient } from './kube-client.ts';
 
 export const POD_IP_ANNOTATION = 'vpcnet.io/pod-ip';
@@ -13,7 +14,7 @@ export interface PodAnnotatorOptions {
   client: KubeClient;
   clock: Clock;
   logger: Logger;
-  backoff?: BackoffOptions;
+  backoff?: Backoff;
   maxAttempts?: number;
 }
 
@@ -60,7 +61,7 @@ export class PodAddressAnnotator {
         // Requeue unless a newer wish arrived meanwhile.
         if (!this.pending.has(key)) this.pending.set(key, { ...item, attempt: item.attempt + 1 });
         try {
-          await this.opts.clock.sleep(backoffDelay(item.attempt + 1, this.opts.backoff ?? DEFAULT_BACKOFF), this.stopper.signal);
+          await this.opts.clock.sleep(backoffDelay(item.attempt, this.opts.backoff ?? KUBE_BACKOFF), this.stopper.signal);
         } catch {
           return;
         }

@@ -3,7 +3,7 @@
 // nothing, and it never calls a pod gone while any pod of that name/uid exists.
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock.ts';
-import type { BackoffOptions } from './backoff.ts';
+import type { Backoff } from '../../providers/kit/retry.ts';
 import type { KubeClient, KubePod } from './kube-client.ts';
 import { Reflector, type ReflectorChange } from './reflector.ts';
 
@@ -27,7 +27,7 @@ export interface PodWatcherOptions {
   nodeName: string;
   clock: Clock;
   logger: Logger;
-  backoff?: BackoffOptions;
+  backoff?: Backoff;
   /** The server closes each watch after about this long and we resume from the last resourceVersion. */
   watchTimeoutSeconds?: number;
 }

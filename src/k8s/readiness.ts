@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock.ts';
 import { toVpcnetError } from '../errors.ts';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type Backoff } from '../../providers/kit/retry.ts';
+import { KUBE_BACKOFF } from './kube-client.ts';
 import type { KubeClient, KubeNode, NodeCondition } from './kube-client.ts';
 
 export const READY_CONDITION = 'VpcnetReady';
@@ -24,7 +25,7 @@ export interface NodeReadinessOptions {
   nodeName: string;
   clock: Clock;
   logger: Logger;
-  backoff?: BackoffOptions;
+  backoff?: Backoff;
 }
 
 const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -77,7 +78,7 @@ export class NodeReadiness {
         this.opts.logger.warn({ err: e, attempt: failures }, 'node readiness update failed');
         if (e.code === 'K8S_CONFLICT') continue; // re-read and retry at once
         try {
-          await this.opts.clock.sleep(backoffDelay(failures, this.opts.backoff ?? DEFAULT_BACKOFF), this.stopper.signal);
+          await this.opts.clock.sleep(backoffDelay(failures - 1, this.opts.backoff ?? KUBE_BACKOFF), this.stopper.signal);
         } catch {
           return;
         }

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../util/clock.ts';
 import { toVpcnetError } from '../errors.ts';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type Backoff } from '../../providers/kit/retry.ts';
+import { KUBE_BACKOFF } from './kube-client.ts';
 import type { ListResult, WatchEvent, WatchHandle } from './kube-client.ts';
 
 export interface ReflectorSource<T> {
@@ -21,7 +22,7 @@ export type ReflectorChange<T> =
 export interface ReflectorOptions {
   clock: Clock;
   logger: Logger;
-  backoff?: BackoffOptions;
+  backoff?: Backoff;
 }
 
 export class Reflector<T> {
@@ -115,7 +116,7 @@ export class Reflector<T> {
       if (outcome === 'gone') continue;
       failures++;
       try {
-        await this.opts.clock.sleep(backoffDelay(failures, this.opts.backoff ?? DEFAULT_BACKOFF), signal);
+        await this.opts.clock.sleep(backoffDelay(failures - 1, this.opts.backoff ?? KUBE_BACKOFF), signal);
       } catch {
         break;
       }

@@ -19,7 +19,9 @@ import type {
   NodeLimits,
   ReleaseRequest,
 } from '../../provider.ts';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
+import { isAmbiguous } from '../../kit/classify.ts';
+import { pollUntil } from '../../kit/poll.ts';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../kit/retry.ts';
 import { Ec2Api, type Ec2Action, type Ec2Ops } from './ec2-api.ts';
 import { ImdsClient, type ImdsIdentity } from './imds.ts';
 import { InstanceLimitsCache } from './instance-limits.ts';
@@ -321,7 +323,7 @@ export class AwsProvider implements CloudProvider {
       this.region ??= (await this.imdsIdentity()).region;
       this.ec2 ??= new Ec2Api({
         transport: this.opts.transport ?? this.sdkClient(this.region),
-        limiter: this.opts.rateLimiter ?? new Ec2RateLimiter(),
+        limiter: this.opts.rateLimiter ?? new Ec2RateLimiter({}, this.clock),
         clock: this.clock,
         metrics: this.opts.metrics ?? noopMetrics,
         logger: this.log,
@@ -473,28 +475,28 @@ export class AwsProvider implements CloudProvider {
 
   /** Polls with backoff until the NIC's attachment reaches `want` ('available': detached). */
   private async waitForStatus(nicId: string, want: 'attached' | 'available'): Promise<void> {
-    const deadline = this.clock.now() + (this.opts.timeouts?.attachWaitMs ?? POLL_BACKOFF.deadlineMs);
-    for (let attempt = 0; ; attempt++) {
-      const eni = await this.describeOne(nicId);
-      // A NIC missing while we wait to see it attached is describe lag (EC2 is eventually consistent).
-      if (!eni && want === 'available') return;
-      const status = want === 'attached' ? eni?.Attachment?.Status : eni?.Status;
-      if (status === want) return;
-      const delay = Math.min(POLL_BACKOFF.capMs, POLL_BACKOFF.baseMs * 2 ** attempt);
-      if (this.clock.now() + delay > deadline) {
-        throw new VpcnetError('CLOUD_TIMEOUT', `NIC ${nicId} did not become ${want} in time (last status ${status ?? 'not visible'})`, {
+    const statusOf = (eni: NetworkInterface | undefined): string | undefined => (want === 'attached' ? eni?.Attachment?.Status : eni?.Status);
+    await pollUntil({
+      clock: this.clock,
+      poll: () => this.describeOne(nicId),
+      // A NIC missing while we wait to see it detached is describe lag (EC2 is eventually consistent).
+      done: (eni) => (!eni && want === 'available') || statusOf(eni) === want,
+      interval: POLL_BACKOFF,
+      deadlineMs: this.opts.timeouts?.attachWaitMs ?? POLL_BACKOFF.deadlineMs,
+      onTimeout: (eni) => {
+        const status = statusOf(eni);
+        return new VpcnetError('CLOUD_TIMEOUT', `NIC ${nicId} did not become ${want} in time (last status ${status ?? 'not visible'})`, {
           details: { nicId, want, status },
         });
-      }
-      await this.clock.sleep(delay);
-    }
+      },
+    });
   }
 
   /** Deletes a NIC we just created after a failed attach. If that fails too, the NIC's tags let leak clean-up find it. */
   private async undoCreate(nicId: string, attachmentId: string | undefined, cause: unknown): Promise<void> {
     try {
       // After a 5xx or a timeout the attach may have happened anyway: ask EC2.
-      if (!attachmentId && isVpcnetError(cause) && isAmbiguous(cause)) {
+      if (!attachmentId && isVpcnetError(cause) && isAmbiguous(cause.code)) {
         attachmentId = (await this.describeOne(nicId))?.Attachment?.AttachmentId;
       }
       if (attachmentId) {
@@ -554,11 +556,6 @@ function toCandidate(s: Subnet): SubnetCandidate {
     availableIps: s.AvailableIpAddressCount ?? 0,
     tags: tagsOf(s.Tags),
   };
-}
-
-/** Failures after which EC2 may have done the work anyway. */
-function isAmbiguous(err: VpcnetError): boolean {
-  return err.code === 'CLOUD_UNAVAILABLE' || err.code === 'CLOUD_TIMEOUT';
 }
 
 function rangeUnsupported(): VpcnetError {

@@ -40,7 +40,7 @@ import type { VpcnetError } from '../../../src/errors.ts';
 import type { Metrics } from '../../../src/metrics/metrics.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import { mapAwsError } from './aws-errors.ts';
-import { withRetry, type BackoffPolicy } from './backoff.ts';
+import { withRetry, type BackoffPolicy } from '../../kit/retry.ts';
 import type { Ec2RateLimiter } from './rate-limiter.ts';
 
 export interface Ec2Ops {

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
-import { withRetry, type BackoffPolicy } from './backoff.ts';
+import { withRetry, type BackoffPolicy } from '../../kit/retry.ts';
 
 export interface ImdsOptions {
   /** Base URL, e.g. http://169.254.169.254 (no trailing path). */

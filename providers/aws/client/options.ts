@@ -3,7 +3,7 @@ import type { EC2ClientConfig } from '@aws-sdk/client-ec2';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../../src/metrics/metrics.ts';
 import type { Clock } from '../../../src/util/clock.ts';
-import type { BackoffPolicy } from './backoff.ts';
+import type { BackoffPolicy } from '../../kit/retry.ts';
 import type { Ec2Transport } from './ec2-api.ts';
 import type { Ec2RateLimiter } from './rate-limiter.ts';
 

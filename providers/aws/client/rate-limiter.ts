@@ -1,7 +1,11 @@
-// Client-side rate limiting per EC2 token bucket. One limiter is shared by every call of the
-// process (and may be shared by several providers, e.g. in the scale benchmark), so that a
-// burst of pool work never drains the account's buckets that other nodes also draw from.
-import PQueue from 'p-queue';
+// Client-side rate limiting per EC2 token bucket (the kit's KeyedRateLimiter with EC2's bucket
+// names). One limiter is shared by every call of the process (and may be shared by several
+// providers, e.g. in the scale benchmark), so that a burst of pool work never drains the
+// account's buckets that other nodes also draw from.
+import { systemClock, type Clock } from '../../../src/util/clock.ts';
+import { KeyedRateLimiter, type BucketRate } from '../../kit/rate-limit.ts';
+
+export type { BucketRate };
 
 export type Ec2Bucket = 'mutating' | 'network-interface' | 'describe';
 
@@ -19,13 +23,6 @@ export function bucketOf(action: string): Ec2Bucket {
   return 'mutating';
 }
 
-export interface BucketRate {
-  /** Calls started per second (keep below the bucket's refill rate). */
-  perSecond: number;
-  /** Calls in flight at once. */
-  concurrency: number;
-}
-
 /**
  * Defaults sit below the published refill rates (mutating 5/s, network-interface actions 5/s,
  * describe 10/s and more for filtered calls), so a steady stream never hits RequestLimitExceeded.
@@ -37,22 +34,19 @@ export const DEFAULT_RATES: Record<Ec2Bucket, BucketRate> = {
 };
 
 export class Ec2RateLimiter {
-  private readonly queues: Record<Ec2Bucket, PQueue>;
+  private readonly limiter: KeyedRateLimiter<Ec2Bucket>;
 
-  constructor(rates: Partial<Record<Ec2Bucket, BucketRate>> = {}) {
-    const make = (b: Ec2Bucket): PQueue => {
-      const r = rates[b] ?? DEFAULT_RATES[b];
-      return new PQueue({ concurrency: r.concurrency, interval: 1000, intervalCap: r.perSecond, strict: true });
-    };
-    this.queues = { mutating: make('mutating'), 'network-interface': make('network-interface'), describe: make('describe') };
+  /** Rates per bucket, metered on `clock` (the provider's clock). */
+  constructor(rates: Partial<Record<Ec2Bucket, BucketRate>> = {}, clock: Clock = systemClock) {
+    this.limiter = new KeyedRateLimiter<Ec2Bucket>({ ...DEFAULT_RATES, ...rates }, { clock });
   }
 
   run<T>(action: string, fn: () => Promise<T>): Promise<T> {
-    return this.queues[bucketOf(action)].add(() => fn()) as Promise<T>;
+    return this.limiter.run(bucketOf(action), fn);
   }
 
-  /** Calls waiting for a slot, per bucket. */
+  /** Calls waiting for a slot or a token, per bucket. */
   waiting(): Record<Ec2Bucket, number> {
-    return { mutating: this.queues.mutating.size, 'network-interface': this.queues['network-interface'].size, describe: this.queues.describe.size };
+    return { mutating: this.limiter.waiting('mutating'), 'network-interface': this.limiter.waiting('network-interface'), describe: this.limiter.waiting('describe') };
   }
 }

@@ -13,7 +13,7 @@ import { FakeApiServer, type Obj } from '../../support/fake-apiserver/server.ts'
 import { installBuiltForwarder, runForwarder, type CniRun } from '../cni/forwarder-harness.ts';
 
 export const CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet' });
-export const fastBackoff = { initialMs: 20, maxMs: 200 };
+export const fastBackoff = { baseMs: 20, capMs: 200 };
 
 export interface World {
   emulator: AwsEmulator;

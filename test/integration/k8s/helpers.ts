@@ -4,7 +4,7 @@ import { FakeApiServer, type Obj } from '../../support/fake-apiserver/server.ts'
 import { loadKubeConfig, RealKubeClient } from '../../../src/k8s/real-kube-client.ts';
 
 export const silent = pino({ level: 'silent' });
-export const fastBackoff = { initialMs: 10, maxMs: 50 };
+export const fastBackoff = { baseMs: 10, capMs: 50 };
 
 export async function startApi(opts: ConstructorParameters<typeof FakeApiServer>[0] = {}): Promise<{
   api: FakeApiServer;

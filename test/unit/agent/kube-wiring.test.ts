@@ -46,7 +46,7 @@ async function setup(
   if (opts.down) client.setDown(true);
   const settings = configSchema.parse({ kubernetes: { enabled: true, goneGraceMs: 1000, podReconcileIntervalMs: 5000, networkConfigWaitMs: 2000, ...opts.kubernetes } }).kubernetes;
   const metrics = new MemoryMetrics();
-  const wiring = new KubeWiring({ settings, nodeName: NODE, clock, metrics, logger: silentLogger(), client, backoff: { initialMs: 10, maxMs: 10 } });
+  const wiring = new KubeWiring({ settings, nodeName: NODE, clock, metrics, logger: silentLogger(), client, backoff: { baseMs: 10, capMs: 10 } });
   const cloud = new FakeCloudProvider({ clock });
   const pool = new PoolManager({
     provider: wiring.wrapProvider(cloud),
@@ -216,7 +216,7 @@ describe('network config for new NICs', () => {
     const client = new FakeKubeClient();
     client.setDown(true);
     const settings = configSchema.parse({ kubernetes: { enabled: true, networkConfigWaitMs: 3000 } }).kubernetes;
-    const wiring = new KubeWiring({ settings, nodeName: NODE, clock, metrics: new MemoryMetrics(), logger: silentLogger(), client, backoff: { initialMs: 10_000, maxMs: 10_000 } });
+    const wiring = new KubeWiring({ settings, nodeName: NODE, clock, metrics: new MemoryMetrics(), logger: silentLogger(), client, backoff: { baseMs: 10_000, capMs: 10_000 } });
     cleanups.push(() => wiring.stop());
     const requests: unknown[] = [];
     const cloud = new FakeCloudProvider({ clock, hook: (op, args) => void (op === 'attachNic' && requests.push(args)) });

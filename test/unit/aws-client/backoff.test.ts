@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { backoffDelay, withRetry } from '../../../providers/aws/client/backoff.ts';
+import { backoffDelay, withRetry } from '../../../providers/kit/retry.ts';
 import { Ec2Api } from '../../../providers/aws/client/ec2-api.ts';
 import { Ec2RateLimiter, bucketOf } from '../../../providers/aws/client/rate-limiter.ts';
 import { VpcnetError } from '../../../src/errors.ts';
@@ -125,12 +125,16 @@ describe('Ec2Api', () => {
 });
 
 describe('Ec2RateLimiter', () => {
-  it('holds calls beyond the per-second rate of their bucket, and only of that bucket', async () => {
-    const limiter = new Ec2RateLimiter({
-      mutating: { perSecond: 2, concurrency: 10 },
-      'network-interface': { perSecond: 100, concurrency: 10 },
-      describe: { perSecond: 100, concurrency: 10 },
-    });
+  it('holds calls beyond the rate of their bucket, and only of that bucket, metering the clock', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new Ec2RateLimiter(
+      {
+        mutating: { perSecond: 2, concurrency: 10 },
+        'network-interface': { perSecond: 100, concurrency: 10 },
+        describe: { perSecond: 100, concurrency: 10 },
+      },
+      clock,
+    );
     const started: string[] = [];
     const run = (action: string): Promise<void> =>
       limiter.run(action, async () => {
@@ -142,7 +146,11 @@ describe('Ec2RateLimiter', () => {
     expect(started).not.toContain('ModifyNetworkInterfaceAttribute');
     expect(limiter.waiting().mutating).toBe(1);
     expect(started).toEqual(expect.arrayContaining(['AttachNetworkInterface', 'DetachNetworkInterface', 'DescribeSubnets', 'AssignPrivateIpAddresses']));
+    await clock.advance(499);
+    expect(started).not.toContain('ModifyNetworkInterfaceAttribute');
+    await clock.advance(1);
     await Promise.all(pending);
     expect(started).toContain('ModifyNetworkInterfaceAttribute');
+    expect(limiter.waiting().mutating).toBe(0);
   });
 });

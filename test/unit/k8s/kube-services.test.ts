@@ -20,7 +20,7 @@ describe('KubeServices', () => {
     client.putConfig({ name: 'b', spec: { subnetId: 'subnet-0b', securityGroupIds: [], zone: 'us-west-2b' } });
     client.putPod({ namespace: 'default', name: 'web', uid: 'u1', nodeName: 'node-a', hostNetwork: false, annotations: {} });
     client.setDown(true);
-    const k = new KubeServices({ client, nodeName: 'node-a', clock, logger: pino({ level: 'silent' }), annotatePodIps: true, backoff: { initialMs: 100, maxMs: 1000, random: () => 0 } });
+    const k = new KubeServices({ client, nodeName: 'node-a', clock, logger: pino({ level: 'silent' }), annotatePodIps: true, backoff: { baseMs: 100, capMs: 1000, random: () => 0.5 } });
     k.start();
     let identity: unknown;
     void k.identity().then((id) => (identity = id));

@@ -10,7 +10,7 @@ describe('PodWatcher.live', () => {
   it('is true after the list, false while the watch is broken, true again after the relist', async () => {
     const client = new FakeKubeClient();
     const clock = new FakeClock();
-    const w = new PodWatcher({ client, nodeName: 'node-a', clock, logger: pino({ level: 'silent' }), backoff: { initialMs: 100, maxMs: 100, random: () => 0 } });
+    const w = new PodWatcher({ client, nodeName: 'node-a', clock, logger: pino({ level: 'silent' }), backoff: { baseMs: 100, capMs: 100, random: () => 0.5 } });
     expect(w.live).toBe(false);
     w.start();
     await clock.advance(0);

@@ -4,7 +4,6 @@ import { pino } from 'pino';
 import { FakeClock } from '../../../src/util/clock.ts';
 import { FakeKubeClient } from '../../../src/k8s/fake-kube-client.ts';
 import { allocationsOfGonePods, PodWatcher } from '../../../src/k8s/pod-watcher.ts';
-import { backoffDelay } from '../../../src/k8s/backoff.ts';
 
 const logger = pino({ level: 'silent' });
 const pod = (name: string, nodeName = 'node-a', uid = `uid-${name}`, annotations: Record<string, string> = {}) => ({
@@ -26,7 +25,7 @@ describe('PodWatcher', () => {
     const clock = new FakeClock();
     client.putPod(pod('a'));
     client.setDown(true);
-    const w = new PodWatcher({ client, nodeName: 'node-a', clock, logger, backoff: { initialMs: 100, maxMs: 1000, random: () => 0 } });
+    const w = new PodWatcher({ client, nodeName: 'node-a', clock, logger, backoff: { baseMs: 100, capMs: 1000, random: () => 0.5 } });
     w.start();
     await settle(clock);
     expect(w.synced).toBe(false);
@@ -51,7 +50,7 @@ describe('PodWatcher', () => {
     client.putPod(pod('a'));
     client.putPod(pod('b'));
     client.putPod(pod('other', 'node-b'));
-    const w = new PodWatcher({ client, nodeName: 'node-a', clock, logger, backoff: { initialMs: 100, maxMs: 1000, random: () => 0 } });
+    const w = new PodWatcher({ client, nodeName: 'node-a', clock, logger, backoff: { baseMs: 100, capMs: 1000, random: () => 0.5 } });
     w.start();
     await settle(clock);
     expect([...w.livePods().keys()].sort()).toEqual(['default/a', 'default/b']);
@@ -96,15 +95,5 @@ describe('allocationsOfGonePods', () => {
     expect(allocationsOfGonePods(allocs, w, now).map((a) => a.id)).toEqual([4]);
     expect(allocationsOfGonePods(allocs, view([]), now).map((a) => a.id)).toEqual([1, 4]);
     await w.stop();
-  });
-});
-
-describe('backoffDelay', () => {
-  it('doubles up to the cap and jitters within [base/2, base]', () => {
-    const opts = { initialMs: 100, maxMs: 1000 };
-    expect(backoffDelay(1, { ...opts, random: () => 0 })).toBe(50);
-    expect(backoffDelay(1, { ...opts, random: () => 0.999999 })).toBe(100);
-    expect(backoffDelay(3, { ...opts, random: () => 0.999999 })).toBe(400);
-    expect(backoffDelay(20, { ...opts, random: () => 0.999999 })).toBe(1000);
   });
 });

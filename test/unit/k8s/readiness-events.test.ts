@@ -26,7 +26,7 @@ describe('NodeReadiness', () => {
     const client = nodeClient();
     const clock = new FakeClock();
     client.setDown(true);
-    const r = new NodeReadiness({ client, nodeName: 'node-a', clock, logger, backoff: { initialMs: 100, maxMs: 1000, random: () => 0 } });
+    const r = new NodeReadiness({ client, nodeName: 'node-a', clock, logger, backoff: { baseMs: 100, capMs: 1000, random: () => 0.5 } });
     r.set(false, 'PoolFilling', 'filling'); // returns at once although the server is down
     r.set(true, 'PoolReady', 'ready');
     await clock.advance(500);
