@@ -7,7 +7,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { pino, type Logger } from 'pino';
 import { AwsProvider } from '../../providers/aws/client/aws-provider.ts';
 import { TAGS } from '../../providers/aws/client/options.ts';
-import { DEFAULT_RATES, Ec2RateLimiter, type BucketRate, type Ec2Bucket } from '../../providers/aws/client/rate-limiter.ts';
+import { Ec2RateLimiter, type RunOptions } from '../../providers/aws/client/rate-limiter.ts';
 import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import type { NodeLimits } from '../../providers/provider.ts';
 import { Reconciler } from '../../src/agent/reconciler.ts';
@@ -185,8 +185,9 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const clock: Clock = vclock ?? scaledClock(speed);
   const inFlight = { calls: 0 };
   const driver = vclock ? new VirtualTimeDriver(vclock, () => inFlight.calls > 0, { quantumMs: 50 }) : undefined;
-  const limiter = (meta = { reading: 0 }): Ec2RateLimiter =>
-    new CountingLimiter({ inFlight, meta, clock: nodeClock(clock, inFlight, meta), rates: virtual ? UNMETERED : scaledRates(speed) });
+  // Each node's own limiter (default ceilings and adaptive rate), metered on the shared clock.
+  const limiter = (meta = { reading: 0 }, random: () => number = Math.random): Ec2RateLimiter =>
+    new CountingLimiter({ inFlight, meta, clock: nodeClock(clock, inFlight, meta), random });
   const rand = mulberry32(opts.seed);
   const types = opts.instanceTypes ?? DEFAULT_TYPES;
   // The account's network-interface bucket refills 5 tokens/s, about 2 NIC attaches/s: pods
@@ -218,7 +219,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     });
   const nodes: SimNode[] = res.instanceIds.map((instanceId, index) => {
     const meta = { reading: 0 };
-    const rateLimiter = limiter(meta);
+    const rateLimiter = limiter(meta, mulberry32(opts.seed * 104_729 + index));
     return {
     index,
     meta,
@@ -659,13 +660,6 @@ function nodeClock(clock: Clock, inFlight: { calls: number }, meta: { reading: n
   };
 }
 
-/** Virtual time: the client limiter (which meters wall seconds) keeps its concurrency, not its rate. */
-const UNMETERED: Record<Ec2Bucket, BucketRate> = {
-  mutating: { perSecond: 1_000_000, concurrency: DEFAULT_RATES.mutating.concurrency },
-  'network-interface': { perSecond: 1_000_000, concurrency: DEFAULT_RATES['network-interface'].concurrency },
-  describe: { perSecond: 1_000_000, concurrency: DEFAULT_RATES.describe.concurrency },
-};
-
 /**
  * Counts calls in flight (virtual time waits for them) and adds the assumed EC2 answer time
  * after each answer. The wait is on the clock and not counted, so it never holds a socket or
@@ -674,16 +668,16 @@ const UNMETERED: Record<Ec2Bucket, BucketRate> = {
 class CountingLimiter extends Ec2RateLimiter {
   private readonly inFlight: { calls: number };
   private readonly meta: { reading: number };
-  private readonly clock: Clock;
+  private readonly answerClock: Clock;
 
-  constructor(o: { inFlight: { calls: number }; meta: { reading: number }; clock: Clock; rates: Record<Ec2Bucket, BucketRate> }) {
-    super(o.rates);
+  constructor(o: { inFlight: { calls: number }; meta: { reading: number }; clock: Clock; random: () => number }) {
+    super({ random: o.random }, o.clock);
     this.inFlight = o.inFlight;
     this.meta = o.meta;
-    this.clock = o.clock;
+    this.answerClock = o.clock;
   }
 
-  override run<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  override run<T>(action: string, fn: () => Promise<T>, runOpts: RunOptions = {}): Promise<T> {
     // Counted once sent: a call queued behind the node's own limiter waits on counted calls.
     // A call made while the node's metadata read is open is that read's work: counted once.
     return super.run(action, async () => {
@@ -693,15 +687,10 @@ class CountingLimiter extends Ec2RateLimiter {
         return await fn();
       } finally {
         this.inFlight.calls -= add;
-        await this.clock.sleep(API_LATENCY_MS[action] ?? API_LATENCY_MS['*'] ?? 0);
+        await this.answerClock.sleep(API_LATENCY_MS[action] ?? API_LATENCY_MS['*'] ?? 0);
       }
-    });
+    }, runOpts);
   }
-}
-
-function scaledRates(speed: number): Record<Ec2Bucket, BucketRate> {
-  const scale = (r: BucketRate): BucketRate => ({ perSecond: Math.max(1, Math.round(r.perSecond * speed)), concurrency: r.concurrency });
-  return { mutating: scale(DEFAULT_RATES.mutating), 'network-interface': scale(DEFAULT_RATES['network-interface']), describe: scale(DEFAULT_RATES.describe) };
 }
 
 // ---- small helpers ----

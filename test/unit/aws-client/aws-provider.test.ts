@@ -78,7 +78,7 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
       transport: ec2,
       clock: new FakeClock(Date.UTC(2026, 10, 24)),
       random: () => 0,
-      rateLimiter: new Ec2RateLimiter({ mutating: fast, 'network-interface': fast, describe: fast }),
+      rateLimiter: new Ec2RateLimiter({ rates: { '*': fast } }),
       ...over,
     });
   }
