@@ -51,7 +51,10 @@ export interface ScaleOptions {
   /** After churn, wait this long (emulated ms) for cooldowns and trimming before stopping. */
   settleMs?: number;
   targets?: Partial<PoolSettings>;
-  /** /28 prefix blocks (WARM_PREFIX_TARGET=1) instead of secondary IPs with WARM_ENI_TARGET=1. */
+  /**
+   * /28 prefix blocks where the type supports them (the agent's default; all the default types
+   * are Nitro); false: secondary IPs with WARM_ENI_TARGET=1.
+   */
   prefixDelegation?: boolean;
   logger?: Logger;
   /** Progress lines for a human (stderr in the CLI). */
@@ -195,7 +198,8 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const window = opts.phaseWindowMs ?? Math.max(120_000, opts.nodes * 900);
   const addDeadlineMs = opts.addDeadlineMs ?? 10_000;
   const rss = startRssSampler();
-  const targets: Partial<PoolSettings> | undefined = opts.prefixDelegation ? { prefixDelegation: true, ...opts.targets } : opts.targets;
+  const prefixDelegation = opts.prefixDelegation ?? true;
+  const targets: Partial<PoolSettings> = { prefixDelegation, ...opts.targets };
   await warmUpProcess(log);
   const wallStart = Date.now();
   const emuStart = clock.now();
@@ -236,7 +240,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       transport: sdkClient(),
       random: mulberry32(opts.seed * 7919 + index),
       rateLimiter,
-      prefixDelegation: opts.prefixDelegation ?? false,
+      prefixDelegation,
       // With scaled time N agents share 2 cores: the metadata deadline is 10 s of wall time,
       // so this process's CPU starvation is not mistaken for an unreachable metadata service.
       ...(virtual ? {} : { metadataBackoff: { deadlineMs: 10_000 * speed } }),
@@ -351,7 +355,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       nodes: nodes.length,
       instanceTypes: typeCounts,
       time: virtual ? 'virtual' : 'scaled',
-      prefixDelegation: opts.prefixDelegation ?? false,
+      prefixDelegation,
       speed: virtual ? undefined : speed,
       seed: opts.seed,
       wallSeconds: round((Date.now() - wallStart) / 1000, 1),

@@ -1,5 +1,5 @@
 // npm run bench:scale -- [--nodes 1000] [--pods-per-node N] [--seed S] [--cycles C] [--window-s W]
-//                        [--prefix] [--speed X (scaled wall-clock time instead of virtual time)] [--json]
+//                        [--prefix | --secondary-ips] [--speed X (scaled wall-clock time instead of virtual time)] [--json]
 // Prints a table and a final JSON line; exits non-zero only on pod-visible failures or leaks
 // (a correctness result, never a timing one). See docs/benchmarks.md.
 import { parseArgs } from 'node:util';
@@ -14,6 +14,7 @@ const { values } = parseArgs({
     cycles: { type: 'string' },
     'window-s': { type: 'string' },
     prefix: { type: 'boolean', default: false },
+    'secondary-ips': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -32,7 +33,8 @@ const result = await runScale({
   ...(values['pods-per-node'] ? { podsPerNode: Math.floor(num('pods-per-node', values['pods-per-node'])) } : {}),
   ...(values.speed ? { time: 'scaled' as const, speed: num('speed', values.speed) } : { time: 'virtual' as const }),
   seed: Math.floor(num('seed', values.seed)),
-  prefixDelegation: values.prefix,
+  // Prefix delegation is the default (Nitro types); --prefix says so explicitly.
+  prefixDelegation: values.prefix || !values['secondary-ips'],
   ...(values.cycles !== undefined ? { churnCycles: Math.floor(Number(values.cycles)) } : {}),
   ...(values['window-s'] ? { phaseWindowMs: num('window-s', values['window-s']) * 1000 } : {}),
   progress: (line) => process.stderr.write(`${line}\n`),
