@@ -21,6 +21,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { PrometheusMetrics } from '../metrics/prometheus.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { silentLogger } from '../util/logger.ts';
+import { retryTransient } from './boot-retry.ts';
 import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
 import { createProvider } from './provider-factory.ts';
@@ -110,11 +111,13 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    const { node, limits } = await this.provider.discover();
+    const boot = { clock: this.clock, logger: this.log };
+    const { node, limits } = await retryTransient('discover', () => this.provider.discover(), boot);
     this.node = node;
     this.limits = limits;
     this.log.info({ instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone, limits }, 'node discovered');
-    const nics = await this.provider.listNics();
+    // The pool's first reconcile reuses this listing (the provider answers it from its NIC view).
+    const nics = await retryTransient('list-nics', () => this.provider.listNics(), boot);
     const netCfg = this.nodeNetConfig(node, nics);
     this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
     await this.dp.setupNode(netCfg);

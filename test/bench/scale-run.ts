@@ -10,6 +10,7 @@ import { TAGS } from '../../providers/aws/client/options.ts';
 import { Ec2RateLimiter, type RunOptions } from '../../providers/aws/client/rate-limiter.ts';
 import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import type { NodeLimits } from '../../providers/provider.ts';
+import { retryTransient } from '../../src/agent/boot-retry.ts';
 import { Reconciler } from '../../src/agent/reconciler.ts';
 import { isVpcnetError } from '../../src/errors.ts';
 import { noopMetrics } from '../../src/metrics/metrics.ts';
@@ -432,16 +433,18 @@ async function bootNode(n: SimNode, d: BootDeps): Promise<void> {
     try {
       // Metadata reads are work in flight too (virtual time must not move past them).
       // Counted once through the gate: reads queued behind it wait on others' work, not their own.
-      const discovered = d.metadataGate.run(() => {
+      // As the agent does (src/agent/boot-retry.ts): transient failures are retried, not restarted.
+      const boot = { clock: d.clock, logger: d.log };
+      const discovered = retryTransient('discover', () => d.metadataGate.run(() => {
         d.inFlight.calls++;
         n.meta.reading++;
         return n.provider.discover().finally(() => {
           n.meta.reading--;
           d.inFlight.calls--;
         });
-      });
+      }), boot);
       const { limits } = await discovered;
-      await n.provider.listNics();
+      await retryTransient('list-nics', () => n.provider.listNics(), boot);
       const pool = new PoolManager({
         provider: n.provider,
         store: new MemoryCheckpointStore(),
