@@ -223,6 +223,8 @@ export class Agent {
       mode: this.config.datapath.mode,
       intervalMs: r.intervalMs,
       leakedNicGraceMs: r.leakedNicGraceMs,
+      // With Kubernetes one agent of the cluster sweeps (a Lease); without, each rarely.
+      ...(this.kube ? { sweepLease: this.kube.sweepLease } : {}),
       clock: this.clock,
       metrics: this.metrics,
       logger: this.log,

@@ -15,6 +15,7 @@ import { KubeServices } from '../k8s/kube-services.ts';
 import type { EffectiveNetworkConfig } from '../k8s/network-config.ts';
 import type { NodeIdentity } from '../k8s/node-identity.ts';
 import { allocationsOfGonePods } from '../k8s/pod-watcher.ts';
+import { LeaseLock } from '../k8s/lease-lock.ts';
 import { loadKubeConfig, RealKubeClient } from '../k8s/real-kube-client.ts';
 import type { Readiness } from '../k8s/readiness.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -81,6 +82,12 @@ export function createKubeClient(settings: KubeSettings): KubeClient {
   }
 }
 
+/** The leaked-NIC sweep lease (kube-system, as the DaemonSet; deploy/base/rbac.yaml allows it). */
+export const SWEEP_LEASE_NAMESPACE = 'kube-system';
+export const SWEEP_LEASE_NAME = 'vpcnet-leaked-nic-sweep';
+/** Outlives the sweep period, so the holder keeps it from one sweep to the next. */
+export const SWEEP_LEASE_MS = 900_000;
+
 export class KubeWiring {
   readonly services: KubeServices;
   private readonly opts: KubeWiringOptions;
@@ -98,10 +105,21 @@ export class KubeWiring {
   private nodeVerified = false;
   private cloudNode: Pick<NodeInfo, 'provider' | 'instanceId'> | undefined;
 
+  /** One agent of the cluster sweeps leaked NICs: the holder of this lease. */
+  readonly sweepLease: LeaseLock;
+
   constructor(opts: KubeWiringOptions) {
     this.opts = opts;
     this.log = opts.logger.child({ component: 'kube-wiring' });
     const client = opts.client ?? createKubeClient(opts.settings);
+    this.sweepLease = new LeaseLock({
+      client,
+      namespace: SWEEP_LEASE_NAMESPACE,
+      name: SWEEP_LEASE_NAME,
+      identity: opts.nodeName,
+      durationMs: SWEEP_LEASE_MS,
+      clock: opts.clock,
+    });
     this.services = new KubeServices({
       client,
       nodeName: opts.nodeName,
