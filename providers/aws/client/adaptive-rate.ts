@@ -11,7 +11,7 @@ export interface AdaptiveRateOptions {
   minIntervalMs: number;
   /** Slowest spacing after repeated throttling, ms. */
   maxIntervalMs: number;
-  /** Spacing multiplier per throttled answer (rate divided by it). */
+  /** Spacing multiplier per throttled answer (rate divided by it); default 3: a starved node gets to a fair share in fewer tries. */
   backoffFactor?: number;
   /** Spacing multiplier per successful answer (slow recovery). */
   recoveryFactor?: number;
@@ -26,7 +26,7 @@ export class AdaptiveRate {
   private nextAt = -Infinity;
 
   constructor(opts: AdaptiveRateOptions, clock: Clock, random: () => number = Math.random) {
-    this.o = { backoffFactor: 2, recoveryFactor: 0.8, ...opts };
+    this.o = { backoffFactor: 3, recoveryFactor: 0.8, ...opts };
     this.clock = clock;
     this.random = random;
     this.intervalMs = opts.minIntervalMs;

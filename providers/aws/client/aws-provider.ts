@@ -115,7 +115,34 @@ export class AwsProvider implements CloudProvider {
       this.log.info({ why: d.why }, 'describing NICs');
       return this.describeNics(meta);
     }
-    return this.describeNics(undefined);
+    return (await this.freshNodeFromMetadata()) ?? this.describeNics(undefined);
+  }
+
+  /**
+   * A node whose metadata shows only its primary NIC with no secondary address and no prefix
+   * has nothing to adopt: its view is taken from metadata, saving the boot describe (which 1000
+   * nodes booting together would queue on the account's describe bucket). Metadata that shows
+   * anything more is confirmed by EC2 first, so no address is ever known from metadata alone.
+   */
+  private async freshNodeFromMetadata(): Promise<CloudNic[] | undefined> {
+    const { node } = await this.discover();
+    const ifaces = await this.imds.interfaces().catch(() => undefined);
+    const only = ifaces?.length === 1 ? ifaces[0] : undefined;
+    if (!only || only.deviceNumber !== 0 || only.interfaceId !== node.primaryNicId || only.ipv4Prefixes.length > 0) return undefined;
+    if (only.localIpv4s.length !== 1 || only.localIpv4s[0] !== node.primaryIp) return undefined;
+    const nic: CloudNic = {
+      id: only.interfaceId,
+      deviceIndex: 0,
+      mac: only.mac,
+      subnetId: only.subnetId,
+      subnetCidr: only.subnetCidr,
+      primaryIp: node.primaryIp,
+      securityGroups: only.securityGroupIds,
+      blocks: [],
+    };
+    this.view.set([nic], new Map());
+    this.log.info({ nicId: nic.id }, 'fresh node: NICs from metadata, no describe');
+    return [{ ...nic, securityGroups: [...nic.securityGroups], blocks: [] }];
   }
 
   private async describeNics(meta: Awaited<ReturnType<ImdsClient['addresses']>> | undefined): Promise<CloudNic[]> {

@@ -77,7 +77,14 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
   });
 
   async function make(ec2: ScriptedEc2, over: Partial<AwsProviderOptions> = {}, meta: Record<string, string> = {}): Promise<AwsProvider> {
-    imds = await fakeImds(nodeMetadata(meta));
+    // Metadata shows what primaryEni() has in EC2 (a node that is not fresh: its NICs are described).
+    imds = await fakeImds(
+      nodeMetadata({
+        'network/interfaces/macs/02:68:f3:f6:c7:ef/local-ipv4s': '10.0.88.3\n10.0.88.4',
+        'network/interfaces/macs/02:68:f3:f6:c7:ef/ipv4-prefix': '10.0.90.16/28',
+        ...meta,
+      }),
+    );
     return new AwsProvider({
       clusterName: 'prod-1',
       metadataEndpoint: imds.url,
@@ -396,7 +403,7 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
         throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
       },
     });
-    const err = (await p.listNics().catch((e: unknown) => e)) as VpcnetError;
+    const err = (await p.findLeakedNics(0).catch((e: unknown) => e)) as VpcnetError;
     await ec2Server.close();
     expect(err.code).toBe('CLOUD_AUTH');
     expect(err.message).toContain('credentials');

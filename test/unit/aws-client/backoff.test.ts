@@ -145,7 +145,7 @@ describe('Ec2RateLimiter', () => {
     expect(started).toContain('a3');
   });
 
-  it('halves its rate when throttled and recovers slowly', async () => {
+  it('divides its rate by 3 when throttled and recovers slowly', async () => {
     const clock = new FakeClock(0);
     const limiter = new Ec2RateLimiter({ random: () => 1 }, clock);
     const throttle = new Error('RequestLimitExceeded');
@@ -154,17 +154,17 @@ describe('Ec2RateLimiter', () => {
     const ok = (): Promise<unknown> => limiter.run('AssignPrivateIpAddresses', async () => 'ok', { isThrottled });
     const base = 1000 / (5 * 0.8);
     await fail();
-    expect(limiter.intervals().AssignPrivateIpAddresses).toBe(base * 2);
+    expect(limiter.intervals().AssignPrivateIpAddresses).toBe(base * 3);
     // The next call waits the new spacing instead of hammering the empty bucket.
     const next = ok();
-    await clock.advance(base * 2 - 1);
+    await clock.advance(base * 3 - 1);
     let done = false;
     void next.then(() => (done = true));
     await Promise.resolve();
     expect(done).toBe(false);
     await clock.advance(1);
     await next;
-    expect(limiter.intervals().AssignPrivateIpAddresses).toBe(base * 2 * 0.8);
+    expect(limiter.intervals().AssignPrivateIpAddresses).toBe(base * 3 * 0.8);
     for (let i = 0; i < 5; i++) {
       const failed = fail();
       await clock.advance(60_000);
