@@ -16,7 +16,7 @@ import type { EffectiveNetworkConfig } from '../k8s/network-config.ts';
 import type { NodeIdentity } from '../k8s/node-identity.ts';
 import { allocationsOfGonePods } from '../k8s/pod-watcher.ts';
 import { LeaseLock } from '../k8s/lease-lock.ts';
-import { loadKubeConfig, RealKubeClient } from '../k8s/real-kube-client.ts';
+import { lazyKubeClient } from '../k8s/lazy-kube-client.ts';
 import type { Readiness } from '../k8s/readiness.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Clock } from '../util/clock.ts';
@@ -69,17 +69,12 @@ const CONDITION_CODES: Partial<Record<PoolConditionType, ErrorCode>> = {
 
 const STARTING: Readiness = { ready: false, reason: 'PoolStarting', message: 'vpcnet is filling the address pool' };
 
-/** The client for the configured cluster: a kubeconfig file, else the in-cluster service account. */
+/**
+ * The client for the configured cluster: a kubeconfig file, else the in-cluster service
+ * account. @kubernetes/client-node is loaded on the first call (lazy-kube-client.ts).
+ */
 export function createKubeClient(settings: KubeSettings): KubeClient {
-  try {
-    const kc = loadKubeConfig(settings.kubeconfig ? { kubeconfigPath: settings.kubeconfig } : {});
-    return new RealKubeClient(kc, { requestTimeoutMs: settings.requestTimeoutMs });
-  } catch (err) {
-    throw new VpcnetError('CONFIG_INVALID', 'cannot load the Kubernetes client configuration', {
-      cause: err,
-      details: { kubeconfig: settings.kubeconfig ?? '(in-cluster)' },
-    });
-  }
+  return lazyKubeClient({ kubeconfig: settings.kubeconfig, requestTimeoutMs: settings.requestTimeoutMs });
 }
 
 /** The leaked-NIC sweep lease (kube-system, as the DaemonSet; deploy/base/rbac.yaml allows it). */
