@@ -51,6 +51,8 @@ export interface ScaleOptions {
   warmTimeoutMs?: number;
   /** After churn, wait this long (emulated ms) for cooldowns and trimming before stopping. */
   settleMs?: number;
+  /** Then a steady phase this long (emulated ms, no pod changes) to count steady-state calls; default 1 h. */
+  steadyMs?: number;
   targets?: Partial<PoolSettings>;
   /**
    * /28 prefix blocks where the type supports them (the agent's default; all the default types
@@ -107,6 +109,10 @@ export interface ScaleResult {
   actions: ActionFigures[];
   mutatingPerNode: { boot: { mean: number; p99: number; max: number }; churn: { mean: number; p99: number; max: number }; total: { mean: number; p99: number; max: number } };
   callsPerNode: { mean: number; p99: number };
+  /** Boot plus the churn cycles (before the steady phase): every attempt, and what EC2 accepted, per node. */
+  bootAndChurn: { attemptsPerNode: { mean: number; p99: number; max: number }; acceptedPerNode: number; acceptedByAction: Record<string, number> };
+  /** The steady phase after churn (no pod changes): cloud calls per node per hour. */
+  steady: { hours: number; describesPerNodeHour: number; describesPerNodeHourMax: number; callsPerNodeHour: number };
   leaks: {
     /** ENIs not attached to any instance at the end. */
     unattachedNics: number;
@@ -302,6 +308,20 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     }
     say(`churn done; settling ${((opts.settleMs ?? 90_000) / 1000).toFixed(0)} emulated s`);
     await clock.sleep(opts.settleMs ?? 90_000);
+    const churnEnd = nodes.map((n) => ({ ...n.provider.callCounts() }));
+    const churnAdmitted = { ...emu.stats().admitted };
+    // Steady state: pods stay, every pool keeps its loop and periodic reconcile running.
+    const steadyMs = opts.steadyMs ?? 3_600_000;
+    say(`steady state: ${(steadyMs / 1000).toFixed(0)} emulated s with no pod changes`);
+    await clock.sleep(steadyMs);
+    const steadyDelta = nodes.map((n, i) => diffCounts(n.provider.callCounts(), churnEnd[i] ?? {}));
+    const perHour = 3_600_000 / Math.max(1, steadyMs);
+    const steady = {
+      hours: round(steadyMs / 3_600_000, 2),
+      describesPerNodeHour: round(mean(steadyDelta.map((d) => sumWhere(d, (a) => a.startsWith('Describe')))) * perHour, 3),
+      describesPerNodeHourMax: round(Math.max(0, ...steadyDelta.map((d) => sumWhere(d, (a) => a.startsWith('Describe')))) * perHour, 3),
+      callsPerNodeHour: round(mean(steadyDelta.map((d) => sum(Object.values(d)))) * perHour, 3),
+    };
 
     // ---- shutdown and leak checks ----
     await Promise.all(nodes.map((n) => n.pool?.stop()));
@@ -383,6 +403,13 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       actions,
       mutatingPerNode: { boot: dist(mutBoot), churn: dist(mutChurn), total: dist(mutTotal) },
       callsPerNode: { mean: round(mean(callsTotal), 2), p99: quantile(callsTotal, 0.99) },
+      bootAndChurn: {
+        attemptsPerNode: dist(churnEnd.map((c) => sum(Object.values(c)))),
+        // Accepted = attempts the emulator admitted, at the end of churn (admitted counts are per account).
+        acceptedPerNode: round(sum(Object.values(churnAdmitted)) / nodes.length, 2),
+        acceptedByAction: Object.fromEntries(Object.entries(churnAdmitted).map(([a, v]) => [a, round(v / nodes.length, 2)])),
+      },
+      steady,
       leaks: allLeaks,
       leakTotal,
       rssPeakMb: rss.stop(),
@@ -741,6 +768,10 @@ class Semaphore {
 
 function sum(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0);
+}
+
+function diffCounts(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (before[k] ?? 0)]));
 }
 
 function sumWhere(counts: Record<string, number>, pred: (action: string) => boolean): number {

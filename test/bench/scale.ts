@@ -13,6 +13,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     cycles: { type: 'string' },
     'window-s': { type: 'string' },
+    'steady-s': { type: 'string' },
     prefix: { type: 'boolean', default: false },
     'secondary-ips': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -37,6 +38,7 @@ const result = await runScale({
   prefixDelegation: values.prefix || !values['secondary-ips'],
   ...(values.cycles !== undefined ? { churnCycles: Math.floor(Number(values.cycles)) } : {}),
   ...(values['window-s'] ? { phaseWindowMs: num('window-s', values['window-s']) * 1000 } : {}),
+  ...(values['steady-s'] ? { steadyMs: num('steady-s', values['steady-s']) * 1000 } : {}),
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 
@@ -67,7 +69,9 @@ function render(r: ScaleResult): string {
     ...rows.map(line),
     '',
     `mutating calls per node     boot ${m.boot.mean} (p99 ${m.boot.p99}, max ${m.boot.max}), churn ${m.churn.mean} (p99 ${m.churn.p99}), all ${m.total.mean}`,
-    `cloud calls per node        ${r.callsPerNode.mean} (p99 ${r.callsPerNode.p99})`,
+    `cloud calls per node        ${r.callsPerNode.mean} (p99 ${r.callsPerNode.p99}), whole run`,
+    `boot + churn, per node      ${r.bootAndChurn.attemptsPerNode.mean} attempts (p99 ${r.bootAndChurn.attemptsPerNode.p99}, max ${r.bootAndChurn.attemptsPerNode.max}), ${r.bootAndChurn.acceptedPerNode} accepted ${JSON.stringify(r.bootAndChurn.acceptedByAction)} (bar: 15 / 10)`,
+    `steady state, per node/h    ${r.steady.describesPerNodeHour} describes (max ${r.steady.describesPerNodeHourMax}), ${r.steady.callsPerNodeHour} calls, over ${r.steady.hours} h (bar: 2 describes)`,
     `throttled responses         ${r.throttled} (${r.throttledAtBoot} during boot)`,
     `time to warm pool           p50 ${r.warm.p50} s, p99 ${r.warm.p99} s, max ${r.warm.max} s (emulated)${r.warm.notWarm ? `, ${r.warm.notWarm} never warm` : ''}`,
     `agent restarts at boot      ${r.bootRestarts}${r.bootRestarts ? ` ${JSON.stringify(r.bootRestartCodes)}` : ""}`,
