@@ -29,8 +29,12 @@ const { values } = parseArgs({
     form: { type: 'string', default: 'both' },
     json: { type: 'boolean', default: false },
     ref: { type: 'string' },
+    /** Extra node flags for the agent process, e.g. --node-args=--max-semi-space-size=1 */
+    'node-args': { type: 'string', default: '' },
+    'no-kube': { type: 'boolean', default: false },
   },
 });
+const nodeArgs = (values['node-args'] ?? '').split(' ').filter((a) => a.length > 0);
 const pods = Number(values.pods);
 const idleMs = Number(values['idle-s']) * 1000;
 
@@ -80,7 +84,7 @@ async function runForm(form: 'source' | 'bundle' | 'reference'): Promise<FormRes
       provider: { name: 'aws', region: 'us-west-2', apiEndpoint: endpoint, metadataEndpoint: emu.imdsEndpoint(instanceId) },
       // Warm pool: every pod is served without a cloud call.
       pool: { minimumIps: pods + 10 },
-      kubernetes: { enabled: true, kubeconfig },
+      kubernetes: values['no-kube'] ? { enabled: false } : { enabled: true, kubeconfig },
       paths: { socket: join(dir, 'cni.sock'), checkpoint: join(dir, 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
     };
     const configFile = join(dir, 'config.json');
@@ -93,7 +97,7 @@ async function runForm(form: 'source' | 'bundle' | 'reference'): Promise<FormRes
       entry = join(out, 'main.mjs');
     }
     const forwarder = join(root, 'build/native/vpcnet-cni');
-    child = spawn(process.execPath, [entry, configFile, forwarder], { stdio: ['ignore', 'pipe', 'inherit'], cwd: dir });
+    child = spawn(process.execPath, [...nodeArgs, entry, configFile, forwarder], { stdio: ['ignore', 'pipe', 'inherit'], cwd: dir });
     const lines = lineReader(child);
     const ready = JSON.parse((await lines.next('ready')).slice('ready '.length)) as { sinceProcessStartMs: number };
     await sleep(5000);
