@@ -9,9 +9,9 @@ import { formatCidr, parseCidr } from '../../src/util/ip.ts';
 export type Pick = 'lowest' | 'random';
 
 export interface AddressSpaceOptions {
-  /** Addresses the cloud keeps at the start (AWS and Azure: 4; GCE primary ranges: 2). */
+  /** Addresses the cloud keeps at the start of the space (AWS: 4; alias/secondary ranges: 0). */
   reservedHead?: number;
-  /** Addresses kept at the end (AWS, Azure, GCE primary ranges: the last one). */
+  /** Addresses kept at the end (AWS: the last one). */
   reservedTail?: number;
   pick?: Pick;
   random?: () => number;

@@ -28,10 +28,10 @@ export class TokenBucket {
   private last: number;
 
   constructor(rate: { perSecond: number; burst?: number }, clock: Clock = systemClock) {
-    if (!(rate.perSecond > 0)) throw new RangeError('perSecond must be > 0');
+    if (!(rate.perSecond >= 0)) throw new RangeError('perSecond must be >= 0');
     this.clock = clock;
     this.ratePerMs = rate.perSecond / 1000;
-    this.capacity = Math.max(1, rate.burst ?? rate.perSecond);
+    this.capacity = rate.burst ?? Math.max(1, rate.perSecond);
     this.tokens = this.capacity;
     this.last = clock.now();
   }
@@ -46,7 +46,8 @@ export class TokenBucket {
   reserve(): number {
     this.refill();
     this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil(-this.tokens / this.ratePerMs);
+    if (this.tokens >= 0) return 0;
+    return this.ratePerMs > 0 ? Math.ceil(-this.tokens / this.ratePerMs) : Infinity;
   }
 
   /** Takes a token only if one is there now (the emulators' server-side buckets). */

@@ -1,17 +1,13 @@
-// Admin HTTP API (/_emulator/...): set up scenarios, inject faults and latency, read the
-// state the simulated VPC routes by, and follow changes as server-sent events.
+// Admin HTTP API (/_emulator/...): set up scenarios, create and terminate instances, read the
+// state the simulated VPC routes by; faults, latency, throttling, metadata lag, stats and the
+// change stream are the kit's shared admin routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isVpcnetError } from '../../../src/errors.ts';
+import { serveCommonAdmin, type AdminTarget } from '../../kit/emulator/admin.ts';
+import { readJson as jsonBody, sendJson as send } from '../../kit/emulator/http-server.ts';
 import { ec2ErrorOf } from './ec2-error.ts';
 import type { AwsEmulator } from './emulator.ts';
-import { readBody } from './emulator.ts';
-import { parseFaultRule } from './faults.ts';
 import type { CreateInstanceInput } from './state.ts';
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
 
 /** Full state: VPCs, subnets with free space, instances and every ENI. */
 export function stateSnapshot(emu: AwsEmulator): Record<string, unknown> {
@@ -35,9 +31,15 @@ export function stateSnapshot(emu: AwsEmulator): Record<string, unknown> {
   };
 }
 
-async function jsonBody(req: IncomingMessage): Promise<unknown> {
-  const text = await readBody(req);
-  return text ? (JSON.parse(text) as unknown) : {};
+function adminTarget(emu: AwsEmulator): AdminTarget {
+  return {
+    faults: emu.faults,
+    throttling: emu.throttler,
+    setMetadataLag: (ms) => emu.imds.setLag(ms),
+    stats: () => emu.stats(),
+    onChange: (listener) => emu.onChange(listener),
+    version: () => emu.state.version,
+  };
 }
 
 export async function handleAdmin(emu: AwsEmulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -53,39 +55,14 @@ export async function handleAdmin(emu: AwsEmulator, req: IncomingMessage, res: S
         return send(res, 200, stateSnapshot(emu));
       case 'GET /_emulator/enis':
         return send(res, 200, emu.listEnis());
-      case 'GET /_emulator/stats':
-        return send(res, 200, emu.stats());
       case 'POST /_emulator/scenario':
         return send(res, 200, emu.applyScenario(await jsonBody(req)));
       case 'POST /_emulator/instances': {
         const inst = emu.state.createInstance((await jsonBody(req)) as CreateInstanceInput);
         return send(res, 200, { ...emu.instanceView(inst.id), imdsEndpoint: emu.imdsEndpoint(inst.id) });
       }
-      case 'GET /_emulator/faults':
-        return send(res, 200, emu.faults.list());
-      case 'POST /_emulator/faults':
-        return send(res, 200, { id: emu.faults.add(parseFaultRule(await jsonBody(req))) });
-      case 'DELETE /_emulator/faults':
-        emu.faults.clear();
-        return send(res, 200, {});
-      case 'POST /_emulator/latency': {
-        const body = (await jsonBody(req)) as { action?: string; ms?: number };
-        emu.faults.setLatency(body.action ?? '*', Number(body.ms ?? 0));
-        return send(res, 200, {});
-      }
-      case 'POST /_emulator/imds-lag': {
-        const body = (await jsonBody(req)) as { ms?: number };
-        emu.imds.setLag(Number(body.ms ?? 0));
-        return send(res, 200, {});
-      }
-      case 'POST /_emulator/throttling': {
-        const body = (await jsonBody(req)) as { enabled?: boolean };
-        emu.throttler.enabled = body.enabled !== false;
-        return send(res, 200, {});
-      }
-      case 'GET /_emulator/events':
-        return streamEvents(emu, req, res);
       default:
+        if (await serveCommonAdmin(adminTarget(emu), route, req, res)) return;
         return send(res, 404, { error: 'NotFound', message: `no admin route ${route}` });
     }
   } catch (err) {
@@ -96,12 +73,4 @@ export async function handleAdmin(emu: AwsEmulator, req: IncomingMessage, res: S
     }
     throw err;
   }
-}
-
-/** Server-sent events: one `change` event per state change, until the client goes away. */
-function streamEvents(emu: AwsEmulator, req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  res.write(`: version ${emu.state.version}\n\n`);
-  const off = emu.onChange((ev) => res.write(`event: change\ndata: ${JSON.stringify(ev)}\n\n`));
-  req.on('close', off);
 }

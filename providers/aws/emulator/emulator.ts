@@ -2,8 +2,7 @@
 // (/imds/<instance-id>/latest/...), and an admin API (/_emulator/...). In-process tests use
 // the same object directly: state, faults, throttling and change events.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import { systemClock, type Clock } from '../../../src/util/clock.ts';
@@ -20,8 +19,9 @@ import { Ec2State } from './state.ts';
 import type { Pick } from './subnet-space.ts';
 import { Throttler, type BucketCategory, type BucketSpec } from './throttle.ts';
 import { errorResponse } from './xml.ts';
+import { EmulatorHttp, readBody, resetConnection, type ListenOptions } from '../../kit/emulator/http-server.ts';
 
-const MAX_BODY = 1 << 20;
+export { readBody, type ListenOptions };
 
 export interface AwsEmulatorOptions {
   clock?: Clock;
@@ -59,11 +59,6 @@ export interface EmulatorStats {
   tokens: Record<string, number>;
 }
 
-export interface ListenOptions {
-  port?: number;
-  host?: string;
-}
-
 export class AwsEmulator {
   readonly state: Ec2State;
   readonly faults: Faults;
@@ -72,7 +67,7 @@ export class AwsEmulator {
   private readonly clock: Clock;
   private readonly speed: number;
   private readonly log: Logger;
-  private readonly servers: Server[] = [];
+  private readonly http: EmulatorHttp;
   private baseUrl: string | undefined;
   private readonly calls: Record<string, number> = {};
 
@@ -80,6 +75,7 @@ export class AwsEmulator {
     this.clock = opts.clock ?? systemClock;
     this.speed = opts.speed ?? 1;
     this.log = opts.logger ?? pino({ level: 'silent' });
+    this.http = new EmulatorHttp('aws emulator', this.log);
     const ids = new IdSource(opts.seed ?? 1);
     this.state = new Ec2State({
       clock: this.clock,
@@ -103,10 +99,7 @@ export class AwsEmulator {
 
   /** Starts the HTTP server; resolves with the EC2 endpoint URL. */
   async start(opts: ListenOptions = {}): Promise<string> {
-    const server = await this.listen(opts, (req, res) => this.route(req, res));
-    const addr = server.address() as AddressInfo;
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    this.baseUrl = `http://${host}:${addr.port}`;
+    this.baseUrl = await this.http.listen(opts, (req, res) => this.route(req, res));
     this.log.info({ endpoint: this.baseUrl }, 'aws emulator listening');
     return this.baseUrl;
   }
@@ -126,23 +119,11 @@ export class AwsEmulator {
    * IMDS endpoint setting takes only scheme, host and port (e.g. the AWS SDKs).
    */
   async startImdsListener(instanceId: string, opts: ListenOptions = {}): Promise<string> {
-    const server = await this.listen(opts, (req, res) => {
-      this.guard(this.serveImds(instanceId, req, res, new URL(req.url ?? '/', 'http://x').pathname), res);
-    });
-    const addr = server.address() as AddressInfo;
-    return `http://${addr.address}:${addr.port}`;
+    return this.http.listen(opts, (req, res) => this.serveImds(instanceId, req, res, new URL(req.url ?? '/', 'http://x').pathname));
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.servers.splice(0).map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      ),
-    );
+    await this.http.stop();
   }
 
   applyScenario(scenario: unknown): ScenarioResult {
@@ -167,35 +148,13 @@ export class AwsEmulator {
     return { calls: { ...this.calls }, ...this.throttler.snapshot() };
   }
 
-  private listen(opts: ListenOptions, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
-    const server = createServer(handler);
-    server.keepAliveTimeout = 5000;
-    this.servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(server));
-    });
-  }
-
-  private route(req: IncomingMessage, res: ServerResponse): void {
+  private route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const imds = /^\/imds\/([^/]+)(\/.*)$/.exec(url.pathname);
-    let work: Promise<void>;
-    if (imds) work = this.serveImds(imds[1] as string, req, res, imds[2] as string);
-    else if (url.pathname.startsWith('/latest/')) work = Promise.resolve(imdsHint(res));
-    else if (url.pathname.startsWith('/_emulator/')) work = handleAdmin(this, req, res, url);
-    else work = this.serveEc2(req, res, url);
-    this.guard(work, res);
-  }
-
-  /** Answers a request whose handler failed unexpectedly (or got an oversized body). */
-  private guard(work: Promise<void>, res: ServerResponse): void {
-    work.catch((err: unknown) => {
-      const tooLarge = err instanceof VpcnetError && err.code === 'CLOUD_BAD_REQUEST';
-      if (!tooLarge) this.log.error({ err }, 'aws emulator request failed');
-      if (!res.headersSent) res.writeHead(tooLarge ? 413 : 500);
-      res.end();
-    });
+    if (imds) return this.serveImds(imds[1] as string, req, res, imds[2] as string);
+    if (url.pathname.startsWith('/latest/')) return Promise.resolve(imdsHint(res));
+    if (url.pathname.startsWith('/_emulator/')) return handleAdmin(this, req, res, url);
+    return this.serveEc2(req, res, url);
   }
 
   private async serveImds(instanceId: string, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -244,7 +203,7 @@ export class AwsEmulator {
 
   private applyFault(hit: FaultHit, res: ServerResponse, fail: (code: string, message: string, status: number) => void): void {
     if (hit.kind === 'reset') {
-      res.socket?.destroy();
+      resetConnection(res);
       return;
     }
     fail(hit.code, hit.message, hit.status);
@@ -255,17 +214,4 @@ export class AwsEmulator {
 function imdsHint(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain' });
   res.end('IMDS of this emulator: /imds/<instance-id>/latest/..., or a per-instance listener (startImdsListener)\n');
-}
-
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // Past the limit the rest is drained (so the client reads the 413), up to a hard cap.
-    if (size <= MAX_BODY) chunks.push(chunk);
-    else if (size > MAX_BODY * 16) break;
-  }
-  if (size > MAX_BODY) throw new VpcnetError('CLOUD_BAD_REQUEST', 'request body too large');
-  return Buffer.concat(chunks).toString('utf8');
 }

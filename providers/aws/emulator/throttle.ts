@@ -1,9 +1,13 @@
 // EC2 request throttling: one token bucket per account and action, refilled continuously, as
-// AWS applies its limits (figures: providers/aws/ec2-throttling.ts). A speed factor makes
-// emulated time run faster, so refill is scaled with it.
+// AWS applies its limits (figures: providers/aws/ec2-throttling.ts), on the kit's token bucket.
+// Buckets are made on first use (EC2 has hundreds of actions; the kit's ServerBuckets wants a
+// fixed set). A speed factor makes emulated time run faster, so refill is scaled with it.
 import type { Clock } from '../../../src/util/clock.ts';
+import type { ThrottleStats } from '../../kit/emulator/buckets.ts';
+import { TokenBucket as KitTokenBucket } from '../../kit/rate-limit.ts';
 import { ACTION_BUCKETS, CATEGORY_BUCKETS, ec2BucketKey, ec2BucketSpec, type Ec2BucketSpec, type Ec2Category, type Ec2OwnBucketAction } from '../ec2-throttling.ts';
 
+export type { ThrottleStats };
 export type BucketSpec = Ec2BucketSpec;
 
 /**
@@ -20,47 +24,22 @@ export function bucketFor(action: string, filtered: boolean): BucketCategory {
   return ec2BucketKey(action, filtered) as BucketCategory;
 }
 
+/** One EC2 bucket (the kit's TokenBucket in EC2's terms). */
 export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  private readonly spec: BucketSpec;
-  private readonly clock: Clock;
-  private readonly speed: number;
+  private readonly bucket: KitTokenBucket;
 
   constructor(spec: BucketSpec, clock: Clock, speed = 1) {
-    this.spec = spec;
-    this.clock = clock;
-    this.speed = speed;
-    this.tokens = spec.capacity;
-    this.last = clock.now();
+    this.bucket = new KitTokenBucket({ perSecond: spec.refillPerSecond * speed, burst: spec.capacity }, clock);
   }
 
   /** Takes one token; false when the bucket is empty. */
   take(): boolean {
-    this.refill();
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.bucket.tryTake();
   }
 
   available(): number {
-    this.refill();
-    return Math.floor(this.tokens);
+    return Math.floor(this.bucket.available());
   }
-
-  private refill(): void {
-    const now = this.clock.now();
-    const elapsed = Math.max(0, now - this.last) / 1000;
-    this.last = now;
-    this.tokens = Math.min(this.spec.capacity, this.tokens + elapsed * this.spec.refillPerSecond * this.speed);
-  }
-}
-
-export interface ThrottleStats {
-  /** Calls rejected with RequestLimitExceeded, per action. */
-  throttled: Record<string, number>;
-  /** Calls admitted, per action. */
-  admitted: Record<string, number>;
 }
 
 export class Throttler {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mapAwsError, scrub } from '../../../providers/aws/client/aws-errors.ts';
 import { VpcnetError } from '../../../src/errors.ts';
-import { PAYLOADS, awsError, listen, type LocalServer } from './helpers.ts';
+import { readSharedPayload } from '../../support/shared-payloads.ts';
+import { awsError, listen, type LocalServer } from './helpers.ts';
 
 describe('AWS error mapping', () => {
   it.each([
@@ -55,13 +54,13 @@ describe('AWS error mapping', () => {
   });
 });
 
-describe('AWS error mapping of real wire payloads through the SDK', () => {
+describe('AWS error mapping of real wire payloads through the SDK (../shared)', () => {
   let server: LocalServer;
   let next = { status: 400, file: '' };
 
   beforeAll(async () => {
     server = await listen((_req, res) => {
-      const body = readFileSync(join(PAYLOADS, next.file), 'utf8');
+      const body = readSharedPayload('aws', next.file);
       // EC2 sends the request id in a header too; the SDK reads it from there.
       const requestId = /<RequestID>([^<]+)<\/RequestID>/.exec(body)?.[1] ?? 'none';
       res.writeHead(next.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(body);

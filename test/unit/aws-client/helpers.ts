@@ -2,10 +2,8 @@
 // IMDSv2 server on loopback, and the vendor payload directory.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Ec2Transport } from '../../../providers/aws/client/ec2-api.ts';
 
-export const PAYLOADS = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'cloud-payloads', 'aws');
 
 export interface SentCall {
   action: string;

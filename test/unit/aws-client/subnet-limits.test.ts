@@ -1,12 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
 import { limitsFromInstanceType } from '../../../providers/aws/client/instance-limits.ts';
 import { chooseSubnet, type SubnetCandidate } from '../../../providers/aws/client/subnet-select.ts';
 import { maxPodsFor } from '../../../providers/aws/limits.ts';
 import { VpcnetError } from '../../../src/errors.ts';
-import { PAYLOADS } from './helpers.ts';
+import { readSharedPayload } from '../../support/shared-payloads.ts';
 
 const subnet = (id: string, availableIps: number, over: Partial<SubnetCandidate> = {}): SubnetCandidate => ({
   id,
@@ -57,8 +55,8 @@ describe('subnet selection', () => {
 });
 
 describe('instance type limits', () => {
-  it('reads the vendor DescribeInstanceTypes example: t2.micro (xen) has 2 NICs x 2 addresses, no prefixes', () => {
-    const doc = JSON.parse(readFileSync(join(PAYLOADS, 'ec2-cli-describe-instance-types.json'), 'utf8')) as { InstanceTypes: InstanceTypeInfo[] };
+  it('(../shared) reads the vendor DescribeInstanceTypes example: t2.micro (xen) has 2 NICs x 2 addresses, no prefixes', () => {
+    const doc = JSON.parse(readSharedPayload('aws', 'ec2-cli-describe-instance-types.json')) as { InstanceTypes: InstanceTypeInfo[] };
     const info = doc.InstanceTypes[0];
     if (!info) throw new Error('payload has no instance type');
     const limits = limitsFromInstanceType(info, true);
@@ -66,8 +64,8 @@ describe('instance type limits', () => {
     expect(maxPodsFor(limits)).toBe(4);
   });
 
-  it('matches the AWS VPC CNI max-pods figures for its limit table', () => {
-    const doc = JSON.parse(readFileSync(join(PAYLOADS, 'ec2-instance-type-eni-limits-vpc-cni.json'), 'utf8')) as {
+  it('(../shared) matches the AWS VPC CNI max-pods figures for its limit table', () => {
+    const doc = JSON.parse(readSharedPayload('aws', 'ec2-instance-type-eni-limits-vpc-cni.json')) as {
       limits: Record<string, Record<string, unknown>>;
     };
     // eni-max-pods.txt published by AWS: t3.medium 17, t3.large 35

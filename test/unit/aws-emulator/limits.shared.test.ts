@@ -1,10 +1,8 @@
 // The instance-type table must agree with AWS's own figures where the vendor excerpt has them.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { readSharedPayload } from '../../support/shared-payloads.ts';
 import { INSTANCE_TYPE_LIMITS, instanceTypeLimits, maxPodsSecondaryIp } from '../../../providers/aws/limits.ts';
 
-const file = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'cloud-payloads', 'aws', 'ec2-instance-type-eni-limits-vpc-cni.json');
 
 interface VendorRow {
   'MaximumNetworkInterfaces(ENILimit)': number;
@@ -12,9 +10,9 @@ interface VendorRow {
   Hypervisor: string;
 }
 
-describe('instance type limits', () => {
+describe('instance type limits against the vendor table (../shared)', () => {
   it('match the AWS VPC CNI table for every type both know', () => {
-    const vendor = (JSON.parse(readFileSync(file, 'utf8')) as { limits: Record<string, VendorRow> }).limits;
+    const vendor = (JSON.parse(readSharedPayload('aws', 'ec2-instance-type-eni-limits-vpc-cni.json')) as { limits: Record<string, VendorRow> }).limits;
     const shared = Object.keys(vendor).filter((t) => INSTANCE_TYPE_LIMITS.has(t));
     expect(shared.length).toBeGreaterThanOrEqual(10);
     for (const t of shared) {

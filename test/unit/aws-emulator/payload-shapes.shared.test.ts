@@ -2,8 +2,6 @@
 // (../shared/cloud-payloads/aws, see SOURCES.md there): every element the vendor sample has
 // is emitted (except ones outside the emulator's model, listed below), and every element the
 // emulator emits is either in the sample or a name from the EC2 service model.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ACTIONS } from '../../../providers/aws/emulator/actions.ts';
 import { IdSource } from '../../../providers/aws/emulator/ids.ts';
@@ -11,8 +9,9 @@ import { QueryParams } from '../../../providers/aws/emulator/query.ts';
 import { Ec2State } from '../../../providers/aws/emulator/state.ts';
 import { errorResponse } from '../../../providers/aws/emulator/xml.ts';
 import { FakeClock } from '../../../src/util/clock.ts';
+import { intToIp } from '../../../src/util/ip.ts';
+import { readSharedPayload } from '../../support/shared-payloads.ts';
 
-const payloads = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'cloud-payloads', 'aws');
 
 /** Element paths below the root ("networkInterfaceSet/item/attachment/deviceIndex"), and the root. */
 function shape(xml: string): { root: string; paths: Set<string> } {
@@ -34,12 +33,12 @@ function shape(xml: string): { root: string; paths: Set<string> } {
 }
 
 function vendor(file: string): { root: string; paths: Set<string> } {
-  return shape(readFileSync(join(payloads, file), 'utf8'));
+  return shape(readSharedPayload('aws', file));
 }
 
 /** Every locationName of the EC2 service model subset, the names the SDK's parser knows. */
 function modelNames(): Set<string> {
-  const model = JSON.parse(readFileSync(join(payloads, 'botocore-ec2-shapes-subset.json'), 'utf8')) as {
+  const model = JSON.parse(readSharedPayload('aws', 'botocore-ec2-shapes-subset.json')) as {
     shapes: Record<string, { members?: Record<string, { locationName?: string }> }>;
   };
   const names = new Set(['item', 'requestId', 'return', 'nextToken']);
@@ -88,7 +87,7 @@ function expectSameShape(ours: string, vendorFile: string, extraModelled: string
   expect(unknown).toEqual([]);
 }
 
-describe('rendered XML matches the vendor payload shapes', () => {
+describe('rendered XML matches the vendor payload shapes (../shared)', () => {
   it('DescribeNetworkInterfaces (attached ENI with secondary IPs)', () => {
     const w = world();
     expectSameShape(call(w.s, `Action=DescribeNetworkInterfaces&NetworkInterfaceId.1=${w.eni}`), 'ec2-describe-network-interfaces.xml');
@@ -127,7 +126,7 @@ describe('rendered XML matches the vendor payload shapes', () => {
   it('Unassign, Attach, Detach, Delete', () => {
     const w = world();
     const ip = w.s.describeNetworkInterfaces([w.eni], [])[0]?.secondaryIps[0] ?? 0;
-    const ipText = [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+    const ipText = intToIp(ip);
     expectSameShape(
       call(w.s, `Action=UnassignPrivateIpAddresses&NetworkInterfaceId=${w.eni}&PrivateIpAddress.1=${ipText}`),
       'ec2-unassign-private-ip-addresses.xml',
