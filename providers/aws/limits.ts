@@ -84,3 +84,6 @@ export function maxPodsSecondaryIp(l: InstanceTypeLimits): number {
 export function maxPodsFor(limits: { maxNics: number; addressesPerNic: number }): number {
   return limits.maxNics * (limits.addressesPerNic - 1) + 2;
 }
+
+/** ENIs use jumbo frames inside the VPC (EC2 User Guide, "Network maximum transmission unit (MTU) for your EC2 instance"). */
+export const AWS_NIC_MTU = 9001;

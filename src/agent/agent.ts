@@ -24,16 +24,13 @@ import { silentLogger } from '../util/logger.ts';
 import { retryTransient } from './boot-retry.ts';
 import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
-import { createProvider } from './provider-factory.ts';
+import { createProvider, type ProviderDeps } from './provider-factory.ts';
 import { Reconciler } from './reconciler.ts';
 import { CniSocketServer } from './socket-server.ts';
 import { boundPort, startHttp } from './status-api.ts';
 
 /** Where build/native puts the forwarder (deploy/bootstrap.sh, the image build). */
 export const DEFAULT_FORWARDER = fileURLToPath(new URL('../../build/native/vpcnet-cni', import.meta.url));
-
-/** MTU of cloud NICs when the config sets none (AWS jumbo frames). */
-const DEFAULT_NIC_MTU = 9001;
 
 export interface AgentOverrides {
   provider?: CloudProvider;
@@ -66,7 +63,9 @@ export interface AgentStatus {
 
 export class Agent {
   readonly config: VpcnetConfig;
-  readonly provider: CloudProvider;
+  /** Set by start() from the registry (loading only the configured cloud's module), or given. */
+  private cloud: CloudProvider | undefined;
+  private readonly providerDeps: ProviderDeps;
   private dp: Datapath | undefined;
   private readonly datapathOverride: Datapath | undefined;
   readonly metrics: PrometheusMetrics;
@@ -80,6 +79,8 @@ export class Agent {
   readonly kube: KubeWiring | undefined;
   private node: NodeInfo | undefined;
   private limits: NodeLimits | undefined;
+  /** Pod MTU: datapath.mtu, else the MTU the cloud reports for the primary NIC (AWS 9001, Azure 1500, GCE 1460). */
+  private mtu = 0;
   private pool: PoolManager | undefined;
   private socket: CniSocketServer | undefined;
   private reconciler: Reconciler | undefined;
@@ -99,7 +100,8 @@ export class Agent {
       logger: o.logger ?? silentLogger(),
       ...(o.credentials ? { credentials: o.credentials } : {}),
     };
-    this.provider = o.provider ?? createProvider(config, deps);
+    this.cloud = o.provider;
+    this.providerDeps = deps;
     this.datapathOverride = o.datapath;
     this.datapathLogger = deps.logger;
     this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint);
@@ -111,6 +113,7 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    this.cloud ??= await createProvider(this.config, this.providerDeps);
     const boot = { clock: this.clock, logger: this.log };
     const { node, limits } = await retryTransient('discover', () => this.provider.discover(), boot);
     this.node = node;
@@ -118,12 +121,13 @@ export class Agent {
     this.log.info({ instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone, limits }, 'node discovered');
     // The pool's first reconcile reuses this listing (the provider answers it from its NIC view).
     const nics = await retryTransient('list-nics', () => this.provider.listNics(), boot);
+    this.mtu = this.config.datapath.mtu ?? podMtuOf(node, nics);
     const netCfg = this.nodeNetConfig(node, nics);
     this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
     await this.dp.setupNode(netCfg);
     this.kube?.start(node);
 
-    const mtu = this.config.datapath.mtu ?? DEFAULT_NIC_MTU;
+    const mtu = this.mtu;
     const pool = new PoolManager({
       provider: this.kube ? this.kube.wrapProvider(this.provider) : this.provider,
       store: this.store,
@@ -209,6 +213,11 @@ export class Agent {
     this.log.info({}, 'agent stopped');
   }
 
+  get provider(): CloudProvider {
+    if (!this.cloud) throw new VpcnetError('POOL_NOT_READY', 'agent not started');
+    return this.cloud;
+  }
+
   get datapath(): Datapath {
     if (!this.dp) throw new VpcnetError('POOL_NOT_READY', 'agent not started');
     return this.dp;
@@ -252,7 +261,7 @@ export class Agent {
       primaryMac: primary.mac,
       vpcCidrs: node.vpcCidrs,
       masquerade: { enabled: m.enabled, nonMasqueradeCidrs: m.nonMasqueradeCidrs, masqueradeLinkLocal: m.masqueradeLinkLocal, randomFully: m.randomFully },
-      mtu: this.config.datapath.mtu ?? DEFAULT_NIC_MTU,
+      mtu: this.mtu,
       ...(this.config.datapath.serviceCidr ? { serviceCidr: this.config.datapath.serviceCidr } : {}),
     };
   }
@@ -274,7 +283,7 @@ export class Agent {
       if (this.ready()) {
         try {
           await installForwarder(this.forwarderPath, this.config.paths.cniBinDir);
-          await writeConflist({ confDir: this.config.paths.cniConfDir, mtu: this.config.datapath.mtu ?? DEFAULT_NIC_MTU });
+          await writeConflist({ confDir: this.config.paths.cniConfDir, mtu: this.mtu });
           this.installed = true;
           this.log.info({ binDir: this.config.paths.cniBinDir, confDir: this.config.paths.cniConfDir }, 'CNI executable and conflist installed');
           return;
@@ -286,6 +295,11 @@ export class Agent {
     };
     void attempt();
   }
+}
+
+/** The NIC's own MTU when the cloud reports one per NIC, else the node's. */
+function podMtuOf(node: NodeInfo, nics: CloudNic[]): number {
+  return nics.find((n) => n.deviceIndex === 0)?.mtu ?? node.mtu;
 }
 
 /** The CNI handler's view of the pool manager. */

@@ -5,7 +5,6 @@
 import type { Logger } from 'pino';
 import { isVpcnetError } from '../errors.ts';
 import type { Clock } from '../util/clock.ts';
-import { backoffDelay } from '../../providers/kit/retry.ts';
 
 export interface BootRetryOptions {
   clock: Clock;
@@ -23,7 +22,8 @@ export async function retryTransient<T>(what: string, fn: () => Promise<T>, o: B
       return await fn();
     } catch (err) {
       const transient = isVpcnetError(err) && (err.retryable || err.code === 'METADATA_UNREACHABLE');
-      const delay = backoffDelay(attempt, { baseMs: 1000, capMs: 60_000 }, o.random ?? Math.random);
+      // Full jitter, 1 s doubling to 60 s.
+      const delay = Math.floor((o.random ?? Math.random)() * Math.min(60_000, 1000 * 2 ** attempt));
       if (!transient || o.clock.now() + delay > end) throw err;
       o.logger.warn({ step: what, attempt: attempt + 1, delayMs: delay, code: err.code }, 'boot step failed, retrying');
       await o.clock.sleep(delay, o.signal);

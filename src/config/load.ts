@@ -33,17 +33,16 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const fields = configFields();
   for (const f of fields) if (getPath(raw, f.path) !== undefined) sources[f.key] = 'file';
 
+  // Shared keys first (provider.name among them), then the keys of the chosen provider's section.
+  for (const f of fields) if (!f.providers) applyField(raw, f, env, sources, problems);
+  const provider = String(getPath(raw, ['provider', 'name']) ?? 'aws');
   for (const f of fields) {
-    // aliases first so that the VPCNET_ name wins
-    for (const alias of f.meta.aliases ?? []) {
-      const v = env[alias.name];
-      if (v === undefined || v === '') continue;
-      const mapped = alias.map ? alias.map(v) : v;
-      if (mapped === undefined) continue;
-      applyEnv(raw, f, alias.name, mapped, sources, problems);
+    if (!f.providers) continue;
+    if (f.providers.includes(provider)) applyField(raw, f, env, sources, problems);
+    // Another cloud's variable: an alias (AWS_REGION on an Azure node) is not ours to judge; ours is a mistake.
+    else if (env[f.meta.env]) {
+      problems.push({ path: f.key, source: `env:${f.meta.env}`, message: `applies to provider ${f.providers.join('/')} only; provider.name is ${provider}` });
     }
-    const v = env[f.meta.env];
-    if (v !== undefined && v !== '') applyEnv(raw, f, f.meta.env, v, sources, problems);
   }
 
   const parsed = configSchema.safeParse(raw);
@@ -66,6 +65,25 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     sources['kubernetes.enabled'] = inCluster ? 'auto:env:KUBERNETES_SERVICE_HOST' : config.kubernetes.kubeconfig ? 'auto:kubernetes.kubeconfig' : 'auto';
   }
   return { config, sources };
+}
+
+function applyField(
+  raw: Record<string, unknown>,
+  f: ConfigField,
+  env: Record<string, string | undefined>,
+  sources: Record<string, string>,
+  problems: ConfigProblem[],
+): void {
+  // aliases first so that the VPCNET_ name wins
+  for (const alias of f.meta.aliases ?? []) {
+    const v = env[alias.name];
+    if (v === undefined || v === '') continue;
+    const mapped = alias.map ? alias.map(v) : v;
+    if (mapped === undefined) continue;
+    applyEnv(raw, f, alias.name, mapped, sources, problems);
+  }
+  const v = env[f.meta.env];
+  if (v !== undefined && v !== '') applyEnv(raw, f, f.meta.env, v, sources, problems);
 }
 
 function readFile(file: string, problems: ConfigProblem[]): Record<string, unknown> {
@@ -146,7 +164,9 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
 
 /** The effective config, one key per line with its source, for `vpcnet config` and logs. */
 export function renderEffectiveConfig(loaded: LoadedConfig): string {
+  const provider = loaded.config.provider.name;
   return configFields()
+    .filter((f) => !f.providers || f.providers.includes(provider))
     .map((f) => {
       const v = getPath(loaded.config as unknown as Record<string, unknown>, f.path);
       return `${f.key} = ${v === undefined ? '(unset)' : JSON.stringify(v)}  # ${loaded.sources[f.key] ?? 'default'}`;

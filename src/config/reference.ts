@@ -2,12 +2,19 @@
 import { configFields, type ConfigField } from './fields.ts';
 
 export function renderConfigReference(): string {
-  const rows = configFields().map((f) => `| \`${f.key}\` | ${envCell(f)} | ${typeCell(f)} | ${defaultCell(f)} | ${f.meta.description.replace(/\|/g, '\\|')} |`);
+  const rows = configFields().map((f) => `| \`${f.key}\` | ${envCell(f)} | ${typeCell(f)} | ${defaultCell(f)} | ${descriptionCell(f)} |`);
   const intro =
     'The agent reads a JSON file (`--config`, else `$VPCNET_CONFIG`, else none) and then the environment. ' +
     'Precedence: default < file < AWS VPC CNI alias variable < `VPCNET_*` variable. ' +
-    'Invalid values stop the agent with every problem listed by key and source.';
+    'Invalid values stop the agent with every problem listed by key and source. ' +
+    '`provider` has one section per cloud, chosen by `provider.name`: keys marked with a provider belong to its section only ' +
+    '(Azure and GCE providers are not implemented yet; their sections are validated, the agent refuses to start on them).';
   return [intro, '', '| Key | Environment | Type | Default | Description |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+function descriptionCell(f: ConfigField): string {
+  const scope = f.providers ? ` (${f.providers.join(', ')} only)` : '';
+  return `${f.meta.description}${scope}`.replace(/\|/g, '\\|');
 }
 
 function envCell(f: ConfigField): string {

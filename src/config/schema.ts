@@ -15,6 +15,8 @@ export interface FieldMeta {
   env: string;
   aliases?: EnvAlias[];
   description: string;
+  /** Default shown in the reference where the schema cannot carry one (the union discriminator). */
+  default?: unknown;
 }
 
 export const fieldMeta = z.registry<FieldMeta>();
@@ -41,16 +43,61 @@ const parseBoolish = (raw: string): boolean | undefined => {
   return undefined;
 };
 
-const provider = z.strictObject({
-  name: f(z.enum(['aws', 'azure', 'gcp']).default('aws'), { env: 'VPCNET_PROVIDER', description: 'Cloud provider of this node' }),
+// One section per provider, chosen by `name` (a discriminated union): a key of another cloud's
+// section is an error, not silently ignored. Keys several clouds share are one schema (one env
+// variable). Azure and GCE providers are not implemented yet: their sections are validated so
+// configs can be written now; the agent refuses to start on them (CONFIG_INVALID).
+export const PROVIDER_NAMES = ['aws', 'azure', 'gcp'] as const;
+
+const providerNameMeta: FieldMeta = { env: 'VPCNET_PROVIDER', default: 'aws', description: 'Cloud provider of this node; selects the provider section (azure, gcp: not implemented yet)' };
+const providerName = <N extends (typeof PROVIDER_NAMES)[number]>(n: N): z.ZodLiteral<N> => f(z.literal(n), providerNameMeta);
+
+const apiEndpoint = f(z.url().optional(), { env: 'VPCNET_API_ENDPOINT', description: 'Cloud API endpoint override (emulators, private endpoints)' });
+const metadataEndpoint = f(z.url().optional(), { env: 'VPCNET_METADATA_ENDPOINT', description: 'Instance metadata endpoint override' });
+const requestTimeoutMs = f(int(100).default(10000), { env: 'VPCNET_CLOUD_TIMEOUT_MS', description: 'Timeout of one cloud API call' });
+
+const awsSection = z.strictObject({
+  name: providerName('aws'),
   region: f(z.string().min(1).optional(), { env: 'VPCNET_REGION', aliases: [{ name: 'AWS_REGION' }], description: 'Region; default: from instance metadata' }),
-  apiEndpoint: f(z.url().optional(), { env: 'VPCNET_API_ENDPOINT', description: 'Cloud API endpoint override (emulators, private endpoints)' }),
-  metadataEndpoint: f(z.url().optional(), { env: 'VPCNET_METADATA_ENDPOINT', description: 'Instance metadata endpoint override' }),
+  apiEndpoint,
+  metadataEndpoint,
   subnetIds: f(z.array(z.string().min(1)).default([]), { env: 'VPCNET_SUBNET_IDS', description: 'Subnets for new NICs (comma list); empty: tagged subnets, else the primary NIC subnet' }),
   subnetTags: f(z.record(z.string(), z.string()).default({}), { env: 'VPCNET_SUBNET_TAGS', description: 'Pick subnets for new NICs by these tags (k=v,k=v)' }),
   securityGroups: f(z.array(z.string().min(1)).default([]), { env: 'VPCNET_SECURITY_GROUPS', description: 'Security groups for new NICs (comma list); empty: the primary NIC groups' }),
-  requestTimeoutMs: f(int(100).default(10000), { env: 'VPCNET_CLOUD_TIMEOUT_MS', description: 'Timeout of one cloud API call' }),
+  requestTimeoutMs,
 });
+
+const azureSection = z.strictObject({
+  name: providerName('azure'),
+  subscriptionId: f(z.string().min(1).optional(), { env: 'VPCNET_AZURE_SUBSCRIPTION_ID', description: 'Subscription of the node VM; default: from Azure IMDS' }),
+  resourceGroup: f(z.string().min(1).optional(), { env: 'VPCNET_AZURE_RESOURCE_GROUP', description: 'Resource group of the node NICs; default: from Azure IMDS' }),
+  managedIdentityClientId: f(z.string().min(1).optional(), { env: 'VPCNET_AZURE_CLIENT_ID', description: 'Client id of a user-assigned managed identity; default: the system-assigned one' }),
+  apiEndpoint,
+  metadataEndpoint,
+  caFile: f(absPath.optional(), { env: 'VPCNET_AZURE_CA_FILE', description: 'Extra CA certificate (PEM) for the ARM endpoint (emulators with a self-signed certificate)' }),
+  lroPollMs: f(int(10, 60000).default(1000), { env: 'VPCNET_AZURE_LRO_POLL_MS', description: 'Poll interval of ARM long-running operations (NIC PUTs)' }),
+  requestTimeoutMs,
+});
+
+const gcpSection = z.strictObject({
+  name: providerName('gcp'),
+  project: f(z.string().min(1).optional(), { env: 'VPCNET_GCP_PROJECT', description: 'Project of the node; default: from the metadata server' }),
+  apiEndpoint,
+  metadataEndpoint,
+  rangeMode: f(z.enum(['alias-ip', 'route']).default('alias-ip'), { env: 'VPCNET_GCP_RANGE_MODE', description: 'How the node pod range is routed: an alias IP range on nic0, or a route to the node' }),
+  secondaryRangeName: f(z.string().min(1).optional(), { env: 'VPCNET_GCP_SECONDARY_RANGE', description: 'Subnet secondary range alias ranges come from; default: the first one of the subnet' }),
+  rangePrefixLength: f(int(16, 30).default(24), { env: 'VPCNET_GCP_RANGE_PREFIX_LENGTH', description: 'Size of the node pod range (24: 256 addresses, 110 pods as GKE)' }),
+  requestTimeoutMs,
+});
+
+/** A section without `name` is AWS's (the default provider). */
+const provider = z.preprocess(
+  (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !('name' in v) ? { ...v, name: 'aws' } : v),
+  z.discriminatedUnion('name', [awsSection, azureSection, gcpSection]),
+);
+
+export type ProviderSection = z.output<typeof awsSection> | z.output<typeof azureSection> | z.output<typeof gcpSection>;
+export type AwsSection = z.output<typeof awsSection>;
 
 const pool = z.strictObject({
   warmNics: f(int(0).default(1), { env: 'VPCNET_WARM_NIC_TARGET', aliases: [{ name: 'WARM_ENI_TARGET' }], description: "Keep this many whole NICs' worth of free addresses" }),

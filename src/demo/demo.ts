@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
+import { CLOUDS } from '../../providers/registry.ts';
 import { Agent } from '../agent/agent.ts';
 import { table, renderStatus } from '../cli/status-table.ts';
 import { configSchema } from '../config/schema.ts';
@@ -60,7 +60,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     if (opts.signal?.aborted) throw new Error('interrupted');
   };
 
-  const emulator = new AwsEmulator({ seed: 42 });
+  // The demo's VPC is AWS-shaped; the emulator and its lab binding come through the registry.
+  const aws = CLOUDS.aws;
+  const emulator = new (await aws.emulator()).AwsEmulator({ seed: 42 });
+  const { labCloud } = await aws.lab();
   let lab: Lab | undefined;
   let cloudLab: CloudLab | undefined;
   const nodes: DemoNode[] = [];
@@ -76,7 +79,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     say(`EC2 emulator at ${endpoint}: VPC 10.0.0.0/16, ${nodeCount} x ${type}`);
 
     lab = Lab.create({ basePrefix: 'vpdemo' });
-    cloudLab = new CloudLab({ lab, emulator });
+    cloudLab = new CloudLab({ lab, cloud: labCloud(emulator) });
     scenario.instanceIds.forEach((id, i) => cloudLab!.addInstance(`node${i + 1}`, id));
     await cloudLab.start();
     out(`      lab namespaces ${lab.prefix}-*: fabric (the VPC router, source/destination check), inet (${INTERNET_IP}), node1..node${nodeCount}`);

@@ -1,21 +1,41 @@
-// Drives the lab from the EC2 emulator's state: an instance is a lab node, an attached ENI is
-// a NIC of that node, and the addresses the API says an ENI owns are what the fabric routes
-// to it (and the only sources it accepts from it). So an address assigned through the cloud
-// API becomes reachable, and traffic the cloud would drop is dropped.
-import type { AwsEmulator, EniView } from '../../providers/aws/emulator/index.ts';
+// Drives the lab from an emulator's state: an instance is a lab node, an attached NIC is a
+// NIC of that node, and the addresses the API says a NIC owns are what the fabric routes to
+// it (and the only sources it accepts from it). So an address assigned through the cloud API
+// becomes reachable, and traffic the cloud would drop is dropped. Each cloud's emulator is
+// seen through a LabCloud binding (providers/<cloud>/lab-binding.ts, via providers/registry.ts).
 import { fabricNicsFromCloud, type FabricNic } from './fabric-state.ts';
 import type { Lab, LabNode } from './lab.ts';
 
+
+/** A NIC as the lab needs it: where it plugs in and which addresses the cloud says it owns. */
+export interface LabCloudNic {
+  deviceIndex: number;
+  mac: string;
+  primaryIp: string;
+  subnetCidr: string;
+  blocks: Array<{ kind: string; cidr: string }>;
+}
+
+/** What the lab reads from an emulator. */
+export interface LabCloud {
+  /** NICs attached to the instance now, in the emulator's truth (not the lagging metadata). */
+  attachedNics(instanceId: string): LabCloudNic[];
+  /** Called synchronously on every state change; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+  /** The NIC MTU this cloud uses (AWS 9001). */
+  readonly mtu: number;
+}
+
 export interface CloudLabOptions {
   lab: Lab;
-  emulator: AwsEmulator;
-  /** NIC MTU in the lab (AWS: 9001). */
+  cloud: LabCloud;
+  /** NIC MTU in the lab; default the cloud's. */
   mtu?: number;
 }
 
 export class CloudLab {
   readonly lab: Lab;
-  private readonly emulator: AwsEmulator;
+  private readonly cloud: LabCloud;
   private readonly mtu: number;
   /** instanceId -> lab node name */
   private readonly nodesByInstance = new Map<string, string>();
@@ -26,13 +46,13 @@ export class CloudLab {
 
   constructor(opts: CloudLabOptions) {
     this.lab = opts.lab;
-    this.emulator = opts.emulator;
-    this.mtu = opts.mtu ?? 9001;
+    this.cloud = opts.cloud;
+    this.mtu = opts.mtu ?? opts.cloud.mtu;
   }
 
   /** Makes a lab node for an emulated instance, with its primary ENI as eth0. */
   addInstance(name: string, instanceId: string): LabNode {
-    const primary = this.attachedEnis(instanceId).find((e) => e.deviceIndex === 0);
+    const primary = this.cloud.attachedNics(instanceId).find((e) => e.deviceIndex === 0);
     if (!primary) throw new Error(`instance ${instanceId} has no primary ENI`);
     const node = this.lab.addNode(name, this.nicSpec(primary));
     this.nodesByInstance.set(instanceId, name);
@@ -45,7 +65,7 @@ export class CloudLab {
     // NICs are plugged synchronously inside the change event, so a NIC exists in the node
     // before the AttachNetworkInterface response reaches the agent (as on a real instance,
     // modulo the device showing up a little later).
-    this.unsubscribe = this.emulator.onChange(() => {
+    this.unsubscribe = this.cloud.onChange(() => {
       this.plugNics();
       void this.sync();
     });
@@ -67,7 +87,7 @@ export class CloudLab {
   private plugNics(): void {
     for (const [instanceId, node] of this.nodesByInstance) {
       const have = this.plugged.get(instanceId)!;
-      const enis = this.attachedEnis(instanceId);
+      const enis = this.cloud.attachedNics(instanceId);
       const want = new Set(enis.map((e) => e.mac.toLowerCase()));
       for (const eni of enis) {
         if (have.has(eni.mac.toLowerCase())) continue;
@@ -85,25 +105,13 @@ export class CloudLab {
   private fabricNics(): FabricNic[] {
     const out: FabricNic[] = [];
     for (const [instanceId, node] of this.nodesByInstance) {
-      const nics = this.attachedEnis(instanceId).map((e) => ({
-        deviceIndex: e.deviceIndex ?? 0,
-        mac: e.mac,
-        primaryIp: e.primaryIp,
-        subnetCidr: e.subnetCidr,
-        blocks: [...e.secondaryIps.map((ip) => ({ kind: 'ip', cidr: `${ip}/32` })), ...e.prefixes.map((p) => ({ kind: 'prefix', cidr: p }))],
-      }));
+      const nics = this.cloud.attachedNics(instanceId);
       out.push(...fabricNicsFromCloud(node, nics));
     }
     return out;
   }
 
-  private attachedEnis(instanceId: string): EniView[] {
-    return this.emulator
-      .listEnis()
-      .filter((e) => e.instanceId === instanceId && e.attachmentStatus === 'attached' && e.deviceIndex !== undefined);
-  }
-
-  private nicSpec(e: EniView): { deviceIndex: number; mac: string; primaryIp: string; subnetCidr: string; mtu: number } {
-    return { deviceIndex: e.deviceIndex ?? 0, mac: e.mac.toLowerCase(), primaryIp: e.primaryIp, subnetCidr: e.subnetCidr, mtu: this.mtu };
+  private nicSpec(e: LabCloudNic): { deviceIndex: number; mac: string; primaryIp: string; subnetCidr: string; mtu: number } {
+    return { deviceIndex: e.deviceIndex, mac: e.mac.toLowerCase(), primaryIp: e.primaryIp, subnetCidr: e.subnetCidr, mtu: this.mtu };
   }
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
+import { labCloud } from '../../providers/aws/lab-binding.ts';
 import { hostVethName } from '../../src/datapath/naming.ts';
 import { FROM_POD_PRIORITY, TO_POD_PRIORITY } from '../../src/datapath/routed-pod.ts';
 import { CloudLab } from '../../src/lab/cloud-lab.ts';
@@ -130,7 +131,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     });
     instanceId = scenario.instanceIds[0]!;
     lab = Lab.create({ basePrefix: 'vpr' });
-    cloudLab = new CloudLab({ lab, emulator });
+    cloudLab = new CloudLab({ lab, cloud: labCloud(emulator) });
     nodeNs = cloudLab.addInstance('node1', instanceId).ns;
     await cloudLab.start();
     socket = join(work, 'run', 'cni.sock');

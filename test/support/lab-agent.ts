@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { AwsEmulator, type EniView } from '../../providers/aws/emulator/index.ts';
+import type { AwsEmulator, EniView } from '../../providers/aws/emulator/index.ts';
+import { CLOUDS } from '../../providers/registry.ts';
 import { Agent } from '../../src/agent/agent.ts';
 import { subnetGateway } from '../../src/util/ip.ts';
 import { configSchema } from '../../src/config/schema.ts';
@@ -55,7 +56,9 @@ export interface LabAgent {
 
 export async function startLabAgent(o: LabAgentOptions): Promise<LabAgent> {
   const dir = mkdtempSync(join(tmpdir(), `${o.prefix}-`));
-  const emulator = new AwsEmulator({ seed: 11 });
+  const aws = CLOUDS.aws;
+  const emulator: AwsEmulator = new (await aws.emulator()).AwsEmulator({ seed: 11 });
+  const { labCloud } = await aws.lab();
   let lab: Lab | undefined;
   let cloudLab: CloudLab | undefined;
   let agent: Agent | undefined;
@@ -75,7 +78,7 @@ export async function startLabAgent(o: LabAgentOptions): Promise<LabAgent> {
     });
     const instanceId = scenario.instanceIds[0]!;
     lab = Lab.create({ prefix: o.prefix });
-    cloudLab = new CloudLab({ lab, emulator, mtu: MTU });
+    cloudLab = new CloudLab({ lab, cloud: labCloud(emulator), mtu: MTU });
     const node = cloudLab.addInstance('node1', instanceId);
     await cloudLab.start();
     const config = configSchema.parse({

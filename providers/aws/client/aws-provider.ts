@@ -26,6 +26,7 @@ import { pollUntil } from '../../kit/poll.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../kit/retry.ts';
 import { Ec2Api, type Ec2Action, type Ec2Ops } from './ec2-api.ts';
 import { ImdsClient, type ImdsIdentity } from './imds.ts';
+import { AWS_NIC_MTU } from '../limits.ts';
 import { NicView, sameState } from './nic-view.ts';
 import { InstanceLimitsCache } from './instance-limits.ts';
 import { DEFAULT_SUBNET_TAGS, TAGS, type AwsProviderOptions } from './options.ts';
@@ -36,9 +37,6 @@ const DEFAULT_METADATA_ENDPOINT = 'http://169.254.169.254';
 const POLL_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2000, deadlineMs: 60_000 };
 /** Attach retries on NotFound for a just-created NIC: 100 ms doubling, about 3 s in all. */
 const NEW_NIC_NOT_FOUND_RETRIES = 5;
-
-/** ENIs use jumbo frames inside the VPC (EC2 User Guide, "Network MTU for your EC2 instance"). */
-export const AWS_NIC_MTU = 9001;
 
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;

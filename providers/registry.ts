@@ -1,0 +1,54 @@
+// The one registry of cloud providers: name -> lazy loaders of what each cloud brings (the
+// provider factory the agent uses, its emulator, the standalone `vpcnet emulator <cloud>`
+// command, the binding that lets the emulator's state drive the lab's fabric). Everything is
+// loaded on demand (dynamic import), so an agent on one cloud never loads another cloud's SDK.
+// Adding a cloud = a folder under providers/ and one line here.
+import type { Logger } from 'pino';
+import type { VpcnetConfig } from '../src/config/schema.ts';
+import type { Metrics } from '../src/metrics/metrics.ts';
+import type { Clock } from '../src/util/clock.ts';
+import type { CloudProvider, ProviderName } from './provider.ts';
+
+export interface ProviderDeps {
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  /** Fixed credentials (the demo and tests against emulators); default: the SDK's chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** providers/<cloud>/provider-entry.ts */
+export interface ProviderModule {
+  createProvider(config: VpcnetConfig, deps: ProviderDeps): CloudProvider;
+}
+
+/** providers/<cloud>/emulator/standalone.ts: `vpcnet emulator <cloud> [options]`, foreground until SIGINT/SIGTERM. */
+export interface StandaloneEmulatorModule {
+  runStandaloneEmulator(argv: string[]): Promise<void>;
+}
+
+export interface CloudEntry<Emulator = unknown, Lab = unknown> {
+  provider: () => Promise<ProviderModule>;
+  emulator: () => Promise<Emulator>;
+  standaloneEmulator: () => Promise<StandaloneEmulatorModule>;
+  lab: () => Promise<Lab>;
+}
+
+export const CLOUDS = {
+  aws: {
+    provider: () => import('./aws/provider-entry.ts'),
+    emulator: () => import('./aws/emulator/index.ts'),
+    standaloneEmulator: () => import('./aws/emulator/standalone.ts'),
+    lab: () => import('./aws/lab-binding.ts'),
+  },
+} satisfies Partial<Record<ProviderName, CloudEntry>>;
+
+export type AvailableCloud = keyof typeof CLOUDS;
+
+export function availableClouds(): AvailableCloud[] {
+  return Object.keys(CLOUDS) as AvailableCloud[];
+}
+
+export function isAvailableCloud(name: string): name is AvailableCloud {
+  return Object.hasOwn(CLOUDS, name);
+}
