@@ -23,6 +23,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { silentLogger } from '../util/logger.ts';
 import { IpMasqWatcher, type IpMasqStatus } from './ip-masq-watcher.ts';
 import { ipv4NonMasq } from '../datapath/ip-masq-config.ts';
+import { retryTransient } from './boot-retry.ts';
 import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
 import { createProvider, type ProviderDeps } from './provider-factory.ts';
@@ -131,11 +132,13 @@ export class Agent {
     // answer during boot (/readyz 503 until the pool can serve).
     if (!this.noHttp) await this.startHttp();
     this.cloud ??= await createProvider(this.config, this.providerDeps);
-    const { node, limits } = await this.provider.discover();
+    const boot = { clock: this.clock, logger: this.log };
+    const { node, limits } = await retryTransient('discover', () => this.provider.discover(), boot);
     this.node = node;
     this.limits = limits;
     this.log.info({ instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone, limits }, 'node discovered');
-    const nics = await this.provider.listNics();
+    // The pool's first reconcile reuses this listing (the provider answers it from its NIC view).
+    const nics = await retryTransient('list-nics', () => this.provider.listNics(), boot);
     this.mtu = this.config.datapath.mtu ?? podMtuOf(node, nics);
     const netCfg = this.nodeNetConfig(node, nics);
     this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
@@ -284,6 +287,8 @@ export class Agent {
       mode: this.config.datapath.mode,
       intervalMs: r.intervalMs,
       leakedNicGraceMs: r.leakedNicGraceMs,
+      // With Kubernetes one agent of the cluster sweeps (a Lease); without, each rarely.
+      ...(this.kube ? { sweepLease: this.kube.sweepLease } : {}),
       clock: this.clock,
       metrics: this.metrics,
       logger: this.log,

@@ -15,7 +15,8 @@ import { KubeServices } from '../k8s/kube-services.ts';
 import type { EffectiveNetworkConfig } from '../k8s/network-config.ts';
 import type { NodeIdentity } from '../k8s/node-identity.ts';
 import { allocationsOfGonePods } from '../k8s/pod-watcher.ts';
-import { loadKubeConfig, RealKubeClient } from '../k8s/real-kube-client.ts';
+import { LeaseLock } from '../k8s/lease-lock.ts';
+import { lazyKubeClient } from '../k8s/lazy-kube-client.ts';
 import type { Readiness } from '../k8s/readiness.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Clock } from '../util/clock.ts';
@@ -68,18 +69,19 @@ const CONDITION_CODES: Partial<Record<PoolConditionType, ErrorCode>> = {
 
 const STARTING: Readiness = { ready: false, reason: 'PoolStarting', message: 'vpcnet is filling the address pool' };
 
-/** The client for the configured cluster: a kubeconfig file, else the in-cluster service account. */
+/**
+ * The client for the configured cluster: a kubeconfig file, else the in-cluster service
+ * account. @kubernetes/client-node is loaded on the first call (lazy-kube-client.ts).
+ */
 export function createKubeClient(settings: KubeSettings): KubeClient {
-  try {
-    const kc = loadKubeConfig(settings.kubeconfig ? { kubeconfigPath: settings.kubeconfig } : {});
-    return new RealKubeClient(kc, { requestTimeoutMs: settings.requestTimeoutMs });
-  } catch (err) {
-    throw new VpcnetError('CONFIG_INVALID', 'cannot load the Kubernetes client configuration', {
-      cause: err,
-      details: { kubeconfig: settings.kubeconfig ?? '(in-cluster)' },
-    });
-  }
+  return lazyKubeClient({ kubeconfig: settings.kubeconfig, requestTimeoutMs: settings.requestTimeoutMs });
 }
+
+/** The leaked-NIC sweep lease (kube-system, as the DaemonSet; deploy/base/rbac.yaml allows it). */
+export const SWEEP_LEASE_NAMESPACE = 'kube-system';
+export const SWEEP_LEASE_NAME = 'vpcnet-leaked-nic-sweep';
+/** Outlives the sweep period, so the holder keeps it from one sweep to the next. */
+export const SWEEP_LEASE_MS = 900_000;
 
 export class KubeWiring {
   readonly services: KubeServices;
@@ -98,10 +100,21 @@ export class KubeWiring {
   private nodeVerified = false;
   private cloudNode: Pick<NodeInfo, 'provider' | 'instanceId'> | undefined;
 
+  /** One agent of the cluster sweeps leaked NICs: the holder of this lease. */
+  readonly sweepLease: LeaseLock;
+
   constructor(opts: KubeWiringOptions) {
     this.opts = opts;
     this.log = opts.logger.child({ component: 'kube-wiring' });
     const client = opts.client ?? createKubeClient(opts.settings);
+    this.sweepLease = new LeaseLock({
+      client,
+      namespace: SWEEP_LEASE_NAMESPACE,
+      name: SWEEP_LEASE_NAME,
+      identity: opts.nodeName,
+      durationMs: SWEEP_LEASE_MS,
+      clock: opts.clock,
+    });
     this.services = new KubeServices({
       client,
       nodeName: opts.nodeName,

@@ -25,6 +25,14 @@ export interface ReconcilerOptions {
   logger: Logger;
   /** 0..1, spreads the first NIC sweep of nodes that boot together; default Math.random. */
   random?: () => number;
+  /**
+   * One sweeper for the cluster (a Kubernetes Lease): asked before each sweep, which then runs
+   * every leakedNicGraceMs / 2. Without it every node sweeps, but only every
+   * `soloSweepIntervalMs` (jittered 50-150%).
+   */
+  sweepLease?: { tryAcquire(): Promise<boolean> };
+  /** Sweep period of a node without a lease; default 2 h. */
+  soloSweepIntervalMs?: number;
 }
 
 export interface KernelReport {
@@ -73,11 +81,22 @@ export class Reconciler {
   }
 
   /**
-   * The NIC sweep is a cluster-wide describe that every node makes: at most twice per grace
-   * period (a leak lives about 1.5 x grace at most), and never in step with nodes that booted together.
+   * The NIC sweep is a cluster-wide describe. With a lease only its holder sweeps, twice per
+   * grace period (a leak lives about 1.5 x grace at most). Without one every node would make
+   * it: then rarely (2 h, jittered 50-150%, so nodes booted together never sweep in step), so
+   * that 1000 nodes cost the account's describe bucket well under one call a second.
    */
   private sweepEveryMs(): number {
-    return Math.max(this.o.intervalMs, Math.floor(this.o.leakedNicGraceMs / 2));
+    const graceHalf = Math.max(this.o.intervalMs, Math.floor(this.o.leakedNicGraceMs / 2));
+    if (this.o.sweepLease) return graceHalf;
+    const solo = Math.max(graceHalf, this.o.soloSweepIntervalMs ?? 7_200_000);
+    return Math.floor(solo * (0.5 + (this.o.random ?? Math.random)()));
+  }
+
+  /** Sweeps if this agent is the sweeper (holds the lease, or there is none). */
+  private async sweepIfMine(): Promise<void> {
+    if (this.o.sweepLease && !(await this.o.sweepLease.tryAcquire())) return;
+    await this.reconcileNics();
   }
 
   async stop(): Promise<void> {
@@ -208,7 +227,7 @@ export class Reconciler {
       await this.reconcileKernel().catch((err: unknown) => this.failed('kernel', err));
       if (this.o.provider.leakedNics && this.o.clock.now() >= nextSweep) {
         nextSweep = this.o.clock.now() + this.sweepEveryMs();
-        await this.reconcileNics().catch((err: unknown) => this.failed('nics', err));
+        await this.sweepIfMine().catch((err: unknown) => this.failed('nics', err));
       }
     }
   }

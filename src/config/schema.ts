@@ -127,7 +127,7 @@ const pool = z.strictObject({
     aliases: [{ name: 'IP_COOLDOWN_PERIOD', map: (v) => (/^\d+$/.test(v) ? Number(v) * 1000 : v), note: 'seconds' }],
     description: 'A released address rests this long before reuse',
   }),
-  prefixDelegation: f(z.boolean().default(false), { env: 'VPCNET_PREFIX_DELEGATION', aliases: [{ name: 'ENABLE_PREFIX_DELEGATION' }], description: 'Use /28 prefixes where the node supports them' }),
+  prefixDelegation: f(z.boolean().default(true), { env: 'VPCNET_PREFIX_DELEGATION', aliases: [{ name: 'ENABLE_PREFIX_DELEGATION' }], description: 'Use /28 prefixes where the node supports them (AWS: Nitro types); secondary IPs elsewhere' }),
 });
 
 const datapath = z.strictObject({

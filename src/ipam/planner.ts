@@ -37,6 +37,8 @@ export interface PlanInput {
   pausedBy?: PoolCondition;
   /** ADDs waiting for an address right now: asked for in the same batch as the warm target. */
   demand?: number;
+  /** The pool grew recently: detach no NIC (addresses may still be released). */
+  detachHold?: boolean;
 }
 
 interface Totals {
@@ -176,7 +178,7 @@ function shrinkActions(input: PlanInput, budget: number): PlanAction[] {
   let left = budget;
   const detached = new Set<string>();
   const highestFirst = [...input.nics].reverse();
-  if (input.nicLifecycle) {
+  if (input.nicLifecycle && !input.detachHold) {
     for (const nic of highestFirst) {
       const free = idleNicAvailable(nic);
       if (free === undefined || free > left) continue;

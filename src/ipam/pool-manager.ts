@@ -31,6 +31,8 @@ export interface PoolManagerOptions {
   allocateDeadlineMs?: number;
   /** Plan/act rounds per refill before yielding to the next trigger. */
   maxRounds?: number;
+  /** 0..1, spreads the loops of nodes that boot together (start jitter); default Math.random. */
+  random?: () => number;
 }
 
 export interface AllocateOptions {
@@ -360,10 +362,14 @@ export class PoolManager {
   private async loop(signal: AbortSignal): Promise<void> {
     const interval = this.opts.intervalMs ?? 5_000;
     const reconcileEvery = this.opts.reconcileIntervalMs ?? 60_000;
-    let lastReconcile = this.clock.now();
+    const random = this.opts.random ?? Math.random;
+    // Start jitter: nodes that booted together neither tick nor reconcile in step.
+    let lastReconcile = this.clock.now() - Math.floor(random() * reconcileEvery);
+    let wait = Math.floor(random() * interval);
     while (!signal.aborted) {
       try {
-        await this.clock.sleep(interval, signal);
+        await this.clock.sleep(wait, signal);
+        wait = interval;
       } catch {
         return;
       }

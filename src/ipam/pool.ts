@@ -41,6 +41,10 @@ export class Pool {
   private readonly lost = new Map<string, Allocation>();
   private readonly conditions = new ConditionSet();
   private prefixFallbackUntil: number | undefined;
+  /** Last time the pool grew (or first planned): secondary NICs are not detached within detachHoldMs of it. */
+  private lastGrowthAt: number | undefined;
+  /** Transient growth failures in a row (throttling, 5xx): each doubles the next growth pause. */
+  private growthFailures = 0;
 
   constructor(opts: PoolOptions) {
     this.limits = opts.limits;
@@ -126,6 +130,8 @@ export class Pool {
   /** What to do now to meet the targets; `demand` = ADDs waiting for an address. */
   plan(now: number, opts: { demand?: number } = {}): Plan {
     const pausedBy = this.conditions.pausing(now);
+    this.lastGrowthAt ??= now;
+    const detachHold = now - this.lastGrowthAt < (this.settings.detachHoldMs ?? 0);
     return planFor({
       nics: this.state.nicViews(now),
       settings: this.settings,
@@ -135,6 +141,7 @@ export class Pool {
       growthKind: this.growthKind(now),
       ...(pausedBy ? { pausedBy } : {}),
       ...(opts.demand ? { demand: opts.demand } : {}),
+      ...(detachHold ? { detachHold } : {}),
     });
   }
 
@@ -267,8 +274,14 @@ export class Pool {
       const msg = `no free prefix in the subnet; using secondary IPs until ${new Date(this.prefixFallbackUntil).toISOString()}`;
       return this.conditions.raise('SubnetFull', msg, now);
     }
-    const pause = type === 'CloudUnavailable' ? this.settings.retryPauseMs : this.settings.growthPauseMs;
-    this.conditions.raise(type, `${action.kind} failed: ${error.message}`, now, now + (pause ?? 0));
+    let pause = this.settings.growthPauseMs ?? 0;
+    if (type === 'CloudUnavailable') {
+      // Throttled or unavailable again and again: wait longer each time (the account is starved).
+      const base = this.settings.retryPauseMs ?? 0;
+      pause = Math.min(Math.max(base, this.settings.retryPauseMaxMs ?? base), base * 2 ** this.growthFailures);
+      this.growthFailures++;
+    }
+    this.conditions.raise(type, `${action.kind} failed: ${error.message}`, now, now + pause);
   }
 
   private recordSuccess(action: PlanAction, now: number): void {
@@ -276,6 +289,8 @@ export class Pool {
       for (const c of this.conditions.list()) if (c.until === undefined && c.type !== 'SubnetFull') this.conditions.clear(c.type);
       return;
     }
+    this.lastGrowthAt = now;
+    this.growthFailures = 0;
     this.conditions.clear('CloudUnavailable');
     this.conditions.clear('CloudLimitReached');
     this.conditions.clear('CloudPermissionDenied');

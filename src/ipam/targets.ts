@@ -10,6 +10,10 @@ export const DEFAULT_TARGETS: PoolTargets & Required<Omit<PoolTuning, 'rangePref
   prefixDelegation: false,
   growthPauseMs: 60_000,
   retryPauseMs: 5_000,
+  retryPauseMaxMs: 300_000,
+  // A NIC detached soon after growth is often created again on the next wave of pods, at two
+  // network-interface tokens each time: keep NICs at least 10 minutes after the last growth.
+  detachHoldMs: 600_000,
   prefixFallbackMs: 300_000,
 };
 

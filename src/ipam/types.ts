@@ -82,8 +82,12 @@ export interface PoolCondition {
 export interface PoolTuning {
   /** Growth stays paused this long after SUBNET_FULL / limit / permission errors. */
   growthPauseMs?: number;
-  /** Growth pause after a transient cloud failure (throttled, 5xx, timeout). */
+  /** Growth pause after a transient cloud failure (throttled, 5xx, timeout); doubles per failure in a row. */
   retryPauseMs?: number;
+  /** Longest growth pause after repeated transient failures. */
+  retryPauseMaxMs?: number;
+  /** No secondary NIC is detached until the pool has not grown for this long (hysteresis). */
+  detachHoldMs?: number;
   /** After SUBNET_FULL for a prefix, use per-address blocks this long. */
   prefixFallbackMs?: number;
   /** Prefix length of a `range` block (GCE alias range); default limits.prefixLength or 24. */

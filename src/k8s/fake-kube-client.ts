@@ -4,6 +4,7 @@
 import { VpcnetError } from '../errors.ts';
 import type {
   KubeClient,
+  KubeLease,
   KubeNode,
   KubePod,
   ListOptions,
@@ -138,6 +139,34 @@ export class FakeKubeClient implements KubeClient {
       else next[k] = v;
     }
     this.putPod({ ...p, annotations: next });
+  }
+
+  readonly leases = new Map<string, KubeLease>();
+
+  async getLease(namespace: string, name: string): Promise<KubeLease | undefined> {
+    this.check();
+    const l = this.leases.get(`${namespace}/${name}`);
+    return l ? { ...l } : undefined;
+  }
+
+  async createLease(lease: KubeLease): Promise<KubeLease> {
+    this.check();
+    const key = `${lease.namespace}/${lease.name}`;
+    if (this.leases.has(key)) throw new VpcnetError('K8S_CONFLICT', 'lease exists', { retryable: true });
+    const stored = { ...lease, resourceVersion: this.nextRv() };
+    this.leases.set(key, stored);
+    return { ...stored };
+  }
+
+  async replaceLease(lease: KubeLease): Promise<KubeLease> {
+    this.check();
+    const key = `${lease.namespace}/${lease.name}`;
+    const cur = this.leases.get(key);
+    if (!cur) throw new VpcnetError('K8S_NOT_FOUND', 'lease not found', { details: { name: lease.name } });
+    if (cur.resourceVersion !== lease.resourceVersion) throw new VpcnetError('K8S_CONFLICT', 'lease modified', { retryable: true });
+    const stored = { ...lease, resourceVersion: this.nextRv() };
+    this.leases.set(key, stored);
+    return { ...stored };
   }
 
   async recordNodeEvent(event: NodeEvent): Promise<void> {

@@ -104,6 +104,18 @@ export interface NodeEvent {
   name: string;
 }
 
+/** A coordination.k8s.io/v1 Lease, as far as vpcnet uses one (one holder at a time). */
+export interface KubeLease {
+  namespace: string;
+  name: string;
+  /** Empty when creating. */
+  resourceVersion: string;
+  holderIdentity: string;
+  leaseDurationSeconds: number;
+  /** RFC 3339 with microseconds (MicroTime), or ISO. */
+  renewTime: string;
+}
+
 export interface KubeClient {
   getNode(name: string): Promise<KubeNode>;
   /**
@@ -122,4 +134,10 @@ export interface KubeClient {
   recordNodeEvent(event: NodeEvent): Promise<void>;
   listNetworkConfigs(): Promise<ListResult<NodeNetworkConfig>>;
   watchNetworkConfigs(opts: WatchOptions, onEvent: (e: WatchEvent<NodeNetworkConfig>) => void): Promise<WatchHandle>;
+  /** The lease, or undefined when it does not exist. */
+  getLease(namespace: string, name: string): Promise<KubeLease | undefined>;
+  /** Creates the lease (K8S_CONFLICT when another agent created it first). */
+  createLease(lease: KubeLease): Promise<KubeLease>;
+  /** Replaces the lease if it is still at lease.resourceVersion (else K8S_CONFLICT). */
+  replaceLease(lease: KubeLease): Promise<KubeLease>;
 }

@@ -1,11 +1,13 @@
 // KubeClient on @kubernetes/client-node. Each request carries a deadline so an unreachable
 // API server fails a call quickly instead of holding it for minutes.
 import {
+  CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
   Watch,
+  type V1Lease,
   type V1Node,
   type V1Pod,
   type ConfigurationOptions,
@@ -16,6 +18,7 @@ import { VpcnetError } from '../errors.ts';
 import { toK8sError } from './k8s-errors.ts';
 import type {
   KubeClient,
+  KubeLease,
   KubeNode,
   KubePod,
   ListOptions,
@@ -114,14 +117,37 @@ export function networkConfigFromApi(o: unknown): NodeNetworkConfig {
   };
 }
 
+function leaseFromApi(l: V1Lease): KubeLease {
+  const renew = l.spec?.renewTime as unknown;
+  return {
+    namespace: l.metadata?.namespace ?? '',
+    name: l.metadata?.name ?? '',
+    resourceVersion: l.metadata?.resourceVersion ?? '',
+    holderIdentity: l.spec?.holderIdentity ?? '',
+    leaseDurationSeconds: l.spec?.leaseDurationSeconds ?? 0,
+    renewTime: renew instanceof Date ? renew.toISOString() : String(renew ?? ''),
+  };
+}
+
+function leaseToApi(l: KubeLease): V1Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: l.name, namespace: l.namespace, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}) },
+    spec: { holderIdentity: l.holderIdentity, leaseDurationSeconds: l.leaseDurationSeconds, renewTime: new Date(l.renewTime) as never },
+  };
+}
+
 export class RealKubeClient implements KubeClient {
   private readonly core: CoreV1Api;
+  private readonly coordination: CoordinationV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly watcher: Watch;
   private readonly timeoutMs: number;
 
   constructor(kc: KubeConfig, opts: RealKubeClientOptions = {}) {
     this.core = kc.makeApiClient(CoreV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.watcher = new Watch(kc);
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
@@ -224,6 +250,27 @@ export class RealKubeClient implements KubeClient {
       items: (list.items ?? []).map(networkConfigFromApi),
       resourceVersion: list.metadata?.resourceVersion ?? '',
     };
+  }
+
+  async getLease(namespace: string, name: string): Promise<KubeLease | undefined> {
+    try {
+      return leaseFromApi(await this.call('get lease', () => this.coordination.readNamespacedLease({ namespace, name }, deadline(this.timeoutMs))));
+    } catch (err) {
+      if (err instanceof VpcnetError && err.code === 'K8S_NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  async createLease(l: KubeLease): Promise<KubeLease> {
+    const body = leaseToApi(l);
+    return leaseFromApi(await this.call('create lease', () => this.coordination.createNamespacedLease({ namespace: l.namespace, body }, deadline(this.timeoutMs))));
+  }
+
+  async replaceLease(l: KubeLease): Promise<KubeLease> {
+    const body = leaseToApi(l);
+    return leaseFromApi(
+      await this.call('replace lease', () => this.coordination.replaceNamespacedLease({ namespace: l.namespace, name: l.name, body }, deadline(this.timeoutMs))),
+    );
   }
 
   watchNetworkConfigs(opts: WatchOptions, onEvent: (e: WatchEvent<NodeNetworkConfig>) => void): Promise<WatchHandle> {

@@ -7,9 +7,10 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { pino, type Logger } from 'pino';
 import { AwsProvider } from '../../providers/aws/client/aws-provider.ts';
 import { TAGS } from '../../providers/aws/client/options.ts';
-import { DEFAULT_RATES, Ec2RateLimiter, type BucketRate, type Ec2Bucket } from '../../providers/aws/client/rate-limiter.ts';
+import { Ec2RateLimiter, type RunOptions } from '../../providers/aws/client/rate-limiter.ts';
 import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import type { NodeLimits } from '../../providers/provider.ts';
+import { retryTransient } from '../../src/agent/boot-retry.ts';
 import { Reconciler } from '../../src/agent/reconciler.ts';
 import { isVpcnetError } from '../../src/errors.ts';
 import { noopMetrics } from '../../src/metrics/metrics.ts';
@@ -50,8 +51,13 @@ export interface ScaleOptions {
   warmTimeoutMs?: number;
   /** After churn, wait this long (emulated ms) for cooldowns and trimming before stopping. */
   settleMs?: number;
+  /** Then a steady phase this long (emulated ms, no pod changes) to count steady-state calls; default 1 h. */
+  steadyMs?: number;
   targets?: Partial<PoolSettings>;
-  /** /28 prefix blocks (WARM_PREFIX_TARGET=1) instead of secondary IPs with WARM_ENI_TARGET=1. */
+  /**
+   * /28 prefix blocks where the type supports them (the agent's default; all the default types
+   * are Nitro); false: secondary IPs with WARM_ENI_TARGET=1.
+   */
   prefixDelegation?: boolean;
   logger?: Logger;
   /** Progress lines for a human (stderr in the CLI). */
@@ -103,6 +109,10 @@ export interface ScaleResult {
   actions: ActionFigures[];
   mutatingPerNode: { boot: { mean: number; p99: number; max: number }; churn: { mean: number; p99: number; max: number }; total: { mean: number; p99: number; max: number } };
   callsPerNode: { mean: number; p99: number };
+  /** Boot plus the churn cycles (before the steady phase): every attempt, and what EC2 accepted, per node. */
+  bootAndChurn: { attemptsPerNode: { mean: number; p99: number; max: number }; acceptedPerNode: number; acceptedByAction: Record<string, number> };
+  /** The steady phase after churn (no pod changes): cloud calls per node per hour. */
+  steady: { hours: number; describesPerNodeHour: number; describesPerNodeHourMax: number; callsPerNodeHour: number };
   leaks: {
     /** ENIs not attached to any instance at the end. */
     unattachedNics: number;
@@ -185,8 +195,9 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const clock: Clock = vclock ?? scaledClock(speed);
   const inFlight = { calls: 0 };
   const driver = vclock ? new VirtualTimeDriver(vclock, () => inFlight.calls > 0, { quantumMs: 50 }) : undefined;
-  const limiter = (meta = { reading: 0 }): Ec2RateLimiter =>
-    new CountingLimiter({ inFlight, meta, clock: nodeClock(clock, inFlight, meta), rates: virtual ? UNMETERED : scaledRates(speed) });
+  // Each node's own limiter (default ceilings and adaptive rate), metered on the shared clock.
+  const limiter = (meta = { reading: 0 }, random: () => number = Math.random): Ec2RateLimiter =>
+    new CountingLimiter({ inFlight, meta, clock: nodeClock(clock, inFlight, meta), random });
   const rand = mulberry32(opts.seed);
   const types = opts.instanceTypes ?? DEFAULT_TYPES;
   // The account's network-interface bucket refills 5 tokens/s, about 2 NIC attaches/s: pods
@@ -194,7 +205,8 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const window = opts.phaseWindowMs ?? Math.max(120_000, opts.nodes * 900);
   const addDeadlineMs = opts.addDeadlineMs ?? 10_000;
   const rss = startRssSampler();
-  const targets: Partial<PoolSettings> | undefined = opts.prefixDelegation ? { prefixDelegation: true, ...opts.targets } : opts.targets;
+  const prefixDelegation = opts.prefixDelegation ?? true;
+  const targets: Partial<PoolSettings> = { prefixDelegation, ...opts.targets };
   await warmUpProcess(log);
   const wallStart = Date.now();
   const emuStart = clock.now();
@@ -218,7 +230,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     });
   const nodes: SimNode[] = res.instanceIds.map((instanceId, index) => {
     const meta = { reading: 0 };
-    const rateLimiter = limiter(meta);
+    const rateLimiter = limiter(meta, mulberry32(opts.seed * 104_729 + index));
     return {
     index,
     meta,
@@ -235,7 +247,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       transport: sdkClient(),
       random: mulberry32(opts.seed * 7919 + index),
       rateLimiter,
-      prefixDelegation: opts.prefixDelegation ?? false,
+      prefixDelegation,
       // With scaled time N agents share 2 cores: the metadata deadline is 10 s of wall time,
       // so this process's CPU starvation is not mistaken for an unreachable metadata service.
       ...(virtual ? {} : { metadataBackoff: { deadlineMs: 10_000 * speed } }),
@@ -296,6 +308,20 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     }
     say(`churn done; settling ${((opts.settleMs ?? 90_000) / 1000).toFixed(0)} emulated s`);
     await clock.sleep(opts.settleMs ?? 90_000);
+    const churnEnd = nodes.map((n) => ({ ...n.provider.callCounts() }));
+    const churnAdmitted = { ...emu.stats().admitted };
+    // Steady state: pods stay, every pool keeps its loop and periodic reconcile running.
+    const steadyMs = opts.steadyMs ?? 3_600_000;
+    say(`steady state: ${(steadyMs / 1000).toFixed(0)} emulated s with no pod changes`);
+    await clock.sleep(steadyMs);
+    const steadyDelta = nodes.map((n, i) => diffCounts(n.provider.callCounts(), churnEnd[i] ?? {}));
+    const perHour = 3_600_000 / Math.max(1, steadyMs);
+    const steady = {
+      hours: round(steadyMs / 3_600_000, 2),
+      describesPerNodeHour: round(mean(steadyDelta.map((d) => sumWhere(d, (a) => a.startsWith('Describe')))) * perHour, 3),
+      describesPerNodeHourMax: round(Math.max(0, ...steadyDelta.map((d) => sumWhere(d, (a) => a.startsWith('Describe')))) * perHour, 3),
+      callsPerNodeHour: round(mean(steadyDelta.map((d) => sum(Object.values(d)))) * perHour, 3),
+    };
 
     // ---- shutdown and leak checks ----
     await Promise.all(nodes.map((n) => n.pool?.stop()));
@@ -350,7 +376,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       nodes: nodes.length,
       instanceTypes: typeCounts,
       time: virtual ? 'virtual' : 'scaled',
-      prefixDelegation: opts.prefixDelegation ?? false,
+      prefixDelegation,
       speed: virtual ? undefined : speed,
       seed: opts.seed,
       wallSeconds: round((Date.now() - wallStart) / 1000, 1),
@@ -377,6 +403,13 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       actions,
       mutatingPerNode: { boot: dist(mutBoot), churn: dist(mutChurn), total: dist(mutTotal) },
       callsPerNode: { mean: round(mean(callsTotal), 2), p99: quantile(callsTotal, 0.99) },
+      bootAndChurn: {
+        attemptsPerNode: dist(churnEnd.map((c) => sum(Object.values(c)))),
+        // Accepted = attempts the emulator admitted, at the end of churn (admitted counts are per account).
+        acceptedPerNode: round(sum(Object.values(churnAdmitted)) / nodes.length, 2),
+        acceptedByAction: Object.fromEntries(Object.entries(churnAdmitted).map(([a, v]) => [a, round(v / nodes.length, 2)])),
+      },
+      steady,
       leaks: allLeaks,
       leakTotal,
       rssPeakMb: rss.stop(),
@@ -427,16 +460,18 @@ async function bootNode(n: SimNode, d: BootDeps): Promise<void> {
     try {
       // Metadata reads are work in flight too (virtual time must not move past them).
       // Counted once through the gate: reads queued behind it wait on others' work, not their own.
-      const discovered = d.metadataGate.run(() => {
+      // As the agent does (src/agent/boot-retry.ts): transient failures are retried, not restarted.
+      const boot = { clock: d.clock, logger: d.log };
+      const discovered = retryTransient('discover', () => d.metadataGate.run(() => {
         d.inFlight.calls++;
         n.meta.reading++;
         return n.provider.discover().finally(() => {
           n.meta.reading--;
           d.inFlight.calls--;
         });
-      });
+      }), boot);
       const { limits } = await discovered;
-      await n.provider.listNics();
+      await retryTransient('list-nics', () => n.provider.listNics(), boot);
       const pool = new PoolManager({
         provider: n.provider,
         store: new MemoryCheckpointStore(),
@@ -659,13 +694,6 @@ function nodeClock(clock: Clock, inFlight: { calls: number }, meta: { reading: n
   };
 }
 
-/** Virtual time: the client limiter (which meters wall seconds) keeps its concurrency, not its rate. */
-const UNMETERED: Record<Ec2Bucket, BucketRate> = {
-  mutating: { perSecond: 1_000_000, concurrency: DEFAULT_RATES.mutating.concurrency },
-  'network-interface': { perSecond: 1_000_000, concurrency: DEFAULT_RATES['network-interface'].concurrency },
-  describe: { perSecond: 1_000_000, concurrency: DEFAULT_RATES.describe.concurrency },
-};
-
 /**
  * Counts calls in flight (virtual time waits for them) and adds the assumed EC2 answer time
  * after each answer. The wait is on the clock and not counted, so it never holds a socket or
@@ -674,16 +702,16 @@ const UNMETERED: Record<Ec2Bucket, BucketRate> = {
 class CountingLimiter extends Ec2RateLimiter {
   private readonly inFlight: { calls: number };
   private readonly meta: { reading: number };
-  private readonly clock: Clock;
+  private readonly answerClock: Clock;
 
-  constructor(o: { inFlight: { calls: number }; meta: { reading: number }; clock: Clock; rates: Record<Ec2Bucket, BucketRate> }) {
-    super(o.rates);
+  constructor(o: { inFlight: { calls: number }; meta: { reading: number }; clock: Clock; random: () => number }) {
+    super({ random: o.random }, o.clock);
     this.inFlight = o.inFlight;
     this.meta = o.meta;
-    this.clock = o.clock;
+    this.answerClock = o.clock;
   }
 
-  override run<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  override run<T>(action: string, fn: () => Promise<T>, runOpts: RunOptions = {}): Promise<T> {
     // Counted once sent: a call queued behind the node's own limiter waits on counted calls.
     // A call made while the node's metadata read is open is that read's work: counted once.
     return super.run(action, async () => {
@@ -693,15 +721,10 @@ class CountingLimiter extends Ec2RateLimiter {
         return await fn();
       } finally {
         this.inFlight.calls -= add;
-        await this.clock.sleep(API_LATENCY_MS[action] ?? API_LATENCY_MS['*'] ?? 0);
+        await this.answerClock.sleep(API_LATENCY_MS[action] ?? API_LATENCY_MS['*'] ?? 0);
       }
-    });
+    }, runOpts);
   }
-}
-
-function scaledRates(speed: number): Record<Ec2Bucket, BucketRate> {
-  const scale = (r: BucketRate): BucketRate => ({ perSecond: Math.max(1, Math.round(r.perSecond * speed)), concurrency: r.concurrency });
-  return { mutating: scale(DEFAULT_RATES.mutating), 'network-interface': scale(DEFAULT_RATES['network-interface']), describe: scale(DEFAULT_RATES.describe) };
 }
 
 // ---- small helpers ----
@@ -745,6 +768,10 @@ class Semaphore {
 
 function sum(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0);
+}
+
+function diffCounts(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (before[k] ?? 0)]));
 }
 
 function sumWhere(counts: Record<string, number>, pred: (action: string) => boolean): number {

@@ -1,5 +1,5 @@
 // npm run bench:scale -- [--nodes 1000] [--pods-per-node N] [--seed S] [--cycles C] [--window-s W]
-//                        [--prefix] [--speed X (scaled wall-clock time instead of virtual time)] [--json]
+//                        [--prefix | --secondary-ips] [--speed X (scaled wall-clock time instead of virtual time)] [--json]
 // Prints a table and a final JSON line; exits non-zero only on pod-visible failures or leaks
 // (a correctness result, never a timing one). See docs/benchmarks.md.
 import { parseArgs } from 'node:util';
@@ -19,7 +19,9 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     cycles: { type: 'string' },
     'window-s': { type: 'string' },
+    'steady-s': { type: 'string' },
     prefix: { type: 'boolean', default: false },
+    'secondary-ips': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     cloud: { type: 'string', default: 'aws' },
   },
@@ -58,9 +60,11 @@ const result = await runScale({
   ...(values['pods-per-node'] ? { podsPerNode: Math.floor(num('pods-per-node', values['pods-per-node'])) } : {}),
   ...(values.speed ? { time: 'scaled' as const, speed: num('speed', values.speed) } : { time: 'virtual' as const }),
   seed: Math.floor(num('seed', values.seed)),
-  prefixDelegation: values.prefix,
+  // Prefix delegation is the default (Nitro types); --prefix says so explicitly.
+  prefixDelegation: values.prefix || !values['secondary-ips'],
   ...(values.cycles !== undefined ? { churnCycles: Math.floor(Number(values.cycles)) } : {}),
   ...(values['window-s'] ? { phaseWindowMs: num('window-s', values['window-s']) * 1000 } : {}),
+  ...(values['steady-s'] ? { steadyMs: num('steady-s', values['steady-s']) * 1000 } : {}),
   progress: (line) => process.stderr.write(`${line}\n`),
 });
 
@@ -91,7 +95,9 @@ function render(r: ScaleResult): string {
     ...rows.map(line),
     '',
     `mutating calls per node     boot ${m.boot.mean} (p99 ${m.boot.p99}, max ${m.boot.max}), churn ${m.churn.mean} (p99 ${m.churn.p99}), all ${m.total.mean}`,
-    `cloud calls per node        ${r.callsPerNode.mean} (p99 ${r.callsPerNode.p99})`,
+    `cloud calls per node        ${r.callsPerNode.mean} (p99 ${r.callsPerNode.p99}), whole run`,
+    `boot + churn, per node      ${r.bootAndChurn.attemptsPerNode.mean} attempts (p99 ${r.bootAndChurn.attemptsPerNode.p99}, max ${r.bootAndChurn.attemptsPerNode.max}), ${r.bootAndChurn.acceptedPerNode} accepted ${JSON.stringify(r.bootAndChurn.acceptedByAction)} (bar: 15 / 10)`,
+    `steady state, per node/h    ${r.steady.describesPerNodeHour} describes (max ${r.steady.describesPerNodeHourMax}), ${r.steady.callsPerNodeHour} calls, over ${r.steady.hours} h (bar: 2 describes)`,
     `throttled responses         ${r.throttled} (${r.throttledAtBoot} during boot)`,
     `time to warm pool           p50 ${r.warm.p50} s, p99 ${r.warm.p99} s, max ${r.warm.max} s (emulated)${r.warm.notWarm ? `, ${r.warm.notWarm} never warm` : ''}`,
     `agent restarts at boot      ${r.bootRestarts}${r.bootRestarts ? ` ${JSON.stringify(r.bootRestartCodes)}` : ""}`,

@@ -91,11 +91,11 @@ describe('AWS provider against the emulator: failures', () => {
       metadataEndpoint: env.emu.imdsEndpoint(env.instanceId),
       transport: unsigned,
     });
-    const err = await failure(p.discover());
+    const err = await failure(p.findLeakedNics(0));
     expect(err.code).toBe('CLOUD_AUTH');
     expect(err.details.awsCode).toBe('AuthFailure');
     expect(err.message).toContain('credentials');
-    expect(env.emu.stats().calls.DescribeInstanceTypes).toBe(1);
+    expect(env.emu.stats().calls.DescribeNetworkInterfaces).toBe(1);
     unsigned.destroy();
   });
 
@@ -126,7 +126,7 @@ describe('AWS provider against the emulator: failures', () => {
     env = await startAwsEmulatorEnv();
     await env.provider.discover();
     env.emu.faults.add({ action: '*', kind: 'reset' });
-    const err = await failure(env.provider.listNics());
+    const err = await failure(env.provider.findLeakedNics(0));
     expect(err.code).toBe('CLOUD_UNAVAILABLE');
     expect(err.details.action).toBe('DescribeNetworkInterfaces');
   });
@@ -187,12 +187,13 @@ describe('AWS provider against the emulator: failures', () => {
     expect(env.emu.listEnis().map((e) => e.eniId)).not.toContain(kept.eniId);
   });
 
-  it('detachNic waits for a slow detach before deleting', async () => {
+  it('detachNic waits for a slow detach (through metadata, no describe polling) before deleting', async () => {
     env = await startAwsEmulatorEnv({ emulator: { detachDelayMs: 300 } });
+    await env.provider.listNics(); // a fresh node: its view comes from metadata
     const nic = await env.provider.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 1 });
     await env.provider.detachNic(nic.id);
     expect(env.emu.listEnis().map((e) => e.eniId)).not.toContain(nic.id);
-    expect(env.provider.callCounts().DescribeNetworkInterfaces).toBeGreaterThan(2);
+    expect(env.provider.callCounts().DescribeNetworkInterfaces ?? 0).toBe(0);
     expect(env.emu.stats().calls.DeleteNetworkInterface).toBe(1);
   });
 
@@ -240,11 +241,12 @@ describe('AWS provider against the emulator: failures', () => {
     real.destroy();
   });
 
-  it('describe lag for new NICs: attachNic waits until EC2 shows the attachment', async () => {
+  it('describe lag for new NICs: attachNic completes through metadata, and the next listing still has the NIC', async () => {
     env = await startAwsEmulatorEnv({ emulator: { describeLagMs: 300 } });
     const p = env.provider;
+    await p.listNics();
     const nic = await p.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 2 });
-    expect(env.provider.callCounts().DescribeNetworkInterfaces).toBeGreaterThan(1);
+    expect(env.provider.callCounts().DescribeNetworkInterfaces ?? 0).toBe(0);
     const listed = (await p.listNics()).find((n) => n.id === nic.id);
     expect(listed?.blocks.map((b) => b.cidr).sort()).toEqual(nic.blocks.map((b) => b.cidr).sort());
     await p.detachNic(nic.id);
@@ -253,10 +255,10 @@ describe('AWS provider against the emulator: failures', () => {
 
   it('a call slower than the request timeout fails as CLOUD_TIMEOUT after retries', async () => {
     env = await startAwsEmulatorEnv({ provider: { timeouts: { requestMs: 100 }, backoff: { baseMs: 1, capMs: 5, deadlineMs: 400 } } });
-    env.emu.faults.setLatency('DescribeInstanceTypes', 3000);
-    const err = await failure(env.provider.discover());
+    env.emu.faults.setLatency('DescribeNetworkInterfaces', 3000);
+    const err = await failure(env.provider.findLeakedNics(0));
     expect(err.code).toBe('CLOUD_TIMEOUT');
-    expect(err.details.action).toBe('DescribeInstanceTypes');
+    expect(err.details.action).toBe('DescribeNetworkInterfaces');
     expect(err.details.attempts).toBeGreaterThan(1);
   });
 });

@@ -48,7 +48,7 @@ export async function startAwsEmulatorEnv(
     metadataEndpoint: emu.imdsEndpoint(instanceId),
     credentials: CREDENTIALS,
     prefixDelegation: true,
-    rateLimiter: new Ec2RateLimiter({ mutating: fast, 'network-interface': fast, describe: fast }),
+    rateLimiter: new Ec2RateLimiter({ rates: { '*': fast } }),
     backoff: { baseMs: 5, capMs: 50, deadlineMs: 500 },
     ...opts.provider,
   });

@@ -19,10 +19,10 @@ describe('AWS provider and EC2 token buckets (emulator)', () => {
     const metrics = new MemoryMetrics();
     const open = { perSecond: 10_000, concurrency: 64 };
     env = await startAwsEmulatorEnv({
-      emulator: { throttling: true, buckets: { networkInterface: { capacity: 2, refillPerSecond: 10 } } },
+      emulator: { throttling: true, buckets: { AssignPrivateIpAddresses: { capacity: 2, refillPerSecond: 10 } } },
       provider: {
         metrics,
-        rateLimiter: new Ec2RateLimiter({ mutating: open, 'network-interface': open, describe: open }),
+        rateLimiter: new Ec2RateLimiter({ rates: { '*': open } }),
         backoff: { baseMs: 50, capMs: 400, deadlineMs: 20_000 },
       },
     });
@@ -39,13 +39,9 @@ describe('AWS provider and EC2 token buckets (emulator)', () => {
 
   it('the client-side limiter keeps the same burst under the bucket: no throttling at all', async () => {
     env = await startAwsEmulatorEnv({
-      emulator: { throttling: true, buckets: { networkInterface: { capacity: 5, refillPerSecond: 5 } } },
+      emulator: { throttling: true, buckets: { AssignPrivateIpAddresses: { capacity: 5, refillPerSecond: 5 } } },
       provider: {
-        rateLimiter: new Ec2RateLimiter({
-          mutating: { perSecond: 4, concurrency: 4 },
-          'network-interface': { perSecond: 4, concurrency: 4 },
-          describe: { perSecond: 8, concurrency: 8 },
-        }),
+        rateLimiter: new Ec2RateLimiter({ rates: { '*': { perSecond: 4, burst: 4, concurrency: 4 }, describe: { perSecond: 8, concurrency: 8 } } }),
       },
     });
     const { node } = await env.provider.discover();

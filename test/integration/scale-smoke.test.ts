@@ -10,9 +10,9 @@ import { runScale } from '../bench/scale-run.ts';
 const BOOT_MUTATING_CALLS_PER_NODE = 1;
 
 describe('scale smoke (20 nodes, one emulated account)', () => {
-  it('boots, churns and stops with no pod-visible failure, no leak, no double assignment', async () => {
+  it('secondary IPs: boots, churns and stops with no pod-visible failure, no leak, no double assignment', async () => {
     // Virtual time: the emulated figures do not depend on how busy the test machine is.
-    const r = await runScale({ nodes: 20, seed: 7, churnCycles: 2, phaseWindowMs: 30_000 });
+    const r = await runScale({ nodes: 20, seed: 7, churnCycles: 2, phaseWindowMs: 30_000, prefixDelegation: false });
     expect(r.time).toBe('virtual');
 
     expect(r.warm.notWarm).toBe(0);
@@ -36,10 +36,14 @@ describe('scale smoke (20 nodes, one emulated account)', () => {
     expect(r.mutatingPerNode.boot.max).toBeLessThanOrEqual(BOOT_MUTATING_CALLS_PER_NODE);
     // Every call a client counted reached the emulator (nothing bypassed the account's buckets).
     for (const a of r.actions) expect(a.total).toBeGreaterThanOrEqual(Math.round(a.perNodeMean * r.nodes));
+    // Steady state: node state from metadata, EC2 described at most twice per node per hour.
+    expect(r.steady.describesPerNodeHourMax).toBeLessThanOrEqual(2);
   }, 180_000);
 
-  it('with prefix delegation grows by assigning prefixes only, with no failure and no leak', async () => {
-    const r = await runScale({ nodes: 20, seed: 7, churnCycles: 2, phaseWindowMs: 30_000, prefixDelegation: true });
+  it('with prefix delegation (the default) grows by assigning prefixes only, with no failure and no leak', async () => {
+    const r = await runScale({ nodes: 20, seed: 7, churnCycles: 2, phaseWindowMs: 30_000 });
+    expect(r.prefixDelegation).toBe(true);
+    expect(r.steady.describesPerNodeHourMax).toBeLessThanOrEqual(2);
 
     expect(r.failures).toBe(0);
     expect(r.leakTotal).toBe(0);

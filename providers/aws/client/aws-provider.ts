@@ -1,4 +1,6 @@
-// CloudProvider for AWS: identity from IMDSv2, truth from the EC2 API (metadata lags it).
+// CloudProvider for AWS: identity from IMDSv2, truth from the EC2 API (metadata lags it): the
+// node's NICs are described once and then kept from our own calls' answers, with metadata as
+// the drift detector that tells when to describe again (nic-view.ts).
 // ENI secondary IPs are 'ip' blocks (/32), delegated /28 prefixes are 'prefix' blocks.
 import { randomUUID } from 'node:crypto';
 import { EC2Client, type NetworkInterface, type Subnet, type Tag } from '@aws-sdk/client-ec2';
@@ -25,6 +27,7 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../kit/retry.ts';
 import { Ec2Api, type Ec2Action, type Ec2Ops } from './ec2-api.ts';
 import { ImdsClient, type ImdsIdentity } from './imds.ts';
 import { AWS_NIC_MTU } from '../limits.ts';
+import { NicView, sameState } from './nic-view.ts';
 import { InstanceLimitsCache } from './instance-limits.ts';
 import { DEFAULT_SUBNET_TAGS, TAGS, type AwsProviderOptions } from './options.ts';
 import { Ec2RateLimiter } from './rate-limiter.ts';
@@ -55,6 +58,9 @@ export class AwsProvider implements CloudProvider {
   private readonly orphans = new Set<string>();
   /** A NIC created for an attach that was throttled, kept for the next attach. */
   private spare: SpareNic | undefined;
+  private readonly view: NicView;
+  /** Subnet candidates of the node's zone, with when they were read. */
+  private subnets: { at: number; key: string; list: SubnetCandidate[] } | undefined;
 
   constructor(opts: AwsProviderOptions) {
     this.opts = opts;
@@ -72,6 +78,7 @@ export class AwsProvider implements CloudProvider {
     });
     this.limitsCache = new InstanceLimitsCache((type) => this.call('DescribeInstanceTypes', { InstanceTypes: [type as never] }));
     this.region = opts.region;
+    this.view = new NicView({ clock: this.clock, random: this.random, ...opts.nicState });
   }
 
   /** EC2 calls sent per action (retries included), for the scale benchmark. */
@@ -89,7 +96,54 @@ export class AwsProvider implements CloudProvider {
     }
   }
 
+  /**
+   * The node's NICs. The first call describes them; later calls read metadata and answer from
+   * the view (EC2's last listing plus our own calls' answers) unless the view is stale, the
+   * drift check says so, or the periodic full check is due (nic-view.ts).
+   */
   async listNics(): Promise<CloudNic[]> {
+    const cached = this.view.get();
+    if (cached) {
+      const meta = await this.imds.addresses().catch((err: unknown) => {
+        this.log.warn({ err: (err as Error).message }, 'metadata unreadable for the NIC check');
+        return undefined;
+      });
+      const d = this.view.decide(meta);
+      if (!d.describe) return cached;
+      this.log.info({ why: d.why }, 'describing NICs');
+      return this.describeNics(meta);
+    }
+    return (await this.freshNodeFromMetadata()) ?? this.describeNics(undefined);
+  }
+
+  /**
+   * A node whose metadata shows only its primary NIC with no secondary address and no prefix
+   * has nothing to adopt: its view is taken from metadata, saving the boot describe (which 1000
+   * nodes booting together would queue on the account's describe bucket). Metadata that shows
+   * anything more is confirmed by EC2 first, so no address is ever known from metadata alone.
+   */
+  private async freshNodeFromMetadata(): Promise<CloudNic[] | undefined> {
+    const { node } = await this.discover();
+    const ifaces = await this.imds.interfaces().catch(() => undefined);
+    const only = ifaces?.length === 1 ? ifaces[0] : undefined;
+    if (!only || only.deviceNumber !== 0 || only.interfaceId !== node.primaryNicId || only.ipv4Prefixes.length > 0) return undefined;
+    if (only.localIpv4s.length !== 1 || only.localIpv4s[0] !== node.primaryIp) return undefined;
+    const nic: CloudNic = {
+      id: only.interfaceId,
+      deviceIndex: 0,
+      mac: only.mac,
+      subnetId: only.subnetId,
+      subnetCidr: only.subnetCidr,
+      primaryIp: node.primaryIp,
+      securityGroups: only.securityGroupIds,
+      blocks: [],
+    };
+    this.view.set([nic], new Map());
+    this.log.info({ nicId: nic.id }, 'fresh node: NICs from metadata, no describe');
+    return [{ ...nic, securityGroups: [...nic.securityGroups], blocks: [] }];
+  }
+
+  private async describeNics(meta: Awaited<ReturnType<ImdsClient['addresses']>> | undefined): Promise<CloudNic[]> {
     const { node } = await this.discover();
     const enis = await this.describeAll({ Filters: [{ Name: 'attachment.instance-id', Values: [node.instanceId] }] });
     const ours = enis.filter((e) => {
@@ -101,7 +155,10 @@ export class AwsProvider implements CloudProvider {
       return e.Attachment?.DeviceIndex === 0 || tagsOf(e.TagSet)[TAGS.noManage] !== 'true';
     });
     await this.learnSubnetCidrs(ours.map((e) => e.SubnetId ?? ''));
-    return ours.map((e) => this.toNic(e)).sort((a, b) => a.deviceIndex - b.deviceIndex);
+    const nics = ours.map((e) => this.toNic(e)).sort((a, b) => a.deviceIndex - b.deviceIndex);
+    const attachments = new Map(ours.flatMap((e) => (e.NetworkInterfaceId && e.Attachment?.AttachmentId ? [[e.NetworkInterfaceId, e.Attachment.AttachmentId] as const] : [])));
+    this.view.set(nics, attachments, meta === undefined || sameState(nics, meta));
+    return nics.map((n) => ({ ...n, blocks: n.blocks.map((b) => ({ ...b })) }));
   }
 
   async attachNic(req: AttachNicRequest): Promise<CloudNic> {
@@ -113,7 +170,7 @@ export class AwsProvider implements CloudProvider {
     const subnet = await this.pickSubnet(node, req.subnetId);
     const groups = req.securityGroups ?? this.opts.securityGroups ?? (await this.primarySecurityGroups(node));
     const count = req.blockCount ?? 0;
-    const created = await this.call('CreateNetworkInterface', {
+    const created = await this.createNic({
       SubnetId: subnet.id,
       Groups: groups,
       Description: `vpcnet NIC of ${node.instanceId} (cluster ${this.opts.clusterName})`,
@@ -128,6 +185,16 @@ export class AwsProvider implements CloudProvider {
     return this.attachCreated(eni, node, req, { subnetId: subnet.id, groups });
   }
 
+  /** CreateNetworkInterface; a full subnet drops the cached subnets, so the next try re-reads free counts. */
+  private async createNic(input: Ec2Ops['CreateNetworkInterface'][0]): Promise<Ec2Ops['CreateNetworkInterface'][1]> {
+    try {
+      return await this.call('CreateNetworkInterface', input);
+    } catch (err) {
+      if (isVpcnetError(err, 'SUBNET_FULL')) this.subnets = undefined;
+      throw err;
+    }
+  }
+
   /** Attaches a NIC we created; undoes the create on failure, except a throttled attach (below). */
   private async attachCreated(eni: NetworkInterface, node: NodeInfo, req: AttachNicRequest, origin: SpareNic['origin']): Promise<CloudNic> {
     const nicId = eni.NetworkInterfaceId as string;
@@ -140,7 +207,7 @@ export class AwsProvider implements CloudProvider {
           Attachment: { AttachmentId: attachmentId, DeleteOnTermination: true },
         });
       }
-      await this.waitForStatus(nicId, 'attached');
+      await this.waitForMetadata(nicId, (eni.MacAddress ?? '').toLowerCase(), 'attached');
     } catch (err) {
       // Throttled: the account's network-interface bucket is empty. Deleting the fresh NIC would
       // spend more of it for nothing; keep it and attach it on the next try instead.
@@ -152,7 +219,9 @@ export class AwsProvider implements CloudProvider {
       await this.undoCreate(nicId, attachmentId, err);
       throw err;
     }
-    return { ...this.toNic(eni), deviceIndex: req.deviceIndex };
+    const nic = { ...this.toNic(eni), deviceIndex: req.deviceIndex };
+    this.view.addNic(nic, attachmentId);
+    return nic;
   }
 
   /**
@@ -177,7 +246,9 @@ export class AwsProvider implements CloudProvider {
         NetworkInterfaceId: spare.nicId,
         Attachment: { AttachmentId: att.AttachmentId, DeleteOnTermination: true },
       });
-      return { ...this.toNic(eni), deviceIndex: att.DeviceIndex ?? req.deviceIndex };
+      const nic = { ...this.toNic(eni), deviceIndex: att.DeviceIndex ?? req.deviceIndex };
+      this.view.addNic(nic, att.AttachmentId);
+      return nic;
     }
     if (!fits || eni.Status !== 'available') {
       if (eni.Status === 'available') this.orphans.add(spare.nicId);
@@ -214,6 +285,15 @@ export class AwsProvider implements CloudProvider {
 
   async detachNic(nicId: string): Promise<void> {
     const { node } = await this.discover();
+    // Known from the view (described or attached by us): no describe needed.
+    const known = this.view.get()?.find((n) => n.id === nicId);
+    const knownAttachment = this.view.attachmentOf(nicId);
+    if (known && knownAttachment && known.deviceIndex > 0) {
+      await this.detachAttachment(knownAttachment);
+      await this.waitForMetadata(nicId, known.mac, 'detached');
+      this.view.removeNic(nicId);
+      return this.deleteDetached(nicId);
+    }
     const eni = await this.describeOne(nicId);
     // Not found may be describe lag for a young NIC: the delete decides (NotFound is done, InUse fails).
     if (!eni) return this.deleteNic(nicId);
@@ -227,16 +307,34 @@ export class AwsProvider implements CloudProvider {
       if (att.DeviceIndex === 0) {
         throw new VpcnetError('CLOUD_BAD_REQUEST', `NIC ${nicId} is the primary NIC and cannot be detached`, { details: { nicId } });
       }
-      if (att.Status !== 'detaching' && att.AttachmentId) {
-        try {
-          await this.call('DetachNetworkInterface', { AttachmentId: att.AttachmentId });
-        } catch (err) {
-          if (!isVpcnetError(err, 'CLOUD_NOT_FOUND')) throw err;
-        }
-      }
-      await this.waitForStatus(nicId, 'available');
+      if (att.Status !== 'detaching' && att.AttachmentId) await this.detachAttachment(att.AttachmentId);
+      await this.waitForMetadata(nicId, (eni.MacAddress ?? '').toLowerCase(), 'detached');
     }
-    await this.deleteNic(nicId);
+    this.view.removeNic(nicId);
+    await this.deleteDetached(nicId);
+  }
+
+  private async detachAttachment(attachmentId: string): Promise<void> {
+    try {
+      await this.call('DetachNetworkInterface', { AttachmentId: attachmentId });
+    } catch (err) {
+      if (!isVpcnetError(err, 'CLOUD_NOT_FOUND')) throw err;
+    }
+  }
+
+  /**
+   * Deletes a NIC whose MAC has left metadata. EC2 may still see it detaching for a moment
+   * (InUse): retried with backoff, as AWS's VPC CNI does, instead of describe polling.
+   */
+  private async deleteDetached(nicId: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deleteNic(nicId);
+      } catch (err) {
+        if (!isVpcnetError(err, 'CLOUD_CONFLICT') || attempt >= NEW_NIC_NOT_FOUND_RETRIES) throw err;
+        await this.clock.sleep(Math.min(POLL_BACKOFF.capMs, 500 * 2 ** attempt));
+      }
+    }
   }
 
   async assign(req: AssignRequest): Promise<CloudBlock[]> {
@@ -246,29 +344,34 @@ export class AwsProvider implements CloudProvider {
       NetworkInterfaceId: req.nicId,
       ...(req.kind === 'prefix' ? { Ipv4PrefixCount: req.count } : { SecondaryPrivateIpAddressCount: req.count }),
     });
-    if (req.kind === 'prefix') {
-      return (out.AssignedIpv4Prefixes ?? []).flatMap((p) => (p.Ipv4Prefix ? [{ kind: 'prefix' as const, cidr: p.Ipv4Prefix }] : []));
-    }
-    return (out.AssignedPrivateIpAddresses ?? []).flatMap((a) =>
-      a.PrivateIpAddress ? [{ kind: 'ip' as const, cidr: `${a.PrivateIpAddress}/32` }] : [],
-    );
+    const blocks: CloudBlock[] =
+      req.kind === 'prefix'
+        ? (out.AssignedIpv4Prefixes ?? []).flatMap((p) => (p.Ipv4Prefix ? [{ kind: 'prefix' as const, cidr: p.Ipv4Prefix }] : []))
+        : (out.AssignedPrivateIpAddresses ?? []).flatMap((a) => (a.PrivateIpAddress ? [{ kind: 'ip' as const, cidr: `${a.PrivateIpAddress}/32` }] : []));
+    this.view.addBlocks(req.nicId, blocks);
+    return blocks;
   }
 
   async release(req: ReleaseRequest): Promise<void> {
     if (req.blocks.length === 0) return;
     try {
       await this.unassign(req.nicId, req.blocks);
+      this.view.removeBlocks(req.nicId, req.blocks.map((b) => b.cidr));
     } catch (err) {
-      if (isVpcnetError(err, 'CLOUD_NOT_FOUND')) return; // the NIC is gone, and its blocks with it
+      if (isVpcnetError(err, 'CLOUD_NOT_FOUND')) {
+        this.view.removeNic(req.nicId); // the NIC is gone, and its blocks with it
+        return;
+      }
       if (!isVpcnetError(err, 'CLOUD_BAD_REQUEST')) throw err;
       // Some blocks were already gone: release what the NIC still holds.
       const eni = await this.describeOne(req.nicId);
       if (!eni) return;
       const held = new Set(this.toNic(eni).blocks.map((b) => b.cidr));
       const rest = req.blocks.filter((b) => held.has(b.cidr));
-      if (rest.length === 0) return;
+      if (rest.length === 0) return this.view.removeBlocks(req.nicId, req.blocks.map((b) => b.cidr));
       if (rest.length === req.blocks.length) throw err;
       await this.unassign(req.nicId, rest);
+      this.view.removeBlocks(req.nicId, req.blocks.map((b) => b.cidr));
     }
   }
 
@@ -312,7 +415,13 @@ export class AwsProvider implements CloudProvider {
   // ---- internals ----
 
   private async call<A extends Ec2Action>(action: A, input: Ec2Ops[A][0]): Promise<Ec2Ops[A][1]> {
-    return (await this.api()).call(action, input);
+    try {
+      return await (await this.api()).call(action, input);
+    } catch (err) {
+      // The cloud may have acted: the next listing asks EC2 rather than trusting the view.
+      if (!action.startsWith('Describe') && isVpcnetError(err) && isAmbiguous(err.code)) this.view.markStale();
+      throw err;
+    }
   }
 
   /** The EC2 call layer; built on first use, once the region is known (from options or metadata). */
@@ -361,7 +470,9 @@ export class AwsProvider implements CloudProvider {
     const primary = await this.imds.interfaceOf(id.primaryMac);
     this.region ??= id.region;
     this.subnetCidrs.set(primary.subnetId, primary.subnetCidr);
-    const limits = await this.limitsCache.limitsFor(id.instanceType, this.opts.prefixDelegation ?? false);
+    // New NICs default to the primary NIC's groups: metadata has them, no describe needed.
+    if (primary.securityGroupIds.length > 0) this.primaryGroups = primary.securityGroupIds;
+    const limits = await this.limitsCache.limitsFor(id.instanceType, this.opts.prefixDelegation ?? true);
     const node: NodeInfo = {
       provider: 'aws',
       instanceId: id.instanceId,
@@ -390,16 +501,25 @@ export class AwsProvider implements CloudProvider {
     return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
   }
 
+  /**
+   * The subnet for a new NIC. Candidates of the zone are described once and cached
+   * (`subnetCacheMs`); a create that finds its subnet full drops the cache (createNic).
+   */
   private async pickSubnet(node: NodeInfo, requested: string | undefined): Promise<SubnetCandidate> {
     const ids = requested ? [requested] : this.opts.subnetIds;
-    const out = await this.call('DescribeSubnets', {
-      Filters: [
-        { Name: 'vpc-id', Values: [node.networkId] },
-        { Name: 'availability-zone', Values: [node.zone] },
-        ...(ids && ids.length > 0 ? [{ Name: 'subnet-id', Values: ids }] : []),
-      ],
-    });
-    const candidates = (out.Subnets ?? []).map(toCandidate);
+    const key = `${node.zone}|${(ids ?? []).join(',')}`;
+    const now = this.clock.now();
+    if (!this.subnets || this.subnets.key !== key || now - this.subnets.at >= (this.opts.subnetCacheMs ?? 1_800_000)) {
+      const out = await this.call('DescribeSubnets', {
+        Filters: [
+          { Name: 'vpc-id', Values: [node.networkId] },
+          { Name: 'availability-zone', Values: [node.zone] },
+          ...(ids && ids.length > 0 ? [{ Name: 'subnet-id', Values: ids }] : []),
+        ],
+      });
+      this.subnets = { at: now, key, list: (out.Subnets ?? []).map(toCandidate) };
+    }
+    const candidates = this.subnets.list;
     for (const c of candidates) this.subnetCidrs.set(c.id, c.cidr);
     return chooseSubnet(candidates, {
       zone: node.zone,
@@ -469,6 +589,23 @@ export class AwsProvider implements CloudProvider {
       token = out.NextToken;
     } while (token);
     return all;
+  }
+
+  /**
+   * Waits until the node's metadata shows the NIC (attached) or no longer shows it (detached):
+   * local reads instead of EC2 describes (metadata shows a NIC once its attachment completed).
+   */
+  private async waitForMetadata(nicId: string, mac: string, want: 'attached' | 'detached'): Promise<void> {
+    if (!mac) return this.waitForStatus(nicId, want === 'attached' ? 'attached' : 'available');
+    await pollUntil({
+      clock: this.clock,
+      poll: () => this.imds.macs().catch(() => undefined),
+      done: (macs) => macs !== undefined && macs.includes(mac) === (want === 'attached'),
+      interval: POLL_BACKOFF,
+      deadlineMs: this.opts.timeouts?.attachWaitMs ?? POLL_BACKOFF.deadlineMs,
+      onTimeout: () =>
+        new VpcnetError('CLOUD_TIMEOUT', `NIC ${nicId} did not show as ${want} in instance metadata in time`, { details: { nicId, want, mac } }),
+    });
   }
 
   /** Polls with backoff until the NIC's attachment reaches `want` ('available': detached). */

@@ -39,6 +39,7 @@ import type { Logger } from 'pino';
 import type { VpcnetError } from '../../../src/errors.ts';
 import type { Metrics } from '../../../src/metrics/metrics.ts';
 import type { Clock } from '../../../src/util/clock.ts';
+import { isFilteredInput } from '../ec2-throttling.ts';
 import { mapAwsError } from './aws-errors.ts';
 import { withRetry, type BackoffPolicy } from '../../kit/retry.ts';
 import type { Ec2RateLimiter } from './rate-limiter.ts';
@@ -106,7 +107,10 @@ export class Ec2Api {
         this.counts.set(action, (this.counts.get(action) ?? 0) + 1);
         const started = clock.now();
         try {
-          const out = (await limiter.run(action, () => this.deps.transport.send(new Command(input)))) as Ec2Ops[A][1];
+          const out = (await limiter.run(action, () => this.deps.transport.send(new Command(input)), {
+            filtered: isFilteredInput(input),
+            isThrottled: (err) => mapAwsError(err, action).code === 'CLOUD_THROTTLED',
+          })) as Ec2Ops[A][1];
           metrics.inc('vpcnet_cloud_calls_total', { action, outcome: 'ok' });
           return out;
         } catch (err) {

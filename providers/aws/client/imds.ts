@@ -29,6 +29,14 @@ export interface ImdsInterface {
   vpcCidrs: string[];
   localIpv4s: string[];
   ipv4Prefixes: string[];
+  securityGroupIds: string[];
+}
+
+/** What the node's metadata says about one attached NIC's addresses (the cheap drift check). */
+export interface ImdsNicAddresses {
+  mac: string;
+  localIpv4s: string[];
+  ipv4Prefixes: string[];
 }
 
 export interface ImdsIdentity {
@@ -125,7 +133,7 @@ export class ImdsClient {
     };
   }
 
-  /** The interfaces metadata knows about. It lags the EC2 API: use it for identity only. */
+  /** The interfaces metadata knows about. It lags the EC2 API: it never adds to cloud truth, it only tells when to ask EC2. */
   async interfaces(): Promise<ImdsInterface[]> {
     const macs = await this.getList('network/interfaces/macs/');
     return Promise.all(macs.map((mac) => this.interfaceOf(mac)));
@@ -141,7 +149,7 @@ export class ImdsClient {
         throw err;
       }
     };
-    const [deviceNumber, interfaceId, subnetId, subnetCidr, vpcId, vpcCidrs, localIpv4s, ipv4Prefixes] = await Promise.all([
+    const [deviceNumber, interfaceId, subnetId, subnetCidr, vpcId, vpcCidrs, localIpv4s, ipv4Prefixes, securityGroupIds] = await Promise.all([
       this.get(base + 'device-number'),
       this.get(base + 'interface-id'),
       this.get(base + 'subnet-id'),
@@ -150,6 +158,7 @@ export class ImdsClient {
       optionalList('vpc-ipv4-cidr-blocks'),
       optionalList('local-ipv4s'),
       optionalList('ipv4-prefix'),
+      optionalList('security-group-ids'),
     ]);
     return {
       mac: mac.toLowerCase(),
@@ -161,7 +170,28 @@ export class ImdsClient {
       vpcCidrs,
       localIpv4s,
       ipv4Prefixes,
+      securityGroupIds,
     };
+  }
+
+  /** The attached NICs' MACs (lowercase), as metadata shows them now. */
+  async macs(): Promise<string[]> {
+    return (await this.getList('network/interfaces/macs/')).map((m) => m.toLowerCase());
+  }
+
+  /** Addresses and prefixes of every attached NIC: 1 + 2 requests per NIC. */
+  async addresses(): Promise<ImdsNicAddresses[]> {
+    const macs = await this.macs();
+    const list = async (mac: string, p: string): Promise<string[]> => {
+      try {
+        return await this.getList(`network/interfaces/macs/${mac}/${p}`);
+      } catch (err) {
+        // A NIC detached between the two reads, or one without prefixes.
+        if (err instanceof VpcnetError && err.code === 'CLOUD_NOT_FOUND') return [];
+        throw err;
+      }
+    };
+    return Promise.all(macs.map(async (mac) => ({ mac, localIpv4s: await list(mac, 'local-ipv4s'), ipv4Prefixes: await list(mac, 'ipv4-prefix') })));
   }
 
   private async sessionToken(): Promise<string> {

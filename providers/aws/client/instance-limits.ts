@@ -1,4 +1,4 @@
-// Instance type -> NodeLimits from DescribeInstanceTypes, cached per type for the process.
+// Instance type -> NodeLimits: the built-in table first, else DescribeInstanceTypes, cached per type for the process.
 import type { DescribeInstanceTypesCommandOutput, InstanceTypeInfo } from '@aws-sdk/client-ec2';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { NodeLimits } from '../../provider.ts';
@@ -55,6 +55,9 @@ export class InstanceLimitsCache {
   }
 
   private async fetch(instanceType: string): Promise<InstanceTypeInfo> {
+    // The built-in table first (as AWS's VPC CNI does): no EC2 call for the types it knows.
+    const builtIn = instanceTypeLimits(instanceType);
+    if (builtIn) return fromTable(instanceType, builtIn);
     let out;
     try {
       out = await this.describe(instanceType);
@@ -64,20 +67,22 @@ export class InstanceLimitsCache {
       }
       // Without ec2:DescribeInstanceTypes, fall back to the built-in table (as AWS's VPC CNI does).
       const known = err instanceof VpcnetError && err.code === 'CLOUD_PERMISSION_DENIED' ? instanceTypeLimits(instanceType) : undefined;
-      if (known) {
-        return {
-          InstanceType: instanceType as never,
-          Hypervisor: known.hypervisor,
-          BareMetal: known.bareMetal,
-          NetworkInfo: { MaximumNetworkInterfaces: known.maxNics, Ipv4AddressesPerInterface: known.ipv4PerNic },
-        };
-      }
+      if (known) return fromTable(instanceType, known);
       throw err;
     }
     const info = out.InstanceTypes?.find((t) => t.InstanceType === instanceType);
     if (!info) throw unknownType(instanceType);
     return info;
   }
+}
+
+function fromTable(instanceType: string, known: NonNullable<ReturnType<typeof instanceTypeLimits>>): InstanceTypeInfo {
+  return {
+    InstanceType: instanceType as never,
+    Hypervisor: known.hypervisor,
+    BareMetal: known.bareMetal,
+    NetworkInfo: { MaximumNetworkInterfaces: known.maxNics, Ipv4AddressesPerInterface: known.ipv4PerNic },
+  };
 }
 
 function unknownType(instanceType: string, cause?: unknown): VpcnetError {

@@ -24,8 +24,16 @@ export interface AwsProviderOptions {
   subnetTags?: Record<string, string>;
   /** Security groups of new NICs; default: the primary NIC's groups. */
   securityGroups?: string[];
-  /** Offer /28 prefix blocks on Nitro instance types. Default false. */
+  /** Offer /28 prefix blocks on Nitro instance types. Default true (Xen types get secondary IPs). */
   prefixDelegation?: boolean;
+  /**
+   * Node state: EC2 is described again only when metadata disagrees for this long (drift
+   * outlasting metadata's lag; doubles while the disagreement stays), default 30 s, and at
+   * least every `fullCheckMs` (jittered 75-125%), default 1 h.
+   */
+  nicState?: { driftCooldownMs?: number; fullCheckMs?: number };
+  /** Subnet candidates per zone are cached this long (and refreshed on a full subnet). Default 30 min. */
+  subnetCacheMs?: number;
   /** Extra tags put on every NIC we create. */
   extraTags?: Record<string, string>;
   timeouts?: {

@@ -1,52 +1,108 @@
-// Client-side rate limiting per EC2 token bucket (the kit's KeyedRateLimiter with EC2's bucket
-// names). One limiter is shared by every call of the process (and may be shared by several
-// providers, e.g. in the scale benchmark), so that a burst of pool work never drains the
-// account's buckets that other nodes also draw from.
+// Client-side rate limiting per EC2 token bucket: the kit's KeyedRateLimiter keyed exactly as
+// EC2 keys its buckets (one per action, providers/aws/ec2-throttling.ts), with an adaptive rate
+// per bucket on top (adaptive-rate.ts). One limiter serves every call of the process (and may be
+// shared by several providers), so a burst of pool work never drains the account's buckets
+// that other nodes also draw from.
 import { systemClock, type Clock } from '../../../src/util/clock.ts';
 import { KeyedRateLimiter, type BucketRate } from '../../kit/rate-limit.ts';
+import { ec2BucketKey, ec2BucketSpec } from '../ec2-throttling.ts';
+import { AdaptiveRate } from './adaptive-rate.ts';
 
 export type { BucketRate };
 
-export type Ec2Bucket = 'mutating' | 'network-interface' | 'describe';
+/** A bucket key (see ec2BucketKey): an action name, or `<category>:<action>`. */
+export type Ec2Bucket = string;
 
-/** Which published EC2 bucket an action draws from. */
-export function bucketOf(action: string): Ec2Bucket {
-  if (action.startsWith('Describe')) return 'describe';
-  if (
-    action === 'AssignPrivateIpAddresses' ||
-    action === 'UnassignPrivateIpAddresses' ||
-    action === 'CreateNetworkInterface' ||
-    action === 'DeleteNetworkInterface'
-  ) {
-    return 'network-interface';
-  }
-  return 'mutating';
+/** Which EC2 bucket a call draws from; `filtered`: a describe naming ids or filters, or paging. */
+export function bucketOf(action: string, filtered = true): Ec2Bucket {
+  return ec2BucketKey(action, filtered);
 }
 
-/**
- * Defaults sit below the published refill rates (mutating 5/s, network-interface actions 5/s,
- * describe 10/s and more for filtered calls), so a steady stream never hits RequestLimitExceeded.
- */
-export const DEFAULT_RATES: Record<Ec2Bucket, BucketRate> = {
-  mutating: { perSecond: 4, concurrency: 4 },
-  'network-interface': { perSecond: 4, concurrency: 4 },
-  describe: { perSecond: 8, concurrency: 8 },
-};
+/** Share of a bucket's published refill one process sends at most. */
+export const CLIENT_SHARE = 0.8;
+
+/** The client's ceiling for a bucket: below its published refill, small burst, few in flight. */
+export function defaultRate(bucket: Ec2Bucket): BucketRate {
+  const spec = ec2BucketSpec(bucket);
+  const perSecond = spec.refillPerSecond * CLIENT_SHARE;
+  return { perSecond, burst: Math.max(1, Math.floor(perSecond)), concurrency: bucket.startsWith('describe') ? 8 : 4 };
+}
+
+export interface Ec2RateLimiterOptions {
+  /** Ceilings per bucket key, per category (`mutating`, `describe`, `describeUnfiltered`) or for all (`*`). */
+  rates?: Partial<Record<string, BucketRate>>;
+  /** Slowest spacing the adaptive rate reaches after repeated throttling; default 60 s. */
+  maxIntervalMs?: number;
+  /** Off: only the static ceilings (tests of the ceilings themselves). */
+  adaptive?: boolean;
+  random?: () => number;
+}
+
+export interface RunOptions {
+  filtered?: boolean;
+  /** Tells a throttled answer (RequestLimitExceeded) from others, for the adaptive rate. */
+  isThrottled?: (err: unknown) => boolean;
+}
 
 export class Ec2RateLimiter {
   private readonly limiter: KeyedRateLimiter<Ec2Bucket>;
+  private readonly rates = new Map<Ec2Bucket, BucketRate>();
+  private readonly adaptive = new Map<Ec2Bucket, AdaptiveRate>();
+  private readonly clock: Clock;
+  private readonly o: Ec2RateLimiterOptions;
 
-  /** Rates per bucket, metered on `clock` (the provider's clock). */
-  constructor(rates: Partial<Record<Ec2Bucket, BucketRate>> = {}, clock: Clock = systemClock) {
-    this.limiter = new KeyedRateLimiter<Ec2Bucket>({ ...DEFAULT_RATES, ...rates }, { clock });
+  /** Metered on `clock` (the provider's clock). */
+  constructor(opts: Ec2RateLimiterOptions = {}, clock: Clock = systemClock) {
+    this.clock = clock;
+    this.o = opts;
+    const rates = new Proxy({} as Record<string, BucketRate>, { get: (_t, key) => this.rateOf(String(key)) });
+    this.limiter = new KeyedRateLimiter<Ec2Bucket>(rates, { clock });
   }
 
-  run<T>(action: string, fn: () => Promise<T>): Promise<T> {
-    return this.limiter.run(bucketOf(action), fn);
+  run<T>(action: string, fn: () => Promise<T>, opts: RunOptions = {}): Promise<T> {
+    const key = bucketOf(action, opts.filtered ?? true);
+    return this.limiter.run(key, async () => {
+      const pace = this.adaptiveOf(key);
+      if (!pace) return fn();
+      await pace.acquire();
+      try {
+        const out = await fn();
+        pace.succeeded();
+        return out;
+      } catch (err) {
+        if (opts.isThrottled?.(err)) pace.throttled();
+        throw err;
+      }
+    });
   }
 
-  /** Calls waiting for a slot or a token, per bucket. */
-  waiting(): Record<Ec2Bucket, number> {
-    return { mutating: this.limiter.waiting('mutating'), 'network-interface': this.limiter.waiting('network-interface'), describe: this.limiter.waiting('describe') };
+  /** Calls waiting for a slot or a token, per bucket used so far. */
+  waiting(): Record<string, number> {
+    return Object.fromEntries([...this.rates.keys()].map((k) => [k, this.limiter.waiting(k)]));
+  }
+
+  /** Current adaptive spacing per bucket, ms (benchmarks, status). */
+  intervals(): Record<string, number> {
+    return Object.fromEntries([...this.adaptive].map(([k, a]) => [k, Math.round(a.interval)]));
+  }
+
+  private rateOf(key: Ec2Bucket): BucketRate {
+    let r = this.rates.get(key);
+    if (!r) {
+      r = this.o.rates?.[key] ?? this.o.rates?.[key.split(':', 1)[0] as string] ?? this.o.rates?.['*'] ?? defaultRate(key);
+      this.rates.set(key, r);
+    }
+    return r;
+  }
+
+  private adaptiveOf(key: Ec2Bucket): AdaptiveRate | undefined {
+    if (this.o.adaptive === false) return undefined;
+    let a = this.adaptive.get(key);
+    if (!a) {
+      const minIntervalMs = 1000 / this.rateOf(key).perSecond;
+      a = new AdaptiveRate({ minIntervalMs, maxIntervalMs: Math.max(minIntervalMs, this.o.maxIntervalMs ?? 60_000) }, this.clock, this.o.random);
+      this.adaptive.set(key, a);
+    }
+    return a;
   }
 }

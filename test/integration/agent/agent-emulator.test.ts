@@ -91,7 +91,15 @@ describe('agent against the EC2 emulator', () => {
 
   function cloudAddresses(): Set<string> {
     const out = new Set<string>();
-    for (const eni of emulator.listEnis()) for (const ip of eni.secondaryIps) out.add(ip);
+    for (const eni of emulator.listEnis()) {
+      for (const ip of eni.secondaryIps) out.add(ip);
+      // Delegated /28 prefixes (the default on Nitro types): every address in them is held.
+      for (const prefix of eni.prefixes) {
+        const [base = '', len = '32'] = prefix.split('/');
+        const n = base.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+        for (let i = 0; i < 2 ** (32 - Number(len)); i++) out.add([24, 16, 8, 0].map((sh) => ((n + i) >>> sh) & 255).join('.'));
+      }
+    }
     return out;
   }
 

@@ -114,7 +114,7 @@ export class TestNode {
         region: 'us-west-2',
         ...this.opts.provider,
       },
-      pool: { warmIps: 3, cooldownMs: 500, ...this.opts.pool },
+      pool: { warmIps: 3, cooldownMs: 500, prefixDelegation: false, ...this.opts.pool },
       datapath: { mtu: 1500 },
       paths: {
         socket: join(this.dir, 'run', 'cni.sock'),

@@ -30,6 +30,7 @@ const RBAC = {
   'pods': ['list', 'watch'],
   'events': ['create', 'patch'],
   'vpcnet.io/nodenetworkconfigs': ['list', 'watch'],
+  'coordination.k8s.io/leases': ['create', 'get', 'update'],
 };
 
 describe.each(CLOUDS)('deploy/overlays/%s', (cloud) => {

@@ -25,6 +25,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, hasStatus: false },
   { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, hasStatus: false },
   { group: 'vpcnet.io', version: 'v1alpha1', plural: 'nodenetworkconfigs', kind: 'NodeNetworkConfig', namespaced: false, hasStatus: false },
+  { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true, hasStatus: false },
 ];
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';

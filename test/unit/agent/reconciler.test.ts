@@ -27,7 +27,7 @@ function alloc(containerId: string, ip: string): Allocation {
   };
 }
 
-function setup(opts: { grace?: number } = {}) {
+function setup(opts: { grace?: number; lease?: { tryAcquire(): Promise<boolean> } } = {}) {
   const clock = new FakeClock();
   const datapath = new FakeDatapath();
   const provider = new FakeCloudProvider({ clock });
@@ -40,6 +40,7 @@ function setup(opts: { grace?: number } = {}) {
     mode: 'routed',
     intervalMs: MIN,
     leakedNicGraceMs: opts.grace ?? 10 * MIN,
+    ...(opts.lease ? { sweepLease: opts.lease } : {}),
     clock,
     metrics,
     logger: silentLogger(),
@@ -183,8 +184,8 @@ describe('Reconciler: loop', () => {
     expect(await t.datapath.listPods()).toHaveLength(1);
   });
 
-  it('sweeps for leaked NICs at most twice per grace period, not at every pass', async () => {
-    const t = setup({ grace: 10 * MIN });
+  it('the lease holder sweeps for leaked NICs at most twice per grace period, not at every pass', async () => {
+    const t = setup({ grace: 10 * MIN, lease: { tryAcquire: async () => true } });
     await t.provider.discover();
     await t.reconciler.start();
     for (let m = 0; m < 12; m++) {
@@ -195,6 +196,28 @@ describe('Reconciler: loop', () => {
     expect(t.provider.callCount('findLeakedNics')).toBe(3);
     expect(t.datapath.calls('listPods')).toHaveLength(13);
     await t.reconciler.stop();
+  });
+
+  it('without a lease each node sweeps rarely (2 h, jittered), and not at all while another holds the lease', async () => {
+    const solo = setup({ grace: 10 * MIN });
+    await solo.provider.discover();
+    await solo.reconciler.start();
+    for (let m = 0; m < 12; m++) {
+      await solo.clock.advance(MIN);
+      await settle();
+    }
+    // random 0: the first sweep at the first pass, the next 1 h later (2 h x 0.5)
+    expect(solo.provider.callCount('findLeakedNics')).toBe(1);
+    await solo.reconciler.stop();
+    const other = setup({ grace: 10 * MIN, lease: { tryAcquire: async () => false } });
+    await other.provider.discover();
+    await other.reconciler.start();
+    for (let m = 0; m < 12; m++) {
+      await other.clock.advance(MIN);
+      await settle();
+    }
+    expect(other.provider.callCount('findLeakedNics')).toBe(0);
+    await other.reconciler.stop();
   });
 });
 

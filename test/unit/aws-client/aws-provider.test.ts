@@ -47,6 +47,12 @@ const primaryEni = () => ({
     },
   ],
 });
+/** The attach completes: metadata shows the new NIC's MAC (as IMDS does once attached). */
+const attachedInMetadata = (store: () => FakeImds | undefined) => (): { AttachmentId: string } => {
+  const m = store();
+  if (m) m.data['network/interfaces/macs/'] = `${m.data['network/interfaces/macs/'] ?? ''}\n0a:00:00:00:00:01/`;
+  return { AttachmentId: 'eni-attach-9' };
+};
 const createdEni = (input: Record<string, unknown>) => ({
   NetworkInterface: {
     NetworkInterfaceId: 'eni-new',
@@ -70,24 +76,41 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
     imds = undefined;
   });
 
-  async function make(ec2: ScriptedEc2, over: Partial<AwsProviderOptions> = {}): Promise<AwsProvider> {
-    imds = await fakeImds(nodeMetadata());
+  async function make(ec2: ScriptedEc2, over: Partial<AwsProviderOptions> = {}, meta: Record<string, string> = {}): Promise<AwsProvider> {
+    // Metadata shows what primaryEni() has in EC2 (a node that is not fresh: its NICs are described).
+    imds = await fakeImds(
+      nodeMetadata({
+        'network/interfaces/macs/02:68:f3:f6:c7:ef/local-ipv4s': '10.0.88.3\n10.0.88.4',
+        'network/interfaces/macs/02:68:f3:f6:c7:ef/ipv4-prefix': '10.0.90.16/28',
+        ...meta,
+      }),
+    );
     return new AwsProvider({
       clusterName: 'prod-1',
       metadataEndpoint: imds.url,
       transport: ec2,
       clock: new FakeClock(Date.UTC(2026, 10, 24)),
       random: () => 0,
-      rateLimiter: new Ec2RateLimiter({ mutating: fast, 'network-interface': fast, describe: fast }),
+      rateLimiter: new Ec2RateLimiter({ rates: { '*': fast } }),
       ...over,
     });
   }
 
-  it('discovers identity from metadata and limits from DescribeInstanceTypes, cached', async () => {
-    const ec2 = new ScriptedEc2().on('DescribeInstanceTypes', t3medium);
-    const p = await make(ec2, { prefixDelegation: true });
+  it('sizes a type the built-in table knows without any EC2 call', async () => {
+    const ec2 = new ScriptedEc2();
+    const p = await make(ec2);
+    const { limits } = await p.discover();
+    expect(limits).toMatchObject({ maxNics: 3, addressesPerNic: 6, blockKinds: ['prefix', 'ip'] });
+    expect(ec2.sent).toEqual([]);
+  });
+
+  it('discovers identity from metadata and limits from DescribeInstanceTypes for types the table lacks, cached', async () => {
+    const ec2 = new ScriptedEc2().on('DescribeInstanceTypes', () => ({
+      InstanceTypes: [{ InstanceType: 'z9.large', Hypervisor: 'nitro', NetworkInfo: { MaximumNetworkInterfaces: 3, Ipv4AddressesPerInterface: 6 } }],
+    }));
+    const p = await make(ec2, { prefixDelegation: true }, { 'instance-type': 'z9.large' });
     const { node, limits } = await p.discover();
-    expect(node).toMatchObject({ provider: 'aws', instanceId: INSTANCE, instanceType: 't3.medium', region: 'us-west-2', zone: 'us-west-2b', primaryNicId: PRIMARY });
+    expect(node).toMatchObject({ provider: 'aws', instanceId: INSTANCE, instanceType: 'z9.large', region: 'us-west-2', zone: 'us-west-2b', primaryNicId: PRIMARY });
     expect(node.vpcCidrs).toEqual(['10.0.0.0/16', '100.64.0.0/16']);
     expect(limits).toMatchObject({ maxNics: 3, addressesPerNic: 6, blockKinds: ['prefix', 'ip'], prefixLength: 28 });
     await p.discover();
@@ -96,15 +119,16 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
 
   it('fails discover clearly for an unknown instance type', async () => {
     const ec2 = new ScriptedEc2().on('DescribeInstanceTypes', thrower(awsError('InvalidInstanceType')));
-    const p = await make(ec2);
+    const p = await make(ec2, {}, { 'instance-type': 'z9.large' });
     const err = (await p.discover().catch((e: unknown) => e)) as VpcnetError;
     expect(err.code).toBe('UNKNOWN_INSTANCE_TYPE');
-    expect(err.message).toContain('t3.medium');
+    expect(err.message).toContain('z9.large');
   });
 
   it('falls back to the built-in limits table when DescribeInstanceTypes is denied', async () => {
     const ec2 = new ScriptedEc2().on('DescribeInstanceTypes', thrower(awsError('UnauthorizedOperation', 403)));
     const p = await make(ec2, { prefixDelegation: true });
+    // (t3.medium is in the table: it is used before any call, denied or not)
     const { limits } = await p.discover();
     expect(limits).toMatchObject({ maxNics: 3, addressesPerNic: 6, blockKinds: ['prefix', 'ip'] });
   });
@@ -159,10 +183,12 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
       .on('DescribeSubnets', subnets)
       .on('DescribeNetworkInterfaces', primaryEni, () => ({ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-new', Attachment: { Status: 'attached' } }] }))
       .on('CreateNetworkInterface', createdEni)
-      .on('AttachNetworkInterface', () => ({ AttachmentId: 'eni-attach-9' }))
+      .on('AttachNetworkInterface', attachedInMetadata(() => imds))
       .on('ModifyNetworkInterfaceAttribute', () => ({}));
-    const p = await make(ec2);
+    const p = await make(ec2, {}, { 'network/interfaces/macs/02:68:f3:f6:c7:ef/security-group-ids': 'sg-primary' });
     const nic = await p.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 2 });
+    // The primary NIC's groups come from metadata, the completion too: no describe at all.
+    expect(ec2.count('DescribeNetworkInterfaces')).toBe(0);
     expect(nic).toMatchObject({ id: 'eni-new', deviceIndex: 1, subnetId: 'subnet-big', subnetCidr: '10.0.128.0/18', securityGroups: ['sg-primary'] });
     expect(nic.blocks).toEqual([
       { kind: 'ip', cidr: '10.0.130.11/32' },
@@ -193,9 +219,7 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
       .on('DescribeSubnets', subnets)
       .on('DescribeNetworkInterfaces', () => ({ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-new', Attachment: { Status: 'attached' } }] }))
       .on('CreateNetworkInterface', createdEni)
-      .on('AttachNetworkInterface', thrower(awsError('InvalidNetworkInterfaceID.NotFound')), thrower(awsError('InvalidNetworkInterfaceID.NotFound')), () => ({
-        AttachmentId: 'eni-attach-9',
-      }))
+      .on('AttachNetworkInterface', thrower(awsError('InvalidNetworkInterfaceID.NotFound')), thrower(awsError('InvalidNetworkInterfaceID.NotFound')), attachedInMetadata(() => imds))
       .on('ModifyNetworkInterfaceAttribute', () => ({}));
     const p = await make(ec2, { clock, securityGroups: ['sg-1'] });
     const nic = await drive(clock, p.attachNic({ deviceIndex: 1, blockKind: 'ip', blockCount: 2 }));
@@ -379,7 +403,7 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
         throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
       },
     });
-    const err = (await p.discover().catch((e: unknown) => e)) as VpcnetError;
+    const err = (await p.findLeakedNics(0).catch((e: unknown) => e)) as VpcnetError;
     await ec2Server.close();
     expect(err.code).toBe('CLOUD_AUTH');
     expect(err.message).toContain('credentials');

@@ -58,11 +58,7 @@ describe('Ec2Api', () => {
   const make = (ec2: ScriptedEc2, clock: FakeClock, metrics: MemoryMetrics): Ec2Api =>
     new Ec2Api({
       transport: ec2,
-      limiter: new Ec2RateLimiter({
-        mutating: { perSecond: 1000, concurrency: 100 },
-        'network-interface': { perSecond: 1000, concurrency: 100 },
-        describe: { perSecond: 1000, concurrency: 100 },
-      }),
+      limiter: new Ec2RateLimiter({ rates: { '*': { perSecond: 1000, concurrency: 100 } }, adaptive: false }),
       clock,
       metrics,
       logger: pino({ level: 'silent' }),
@@ -115,42 +111,66 @@ describe('Ec2Api', () => {
     expect(ec2.count('CreateNetworkInterface')).toBe(1);
   });
 
-  it('puts each action into its published EC2 bucket', () => {
-    expect(bucketOf('DescribeNetworkInterfaces')).toBe('describe');
-    expect(bucketOf('AssignPrivateIpAddresses')).toBe('network-interface');
-    expect(bucketOf('DeleteNetworkInterface')).toBe('network-interface');
-    expect(bucketOf('AttachNetworkInterface')).toBe('mutating');
-    expect(bucketOf('CreateTags')).toBe('mutating');
+  it('puts each action into its own EC2 bucket', () => {
+    expect(bucketOf('DescribeNetworkInterfaces')).toBe('describe:DescribeNetworkInterfaces');
+    expect(bucketOf('AssignPrivateIpAddresses')).toBe('AssignPrivateIpAddresses');
+    expect(bucketOf('AttachNetworkInterface')).toBe('mutating:AttachNetworkInterface');
+    expect(bucketOf('CreateTags')).toBe('CreateTags');
   });
 });
 
 describe('Ec2RateLimiter', () => {
-  it('holds calls beyond the rate of their bucket, and only of that bucket, metering the clock', async () => {
+  it('holds calls beyond the rate of their own bucket, and only of that bucket, metering the clock', async () => {
     const clock = new FakeClock(0);
     const limiter = new Ec2RateLimiter(
-      {
-        mutating: { perSecond: 2, concurrency: 10 },
-        'network-interface': { perSecond: 100, concurrency: 10 },
-        describe: { perSecond: 100, concurrency: 10 },
-      },
+      { rates: { 'mutating:AttachNetworkInterface': { perSecond: 2, burst: 2, concurrency: 10 }, '*': { perSecond: 100, concurrency: 10 } }, adaptive: false },
       clock,
     );
     const started: string[] = [];
-    const run = (action: string): Promise<void> =>
+    const run = (action: string, tag = action): Promise<void> =>
       limiter.run(action, async () => {
-        started.push(action);
+        started.push(tag);
       });
-    const pending = [run('AttachNetworkInterface'), run('DetachNetworkInterface'), run('ModifyNetworkInterfaceAttribute')];
-    await Promise.all([run('DescribeSubnets'), run('AssignPrivateIpAddresses')]);
+    const pending = [run('AttachNetworkInterface', 'a1'), run('AttachNetworkInterface', 'a2'), run('AttachNetworkInterface', 'a3')];
+    // Detach shares the mutating figures but not Attach's bucket: it is not held.
+    await Promise.all([run('DetachNetworkInterface'), run('DescribeSubnets'), run('AssignPrivateIpAddresses')]);
     await pending[1];
-    expect(started).not.toContain('ModifyNetworkInterfaceAttribute');
-    expect(limiter.waiting().mutating).toBe(1);
-    expect(started).toEqual(expect.arrayContaining(['AttachNetworkInterface', 'DetachNetworkInterface', 'DescribeSubnets', 'AssignPrivateIpAddresses']));
+    expect(started).not.toContain('a3');
+    expect(limiter.waiting()['mutating:AttachNetworkInterface']).toBe(1);
+    expect(started).toEqual(expect.arrayContaining(['a1', 'a2', 'DetachNetworkInterface', 'DescribeSubnets', 'AssignPrivateIpAddresses']));
     await clock.advance(499);
-    expect(started).not.toContain('ModifyNetworkInterfaceAttribute');
+    expect(started).not.toContain('a3');
     await clock.advance(1);
     await Promise.all(pending);
-    expect(started).toContain('ModifyNetworkInterfaceAttribute');
-    expect(limiter.waiting().mutating).toBe(0);
+    expect(started).toContain('a3');
+  });
+
+  it('divides its rate by 3 when throttled and recovers slowly', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new Ec2RateLimiter({ random: () => 1 }, clock);
+    const throttle = new Error('RequestLimitExceeded');
+    const isThrottled = (e: unknown): boolean => e === throttle;
+    const fail = (): Promise<unknown> => limiter.run('AssignPrivateIpAddresses', () => Promise.reject(throttle), { isThrottled }).catch(() => undefined);
+    const ok = (): Promise<unknown> => limiter.run('AssignPrivateIpAddresses', async () => 'ok', { isThrottled });
+    const base = 1000 / (5 * 0.8);
+    await fail();
+    expect(limiter.intervals().AssignPrivateIpAddresses).toBe(base * 3);
+    // The next call waits the new spacing instead of hammering the empty bucket.
+    const next = ok();
+    await clock.advance(base * 3 - 1);
+    let done = false;
+    void next.then(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(false);
+    await clock.advance(1);
+    await next;
+    expect(limiter.intervals().AssignPrivateIpAddresses).toBe(base * 3 * 0.8);
+    for (let i = 0; i < 5; i++) {
+      const failed = fail();
+      await clock.advance(60_000);
+      await failed;
+    }
+    expect(limiter.intervals().AssignPrivateIpAddresses).toBeLessThanOrEqual(60_000);
+    expect(limiter.intervals().AssignPrivateIpAddresses).toBeGreaterThan(base * 8);
   });
 });

@@ -24,18 +24,18 @@ describe('EC2 token buckets', () => {
     expect(b.available()).toBe(10);
   });
 
-  it('sorts actions into the published categories', () => {
-    expect(bucketFor('AssignPrivateIpAddresses', false)).toBe('networkInterface');
-    expect(bucketFor('CreateNetworkInterface', false)).toBe('networkInterface');
-    expect(bucketFor('ModifyNetworkInterfaceAttribute', false)).toBe('mutating');
-    expect(bucketFor('CreateTags', false)).toBe('createTags');
-    expect(bucketFor('DescribeNetworkInterfaces', false)).toBe('describeUnfiltered');
-    expect(bucketFor('DescribeNetworkInterfaces', true)).toBe('describe');
+  it('puts each action into its own bucket', () => {
+    expect(bucketFor('AssignPrivateIpAddresses', false)).toBe('AssignPrivateIpAddresses');
+    expect(bucketFor('ModifyNetworkInterfaceAttribute', false)).toBe('ModifyNetworkInterfaceAttribute');
+    expect(bucketFor('AttachNetworkInterface', false)).toBe('mutating:AttachNetworkInterface');
+    expect(bucketFor('CreateTags', false)).toBe('CreateTags');
+    expect(bucketFor('DescribeNetworkInterfaces', false)).toBe('describeUnfiltered:DescribeNetworkInterfaces');
+    expect(bucketFor('DescribeNetworkInterfaces', true)).toBe('describe:DescribeNetworkInterfaces');
   });
 
-  it('counts throttled calls per action and shares a bucket across actions', () => {
+  it('counts throttled calls per action; one action never drains another', () => {
     const clock = new FakeClock();
-    const t = new Throttler(clock, { buckets: { networkInterface: { capacity: 2, refillPerSecond: 1 } } });
+    const t = new Throttler(clock, { buckets: { AssignPrivateIpAddresses: { capacity: 1, refillPerSecond: 1 } } });
     expect(t.admit('CreateNetworkInterface', false)).toBe(true);
     expect(t.admit('AssignPrivateIpAddresses', false)).toBe(true);
     expect(t.admit('AssignPrivateIpAddresses', false)).toBe(false);

@@ -33,7 +33,8 @@ describe('config', () => {
   it('has AWS VPC CNI-like defaults with no file and no environment', () => {
     const { config, sources } = loadConfig({ env: {} });
     expect(config.provider.name).toBe('aws');
-    expect(config.pool).toMatchObject({ warmNics: 1, prefixDelegation: false, cooldownMs: 30000 });
+    // Prefix delegation on by default: used where the node offers prefixes (AWS Nitro), secondary IPs elsewhere.
+    expect(config.pool).toMatchObject({ warmNics: 1, prefixDelegation: true, cooldownMs: 30000 });
     expect(config.pool.warmIps).toBeUndefined();
     expect(config.masquerade).toEqual({ enabled: true, nonMasqueradeCidrs: [], masqueradeLinkLocal: false, randomFully: true });
     expect(config.paths.socket).toBe('/run/vpcnet/cni.sock');
@@ -82,7 +83,7 @@ describe('config', () => {
   it('rejects unreadable and non-JSON files and cross-field mistakes', () => {
     expect(problemsOf(() => loadConfig({ file: '/nonexistent/vpcnet.json', env: {} }))[0]?.message).toContain('ENOENT');
     withFile('{nope', (file) => expect(problemsOf(() => loadConfig({ file, env: {} }))[0]?.message).toContain('not valid JSON'));
-    const problems = problemsOf(() => loadConfig({ env: { VPCNET_ADD_DEADLINE_MS: '60000', VPCNET_WARM_PREFIX_TARGET: '2' } }));
+    const problems = problemsOf(() => loadConfig({ env: { VPCNET_ADD_DEADLINE_MS: '60000', VPCNET_WARM_PREFIX_TARGET: '2', VPCNET_PREFIX_DELEGATION: 'false' } }));
     expect(problems.map((p) => p.path).sort()).toEqual(['cni.addDeadlineMs', 'pool.warmPrefixes']);
   });
 

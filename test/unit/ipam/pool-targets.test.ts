@@ -45,11 +45,36 @@ describe('WARM_ENI_TARGET (default 1)', () => {
     await settle(pool, cloud, T0);
     for (let i = 0; i < 5; i++) pool.release(pod(i), T0);
     expect(pool.plan(T0 + 1000).actions).toEqual([]); // addresses still cooling
-    const t = T0 + 30_000;
+    // Cooled down, but the pool grew moments ago: NICs stay (hysteresis, detachHoldMs 10 min).
+    expect(pool.plan(T0 + 30_000).actions).toEqual([]);
+    const t = T0 + 600_000;
     expect(await settle(pool, cloud, t)).toEqual(['detach-nic', 'detach-nic']);
     expect(layout(pool, t)).toEqual([3]);
     expect((await cloud.listNics()).map((n) => n.deviceIndex)).toEqual([0]);
     expect(pool.plan(t).actions).toEqual([]);
+  });
+});
+
+describe('growth pauses', () => {
+  it('double with each throttled growth in a row, up to retryPauseMaxMs, and reset on success', async () => {
+    const { pool, cloud } = await setup({ retryPauseMs: 5_000, retryPauseMaxMs: 20_000 });
+    const throttled = { code: 'CLOUD_THROTTLED' as const, message: 'RequestLimitExceeded' };
+    const pauses: number[] = [];
+    let now = T0;
+    for (let i = 0; i < 4; i++) {
+      const action = pool.plan(now).actions[0];
+      if (!action) throw new Error('expected growth');
+      const begun = pool.begin(action, now);
+      if (!begun) throw new Error('expected growth to begin');
+      pool.applyOutcome(begun, { error: throttled }, now);
+      const until = pool.status(now).conditions.find((c) => c.type === 'CloudUnavailable')?.until ?? now;
+      pauses.push(until - now);
+      now = until;
+    }
+    expect(pauses).toEqual([5_000, 10_000, 20_000, 20_000]);
+    await settle(pool, cloud, now);
+    const next = pool.plan(now + 1).actions[0];
+    expect(next).toBeUndefined(); // at target after the successful growth
   });
 });
 

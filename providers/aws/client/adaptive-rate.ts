@@ -1,0 +1,62 @@
+// An adaptive send rate per bucket on top of the kit's static limiter: halve the rate when EC2
+// answers RequestLimitExceeded, recover slowly on success (AIMD, as the SDKs' adaptive retry
+// mode does with CUBIC). The static limiter caps concurrency and the ceiling rate; this one
+// spaces calls further while the account's bucket is empty, so a starved node sends fewer
+// attempts instead of more. Waits are jittered so nodes that were throttled together do not
+// come back together.
+import type { Clock } from '../../../src/util/clock.ts';
+
+export interface AdaptiveRateOptions {
+  /** Fastest spacing between calls of one bucket (the ceiling rate), ms. */
+  minIntervalMs: number;
+  /** Slowest spacing after repeated throttling, ms. */
+  maxIntervalMs: number;
+  /** Spacing multiplier per throttled answer (rate divided by it); default 3: a starved node gets to a fair share in fewer tries. */
+  backoffFactor?: number;
+  /** Spacing multiplier per successful answer (slow recovery). */
+  recoveryFactor?: number;
+}
+
+export class AdaptiveRate {
+  private readonly o: Required<AdaptiveRateOptions>;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private intervalMs: number;
+  /** Earliest time the next call may start. */
+  private nextAt = -Infinity;
+
+  constructor(opts: AdaptiveRateOptions, clock: Clock, random: () => number = Math.random) {
+    this.o = { backoffFactor: 3, recoveryFactor: 0.8, ...opts };
+    this.clock = clock;
+    this.random = random;
+    this.intervalMs = opts.minIntervalMs;
+  }
+
+  /** Current spacing between calls, ms (its inverse is the send rate). */
+  get interval(): number {
+    return this.intervalMs;
+  }
+
+  /** Waits for this call's turn. Slots are reserved in order, so concurrent callers queue. */
+  async acquire(signal?: AbortSignal): Promise<void> {
+    const now = this.clock.now();
+    // At the ceiling rate the static limiter alone paces (its burst stays usable).
+    if (this.intervalMs <= this.o.minIntervalMs && this.nextAt <= now) return;
+    const at = Math.max(now, this.nextAt);
+    // Full spacing while backed off, jittered to 50-100% so throttled nodes spread out.
+    const spacing = this.intervalMs > this.o.minIntervalMs ? this.intervalMs * (0.5 + this.random() * 0.5) : this.intervalMs;
+    this.nextAt = at + spacing;
+    if (at > now) await this.clock.sleep(at - now, signal);
+  }
+
+  /** EC2 throttled a call of this bucket: slow down, and push the next slot out by the new spacing. */
+  throttled(): void {
+    this.intervalMs = Math.min(this.o.maxIntervalMs, this.intervalMs * this.o.backoffFactor);
+    this.nextAt = Math.max(this.nextAt, this.clock.now() + this.intervalMs * (0.5 + this.random() * 0.5));
+  }
+
+  /** A call of this bucket was accepted: recover a little. */
+  succeeded(): void {
+    this.intervalMs = Math.max(this.o.minIntervalMs, this.intervalMs * this.o.recoveryFactor);
+  }
+}

@@ -1,0 +1,39 @@
+// The agent's production form (deploy/bundle.ts) builds, starts, and loads only what it uses:
+// `vpcnet version` answers, the agent command loads (a bad config is its one-line error), and
+// neither the Kubernetes client nor another cloud's SDK is inside the chunks the agent loads at
+// start.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { buildBundle } from '../../../deploy/bundle.ts';
+
+// Inside the repository's build/, as in the image: the one external package (netlink) resolves
+// from node_modules beside it.
+const out = join(fileURLToPath(new URL('../../../build', import.meta.url)), `bundle-test-${process.pid}`);
+
+describe('agent bundle', () => {
+  beforeAll(async () => {
+    await buildBundle({ outdir: out });
+  }, 120_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('starts: version, and the agent command with a bad config fails with one line', () => {
+    expect(execFileSync(process.execPath, [join(out, 'main.mjs'), 'version'], { encoding: 'utf8' }).trim()).toMatch(/^vpcnet \d+\.\d+\.\d+/);
+    const bad = spawnSync(process.execPath, [join(out, 'main.mjs'), 'agent', '--config', '/nonexistent/vpcnet.json'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('vpcnet agent:');
+  });
+
+  it('keeps the Kubernetes client in a chunk of its own, loaded only when Kubernetes is on', () => {
+    const files = readdirSync(out).filter((f) => f.endsWith('.mjs'));
+    const withKube = files.filter((f) => readFileSync(join(out, f), 'utf8').includes('CoordinationV1Api'));
+    expect(withKube.length).toBeGreaterThan(0);
+    expect(withKube).not.toContain('main.mjs');
+    const main = readFileSync(join(out, 'main.mjs'), 'utf8');
+    expect(main).not.toContain('@azure/');
+    expect(main).not.toContain('@google-cloud/');
+  });
+});
