@@ -19,12 +19,14 @@ describe('agent bundle', () => {
   }, 120_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('starts: version, and the agent command with a bad config fails with one line', () => {
+  it('starts: version, and the agent command with a bad config fails with one line and the usage', () => {
     expect(execFileSync(process.execPath, [join(out, 'main.mjs'), 'version'], { encoding: 'utf8' }).trim()).toMatch(/^vpcnet \d+\.\d+\.\d+/);
     const bad = spawnSync(process.execPath, [join(out, 'main.mjs'), 'agent', '--config', '/nonexistent/vpcnet.json'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
-    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-    expect(bad.stderr).toContain('vpcnet agent:');
+    // One line naming the problem, then the short usage; never a stack trace.
+    expect(bad.stderr.split('\n')[0]).toMatch(/^vpcnet agent: invalid config: .*ENOENT/);
+    expect(bad.stderr).toContain('Usage: vpcnet agent');
+    expect(bad.stderr).not.toMatch(/^\s+at /m);
   });
 
   it('keeps the Kubernetes client in a chunk of its own, loaded only when Kubernetes is on', () => {
