@@ -177,7 +177,7 @@ interface WarmCase {
 }
 
 const WARM_CASES: WarmCase[] = [
-  { name: 'warm secondary IPs, m5.4xlarge', tag: 'w', instanceType: 'm5.4xlarge', pool: { minimumIps: PODS, warmIps: 2 }, nicsUsed: 4 },
+  { name: 'warm secondary IPs, m5.4xlarge', tag: 'w', instanceType: 'm5.4xlarge', pool: { prefixDelegation: false, minimumIps: PODS, warmIps: 2 }, nicsUsed: 4 },
   { name: 'prefix delegation, t3.medium', tag: 'p', instanceType: 't3.medium', pool: { prefixDelegation: true, minimumIps: PODS, warmIps: 2 }, nicsUsed: 2 },
 ];
 
@@ -245,7 +245,7 @@ describe('110 pods at once on one node: cold pool', () => {
   const idPrefix = 'cold';
 
   beforeAll(async () => {
-    node = await startLabAgent({ prefix: labPrefix('c'), instanceType: 'm5.4xlarge', pool: { warmIps: 2 } });
+    node = await startLabAgent({ prefix: labPrefix('c'), instanceType: 'm5.4xlarge', pool: { prefixDelegation: false, warmIps: 2 } });
     netnsPrefix = node.addPods(PODS);
   }, 180_000);
 

@@ -147,7 +147,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
         apiListen: '127.0.0.1:0',
         metricsListen: '127.0.0.1:0',
         provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
-        pool: { warmIps: 2, cooldownMs: 2000 },
+        pool: { prefixDelegation: false, warmIps: 2, cooldownMs: 2000 },
         datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
         paths: { socket, delSpoolDir: join(work, 'del-spool'), checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
         cni: { addDeadlineMs: 8000 },

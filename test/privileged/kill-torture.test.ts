@@ -84,7 +84,7 @@ describe('kill -9 torture during ADD/DEL churn', () => {
         apiListen: '127.0.0.1:0',
         metricsListen: '127.0.0.1:0',
         provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
-        pool: { warmIps: 3, cooldownMs: 1000 },
+        pool: { prefixDelegation: false, warmIps: 3, cooldownMs: 1000 },
         datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
         paths: { socket, delSpoolDir: join(work, 'del-spool'), checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
         cni: { addDeadlineMs: 5000, requestTimeoutMs: 8000 },

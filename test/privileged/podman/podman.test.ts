@@ -79,7 +79,7 @@ describe('podman 4.3 (CNI backend) networks containers through vpcnet', () => {
         provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
         // no cooldown: a released address is free again at once, so the pool never has to grow a NIC
         // and the node netns can be compared exactly
-        pool: { warmIps: 3, cooldownMs: 0 },
+        pool: { prefixDelegation: false, warmIps: 3, cooldownMs: 0 },
         datapath: { mtu: 9001, nodeNetns: labNode.netnsPath },
         paths: { socket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool'), checkpoint: join(dir, 'state', 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
         cni: { addDeadlineMs: 20_000, chainPortmap: true },
