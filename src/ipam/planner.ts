@@ -39,6 +39,8 @@ export interface PlanInput {
   demand?: number;
   /** The pool grew recently: detach no NIC (addresses may still be released). */
   detachHold?: boolean;
+  /** Most addresses in use at any moment of the scale-down window: shrinking keeps room for them plus the warm target. */
+  recentPeak?: number;
 }
 
 interface Totals {
@@ -55,7 +57,9 @@ export function planFor(input: PlanInput): Plan {
     const reason = actions.length ? `short ${grow.need} (${grow.why})` : `short ${grow.need} but no room (NIC/address limits)`;
     return { actions, reason };
   }
-  const budget = shrinkBudget(input, totals);
+  const over = shrinkBudget(input, totals);
+  const budget = Math.min(over, peakBudget(input, totals));
+  if (over > 0 && budget <= 0) return { actions: [], reason: `over target by ${over}, held for the recent peak of ${input.recentPeak ?? 0} in use` };
   if (budget <= 0) return { actions: [], reason: `at target (${grow.why})` };
   const actions = shrinkActions(input, budget);
   return { actions, reason: actions.length ? `over target by ${budget} (${grow.why})` : `over target by ${budget}, nothing releasable` };
@@ -171,6 +175,27 @@ function shrinkBudget(input: PlanInput, t: Totals): number {
       return t.available - s.warmNics * perNic - s.maxAboveTarget;
     }
   }
+}
+
+/**
+ * Hysteresis (warm-NIC and warm-prefix modes): what may go while keeping room for the recent
+ * peak in use plus the warm target as free addresses on top of it.
+ */
+function peakBudget(input: PlanInput, t: Totals): number {
+  const peak = input.recentPeak;
+  // WARM_IP_TARGET / MINIMUM_IP_TARGET ask for a tight address count: released above it, as ipamd does.
+  if (peak === undefined || input.mode === 'range' || input.mode === 'warm-ip') return Number.POSITIVE_INFINITY;
+  const s = input.settings;
+  let warm: number;
+  switch (input.mode) {
+    case 'warm-prefix':
+      warm = (s.warmPrefixes ?? 1) * blockSizeOf('prefix', s, input.limits);
+      break;
+    case 'warm-nic':
+      warm = s.warmNics * slotsPerNic(input.limits) * blockSizeOf(input.growthKind, s, input.limits);
+      break;
+  }
+  return t.total - peak - warm - s.maxAboveTarget;
 }
 
 function shrinkActions(input: PlanInput, budget: number): PlanAction[] {

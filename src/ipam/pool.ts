@@ -45,6 +45,8 @@ export class Pool {
   private lastGrowthAt: number | undefined;
   /** Transient growth failures in a row (throttling, 5xx): each doubles the next growth pause. */
   private growthFailures = 0;
+  /** Addresses in use, as a step function (a point per change): the recent peak bounds shrinking. */
+  private readonly usage: Array<{ at: number; inUse: number }> = [];
 
   constructor(opts: PoolOptions) {
     this.limits = opts.limits;
@@ -82,6 +84,7 @@ export class Pool {
       delete entry.coolUntil;
     }
     this.state.allocations.set(key, alloc);
+    this.noteUsage(now);
     return { ...alloc };
   }
 
@@ -100,6 +103,7 @@ export class Pool {
       delete entry.owner;
       entry.coolUntil = now + this.settings.cooldownMs;
     }
+    this.noteUsage(now);
     return { ...alloc };
   }
 
@@ -132,6 +136,7 @@ export class Pool {
     const pausedBy = this.conditions.pausing(now);
     this.lastGrowthAt ??= now;
     const detachHold = now - this.lastGrowthAt < (this.settings.detachHoldMs ?? 0);
+    const recentPeak = this.recentPeak(now);
     return planFor({
       nics: this.state.nicViews(now),
       settings: this.settings,
@@ -142,7 +147,26 @@ export class Pool {
       ...(pausedBy ? { pausedBy } : {}),
       ...(opts.demand ? { demand: opts.demand } : {}),
       ...(detachHold ? { detachHold } : {}),
+      ...(recentPeak !== undefined ? { recentPeak } : {}),
     });
+  }
+
+  private noteUsage(now: number): void {
+    const inUse = this.state.allocations.size;
+    const last = this.usage.at(-1);
+    if (last?.inUse !== inUse) this.usage.push({ at: now, inUse });
+  }
+
+  /** Most addresses in use at any moment of the last shrinkWindowMs (the pool's own record; it starts empty after a restart). */
+  private recentPeak(now: number): number | undefined {
+    const window = this.settings.shrinkWindowMs ?? 0;
+    if (window <= 0) return undefined;
+    const from = now - window;
+    // Keep the point in effect at the window's start; drop the ones before it.
+    while (this.usage.length > 1 && (this.usage[1] as { at: number }).at <= from) this.usage.shift();
+    let peak = this.state.allocations.size;
+    for (const u of this.usage) peak = Math.max(peak, u.inUse);
+    return peak;
   }
 
   /**

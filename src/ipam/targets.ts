@@ -14,6 +14,11 @@ export const DEFAULT_TARGETS: PoolTargets & Required<Omit<PoolTuning, 'rangePref
   // A NIC detached soon after growth is often created again on the next wave of pods, at two
   // network-interface tokens each time: keep NICs at least 10 minutes after the last growth.
   detachHoldMs: 600_000,
+  // Shrinking only below the busiest moment of the last 30 minutes: a release-and-refill cycle
+  // (a rolling update, a batch wave) shorter than that detaches no NIC and unassigns no block
+  // that the refill would request again (three NIC calls, or an assign, each on a 5/s account
+  // bucket). Cost: the addresses of that peak stay on the node for up to 30 minutes.
+  shrinkWindowMs: 1_800_000,
   prefixFallbackMs: 300_000,
 };
 

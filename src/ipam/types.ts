@@ -86,8 +86,14 @@ export interface PoolTuning {
   retryPauseMs?: number;
   /** Longest growth pause after repeated transient failures. */
   retryPauseMaxMs?: number;
-  /** No secondary NIC is detached until the pool has not grown for this long (hysteresis). */
+  /** No secondary NIC is detached until the pool has not grown for this long (a minimum NIC age). */
   detachHoldMs?: number;
+  /**
+   * Scale-down window (hysteresis): the pool keeps enough addresses for the most pods it held at
+   * any moment of the last window, plus the warm target; only what is above that is released or
+   * detached. A scale-down followed by a scale-up within the window costs no cloud call. 0: off.
+   */
+  shrinkWindowMs?: number;
   /** After SUBNET_FULL for a prefix, use per-address blocks this long. */
   prefixFallbackMs?: number;
   /** Prefix length of a `range` block (GCE alias range); default limits.prefixLength or 24. */

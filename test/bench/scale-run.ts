@@ -220,13 +220,21 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   // Each node has its own SDK client, but they draw sockets from one pool: N agents x their own
   // keep-alive sockets (and the emulator's ends of them) would exhaust this process's files.
   const sockets = new Agent({ keepAlive: true, maxSockets: 256 });
+  // The SDK's timeouts run on the wall clock. In virtual time an EC2 answer takes no emulated
+  // time (its assumed latency is added after it), and the in-process emulator never drops a
+  // request, so a wall-clock timeout here only measures how long this process's 2 busy cores
+  // kept a ready answer waiting: counted as a cloud timeout it made admitted calls look
+  // ambiguous and retried them (the 5000-node run before). In virtual time the timeouts are
+  // only a guard against a hung socket; the agent's real 10 s timeout and what follows it
+  // (retry, metadata check, describe) are held by the AWS client's unit and contract tests.
+  const timeouts = virtual ? { requestTimeout: 600_000, connectionTimeout: 600_000 } : { requestTimeout: 10_000, connectionTimeout: 3000 };
   const sdkClient = (): EC2Client =>
     new EC2Client({
       region: 'us-west-2',
       endpoint,
       credentials: CREDENTIALS,
       maxAttempts: 1,
-      requestHandler: { httpAgent: sockets, requestTimeout: 10_000, connectionTimeout: 3000, socketAcquisitionWarningTimeout: 60_000 },
+      requestHandler: { httpAgent: sockets, ...timeouts, socketAcquisitionWarningTimeout: 600_000 },
     });
   const nodes: SimNode[] = res.instanceIds.map((instanceId, index) => {
     const meta = { reading: 0 };
@@ -656,22 +664,36 @@ function actionFigures(nodes: SimNode[], end: EmuStats): ActionFigures[] {
 
 // ---- scenario ----
 
-/** One VPC with a /16 per AZ (two /17 subnets each, tagged for pods); instances round-robin over types and AZs. */
+/** Nodes per AZ one /16 of pod subnets serves: 4096 /28s, about 3 per node at the peak (the default mix) plus headroom. */
+const NODES_PER_SLASH16 = 1000;
+
+/**
+ * One VPC with a /16 per AZ per 1000 nodes in the AZ (each /16 two /17 subnets tagged for pods;
+ * 1000 nodes: one /16 per AZ), instances round-robin over types, AZs and the AZ's subnets.
+ * Sized so the subnets never run out: a subnet-full run would measure the address plan, not
+ * the agent. More than five /16s need a raised VPC CIDR quota on AWS (default 5, adjustable).
+ */
 function buildScenario(count: number, types: string[]): { scenario: unknown; types: string[] } {
-  const subnets = AZS.flatMap((az, i) => [
-    { cidr: `10.${i}.0.0/17`, az, tags: { 'kubernetes.io/role/cni': '1' } },
-    { cidr: `10.${i}.128.0/17`, az, tags: { 'kubernetes.io/role/cni': '1' } },
-  ]);
+  const perAz = Math.max(1, Math.ceil(count / AZS.length / NODES_PER_SLASH16));
+  const cidrs = Array.from({ length: AZS.length * perAz }, (_, b) => `10.${b}.0.0/16`);
+  // Block b = az + AZS.length * k, so the 1000-node layout (10.0-10.2, one per AZ) stays as it was.
+  const subnetsOf = AZS.map((az, a) =>
+    Array.from({ length: perAz }, (_, k) => a + AZS.length * k).flatMap((b) => [
+      { cidr: `10.${b}.0.0/17`, az, tags: { 'kubernetes.io/role/cni': '1' } },
+      { cidr: `10.${b}.128.0/17`, az, tags: { 'kubernetes.io/role/cni': '1' } },
+    ]),
+  );
   const chosen: string[] = [];
   const instances = Array.from({ length: count }, (_, i) => {
     const type = types[i % types.length] as string;
     chosen.push(type);
-    const subnet = subnets[(i % AZS.length) * 2 + (Math.floor(i / AZS.length) % 2)] as { cidr: string };
+    const inAz = subnetsOf[i % AZS.length] as { cidr: string }[];
+    const subnet = inAz[Math.floor(i / AZS.length) % inAz.length] as { cidr: string };
     return { instanceType: type, subnet: subnet.cidr, securityGroups: ['sg-nodes'] };
   });
   return {
     scenario: {
-      vpcs: [{ cidr: '10.0.0.0/16', extraCidrs: AZS.slice(1).map((_, i) => `10.${i + 1}.0.0/16`), subnets }],
+      vpcs: [{ cidr: cidrs[0], extraCidrs: cidrs.slice(1), subnets: subnetsOf.flat() }],
       instances,
     },
     types: chosen,

@@ -35,6 +35,12 @@ import { chooseSubnet, type SubnetCandidate } from './subnet-select.ts';
 
 const DEFAULT_METADATA_ENDPOINT = 'http://169.254.169.254';
 const POLL_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2000, deadlineMs: 60_000 };
+/**
+ * Subnet candidates are re-read after this long (and at once when a create finds the subnet
+ * full). Subnets and their tags change rarely; free counts between reads are kept from our own
+ * creates. A shorter period costs a DescribeSubnets per node per period while NICs are created.
+ */
+const DEFAULT_SUBNET_CACHE_MS = 6 * 3_600_000;
 /** Attach retries on NotFound for a just-created NIC: 100 ms doubling, about 3 s in all. */
 const NEW_NIC_NOT_FOUND_RETRIES = 5;
 
@@ -182,6 +188,8 @@ export class AwsProvider implements CloudProvider {
     const eni = created.NetworkInterface;
     if (!eni?.NetworkInterfaceId) throw new VpcnetError('INTERNAL', 'EC2 CreateNetworkInterface returned no network interface');
     this.subnetCidrs.set(subnet.id, subnet.cidr);
+    // Keep the cached free count roughly true between describes, so our own NICs spread over the candidates.
+    subnet.availableIps -= 1 + count * (req.blockKind === 'prefix' ? 16 : 1);
     return this.attachCreated(eni, node, req, { subnetId: subnet.id, groups });
   }
 
@@ -509,7 +517,7 @@ export class AwsProvider implements CloudProvider {
     const ids = requested ? [requested] : this.opts.subnetIds;
     const key = `${node.zone}|${(ids ?? []).join(',')}`;
     const now = this.clock.now();
-    if (!this.subnets || this.subnets.key !== key || now - this.subnets.at >= (this.opts.subnetCacheMs ?? 1_800_000)) {
+    if (!this.subnets || this.subnets.key !== key || now - this.subnets.at >= (this.opts.subnetCacheMs ?? DEFAULT_SUBNET_CACHE_MS)) {
       const out = await this.call('DescribeSubnets', {
         Filters: [
           { Name: 'vpc-id', Values: [node.networkId] },

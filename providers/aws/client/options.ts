@@ -32,7 +32,7 @@ export interface AwsProviderOptions {
    * least every `fullCheckMs` (jittered 75-125%), default 1 h.
    */
   nicState?: { driftCooldownMs?: number; fullCheckMs?: number };
-  /** Subnet candidates per zone are cached this long (and refreshed on a full subnet). Default 30 min. */
+  /** Subnet candidates per zone are cached this long (and refreshed on a full subnet). Default 6 h. */
   subnetCacheMs?: number;
   /** Extra tags put on every NIC we create. */
   extraTags?: Record<string, string>;

@@ -212,6 +212,33 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
     });
   });
 
+  it('describes subnets once per cache period (6 h) and keeps free counts from its own creates between', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 24));
+    const twoSmall = () => ({
+      Subnets: [
+        { SubnetId: 'subnet-a', CidrBlock: '10.0.64.0/18', AvailabilityZone: 'us-west-2b', VpcId: 'vpc-0afaed81bf542db37', AvailableIpAddressCount: 120 },
+        { SubnetId: 'subnet-b', CidrBlock: '10.0.128.0/18', AvailabilityZone: 'us-west-2b', VpcId: 'vpc-0afaed81bf542db37', AvailableIpAddressCount: 100 },
+      ],
+    });
+    const ec2 = new ScriptedEc2()
+      .on('DescribeSubnets', twoSmall)
+      .on('CreateNetworkInterface', createdEni)
+      .on('AttachNetworkInterface', attachedInMetadata(() => imds))
+      .on('ModifyNetworkInterfaceAttribute', () => ({}));
+    const p = await make(ec2, { clock, securityGroups: ['sg-1'] });
+    const created = (): string[] => ec2.sent.filter((c) => c.action === 'CreateNetworkInterface').map((c) => String(c.input.SubnetId));
+    await p.attachNic({ deviceIndex: 1, blockKind: 'prefix', blockCount: 2 });
+    // subnet-a had the most free (120), less the NIC's address and two /28s (87 left): the next goes to subnet-b.
+    await clock.advance(6 * 3_600_000 - 1);
+    await p.attachNic({ deviceIndex: 2, blockKind: 'prefix', blockCount: 2 });
+    expect(created()).toEqual(['subnet-a', 'subnet-b']);
+    expect(ec2.count('DescribeSubnets')).toBe(1);
+    await clock.advance(1);
+    await p.attachNic({ deviceIndex: 2, blockKind: 'prefix', blockCount: 2 });
+    expect(ec2.count('DescribeSubnets')).toBe(2);
+    expect(created()).toEqual(['subnet-a', 'subnet-b', 'subnet-a']);
+  });
+
   it('retries an attach that does not see the just-created NIC yet (eventual consistency)', async () => {
     const clock = new FakeClock(0);
     const ec2 = new ScriptedEc2()

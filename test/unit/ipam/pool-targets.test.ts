@@ -45,13 +45,76 @@ describe('WARM_ENI_TARGET (default 1)', () => {
     await settle(pool, cloud, T0);
     for (let i = 0; i < 5; i++) pool.release(pod(i), T0);
     expect(pool.plan(T0 + 1000).actions).toEqual([]); // addresses still cooling
-    // Cooled down, but the pool grew moments ago: NICs stay (hysteresis, detachHoldMs 10 min).
+    // Cooled down, but the pool grew moments ago: NICs stay (detachHoldMs 10 min).
     expect(pool.plan(T0 + 30_000).actions).toEqual([]);
-    const t = T0 + 600_000;
+    // Past the hold, but 5 pods were in use within the scale-down window (30 min): NICs stay.
+    expect(pool.plan(T0 + 600_000).actions).toEqual([]);
+    expect(pool.plan(T0 + 1_799_999).actions).toEqual([]);
+    const t = T0 + 1_800_000;
     expect(await settle(pool, cloud, t)).toEqual(['detach-nic', 'detach-nic']);
     expect(layout(pool, t)).toEqual([3]);
     expect((await cloud.listNics()).map((n) => n.deviceIndex)).toEqual([0]);
     expect(pool.plan(t).actions).toEqual([]);
+  });
+});
+
+describe('scale-down window (hysteresis against release-and-refill cycles)', () => {
+  const fillTo = async (n: number, at: number, from = 0): Promise<{ pool: Awaited<ReturnType<typeof setup>>['pool']; cloud: Awaited<ReturnType<typeof setup>>['cloud'] }> => {
+    const s = await setup({});
+    for (let i = from; i < n; i++) {
+      await settle(s.pool, s.cloud, at);
+      s.pool.allocate(pod(i), at);
+    }
+    await settle(s.pool, s.cloud, at);
+    return s;
+  };
+
+  it('a release-and-refill cycle inside the window detaches nothing and creates nothing', async () => {
+    const { pool, cloud } = await fillTo(5, T0);
+    const attachesBefore = cloud.callCount('attachNic');
+    // Half the pods leave over 15 minutes, the refill comes over the next 15 (the scale bench's churn).
+    for (let i = 0; i < 3; i++) {
+      const t = T0 + (i + 1) * 300_000;
+      pool.release(pod(i), t);
+      expect(await settle(pool, cloud, t + 60_000)).toEqual([]);
+    }
+    for (let i = 0; i < 3; i++) {
+      const t = T0 + 900_000 + (i + 1) * 300_000;
+      expect(pool.allocate(pod(10 + i), t)).not.toBeNull();
+      expect(await settle(pool, cloud, t)).toEqual([]);
+    }
+    expect(cloud.callCount('attachNic')).toBe(attachesBefore);
+    expect(cloud.callCount('detachNic')).toBe(0);
+  });
+
+  it('measures the window from the last moment of the peak, then trims to what the peak left', async () => {
+    const { pool, cloud } = await fillTo(5, T0);
+    const down = T0 + 600_000;
+    for (let i = 0; i < 5; i++) pool.release(pod(i), down);
+    expect(await settle(pool, cloud, down + 1_799_999)).toEqual([]);
+    expect(await settle(pool, cloud, down + 1_800_000)).toEqual(['detach-nic', 'detach-nic']);
+  });
+
+  it('shrinkWindowMs 0 turns it off (only the cooldown and the detach hold remain)', async () => {
+    const { pool, cloud } = await setup({ shrinkWindowMs: 0 });
+    for (let i = 0; i < 5; i++) {
+      await settle(pool, cloud, T0);
+      pool.allocate(pod(i), T0);
+    }
+    await settle(pool, cloud, T0);
+    for (let i = 0; i < 5; i++) pool.release(pod(i), T0);
+    expect(await settle(pool, cloud, T0 + 600_000)).toEqual(['detach-nic', 'detach-nic']);
+  });
+
+  it('does not hold WARM_IP_TARGET pools (a tight target the user asked for)', async () => {
+    const { pool, cloud } = await setup({ warmIps: 1 });
+    for (let i = 0; i < 3; i++) {
+      await settle(pool, cloud, T0);
+      pool.allocate(pod(i), T0);
+    }
+    await settle(pool, cloud, T0);
+    for (let i = 0; i < 3; i++) pool.release(pod(i), T0);
+    expect(await settle(pool, cloud, T0 + 60_000)).toContain('release');
   });
 });
 
