@@ -24,7 +24,7 @@ import type {
 import { isAmbiguous } from '../../kit/classify.ts';
 import { pollUntil } from '../../kit/poll.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../kit/retry.ts';
-import { Ec2Api, type Ec2Action, type Ec2Ops } from './ec2-api.ts';
+import { Ec2Api, type CallOptions, type Ec2Action, type Ec2Ops } from './ec2-api.ts';
 import { ImdsClient, type ImdsIdentity } from './imds.ts';
 import { AWS_NIC_MTU } from '../limits.ts';
 import { NicView, sameState } from './nic-view.ts';
@@ -41,6 +41,8 @@ const POLL_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2000, deadlineMs: 60_0
  * creates. A shorter period costs a DescribeSubnets per node per period while NICs are created.
  */
 const DEFAULT_SUBNET_CACHE_MS = 6 * 3_600_000;
+/** How long metadata is watched for the addresses of a timed-out assign before it is retried (metadata lags EC2 by seconds). */
+const AMBIGUOUS_ASSIGN_CHECK_MS = 5000;
 /** Attach retries on NotFound for a just-created NIC: 100 ms doubling, about 3 s in all. */
 const NEW_NIC_NOT_FOUND_RETRIES = 5;
 
@@ -348,16 +350,58 @@ export class AwsProvider implements CloudProvider {
   async assign(req: AssignRequest): Promise<CloudBlock[]> {
     if (req.kind === 'range') throw rangeUnsupported();
     if (req.count <= 0) return [];
-    const out = await this.call('AssignPrivateIpAddresses', {
-      NetworkInterfaceId: req.nicId,
-      ...(req.kind === 'prefix' ? { Ipv4PrefixCount: req.count } : { SecondaryPrivateIpAddressCount: req.count }),
-    });
+    const nic = this.view.get()?.find((n) => n.id === req.nicId);
+    const out = await this.call(
+      'AssignPrivateIpAddresses',
+      {
+        NetworkInterfaceId: req.nicId,
+        ...(req.kind === 'prefix' ? { Ipv4PrefixCount: req.count } : { SecondaryPrivateIpAddressCount: req.count }),
+      },
+      { settleAmbiguous: () => this.assignLanded(req, nic) },
+    );
     const blocks: CloudBlock[] =
       req.kind === 'prefix'
         ? (out.AssignedIpv4Prefixes ?? []).flatMap((p) => (p.Ipv4Prefix ? [{ kind: 'prefix' as const, cidr: p.Ipv4Prefix }] : []))
         : (out.AssignedPrivateIpAddresses ?? []).flatMap((a) => (a.PrivateIpAddress ? [{ kind: 'ip' as const, cidr: `${a.PrivateIpAddress}/32` }] : []));
     this.view.addBlocks(req.nicId, blocks);
     return blocks;
+  }
+
+  /**
+   * After a timed-out (or 5xx) assign: did EC2 admit it? AssignPrivateIpAddresses has no client
+   * token, so a blind retry of an admitted call assigns a second batch (and spends a second
+   * token of a 5/s account bucket). Metadata is read first (local, no EC2 call; it lags the API
+   * by seconds, so it is read a few times); only when it shows new addresses of the kind asked
+   * for is the NIC described once, and EC2's answer, never metadata's, becomes the result.
+   */
+  private async assignLanded(req: AssignRequest, nic: CloudNic | undefined): Promise<Ec2Ops['AssignPrivateIpAddresses'][1] | undefined> {
+    if (!nic?.mac) return undefined;
+    const known = new Set(nic.blocks.map((b) => b.cidr));
+    const fresh = (cidrs: string[]): boolean => cidrs.some((c) => !known.has(c));
+    const seen = await pollUntil({
+      clock: this.clock,
+      poll: async () => {
+        const meta = (await this.imds.addresses().catch(() => undefined))?.find((m) => m.mac === nic.mac);
+        if (!meta) return false;
+        return req.kind === 'prefix' ? fresh(meta.ipv4Prefixes) : fresh(meta.localIpv4s.filter((ip) => ip !== nic.primaryIp).map((ip) => `${ip}/32`));
+      },
+      done: (landed) => landed,
+      interval: { baseMs: 250, capMs: 1000 },
+      deadlineMs: AMBIGUOUS_ASSIGN_CHECK_MS,
+      onTimeout: () => new VpcnetError('CLOUD_TIMEOUT', 'assign not seen in metadata'),
+    }).then(
+      () => true,
+      () => false,
+    );
+    if (!seen) return undefined;
+    const eni = await this.describeOne(req.nicId).catch(() => undefined);
+    if (!eni) return undefined;
+    const added = this.toNic(eni).blocks.filter((b) => b.kind === req.kind && !known.has(b.cidr));
+    if (added.length === 0) return undefined;
+    this.log.info({ nicId: req.nicId, kind: req.kind, blocks: added.length }, 'ambiguous assign had landed (seen in metadata, confirmed by EC2): not repeated');
+    return req.kind === 'prefix'
+      ? { AssignedIpv4Prefixes: added.map((b) => ({ Ipv4Prefix: b.cidr })), $metadata: {} }
+      : { AssignedPrivateIpAddresses: added.map((b) => ({ PrivateIpAddress: b.cidr.replace(/\/32$/, '') })), $metadata: {} };
   }
 
   async release(req: ReleaseRequest): Promise<void> {
@@ -422,9 +466,9 @@ export class AwsProvider implements CloudProvider {
 
   // ---- internals ----
 
-  private async call<A extends Ec2Action>(action: A, input: Ec2Ops[A][0]): Promise<Ec2Ops[A][1]> {
+  private async call<A extends Ec2Action>(action: A, input: Ec2Ops[A][0], opts?: CallOptions<Ec2Ops[A][1]>): Promise<Ec2Ops[A][1]> {
     try {
-      return await (await this.api()).call(action, input);
+      return await (await this.api()).call(action, input, opts);
     } catch (err) {
       // The cloud may have acted: the next listing asks EC2 rather than trusting the view.
       if (!action.startsWith('Describe') && isVpcnetError(err) && isAmbiguous(err.code)) this.view.markStale();

@@ -41,6 +41,7 @@ import type { Metrics } from '../../../src/metrics/metrics.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import { isFilteredInput } from '../ec2-throttling.ts';
 import { mapAwsError } from './aws-errors.ts';
+import { isAmbiguous } from '../../kit/classify.ts';
 import { withRetry, type BackoffPolicy } from '../../kit/retry.ts';
 import type { Ec2RateLimiter } from './rate-limiter.ts';
 
@@ -90,6 +91,15 @@ export interface Ec2ApiDeps {
   random: () => number;
 }
 
+export interface CallOptions<O> {
+  /**
+   * After an ambiguous failure (timeout, 5xx: EC2 may have acted), before any retry: finds out
+   * whether the call took effect. An answer ends the call as if EC2 had returned it; undefined
+   * lets the retry go ahead.
+   */
+  settleAmbiguous?: (err: VpcnetError) => Promise<O | undefined>;
+}
+
 export class Ec2Api {
   private readonly deps: Ec2ApiDeps;
   private readonly counts = new Map<string, number>();
@@ -99,7 +109,7 @@ export class Ec2Api {
   }
 
   /** One logical call: retried on throttling, 5xx, timeouts and connection errors up to the deadline. */
-  async call<A extends Ec2Action>(action: A, input: Ec2Ops[A][0]): Promise<Ec2Ops[A][1]> {
+  async call<A extends Ec2Action>(action: A, input: Ec2Ops[A][0], opts: CallOptions<Ec2Ops[A][1]> = {}): Promise<Ec2Ops[A][1]> {
     const { clock, metrics, logger, limiter } = this.deps;
     const Command = COMMANDS[action];
     return withRetry(
@@ -117,6 +127,10 @@ export class Ec2Api {
           const mapped = mapAwsError(err, action);
           metrics.inc('vpcnet_cloud_calls_total', { action, outcome: mapped.code });
           if (mapped.code === 'CLOUD_THROTTLED') metrics.inc('vpcnet_cloud_throttles_total', { action });
+          if (opts.settleAmbiguous && isAmbiguous(mapped.code)) {
+            const settled = await opts.settleAmbiguous(mapped);
+            if (settled !== undefined) return settled;
+          }
           throw mapped;
         } finally {
           metrics.observe('vpcnet_cloud_call_seconds', (clock.now() - started) / 1000, { action });

@@ -324,6 +324,65 @@ describe('AwsProvider (scripted EC2, local IMDS)', () => {
     ]);
   });
 
+  describe('an ambiguous assign (timed out: EC2 may have admitted it)', () => {
+    const PREFIXES = 'network/interfaces/macs/02:68:f3:f6:c7:ef/ipv4-prefix';
+    const withPrefix = (extra: string[]) => () => {
+      const eni = primaryEni().NetworkInterfaces[0] as Record<string, unknown>;
+      return { NetworkInterfaces: [{ ...eni, Ipv4Prefixes: ['10.0.90.16/28', ...extra].map((Ipv4Prefix) => ({ Ipv4Prefix })) }] };
+    };
+    const timedOut = (effect: () => void) => () => {
+      effect();
+      throw awsError('TimeoutError', 0);
+    };
+
+    it('is not repeated when metadata shows its prefix; EC2 confirms it and the view stays current', async () => {
+      const clock = new FakeClock(Date.UTC(2026, 10, 24));
+      const ec2 = new ScriptedEc2()
+        .on('DescribeNetworkInterfaces', primaryEni, withPrefix(['10.0.91.0/28']))
+        .on('AssignPrivateIpAddresses', timedOut(() => {
+          if (imds) imds.data[PREFIXES] = '10.0.90.16/28\n10.0.91.0/28';
+        }));
+      const p = await make(ec2, { clock });
+      await p.listNics();
+      expect(await drive(clock, p.assign({ nicId: PRIMARY, kind: 'prefix', count: 1 }))).toEqual([{ kind: 'prefix', cidr: '10.0.91.0/28' }]);
+      expect(ec2.count('AssignPrivateIpAddresses')).toBe(1);
+      expect(ec2.count('DescribeNetworkInterfaces')).toBe(2);
+      expect(ec2.sent.filter((c) => c.action === 'DescribeNetworkInterfaces')[1]?.input).toEqual({ NetworkInterfaceIds: [PRIMARY] });
+      // The view knows the prefix and agrees with metadata: the next listing asks EC2 nothing.
+      expect((await p.listNics())[0]?.blocks.map((b) => b.cidr)).toContain('10.0.91.0/28');
+      expect(ec2.count('DescribeNetworkInterfaces')).toBe(2);
+    });
+
+    it('is retried when metadata shows nothing new (the first call did not land), with no describe', async () => {
+      const clock = new FakeClock(Date.UTC(2026, 10, 24));
+      const ec2 = new ScriptedEc2()
+        .on('DescribeNetworkInterfaces', primaryEni)
+        .on('AssignPrivateIpAddresses', timedOut(() => undefined), () => ({ AssignedIpv4Prefixes: [{ Ipv4Prefix: '10.0.92.0/28' }] }));
+      const p = await make(ec2, { clock });
+      await p.listNics();
+      expect(await drive(clock, p.assign({ nicId: PRIMARY, kind: 'prefix', count: 1 }))).toEqual([{ kind: 'prefix', cidr: '10.0.92.0/28' }]);
+      expect(ec2.count('AssignPrivateIpAddresses')).toBe(2);
+      expect(ec2.count('DescribeNetworkInterfaces')).toBe(1);
+    });
+
+    it('never returns an address only metadata shows: EC2 does not have it, so the assign is retried', async () => {
+      const clock = new FakeClock(Date.UTC(2026, 10, 24));
+      const ec2 = new ScriptedEc2()
+        .on('DescribeNetworkInterfaces', primaryEni, primaryEni)
+        .on(
+          'AssignPrivateIpAddresses',
+          timedOut(() => {
+            if (imds) imds.data[PREFIXES] = '10.0.90.16/28\n10.0.99.0/28'; // metadata that is wrong
+          }),
+          () => ({ AssignedIpv4Prefixes: [{ Ipv4Prefix: '10.0.92.0/28' }] }),
+        );
+      const p = await make(ec2, { clock });
+      await p.listNics();
+      expect(await drive(clock, p.assign({ nicId: PRIMARY, kind: 'prefix', count: 1 }))).toEqual([{ kind: 'prefix', cidr: '10.0.92.0/28' }]);
+      expect(ec2.count('AssignPrivateIpAddresses')).toBe(2);
+    });
+  });
+
   it('reports prefix fragmentation as SUBNET_FULL so the pool can fall back to ip blocks', async () => {
     const ec2 = new ScriptedEc2().on('AssignPrivateIpAddresses', thrower(awsError('InsufficientCidrBlocks')));
     const p = await make(ec2);
