@@ -39,6 +39,10 @@ export interface PlanInput {
   demand?: number;
   /** The pool grew recently: detach no NIC (addresses may still be released). */
   detachHold?: boolean;
+  /** Blocks to ask for beyond the need in a prefix assign (growth was throttled: the account is starved). */
+  extraBlocks?: number;
+  /** Extra prefixes kept beyond the warm target (growth was throttled within the scale-down window). */
+  keepExtraBlocks?: number;
   /** Most addresses in use at any moment of the scale-down window: shrinking keeps room for them plus the warm target. */
   recentPeak?: number;
 }
@@ -132,11 +136,17 @@ function growthActions(input: PlanInput, need: number, fillNics: boolean): PlanA
   const prefixLength = kind === 'range' ? prefixLengthOf(kind, s, limits) : undefined;
   const actions: PlanAction[] = [];
   let left = need;
+  // Extra prefixes ride on the first assign only (they are worth one call, not more), within maxPods.
+  let extra = kind === 'prefix' && input.mode === 'warm-prefix' ? Math.max(0, input.extraBlocks ?? 0) : 0;
+  const maxPods = s.maxPods ?? Number.POSITIVE_INFINITY;
+  const held = totalsOf(input.nics).total;
+  extra = Math.min(extra, Math.max(0, Math.floor((maxPods - held) / size) - Math.ceil(need / size)));
   for (const nic of input.nics) {
     if (left <= 0) break;
     const room = nic.detaching ? 0 : slots - nic.blocks.filter((b) => input.mode !== 'range' || b.kind === 'range').length;
     if (room <= 0) continue;
-    const count = fillNics ? room : Math.min(room, Math.ceil(left / size));
+    const count = fillNics ? room : Math.min(room, Math.ceil(left / size) + extra);
+    extra = 0;
     actions.push({ kind: 'assign', nicId: nic.id, blockKind: kind, count, ...(prefixLength ? { prefixLength } : {}) });
     left -= count * size;
   }
@@ -169,7 +179,7 @@ function shrinkBudget(input: PlanInput, t: Totals): number {
       return over - s.maxAboveTarget;
     }
     case 'warm-prefix':
-      return t.available - (s.warmPrefixes ?? 1) * blockSizeOf('prefix', s, input.limits) - s.maxAboveTarget;
+      return t.available - ((s.warmPrefixes ?? 1) + (input.keepExtraBlocks ?? 0)) * blockSizeOf('prefix', s, input.limits) - s.maxAboveTarget;
     case 'warm-nic': {
       const perNic = slotsPerNic(input.limits) * blockSizeOf(input.growthKind, s, input.limits);
       return t.available - s.warmNics * perNic - s.maxAboveTarget;

@@ -203,7 +203,12 @@ export class PoolManager {
   // ---- internals --------------------------------------------------------------------------
 
   private poolOptions(): PoolOptions {
-    return { limits: this.opts.limits, nicLifecycle: hasNicLifecycle(this.provider), ...(this.opts.targets ? { targets: this.opts.targets } : {}) };
+    return {
+      limits: this.opts.limits,
+      nicLifecycle: hasNicLifecycle(this.provider),
+      random: this.opts.random ?? Math.random,
+      ...(this.opts.targets ? { targets: this.opts.targets } : {}),
+    };
   }
 
   private tryAllocate(pod: PodRef, now: number): Allocation | null {

@@ -26,6 +26,8 @@ export interface PoolOptions {
   /** The provider attaches and detaches NICs (hasNicLifecycle); otherwise growth stays on the NICs the node has. */
   nicLifecycle: boolean;
   targets?: Partial<PoolSettings>;
+  /** 0..1: jitters growth pauses after transient failures (nodes throttled together come back apart); default none. */
+  random?: () => number;
 }
 
 export interface ReconcileOptions {
@@ -45,10 +47,15 @@ export class Pool {
   private lastGrowthAt: number | undefined;
   /** Transient growth failures in a row (throttling, 5xx): each doubles the next growth pause. */
   private growthFailures = 0;
+  /** Last transient growth failure (throttled, 5xx): extra prefixes bought since are kept for the scale-down window. */
+  private lastGrowthFailureAt: number | undefined;
   /** Addresses in use, as a step function (a point per change): the recent peak bounds shrinking. */
   private readonly usage: Array<{ at: number; inUse: number }> = [];
 
+  private readonly random: (() => number) | undefined;
+
   constructor(opts: PoolOptions) {
+    this.random = opts.random;
     this.limits = opts.limits;
     this.nicLifecycle = opts.nicLifecycle;
     this.settings = withDefaults(opts.targets, { limits: opts.limits, nicLifecycle: opts.nicLifecycle });
@@ -148,7 +155,20 @@ export class Pool {
       ...(opts.demand ? { demand: opts.demand } : {}),
       ...(detachHold ? { detachHold } : {}),
       ...(recentPeak !== undefined ? { recentPeak } : {}),
+      ...this.starvedExtras(now),
     });
+  }
+
+  /**
+   * On a starved account: ask for extra prefixes in the next assign, and keep them while growth
+   * was throttled within the scale-down window (releasing them would cost a call, and the next
+   * pods would buy them again at the price of another token).
+   */
+  private starvedExtras(now: number): { extraBlocks?: number; keepExtraBlocks?: number } {
+    const extra = this.settings.extraPrefixesWhenThrottled ?? 0;
+    if (extra <= 0 || this.lastGrowthFailureAt === undefined) return {};
+    const keep = now - this.lastGrowthFailureAt < (this.settings.shrinkWindowMs ?? 0);
+    return { ...(this.growthFailures > 0 ? { extraBlocks: extra } : {}), ...(keep ? { keepExtraBlocks: extra } : {}) };
   }
 
   private noteUsage(now: number): void {
@@ -303,7 +323,10 @@ export class Pool {
       // Throttled or unavailable again and again: wait longer each time (the account is starved).
       const base = this.settings.retryPauseMs ?? 0;
       pause = Math.min(Math.max(base, this.settings.retryPauseMaxMs ?? base), base * 2 ** this.growthFailures);
+      // Jittered to 50-100 % (when a random source is given), so nodes throttled together do not retry together.
+      if (this.random) pause = Math.round(pause * (0.5 + 0.5 * this.random()));
       this.growthFailures++;
+      this.lastGrowthFailureAt = now;
     }
     this.conditions.raise(type, `${action.kind} failed: ${error.message}`, now, now + pause);
   }

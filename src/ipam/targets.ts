@@ -20,6 +20,7 @@ export const DEFAULT_TARGETS: PoolTargets & Required<Omit<PoolTuning, 'rangePref
   // bucket). Cost: the addresses of that peak stay on the node for up to 30 minutes.
   shrinkWindowMs: 1_800_000,
   prefixFallbackMs: 300_000,
+  extraPrefixesWhenThrottled: 1,
 };
 
 /**

@@ -94,6 +94,12 @@ export interface PoolTuning {
    * detached. A scale-down followed by a scale-up within the window costs no cloud call. 0: off.
    */
   shrinkWindowMs?: number;
+  /**
+   * Prefix growth after throttled (or 5xx) growth: ask for this many more /28s than the target
+   * needs in the same call. An assign costs one token of the account's bucket whatever its
+   * count, so on a starved account one call buys what the next one would. 0: off.
+   */
+  extraPrefixesWhenThrottled?: number;
   /** After SUBNET_FULL for a prefix, use per-address blocks this long. */
   prefixFallbackMs?: number;
   /** Prefix length of a `range` block (GCE alias range); default limits.prefixLength or 24. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { Pool } from '../../../src/ipam/pool.ts';
 import { SMALL, T0, fill, layout, pod, settle, setup } from './helpers.ts';
 
 describe('WARM_ENI_TARGET (default 1)', () => {
@@ -119,9 +120,46 @@ describe('scale-down window (hysteresis against release-and-refill cycles)', () 
 });
 
 describe('growth pauses', () => {
+  const throttled = { code: 'CLOUD_THROTTLED' as const, message: 'RequestLimitExceeded' };
+
+  it('ask for one more /28 than the target needs after throttled growth (one token buys it), then go back to the need', async () => {
+    const { pool, cloud } = await setup({ prefixDelegation: true }, SMALL, { subnetCidr: '10.0.0.0/20' });
+    const first = pool.plan(T0).actions[0];
+    expect(first).toMatchObject({ kind: 'assign', blockKind: 'prefix', count: 1 });
+    const begun = pool.begin(first as NonNullable<typeof first>, T0);
+    pool.applyOutcome(begun as NonNullable<typeof begun>, { error: throttled }, T0);
+    const after = T0 + 600_000;
+    expect(pool.plan(after).actions).toEqual([expect.objectContaining({ kind: 'assign', blockKind: 'prefix', count: 2 })]);
+    expect(await settle(pool, cloud, after)).toEqual(['assign']);
+    expect(pool.counts(after).available).toBe(32);
+    // The extra /28 is kept while growth was throttled within the scale-down window (30 min), then trimmed.
+    expect(await settle(pool, cloud, T0 + 1_799_999)).toEqual([]);
+    expect(await settle(pool, cloud, T0 + 1_800_000)).toEqual(['release']);
+    // Success reset it: the next growth asks for what the target needs.
+    for (let i = 0; i < 1; i++) pool.allocate(pod(i), T0 + 1_800_000);
+    expect(pool.plan(T0 + 1_800_000).actions).toEqual([expect.objectContaining({ kind: 'assign', count: 1 })]);
+  });
+
+  it('never ask for extra prefixes past maxPods, nor with extraPrefixesWhenThrottled 0', async () => {
+    for (const targets of [{ maxPods: 16 }, { extraPrefixesWhenThrottled: 0 }]) {
+      const { pool } = await setup({ prefixDelegation: true, ...targets }, SMALL, { subnetCidr: '10.0.0.0/20' });
+      const first = pool.plan(T0).actions[0];
+      pool.applyOutcome(pool.begin(first as NonNullable<typeof first>, T0) as NonNullable<typeof first>, { error: throttled }, T0);
+      expect(pool.plan(T0 + 600_000).actions).toEqual([expect.objectContaining({ kind: 'assign', count: 1 })]);
+    }
+  });
+
+  it('are jittered to 50-100 % when the pool has a random source', async () => {
+    const { cloud } = await setup({});
+    const pool = new Pool({ limits: cloud.limits, nicLifecycle: true, targets: { retryPauseMs: 8_000 }, random: () => 0 });
+    pool.reconcile(await cloud.listNics(), T0, { trustUnknown: true });
+    const action = pool.plan(T0).actions[0];
+    pool.applyOutcome(pool.begin(action as NonNullable<typeof action>, T0) as NonNullable<typeof action>, { error: throttled }, T0);
+    expect(pool.status(T0).conditions.find((c) => c.type === 'CloudUnavailable')?.until).toBe(T0 + 4_000);
+  });
+
   it('double with each throttled growth in a row, up to retryPauseMaxMs, and reset on success', async () => {
     const { pool, cloud } = await setup({ retryPauseMs: 5_000, retryPauseMaxMs: 20_000 });
-    const throttled = { code: 'CLOUD_THROTTLED' as const, message: 'RequestLimitExceeded' };
     const pauses: number[] = [];
     let now = T0;
     for (let i = 0; i < 4; i++) {
