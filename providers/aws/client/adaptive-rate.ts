@@ -1,5 +1,5 @@
-// An adaptive send rate per bucket on top of the kit's static limiter: halve the rate when EC2
-// answers RequestLimitExceeded, recover slowly on success (AIMD, as the SDKs' adaptive retry
+// An adaptive send rate per bucket on top of the kit's static limiter: cut the rate when EC2
+// answers RequestLimitExceeded (to one call per 10 s at once, then a third each time), recover slowly on success (AIMD, as the SDKs' adaptive retry
 // mode does with CUBIC). The static limiter caps concurrency and the ceiling rate; this one
 // spaces calls further while the account's bucket is empty, so a starved node sends fewer
 // attempts instead of more. Waits are jittered so nodes that were throttled together do not
@@ -15,6 +15,12 @@ export interface AdaptiveRateOptions {
   backoffFactor?: number;
   /** Spacing multiplier per successful answer (slow recovery). */
   recoveryFactor?: number;
+  /**
+   * Spacing right after a throttled answer is at least this (default 10 s). A throttled answer
+   * means the account's bucket is empty, and it refills at a few tokens per second for every
+   * node of the account: a retry within a second is almost surely throttled again.
+   */
+  throttledMinIntervalMs?: number;
 }
 
 export class AdaptiveRate {
@@ -26,7 +32,7 @@ export class AdaptiveRate {
   private nextAt = -Infinity;
 
   constructor(opts: AdaptiveRateOptions, clock: Clock, random: () => number = Math.random) {
-    this.o = { backoffFactor: 3, recoveryFactor: 0.8, ...opts };
+    this.o = { backoffFactor: 3, recoveryFactor: 0.8, throttledMinIntervalMs: 10_000, ...opts };
     this.clock = clock;
     this.random = random;
     this.intervalMs = opts.minIntervalMs;
@@ -51,7 +57,7 @@ export class AdaptiveRate {
 
   /** EC2 throttled a call of this bucket: slow down, and push the next slot out by the new spacing. */
   throttled(): void {
-    this.intervalMs = Math.min(this.o.maxIntervalMs, this.intervalMs * this.o.backoffFactor);
+    this.intervalMs = Math.min(this.o.maxIntervalMs, Math.max(this.o.throttledMinIntervalMs, this.intervalMs * this.o.backoffFactor));
     this.nextAt = Math.max(this.nextAt, this.clock.now() + this.intervalMs * (0.5 + this.random() * 0.5));
   }
 

@@ -33,6 +33,8 @@ export interface Ec2RateLimiterOptions {
   rates?: Partial<Record<string, BucketRate>>;
   /** Slowest spacing the adaptive rate reaches after repeated throttling; default 60 s. */
   maxIntervalMs?: number;
+  /** Spacing right after a throttled answer, at least; default 10 s (adaptive-rate.ts). */
+  throttledMinIntervalMs?: number;
   /** Off: only the static ceilings (tests of the ceilings themselves). */
   adaptive?: boolean;
   random?: () => number;
@@ -100,7 +102,9 @@ export class Ec2RateLimiter {
     let a = this.adaptive.get(key);
     if (!a) {
       const minIntervalMs = 1000 / this.rateOf(key).perSecond;
-      a = new AdaptiveRate({ minIntervalMs, maxIntervalMs: Math.max(minIntervalMs, this.o.maxIntervalMs ?? 60_000) }, this.clock, this.o.random);
+      const maxIntervalMs = Math.max(minIntervalMs, this.o.maxIntervalMs ?? 60_000);
+      const throttledMinIntervalMs = Math.min(maxIntervalMs, this.o.throttledMinIntervalMs ?? 10_000);
+      a = new AdaptiveRate({ minIntervalMs, maxIntervalMs, throttledMinIntervalMs }, this.clock, this.o.random);
       this.adaptive.set(key, a);
     }
     return a;
