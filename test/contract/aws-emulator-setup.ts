@@ -48,7 +48,8 @@ export async function startAwsEmulatorEnv(
     metadataEndpoint: emu.imdsEndpoint(instanceId),
     credentials: CREDENTIALS,
     prefixDelegation: true,
-    rateLimiter: new Ec2RateLimiter({ rates: { '*': fast } }),
+    // Fast timings for wall-clock tests (the production spacing after a throttle is 10 s).
+    rateLimiter: new Ec2RateLimiter({ rates: { '*': fast }, throttledMinIntervalMs: 1 }),
     backoff: { baseMs: 5, capMs: 50, deadlineMs: 500 },
     ...opts.provider,
   });

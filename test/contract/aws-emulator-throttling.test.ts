@@ -22,7 +22,8 @@ describe('AWS provider and EC2 token buckets (emulator)', () => {
       emulator: { throttling: true, buckets: { AssignPrivateIpAddresses: { capacity: 2, refillPerSecond: 10 } } },
       provider: {
         metrics,
-        rateLimiter: new Ec2RateLimiter({ rates: { '*': open } }),
+        // Off the production floor (10 s after a throttle): this wall-clock test is about the retries, not their spacing.
+        rateLimiter: new Ec2RateLimiter({ rates: { '*': open }, throttledMinIntervalMs: 0 }),
         backoff: { baseMs: 50, capMs: 400, deadlineMs: 20_000 },
       },
     });
