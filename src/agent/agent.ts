@@ -287,6 +287,7 @@ export class Agent {
       mode: this.config.datapath.mode,
       intervalMs: r.intervalMs,
       leakedNicGraceMs: r.leakedNicGraceMs,
+      soloSweepIntervalMs: r.leakedNicSoloSweepMs,
       // With Kubernetes one agent of the cluster sweeps (a Lease); without, each rarely.
       ...(this.kube ? { sweepLease: this.kube.sweepLease } : {}),
       clock: this.clock,

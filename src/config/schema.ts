@@ -199,6 +199,10 @@ const reconcile = z.strictObject({
     env: 'VPCNET_LEAKED_NIC_GRACE_MS',
     description: 'Unattached NICs tagged for this cluster are deleted once older than this',
   }),
+  leakedNicSoloSweepMs: f(int(1000).default(7200000), {
+    env: 'VPCNET_LEAKED_NIC_SOLO_SWEEP_MS',
+    description: 'Without Kubernetes (no sweep Lease) every node sweeps leaked NICs this often, jittered 50-150%; with Kubernetes only the Lease holder sweeps, every leakedNicGraceMs / 2',
+  }),
 });
 
 const kubernetes = z.strictObject({

@@ -151,7 +151,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
         datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
         paths: { socket, delSpoolDir: join(work, 'del-spool'), checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
         cni: { addDeadlineMs: 8000 },
-        reconcile: { intervalMs: INTERVAL_MS, leakedNicGraceMs: GRACE_MS },
+        reconcile: { intervalMs: INTERVAL_MS, leakedNicGraceMs: GRACE_MS, leakedNicSoloSweepMs: GRACE_MS },
       }),
     );
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_ACCESS_KEY_ID: 'AKIDCRASH', AWS_SECRET_ACCESS_KEY: 'crash-secret' };

@@ -88,7 +88,7 @@ describe('kill -9 torture during ADD/DEL churn', () => {
         datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
         paths: { socket, delSpoolDir: join(work, 'del-spool'), checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
         cni: { addDeadlineMs: 5000, requestTimeoutMs: 8000 },
-        reconcile: { intervalMs: 1000, leakedNicGraceMs: 3000 },
+        reconcile: { intervalMs: 1000, leakedNicGraceMs: 3000, leakedNicSoloSweepMs: 3000 },
       }),
     );
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_ACCESS_KEY_ID: 'AKIDTORTURE', AWS_SECRET_ACCESS_KEY: 'torture-secret' };
