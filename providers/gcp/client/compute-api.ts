@@ -131,6 +131,16 @@ export class SdkComputeApi implements ComputeApi {
     this.subnets = new compute.SubnetworksClient(clientOpts);
   }
 
+  /**
+   * The same clients paced by another limiter: many simulated nodes in one process (the scale
+   * bench) share one set of gax clients, yet each node keeps its own pacing as a real node would.
+   */
+  withLimiter(limiter: GceRateLimiter): SdkComputeApi {
+    const view = Object.create(this) as SdkComputeApi;
+    Object.defineProperty(view, 'limiter', { value: limiter });
+    return view;
+  }
+
   async getInstance(zone: string, name: string): Promise<InstanceView> {
     const [i] = await this.call('instances.get', () => this.instances.get({ project: this.project, zone, instance: name }, this.callOpts));
     return {
