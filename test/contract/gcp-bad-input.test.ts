@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { VpcnetError } from '../../src/errors.ts';
 import { FakeClock } from '../../src/util/clock.ts';
+import { routeName } from '../../providers/gcp/client/gcp-provider.ts';
 import { startGcpEnv, type GcpEnv } from './gcp-emulator-setup.ts';
 
 const ZONE = 'europe-west1-b';
@@ -177,5 +178,31 @@ describe('GCE provider: bad input', () => {
     // and now node-b may take the range
     const [got] = await b.assign({ nicId: 'nic0', kind: 'range', count: 1, prefixLength: 24 });
     expect(got?.cidr).toBe('10.64.3.0/24');
+  });
+
+  it('route mode: an unreachable sweep lease skips the sweep; the node still lists its routes', async () => {
+    env = await startGcpEnv({
+      provider: {
+        rangeMode: 'route',
+        clusterCidr: '10.64.0.0/16',
+        routeSweepIntervalMs: 1,
+        sweepGate: { tryAcquire: () => Promise.reject(new VpcnetError('K8S_UNAVAILABLE', 'API server unavailable')) },
+      },
+    });
+    const [mine] = await env.provider.assign({ nicId: 'nic0', kind: 'range', count: 1, prefixLength: 24 });
+    // a route of the cluster to node-b, then node-b is deleted: a stale route the sweep would delete
+    const state = env.emulator.state;
+    state
+      .prepareRouteInsert({
+        name: routeName('contract', 'vpc', '10.64.200.0/24'),
+        network: state.networkLink('vpc'),
+        destRange: '10.64.200.0/24',
+        nextHopInstance: `${env.emulator.endpoint}/compute/v1/${state.instancePath(ZONE, 'node-b')}`,
+      })
+      .apply();
+    state.deleteInstance(ZONE, 'node-b');
+    const [nic] = await env.provider.listNics();
+    expect(nic?.blocks.map((x) => x.cidr)).toEqual([mine?.cidr]);
+    expect(state.routes.size).toBe(2); // nothing swept without the lease
   });
 });

@@ -388,7 +388,15 @@ export class GcpProvider implements CloudProvider {
     const stale = routes.filter((r) => r.warnings.some((w) => w.code === 'NEXT_HOP_INSTANCE_NOT_FOUND'));
     if (!stale.length) return;
     const gate = this.o.sweepGate ?? lowestLiveNextHop(routes, id.selfLink);
-    if (!(await gate.tryAcquire())) return;
+    let mine: boolean;
+    try {
+      mine = await gate.tryAcquire();
+    } catch (err) {
+      // the lease is unreachable (API server down): no sweep this time; listing our routes goes on
+      this.o.logger.warn({ err, stale: stale.length }, 'stale routes not swept: the sweep lease could not be read');
+      return;
+    }
+    if (!mine) return;
     for (const r of stale) {
       try {
         await this.deleteRoute(r.name);
