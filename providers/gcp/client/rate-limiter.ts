@@ -64,10 +64,11 @@ export class GceRateLimiter {
         if (wait <= 0) break;
         await this.clock.sleep(wait);
       }
+      const sentAt = this.clock.now();
       try {
         return await fn();
       } catch (err) {
-        if (isThrottled(err)) this.hold(group);
+        if (isThrottled(err)) this.hold(group, sentAt);
         throw err;
       }
     });
@@ -83,11 +84,18 @@ export class GceRateLimiter {
     return this.limiter.waiting(group);
   }
 
-  private hold(group: QuotaGroup): void {
+  /**
+   * GCE counted the call when it arrived, so the interval that is spent is the one the call was
+   * sent in: hold until the next one starts. An answer that comes back after that (a slow
+   * reply, a busy node) holds nothing: the quota has been refilled meanwhile.
+   */
+  private hold(group: QuotaGroup, sentAt: number): void {
     const now = this.clock.now();
+    const refill = sentAt + msToNextWindow(sentAt, this.windowMs);
+    if (refill <= now) return;
     // a call started before the hold and answered after it does not extend it
     if ((this.heldUntil.get(group) ?? 0) > now) return;
-    this.heldUntil.set(group, now + msToNextWindow(now, this.windowMs) + Math.floor(this.random() * this.spreadMs));
+    this.heldUntil.set(group, refill + Math.floor(this.random() * this.spreadMs));
     this.holdsValue[group]++;
   }
 }

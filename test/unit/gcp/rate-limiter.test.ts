@@ -86,6 +86,35 @@ describe('GCE rate limiter', () => {
     expect(limiter.holds().mutation).toBe(1);
   });
 
+  it('a throttled answer that arrives after the refill holds nothing (the spent interval was the one the call was sent in)', async () => {
+    const start = Date.UTC(2026, 11, 1, 12, 0, 59);
+    const clock = new FakeClock(start);
+    const limiter = new GceRateLimiter({ clock, random: () => 0 });
+    const at: number[] = [];
+    let first = true;
+    const slow = limiter.run(
+      'instances.get',
+      async () => {
+        at.push(clock.now());
+        if (first) {
+          first = false;
+          await clock.sleep(2000); // answered at 12:01:01, after the refill at 12:01:00
+          throw quotaSpent();
+        }
+        return 'ok';
+      },
+      throttled,
+    );
+    const failed = slow.catch((e: unknown) => e);
+    await clock.advance(2000);
+    expect(await failed).toBeInstanceOf(VpcnetError);
+    const next = limiter.run('instances.get', async () => (at.push(clock.now()), 'ok'), throttled);
+    await clock.advance(0);
+    await expect(next).resolves.toBe('ok');
+    expect(at).toEqual([start, start + 2000]); // at once, not a minute later
+    expect(limiter.holds().read).toBe(0);
+  });
+
   it('one node stays under its share of a group per minute, whatever it asks', async () => {
     const clock = new FakeClock(Date.UTC(2026, 11, 1, 12, 0, 0));
     const limiter = new GceRateLimiter({ clock });
