@@ -108,11 +108,16 @@ export class Agent {
     this.clock = o.clock ?? systemClock;
     this.log = (o.logger ?? silentLogger()).child({ component: 'agent' });
     this.metrics = o.metrics ?? new PrometheusMetrics({ processMetrics: true });
-    const deps = {
+    this.kube = config.kubernetes.enabled
+      ? new KubeWiring({ settings: config.kubernetes, nodeName: nodeNameOf(config), clock: this.clock, metrics: this.metrics, logger: o.logger ?? silentLogger(), ...o.kube })
+      : undefined;
+    const deps: ProviderDeps = {
       clock: this.clock,
       metrics: this.metrics as Metrics,
       logger: o.logger ?? silentLogger(),
       ...(o.credentials ? { credentials: o.credentials } : {}),
+      // With Kubernetes a provider's sweeps run under a Lease and it may read Node.spec.podCIDR.
+      ...(this.kube ? { cluster: this.kube.cluster } : {}),
     };
     this.cloud = o.provider;
     this.providerDeps = deps;
@@ -122,9 +127,6 @@ export class Agent {
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
     this.netnsOverride = o.netns;
-    this.kube = config.kubernetes.enabled
-      ? new KubeWiring({ settings: config.kubernetes, nodeName: nodeNameOf(config), clock: this.clock, metrics: this.metrics, logger: deps.logger, ...o.kube })
-      : undefined;
   }
 
   async start(): Promise<void> {
@@ -181,7 +183,12 @@ export class Agent {
       logger: this.log,
       ...(this.kube ? { onAdded: (a: Allocation) => this.kube?.onAdded(a) } : {}),
     });
-    this.kube?.attach({ pool, releaseAttachment: (k) => handler.releaseAttachment(k), busy: (k) => handler.busy(k) });
+    this.kube?.attach({
+      pool,
+      releaseAttachment: (k) => handler.releaseAttachment(k),
+      busy: (k) => handler.busy(k),
+      providerConditions: () => this.cloud?.conditions?.() ?? [],
+    });
     // DELs spooled while the agent was down are applied before the first ADD can arrive.
     const kube = this.kube;
     this.boundary = await startCniBoundary({
