@@ -11,6 +11,7 @@ import { CloudLab } from '../../src/lab/cloud-lab.ts';
 import { Lab } from '../../src/lab/lab.ts';
 import { installBuiltForwarder } from '../integration/cni/forwarder-harness.ts';
 import { AgentProcess } from './agent-process.ts';
+import { agentPaths } from './agent-paths.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -76,7 +77,7 @@ export async function startCrashNode(o: CrashNodeOptions): Promise<CrashNode> {
   };
   try {
     await cloudLab.start();
-    const checkpoint = join(work, 'state', 'checkpoint.json');
+    const checkpoint = agentPaths(work).checkpoint;
     const configFile = join(work, 'config.json');
     writeFileSync(
       configFile,
@@ -88,13 +89,7 @@ export async function startCrashNode(o: CrashNodeOptions): Promise<CrashNode> {
         provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
         pool: o.pool,
         datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
-        paths: {
-          socket: join(work, 'run', 'cni.sock'),
-          delSpoolDir: join(work, 'del-spool'),
-          checkpoint,
-          cniBinDir: join(work, 'host-bin'),
-          cniConfDir: join(work, 'net.d'),
-        },
+        paths: agentPaths(work),
         cni: o.cni,
         reconcile: o.reconcile,
       }),

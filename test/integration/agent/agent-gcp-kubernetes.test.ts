@@ -12,6 +12,7 @@ import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { configSchema } from '../../../src/config/schema.ts';
 import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { FakeKubeClient } from '../../../src/k8s/fake-kube-client.ts';
+import { agentPaths } from '../../support/agent-paths.ts';
 
 const ZONE = 'us-central1-a';
 
@@ -48,13 +49,7 @@ describe('agent on GCE (route mode) with Kubernetes', () => {
       kubernetes: { enabled: true },
       reconcile: { intervalMs: 1000 },
       provider: { name: 'gcp', rangeMode: 'route', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.metadataEndpoint(ZONE, 'node-a') },
-      paths: {
-        socket: join(dir, 'run', 'cni.sock'),
-        delSpoolDir: join(dir, 'del-spool'),
-        checkpoint: join(dir, 'state', 'checkpoint.json'),
-        cniBinDir: join(dir, 'host-bin'),
-        cniConfDir: join(dir, 'net.d'),
-      },
+      paths: agentPaths(dir),
       cni: { netnsPathPrefixes: [join(dir, 'netns') + '/'] },
     });
     agent = new Agent(config, {
