@@ -1,6 +1,6 @@
 // CNI ADD/DEL latency and CPU per call, warm pool, routed mode: vpcnet for real and Debian's
 // reference ptp + host-local plugins, measured in the same run.
-//   npm run bench:cni -- [--n=100] [--preload=100] [--json]
+//   npm run bench:cni -- [--n=100] [--preload=100] [--warmup=10] [--json]
 // Two variants in the same run: an empty node, and a node with `preload` pods already on it
 // (costs that grow with the pods there show up as a worse ratio in the second).
 // vpcnet: the EC2 emulator, a lab node netns, an in-process Agent with the real LinuxDatapath
@@ -26,6 +26,8 @@ const args = process.argv.slice(2);
 const n = Number(args.find((a) => a.startsWith('--n='))?.slice(4) ?? 100);
 const jsonOut = args.includes('--json');
 const preloadPods = Number(args.find((a) => a.startsWith('--preload='))?.slice(10) ?? 100);
+/** Untimed ADD+DEL pairs before each measured batch, for both plugins: the agent is a long-running process whose code paths are compiled after its first pods, so the first calls of a fresh one measure the JIT, not the steady state. */
+const warmup = Math.min(n, Number(args.find((a) => a.startsWith('--warmup='))?.slice(9) ?? 10));
 const REF_DIR = '/usr/lib/cni';
 const runId = `vpb${randomBytes(2).toString('hex')}`;
 
@@ -76,6 +78,10 @@ async function benchVpcnet(dir: string, runner: string, preload: number): Promis
       for (let i = 0; i < preload; i++) node.lab.addPod(`pre${i}`);
       const pre = await runBatch({ runner, mode: 'seq', count: preload, plugin: node.cniBin, command: 'ADD', conf, netnsPrefix: `/var/run/netns/${node.lab.podNs('pre')}`, idPrefix: 'pre', env: node.cniEnv });
       if (pre.calls.some((c) => c.status !== 0)) throw new Error('preloading pods failed');
+    }
+    for (const command of ['ADD', 'DEL']) {
+      const w = await runBatch({ runner, mode: 'seq', count: warmup, plugin: node.cniBin, command, conf, netnsPrefix, idPrefix: 'warm', env: node.cniEnv });
+      if (w.calls.some((c) => c.status !== 0)) throw new Error(`warm-up ${command} failed`);
     }
     const steps = {
       allocate: timeCalls(node.agent.poolManager, 'allocateStaged'),
@@ -173,7 +179,7 @@ async function benchPtp(dir: string, runner: string, preload: number): Promise<{
     const conf = join(dir, 'ptp.json');
     mkdirSync(join(dir, 'host-local'), { recursive: true });
     writeFileSync(conf, JSON.stringify({ cniVersion: '1.0.0', name: `${prefix}net`, type: 'ptp', ipMasq: false, mtu: 1500, ipam: { type: 'host-local', subnet, dataDir: join(dir, 'host-local') } }));
-    const run = async (command: string, count = n, family = 'p'): Promise<Call[]> =>
+    const run = async (command: string, count = n, family = 'p', idPrefix = `ptp${family}`): Promise<Call[]> =>
       (
         await runBatch({
           runner,
@@ -183,12 +189,13 @@ async function benchPtp(dir: string, runner: string, preload: number): Promise<{
           command,
           conf,
           netnsPrefix: `/var/run/netns/${prefix}-${family}`,
-          idPrefix: `ptp${family}`,
+          idPrefix,
           env: { CNI_PATH: REF_DIR },
           wrap: ['ip', 'netns', 'exec', node],
         })
       ).calls;
     if (preload > 0 && (await run('ADD', preload, 'q')).some((c) => c.status !== 0)) throw new Error('preloading ptp pods failed');
+    for (const command of ['ADD', 'DEL']) if ((await run(command, warmup, 'p', 'warm')).some((c) => c.status !== 0)) throw new Error(`ptp warm-up ${command} failed`);
     const add = await run('ADD');
     const del = await run('DEL');
     return { add: stats(add), del: stats(del) };
@@ -220,6 +227,7 @@ async function main(): Promise<void> {
         bench: 'cni',
         n,
         podsAlreadyOnNode: preload,
+        warmupPairs: warmup,
         datapath: 'linux (routed, lab node netns)',
         processStart: { p50Ms: baseline.p50Ms, cpuP50Ms: baseline.cpuP50Ms },
         vpcnet,
@@ -230,7 +238,7 @@ async function main(): Promise<void> {
       summaries.push(summary);
       const row = (name: string, s: Stats): string =>
         `${name.padEnd(18)} p50 ${s.p50Ms.toFixed(2).padStart(7)} ms  p90 ${s.p90Ms.toFixed(2).padStart(7)} ms  cpu p50 ${s.cpuP50Ms.toFixed(2).padStart(6)} ms  cpu mean ${s.cpuMeanMs.toFixed(2).padStart(6)} ms  failures ${s.failures}`;
-      console.log(`CNI bench, ${n} calls each, ${preload} pods already on the node, warm pool, routed mode; vpcnet: in-process agent, real Linux datapath in a lab node netns, EC2 emulator, ${vpcnet.instanceType}`);
+      console.log(`CNI bench, ${n} calls each, ${preload} pods already on the node, ${warmup} untimed ADD+DEL first, warm pool, routed mode; vpcnet: in-process agent, real Linux datapath in a lab node netns, EC2 emulator, ${vpcnet.instanceType}`);
       console.log(row('/bin/true', baseline));
       console.log(row('vpcnet ADD', vpcnet.add));
       console.log(row('vpcnet DEL', vpcnet.del));
