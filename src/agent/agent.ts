@@ -118,7 +118,7 @@ export class Agent {
     this.providerDeps = deps;
     this.datapathOverride = o.datapath;
     this.datapathLogger = deps.logger;
-    this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint);
+    this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint, { warn: (msg, details) => this.log.warn(details, msg) });
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
     this.netnsOverride = o.netns;

@@ -97,6 +97,7 @@ export class PoolManager {
     await this.refilling;
     await this.chain.catch(() => undefined);
     if (this.started) await this.commits.commit().catch((err: unknown) => this.log.error({ err }, 'final checkpoint failed'));
+    await this.opts.store.close?.();
     for (const wake of this.waiters) wake();
   }
 
