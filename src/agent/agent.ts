@@ -164,7 +164,7 @@ export class Agent {
     // Before the socket opens: its first kernel pass may act at once (no ADD can be in flight).
     if (this.config.reconcile.enabled) await this.startReconciler(this.dp, pool);
 
-    const nicDir = new NicDirectory({ datapath: this.dp, nics: () => pool.status().nics, mtu });
+    const nicDir = new NicDirectory({ datapath: this.dp, nics: () => pool.pool.nicPlaces(), mtu });
     const handler = new CniHandler({
       ipam: ipamFor(pool),
       datapath: this.dp,

@@ -45,6 +45,8 @@ const fsync = promisify(fsyncCb);
 const ftruncate = promisify(ftruncateCb);
 const writeFd = promisify(writeCb);
 
+const NEWLINE = Buffer.from('\n');
+
 interface OpenFiles {
   journal: number;
   dir: number;
@@ -104,7 +106,8 @@ export class FileCheckpointStore implements CheckpointStore {
     try {
       const files = await this.open();
       this.seq = (this.seq ?? 0) + 1;
-      const text = JSON.stringify({ version: CHECKPOINT_VERSION, writtenAt: this.now(), seq: this.seq, data });
+      // encoded once, for both files
+      const text = Buffer.from(JSON.stringify({ version: CHECKPOINT_VERSION, writtenAt: this.now(), seq: this.seq, data }));
       if (this.needBase || this.journalBytes >= this.journalLimit) {
         await writeFileAt(tmp, text, true);
         await rename(tmp, this.path);
@@ -115,7 +118,7 @@ export class FileCheckpointStore implements CheckpointStore {
         this.needBase = false;
         return;
       }
-      const line = Buffer.from(`${crc32(text).toString(16).padStart(8, '0')} ${text}\n`);
+      const line = Buffer.concat([Buffer.from(`${crc32(text).toString(16).padStart(8, '0')} `), text, NEWLINE]);
       this.journalBytes += line.length;
       await Promise.all([
         appendAll(files.journal, line).then(() => fdatasync(files.journal)),
@@ -223,7 +226,7 @@ async function readOptional(path: string): Promise<string | undefined> {
 }
 
 /** A new file with `text`; `durable` flushes it (fdatasync: its data and size, enough to read it back). */
-async function writeFileAt(path: string, text: string, durable: boolean): Promise<void> {
+async function writeFileAt(path: string, text: Buffer, durable: boolean): Promise<void> {
   const fh = await open(path, 'w', 0o600);
   try {
     await fh.writeFile(text);

@@ -40,6 +40,9 @@ export interface AllocateOptions {
   deadlineMs?: number;
 }
 
+/** Reason for cancelling a waiter's own timer (abort() without one builds a DOMException with a stack). */
+const WOKEN = Object.freeze({ woken: true });
+
 export class PoolManager {
   private readonly opts: PoolManagerOptions;
   private readonly provider: CloudProvider;
@@ -356,7 +359,7 @@ export class PoolManager {
       this.waiters.add(resolve);
     });
     await Promise.race([changed, this.clock.sleep(Math.max(0, until - now), abort.signal).catch(() => undefined)]);
-    abort.abort();
+    abort.abort(WOKEN);
     this.waiters.delete(wake);
   }
 
