@@ -171,11 +171,13 @@ export class Rtnl {
     if (spec.peerNetnsFd !== undefined) peerAttrs.push(attr(IFLA_NET_NS_FD, u32(spec.peerNetnsFd)));
     if (spec.mtu !== undefined) peerAttrs.push(attr(IFLA_MTU, u32(spec.mtu)));
     if (spec.peerMac !== undefined) peerAttrs.push(attr(IFLA_ADDRESS, macToBuf(spec.peerMac)));
+    // The peer cannot be created up (veth_open refuses with ENOTCONN before the pair is linked).
+    const flags = spec.up ? { flags: { up: true as const }, change: { up: true as const } } : {};
     const peer = Buffer.concat([netlinkPkg.rt.formatLink({}), ...peerAttrs]);
     const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, cstr('veth')), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, peer))]);
     await this.run('link.add', { name: spec.name, peer: spec.peerName }, () =>
       this.sock.newLink(
-        {},
+        flags,
         {
           ifname: spec.name,
           linkinfo,
