@@ -123,7 +123,7 @@ export class Agent {
     this.providerDeps = deps;
     this.datapathOverride = o.datapath;
     this.datapathLogger = deps.logger;
-    this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint);
+    this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint, { warn: (msg, details) => this.log.warn(details, msg) });
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
     this.netnsOverride = o.netns;
@@ -166,7 +166,7 @@ export class Agent {
     // Before the socket opens: its first kernel pass may act at once (no ADD can be in flight).
     if (this.config.reconcile.enabled) await this.startReconciler(this.dp, pool);
 
-    const nicDir = new NicDirectory({ datapath: this.dp, nics: () => pool.status().nics, mtu });
+    const nicDir = new NicDirectory({ datapath: this.dp, nics: () => pool.pool.nicPlaces(), mtu });
     const handler = new CniHandler({
       ipam: ipamFor(pool),
       datapath: this.dp,
