@@ -27,9 +27,14 @@ export const BUNDLE_DIR = resolve(root, 'build/bundle');
  *   frequent but tiny scavenges (idle CPU and ADD latency unchanged within noise).
  * - `--liftoff-only`: WebAssembly is compiled by the baseline compiler only. The one module
  *   an agent runs is undici's HTTP parser (the Kubernetes client's fetch); optimising it costs
- *   ~20 MB of compiler memory that glibc keeps, for parsing a few watch events a second.
+ *   ~20 MB of compiler memory that glibc keeps, for parsing a few watch events a second. V8
+ *   calls the flag one for testing: a Node without it fails at once (the bundle test runs it).
+ * - `--no-turbofan --no-maglev`: JavaScript runs in V8's interpreter and baseline compiler
+ *   only. An agent is I/O-bound (a few ms of JavaScript per ADD); the optimising compilers'
+ *   code, memory and pages of the node binary cost ~10 MB, and CPU for 250 ADDs and idle CPU
+ *   were the same without them.
  */
-export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--liftoff-only'];
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--liftoff-only', '--no-turbofan', '--no-maglev'];
 
 const outdirOf = (dir: string | undefined): string => resolve(root, dir ?? BUNDLE_DIR);
 
