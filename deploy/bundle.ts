@@ -4,6 +4,8 @@
 // when run from sources). Subcommands and the Kubernetes client stay separate chunks, loaded on
 // first use. `npm run build:bundle` writes build/bundle/; the image runs build/bundle/main.mjs.
 //
+// The agent's Node flags (AGENT_NODE_FLAGS below) belong to the same production form.
+//
 // Kept outside the bundle: `netlink` (a prebuilt native binding found next to its package) and
 // the setns addon (build/native, loaded by path). Our sources' `import.meta.url` is rewritten to
 // where each file sits in the source tree relative to the bundle, so paths such as
@@ -15,6 +17,24 @@ import { build, type Plugin } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_DIR = resolve(root, 'build/bundle');
+
+/**
+ * Node flags of the production agent (the image's ENTRYPOINT; bench:agent runs the bundle with
+ * them; test/integration/agent/bundle.test.ts keeps the Dockerfile equal). Measured in
+ * docs/benchmarks.md (bench:agent):
+ * - `--max-semi-space-size=1`: the young generation stops growing to 16 MB semi-spaces that
+ *   an agent allocating a few KB per request never needs back (~10-15 MB of RSS), for more
+ *   frequent but tiny scavenges (idle CPU and ADD latency unchanged within noise).
+ * - `--liftoff-only`: WebAssembly is compiled by the baseline compiler only. The one module
+ *   an agent runs is undici's HTTP parser (the Kubernetes client's fetch); optimising it costs
+ *   ~20 MB of compiler memory that glibc keeps, for parsing a few watch events a second. V8
+ *   calls the flag one for testing: a Node without it fails at once (the bundle test runs it).
+ * - `--no-turbofan --no-maglev`: JavaScript runs in V8's interpreter and baseline compiler
+ *   only. An agent is I/O-bound (a few ms of JavaScript per ADD); the optimising compilers'
+ *   code, memory and pages of the node binary cost ~10 MB, and CPU for 250 ADDs and idle CPU
+ *   were the same without them.
+ */
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--liftoff-only', '--no-turbofan', '--no-maglev'];
 
 const outdirOf = (dir: string | undefined): string => resolve(root, dir ?? BUNDLE_DIR);
 
@@ -44,6 +64,13 @@ export async function buildBundle(opts: { outdir?: string; entry?: string } = {}
     target: 'node24',
     treeShaking: true,
     minifySyntax: true,
+    // Each chunk's source stays on the heap as a string: whitespace and local names minified
+    // (the Kubernetes chunk 5.9 -> 2.2 MB), class and function names kept for logs and stacks;
+    // the linked source maps (not loaded at run time) map stack positions back to the sources.
+    minifyWhitespace: true,
+    minifyIdentifiers: true,
+    keepNames: true,
+    sourcemap: 'linked',
     legalComments: 'linked',
     external: ['netlink'],
     plugins: [sourceUrls],

@@ -115,6 +115,33 @@ export interface LeakedNic {
 export interface ProviderCondition {
   type: string;
   message: string;
+  /**
+   * Pods on this node cannot be networked as they should while it is raised (GCE: the cloud
+   * drops what a route delivers to an instance that cannot forward). With Kubernetes the node's
+   * VpcnetReady condition turns False with this reason; every condition is also a node event.
+   */
+  notReady?: boolean;
+}
+
+/** One holder at a time across the cluster (a Kubernetes Lease), for sweeps of cloud objects the nodes share. */
+export interface ClusterLock {
+  /** Takes or renews the lock; false while another agent holds it. */
+  tryAcquire(): Promise<boolean>;
+}
+
+/**
+ * What the cluster offers a provider when the agent runs with Kubernetes (absent without).
+ * Cloud-neutral: any provider may use it, none has to.
+ */
+export interface ClusterServices {
+  /** A named cluster-wide lock that stays with its holder for `holdMs` after each tryAcquire. */
+  lock(name: string, holdMs: number): ClusterLock;
+  /**
+   * This node's pod ranges as the cluster assigned them (Node.spec.podCIDRs, else podCIDR);
+   * undefined while unknown (API server unreachable, not assigned yet). `fresh` re-reads the
+   * Node when none is known yet; without it only what was read already is returned.
+   */
+  nodePodCidrs(opts?: { fresh?: boolean }): Promise<string[] | undefined>;
 }
 
 /** Core of every provider. */

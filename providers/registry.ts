@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { VpcnetConfig } from '../src/config/schema.ts';
 import type { Metrics } from '../src/metrics/metrics.ts';
 import type { Clock } from '../src/util/clock.ts';
-import type { CloudProvider, ProviderName } from './provider.ts';
+import type { CloudProvider, ClusterServices, ProviderName } from './provider.ts';
 
 export interface ProviderDeps {
   clock: Clock;
@@ -15,6 +15,8 @@ export interface ProviderDeps {
   logger: Logger;
   /** Fixed credentials (the demo and tests against emulators); default: the SDK's chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Present when the agent runs with Kubernetes: cluster-wide locks, the Node's pod ranges. */
+  cluster?: ClusterServices;
 }
 
 /** providers/<cloud>/provider-entry.ts */

@@ -4,7 +4,7 @@ import { VpcnetError } from '../../src/errors.ts';
 import type { CloudProvider } from '../provider.ts';
 import type { ProviderDeps } from '../registry.ts';
 import { SdkComputeApi } from './client/compute-api.ts';
-import { GcpProvider } from './client/gcp-provider.ts';
+import { GcpProvider, ROUTE_SWEEP_LEASE, routeSweepLeaseMs } from './client/gcp-provider.ts';
 import { MetadataClient } from './client/metadata-client.ts';
 
 export function createProvider(config: VpcnetConfig, deps: ProviderDeps): CloudProvider {
@@ -46,5 +46,12 @@ export function createProvider(config: VpcnetConfig, deps: ProviderDeps): CloudP
     ...(p.clusterCidr ? { clusterCidr: p.clusterCidr } : {}),
     routePriority: p.routePriority,
     routeSweepIntervalMs: config.reconcile.intervalMs,
+    // With Kubernetes: the stale-route sweep under a Lease, the range from Node.spec.podCIDR
+    ...(deps.cluster
+      ? {
+          sweepGate: deps.cluster.lock(ROUTE_SWEEP_LEASE, routeSweepLeaseMs(config.reconcile.intervalMs)),
+          nodePodCidrs: (o?: { fresh?: boolean }) => deps.cluster?.nodePodCidrs(o) ?? Promise.resolve(undefined),
+        }
+      : {}),
   });
 }

@@ -108,23 +108,25 @@ export class Agent {
     this.clock = o.clock ?? systemClock;
     this.log = (o.logger ?? silentLogger()).child({ component: 'agent' });
     this.metrics = o.metrics ?? new PrometheusMetrics({ processMetrics: true });
-    const deps = {
+    this.kube = config.kubernetes.enabled
+      ? new KubeWiring({ settings: config.kubernetes, nodeName: nodeNameOf(config), clock: this.clock, metrics: this.metrics, logger: o.logger ?? silentLogger(), ...o.kube })
+      : undefined;
+    const deps: ProviderDeps = {
       clock: this.clock,
       metrics: this.metrics as Metrics,
       logger: o.logger ?? silentLogger(),
       ...(o.credentials ? { credentials: o.credentials } : {}),
+      // With Kubernetes a provider's sweeps run under a Lease and it may read Node.spec.podCIDR.
+      ...(this.kube ? { cluster: this.kube.cluster } : {}),
     };
     this.cloud = o.provider;
     this.providerDeps = deps;
     this.datapathOverride = o.datapath;
     this.datapathLogger = deps.logger;
-    this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint);
+    this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint, { warn: (msg, details) => this.log.warn(details, msg) });
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
     this.netnsOverride = o.netns;
-    this.kube = config.kubernetes.enabled
-      ? new KubeWiring({ settings: config.kubernetes, nodeName: nodeNameOf(config), clock: this.clock, metrics: this.metrics, logger: deps.logger, ...o.kube })
-      : undefined;
   }
 
   async start(): Promise<void> {
@@ -164,7 +166,7 @@ export class Agent {
     // Before the socket opens: its first kernel pass may act at once (no ADD can be in flight).
     if (this.config.reconcile.enabled) await this.startReconciler(this.dp, pool);
 
-    const nicDir = new NicDirectory({ datapath: this.dp, nics: () => pool.status().nics, mtu });
+    const nicDir = new NicDirectory({ datapath: this.dp, nics: () => pool.pool.nicPlaces(), mtu });
     const handler = new CniHandler({
       ipam: ipamFor(pool),
       datapath: this.dp,
@@ -181,7 +183,12 @@ export class Agent {
       logger: this.log,
       ...(this.kube ? { onAdded: (a: Allocation) => this.kube?.onAdded(a) } : {}),
     });
-    this.kube?.attach({ pool, releaseAttachment: (k) => handler.releaseAttachment(k), busy: (k) => handler.busy(k) });
+    this.kube?.attach({
+      pool,
+      releaseAttachment: (k) => handler.releaseAttachment(k),
+      busy: (k) => handler.busy(k),
+      providerConditions: () => this.cloud?.conditions?.() ?? [],
+    });
     // DELs spooled while the agent was down are applied before the first ADD can arrive.
     const kube = this.kube;
     this.boundary = await startCniBoundary({
@@ -287,6 +294,7 @@ export class Agent {
       mode: this.config.datapath.mode,
       intervalMs: r.intervalMs,
       leakedNicGraceMs: r.leakedNicGraceMs,
+      soloSweepIntervalMs: r.leakedNicSoloSweepMs,
       // With Kubernetes one agent of the cluster sweeps (a Lease); without, each rarely.
       ...(this.kube ? { sweepLease: this.kube.sweepLease } : {}),
       clock: this.clock,

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { VpcnetError } from '../errors.ts';
-import { IP_MASQ_AGENT_DEFAULTS, parseIpMasqAgentConfig, type IpMasqAgentConfig } from '../datapath/ip-masq-config.ts';
+import { IP_MASQ_AGENT_DEFAULTS, ipv6Parts, parseIpMasqAgentConfig, type IpMasqAgentConfig } from '../datapath/ip-masq-config.ts';
 import type { Clock } from '../util/clock.ts';
 
 export interface IpMasqStatus {
@@ -13,6 +13,8 @@ export interface IpMasqStatus {
   /** applied: the file (or the defaults when it is absent) is in effect; invalid: the last good rules are kept. */
   state: 'applied' | 'invalid' | 'pending';
   config?: IpMasqAgentConfig;
+  /** Parts of the file that change nothing because pods are IPv4-only (masqLinkLocalIPv6, IPv6 CIDRs). */
+  ignoredIpv6?: string[];
   error?: string;
   since: number;
 }
@@ -88,7 +90,12 @@ export class IpMasqWatcher {
       return this.invalid(`rules not applied: ${(err as Error).message}`);
     }
     this.lastText = text;
-    this.current = { path: this.o.path, state: 'applied', config: cfg, since: this.o.clock.now() };
+    const ignoredIpv6 = ipv6Parts(cfg);
+    this.current = { path: this.o.path, state: 'applied', config: cfg, since: this.o.clock.now(), ...(ignoredIpv6.length ? { ignoredIpv6 } : {}) };
+    if (ignoredIpv6.length) {
+      // ip-masq-agent writes these into its ip6tables chain (with --enable-ipv6); vpcnet pods have no IPv6 address, so there is no such traffic
+      this.o.logger.warn({ path: this.o.path, ignored: ignoredIpv6 }, `vpcnet pods are IPv4-only: ${ignoredIpv6.join(', ')} in the ip-masq-agent config change nothing`);
+    }
     this.o.logger.info({ path: this.o.path, nonMasqueradeCIDRs: cfg.nonMasqueradeCIDRs, masqLinkLocal: cfg.masqLinkLocal, present: text !== undefined }, 'ip-masq-agent config applied');
   }
 

@@ -4,9 +4,9 @@
 // slow API server never delays start-up or a CNI ADD (the view just stays stale or empty).
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { CloudProvider, NodeInfo } from '../../providers/provider.ts';
+import type { CloudProvider, ClusterServices, NodeInfo, ProviderCondition } from '../../providers/provider.ts';
 import type { VpcnetConfig } from '../config/schema.ts';
-import { VpcnetError, type ErrorCode } from '../errors.ts';
+import { toVpcnetError, VpcnetError, type ErrorCode } from '../errors.ts';
 import type { PoolManager } from '../ipam/pool-manager.ts';
 import type { Allocation, PodKey, PoolConditionType } from '../ipam/types.ts';
 import type { Backoff } from '../../providers/kit/retry.ts';
@@ -58,6 +58,8 @@ export interface AgentHooks {
   releaseAttachment(key: PodKey): Promise<void>;
   /** True while a CNI command for the attachment runs. */
   busy(key: PodKey): boolean;
+  /** Conditions the cloud provider raises (each becomes a node event; `notReady` ones also VpcnetReady=False). */
+  providerConditions?(): ProviderCondition[];
 }
 
 /** Pool conditions a user must act on, and the error code whose event reason they carry. */
@@ -77,11 +79,14 @@ export function createKubeClient(settings: KubeSettings): KubeClient {
   return lazyKubeClient({ kubeconfig: settings.kubeconfig, requestTimeoutMs: settings.requestTimeoutMs });
 }
 
-/** The leaked-NIC sweep lease (kube-system, as the DaemonSet; deploy/base/rbac.yaml allows it). */
+/** Where the agents' Leases live (kube-system, as the DaemonSet; deploy/base/rbac.yaml allows them). */
 export const SWEEP_LEASE_NAMESPACE = 'kube-system';
+/** The leaked-NIC sweep lease. */
 export const SWEEP_LEASE_NAME = 'vpcnet-leaked-nic-sweep';
 /** Outlives the sweep period, so the holder keeps it from one sweep to the next. */
 export const SWEEP_LEASE_MS = 900_000;
+/** A Node without a pod range yet is re-read at most this often when the provider asks for one. */
+export const POD_CIDR_REREAD_MS = 10_000;
 
 export class KubeWiring {
   readonly services: KubeServices;
@@ -94,6 +99,9 @@ export class KubeWiring {
   private loops: Promise<void>[] = [];
   private readinessKey = '';
   private readonly eventedConditions = new Set<string>();
+  private readonly eventedProviderConditions = new Set<string>();
+  private readonly client: KubeClient;
+  private lastPodCidrRead = -Infinity;
   private releasing: Promise<void> | undefined;
   private releaseAgain = false;
   /** The Node was read and is this machine: only then is its pod list ours to act on. */
@@ -102,19 +110,19 @@ export class KubeWiring {
 
   /** One agent of the cluster sweeps leaked NICs: the holder of this lease. */
   readonly sweepLease: LeaseLock;
+  /** What the cluster offers the cloud provider: named Leases for its sweeps, the Node's pod ranges. */
+  readonly cluster: ClusterServices;
 
   constructor(opts: KubeWiringOptions) {
     this.opts = opts;
     this.log = opts.logger.child({ component: 'kube-wiring' });
     const client = opts.client ?? createKubeClient(opts.settings);
-    this.sweepLease = new LeaseLock({
-      client,
-      namespace: SWEEP_LEASE_NAMESPACE,
-      name: SWEEP_LEASE_NAME,
-      identity: opts.nodeName,
-      durationMs: SWEEP_LEASE_MS,
-      clock: opts.clock,
-    });
+    this.client = client;
+    this.sweepLease = this.lease(SWEEP_LEASE_NAME, SWEEP_LEASE_MS);
+    this.cluster = {
+      lock: (name, holdMs) => this.lease(name, holdMs),
+      nodePodCidrs: (o) => this.nodePodCidrs(o),
+    };
     this.services = new KubeServices({
       client,
       nodeName: opts.nodeName,
@@ -156,6 +164,31 @@ export class KubeWiring {
     this.loops.push(this.every(this.opts.statusIntervalMs ?? 1000, () => this.syncPoolState()));
     this.loops.push(this.every(this.opts.settings.podReconcileIntervalMs, () => this.releaseGoneSoon()));
     if (this.services.pods.synced) this.releaseGoneSoon();
+  }
+
+  /** A Lease of kube-system held by this node (one agent of the cluster at a time). */
+  lease(name: string, durationMs: number): LeaseLock {
+    return new LeaseLock({ client: this.client, namespace: SWEEP_LEASE_NAMESPACE, name, identity: this.opts.nodeName, durationMs, clock: this.opts.clock });
+  }
+
+  /**
+   * Node.spec.podCIDRs. Once set the API server never changes them, so a known value is
+   * final; while none is known, `fresh` reads the Node again (at most every 10 s, bounded by
+   * the request timeout). An unreachable API server gives undefined, never an error.
+   */
+  async nodePodCidrs(o: { fresh?: boolean } = {}): Promise<string[] | undefined> {
+    const known = this.services.node()?.podCidrs;
+    if (known?.length) return known;
+    const now = this.opts.clock.now();
+    if (!o.fresh || this.stopper.signal.aborted || now - this.lastPodCidrRead < POD_CIDR_REREAD_MS) return undefined;
+    this.lastPodCidrRead = now;
+    try {
+      const cidrs = (await this.services.readNode()).podCidrs;
+      return cidrs?.length ? cidrs : undefined;
+    } catch (err) {
+      this.log.warn({ err: toVpcnetError(err, 'K8S_UNAVAILABLE') }, 'reading Node.spec.podCIDR failed; the configured range (if any) is used');
+      return undefined;
+    }
   }
 
   /** After a successful ADD: annotate the pod in the background (when enabled). */
@@ -207,12 +240,17 @@ export class KubeWiring {
     if (!pool) return;
     const status = pool.status();
     const first = status.conditions[0];
-    const want: Readiness = pool.ready()
-      ? { ready: true, reason: 'PoolReady', message: 'the address pool can serve pods' }
-      : first
+    const cloud = this.hooks?.providerConditions?.() ?? [];
+    const blocking = cloud.find((c) => c.notReady);
+    const want: Readiness = !pool.ready()
+      ? first
         ? { ready: false, reason: first.type, message: first.message }
-        : { ready: false, reason: 'PoolEmpty', message: 'no free pod address; the pool is growing' };
+        : { ready: false, reason: 'PoolEmpty', message: 'no free pod address; the pool is growing' }
+      : blocking
+        ? { ready: false, reason: blocking.type, message: blocking.message }
+        : { ready: true, reason: 'PoolReady', message: 'the address pool can serve pods' };
     this.setReadiness(want);
+    this.eventProviderConditions(cloud);
     const raised = new Set<string>();
     for (const c of status.conditions) {
       const code = CONDITION_CODES[c.type];
@@ -224,6 +262,19 @@ export class KubeWiring {
     }
     this.eventedConditions.clear();
     for (const id of raised) this.eventedConditions.add(id);
+  }
+
+  /** Each provider condition is a Warning event once per raise (its type is the reason). */
+  private eventProviderConditions(conditions: ProviderCondition[]): void {
+    if (!this.services.eventsReady()) return; // sent once the Node is known
+    const raised = new Set<string>();
+    for (const c of conditions) {
+      const id = `${c.type}\0${c.message}`;
+      raised.add(id);
+      if (!this.eventedProviderConditions.has(id)) this.services.warning(c.type, c.message);
+    }
+    this.eventedProviderConditions.clear();
+    for (const id of raised) this.eventedProviderConditions.add(id);
   }
 
   private setReadiness(want: Readiness): void {

@@ -1,14 +1,14 @@
 // Maps pool NICs to what the datapath needs (HostNic) and sets each secondary NIC up once,
 // before the first pod on it is wired.
 import type { Datapath, HostNic } from '../datapath/datapath.ts';
-import type { Allocation, NicStatus } from '../ipam/types.ts';
+import type { Allocation, NicPlace } from '../ipam/types.ts';
 import { VpcnetError } from '../errors.ts';
 import { subnetGateway } from '../util/ip.ts';
 
 export interface NicDirectoryOptions {
   datapath: Datapath;
-  /** Current NICs of the pool. */
-  nics: () => NicStatus[];
+  /** Current NICs of the pool (asked on every ADD and DEL: no address counts). */
+  nics: () => NicPlace[];
   mtu: number;
 }
 
@@ -34,7 +34,7 @@ export class NicDirectory {
     return nic;
   }
 
-  hostNic(status: NicStatus, mac: string): HostNic {
+  hostNic(status: NicPlace, mac: string): HostNic {
     return {
       deviceIndex: status.deviceIndex,
       mac,

@@ -19,6 +19,9 @@ import { LATEST_VERSION } from '../cni/versions.ts';
 import type { CniRequest, CniResponse } from '../cni/types.ts';
 import { loadSetnsAddon, type SetnsAddon } from '../datapath/native/setns-addon.ts';
 
+/** Reason for cancelling our own timers: abort() without one builds a DOMException with a stack, twice per request. */
+const SETTLED = Object.freeze({ settled: true });
+
 export type CniRequestHandler = (req: CniRequest) => Promise<CniResponse>;
 
 export interface SocketServerOptions {
@@ -103,14 +106,14 @@ export class CniSocketServer {
         payload = reader.push(chunk);
       } catch (err) {
         sock.off('data', onData);
-        idle.abort();
+        idle.abort(SETTLED);
         closeFds();
         sock.end(encodeResponse(errorResponse(err, LATEST_VERSION)));
         return;
       }
       if (!payload) return;
       sock.off('data', onData);
-      idle.abort();
+      idle.abort(SETTLED);
       this.track(this.serve(sock, payload, fds, closeFds));
     };
     sock.on('data', onData);
@@ -178,7 +181,7 @@ export class CniSocketServer {
     try {
       return await Promise.race([work, timedOut]);
     } finally {
-      timer.abort();
+      timer.abort(SETTLED);
       timedOut.catch(() => undefined);
     }
   }

@@ -95,7 +95,7 @@ const gcpSection = z.strictObject({
   rangeMode: f(z.enum(['alias-ip', 'route']).default('alias-ip'), { env: 'VPCNET_GCP_RANGE_MODE', description: 'How the node pod range is routed: an alias IP range on nic0, or a route to the node' }),
   secondaryRangeName: f(z.string().min(1).optional(), { env: 'VPCNET_GCP_SECONDARY_RANGE', description: 'Subnet secondary range alias ranges come from; default: the first one of the subnet' }),
   rangePrefixLength: f(int(16, 30).default(24), { env: 'VPCNET_GCP_RANGE_PREFIX_LENGTH', description: 'Size of the node pod range (24: 256 addresses, 110 pods as GKE)' }),
-  podCidr: f(cidr.optional(), { env: 'VPCNET_GCP_POD_CIDR', description: "The node's pod range when it is fixed (as Node.spec.podCIDR): adopted as alias range or routed" }),
+  podCidr: f(cidr.optional(), { env: 'VPCNET_GCP_POD_CIDR', description: "The node's pod range, adopted as alias range or routed; overrides Node.spec.podCIDR (read from the API server with Kubernetes on)" }),
   clusterCidr: f(cidr.optional(), { env: 'VPCNET_GCP_CLUSTER_CIDR', description: 'Route mode without a fixed pod range: node ranges are carved from this CIDR' }),
   routePriority: f(int(0, 65535).default(1000), { env: 'VPCNET_GCP_ROUTE_PRIORITY', description: 'Priority of node routes (route mode)' }),
   requestTimeoutMs,
@@ -198,6 +198,10 @@ const reconcile = z.strictObject({
   leakedNicGraceMs: f(int(0).default(600000), {
     env: 'VPCNET_LEAKED_NIC_GRACE_MS',
     description: 'Unattached NICs tagged for this cluster are deleted once older than this',
+  }),
+  leakedNicSoloSweepMs: f(int(1000).default(7200000), {
+    env: 'VPCNET_LEAKED_NIC_SOLO_SWEEP_MS',
+    description: 'Without Kubernetes (no sweep Lease) every node sweeps leaked NICs this often, jittered 50-150%; with Kubernetes only the Lease holder sweeps, every leakedNicGraceMs / 2',
   }),
 });
 

@@ -74,3 +74,13 @@ export function parseIpMasqAgentConfig(text: string): IpMasqAgentConfig {
 export function ipv4NonMasq(cfg: IpMasqAgentConfig): string[] {
   return cfg.nonMasqueradeCIDRs.filter((c) => tryParseCidr(c) !== undefined);
 }
+
+/**
+ * What of the file only concerns IPv6 pod traffic: `masqLinkLocalIPv6: true` and IPv6
+ * nonMasqueradeCIDRs. vpcnet pods are IPv4-only, so these have nothing to act on; with the
+ * default (false) ip-masq-agent leaves fe80::/10 unmasqueraded, which IPv4-only pods match too.
+ */
+export function ipv6Parts(cfg: IpMasqAgentConfig): string[] {
+  const v6 = cfg.nonMasqueradeCIDRs.filter((c) => tryParseCidr(c) === undefined);
+  return [...(cfg.masqLinkLocalIPv6 ? ['masqLinkLocalIPv6: true'] : []), ...v6.map((c) => `nonMasqueradeCIDRs ${c}`)];
+}

@@ -60,20 +60,38 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
   let created: LinkInfo | undefined;
   try {
     pod = Rtnl.openFd(fd, req.netns);
-    let host = await node.getLink(hostName);
-    let podLink = host ? await podPeer(pod, req.ifname, host) : undefined;
-    if (host && !podLink) {
-      // A leftover from an earlier sandbox (or a half-made pair): start over.
-      await tolerate(['ENODEV'], () => node.deleteLink(host!.index));
-      host = undefined;
+    const veth = { name: hostName, peerName: req.ifname, peerNetnsFd: fd, mtu: req.mtu, up: true };
+    let host: LinkInfo | undefined;
+    let podLink: LinkInfo | undefined;
+    // A new pod (the common case) is one request: the pair is made up, with its MTU. Only a
+    // name that exists already (a repeat, a repair, a leftover) reads what is there.
+    let made = await node.createVeth(veth).then(
+      () => true,
+      (err: unknown) => {
+        if (errnoOf(err) !== 'EEXIST') throw err;
+        return false;
+      },
+    );
+    if (!made) {
+      host = await node.getLink(hostName);
+      podLink = host ? await podPeer(pod, req.ifname, host) : undefined;
+      if (host && !podLink) {
+        // A leftover from an earlier sandbox (or a half-made pair): start over.
+        await tolerate(['ENODEV'], () => node.deleteLink(host!.index));
+        host = undefined;
+      }
+      if (!host) {
+        await node.createVeth(veth);
+        made = true;
+      }
     }
-    if (!host) {
-      await node.createVeth({ name: hostName, peerName: req.ifname, peerNetnsFd: fd, mtu: req.mtu });
+    if (made) {
       host = await node.getLink(hostName);
       if (!host) throw new VpcnetError('NETLINK', 'host veth vanished after creation', { details: { hostIfname: hostName } });
       created = host;
       podLink = await pod.getLink(req.ifname);
     }
+    if (!host) throw new VpcnetError('NETLINK', 'host veth not found', { details: { hostIfname: hostName } });
     if (!podLink) throw new VpcnetError('NETLINK', 'pod side of the veth not found', { details: { ifname: req.ifname, netns: req.netns } });
 
     if (host.mtu !== req.mtu) await node.setLink(host.index, { mtu: req.mtu });

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { CheckpointData } from './types.ts';
 
-export const CHECKPOINT_VERSION = 2;
+export const CHECKPOINT_VERSION = 3;
 
 const blockKind = z.enum(['ip', 'prefix', 'range']);
 
@@ -82,9 +82,15 @@ export const envelopeHeadSchema = z.object({ version: z.number().int().positive(
 const envelopeOf = <T extends z.ZodType>(version: number, data: T) =>
   z.strictObject({ version: z.literal(version), writtenAt: z.number(), data });
 
+// ---- version 3: the envelope carries the commit's sequence number (file vs journal, see checkpoint.ts) --
+
+const envelopeV3 = z.strictObject({ version: z.literal(3), writtenAt: z.number(), seq: z.number().int().nonnegative(), data: checkpointDataSchema });
+
 /** Every version this agent reads, and how its data becomes today's. */
-export const CHECKPOINT_READERS: Record<number, { schema: z.ZodType<{ version: number; writtenAt: number; data: unknown }>; migrate: (data: never) => CheckpointData }> = {
+export const CHECKPOINT_READERS: Record<number, { schema: z.ZodType<{ version: number; writtenAt: number; seq?: number; data: unknown }>; migrate: (data: never) => CheckpointData }> = {
   // v1 -> v2: nothing to convert; v1 blocks simply have no provider data (AWS blocks never do).
   1: { schema: envelopeOf(1, dataV1), migrate: (data: z.output<typeof dataV1>) => data },
   2: { schema: envelopeOf(2, checkpointDataSchema), migrate: (data: z.output<typeof checkpointDataSchema>) => data },
+  // v2 -> v3: same data; a v2 file has no sequence number (0: older than any journal record).
+  3: { schema: envelopeV3, migrate: (data: z.output<typeof checkpointDataSchema>) => data },
 };

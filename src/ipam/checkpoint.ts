@@ -1,8 +1,16 @@
-// Durable pool state. FileCheckpointStore writes atomically (temp file in the same directory,
-// fsync, rename, fsync the directory), so a crash leaves either the old or the new file.
-// A file that fails validation is reported and left exactly as it is.
+// Durable pool state, in two files. <path>.journal makes a commit durable: its envelope (with a
+// sequence number) is appended and fdatasync'd, one device flush. <path> always holds the whole
+// state for readers: the same envelope replaces it by rename (atomic, but not flushed), so a
+// killed agent, an operator or a test reading it sees the last commit. At a store's first commit
+// and whenever the journal passes its limit, <path> is written durably (temp file, fsync,
+// rename, fsync of the directory) and the journal emptied. load() takes whichever of <path> and
+// the journal's last intact record has the higher sequence; a tie goes to <path> (a hand edit
+// wins). No <path> means no state: a journal without its file is ignored and emptied.
+import { close as closeCb, constants as fsConstants, fdatasync as fdatasyncCb, fsync as fsyncCb, ftruncate as ftruncateCb, open as openCb, write as writeCb, writev as writevCb } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { VpcnetError } from '../errors.ts';
 import { CHECKPOINT_READERS, CHECKPOINT_VERSION, envelopeHeadSchema } from './checkpoint-schema.ts';
 import type { CheckpointData } from './types.ts';
@@ -12,50 +20,173 @@ export interface CheckpointStore {
   load(): Promise<CheckpointData | null>;
   /** Durably replaces the stored data; resolves once it survives a crash. Callers do not overlap calls (CommitQueue serializes them). */
   commit(data: CheckpointData): Promise<void>;
+  /** Releases open files; a later commit opens them again. */
+  close?(): Promise<void>;
 }
 
 export interface CheckpointEnvelope {
   version: number;
   writtenAt: number;
+  /** Commit sequence number (0 in files written before version 3). */
+  seq: number;
   data: CheckpointData;
   /** Set when the file was written by an older version and migrated on load (the next commit writes today's). */
   migratedFrom?: number;
 }
 
+/** Past this the journal is folded into a durable <path> and emptied (~80 commits of 200 pods). */
+export const JOURNAL_LIMIT_BYTES = 4 * 1024 * 1024;
+
+// Plain descriptors, not FileHandles: these live as long as the store and must not be closed by GC.
+const openFd = promisify(openCb);
+const closeFd = promisify(closeCb);
+const fdatasync = promisify(fdatasyncCb);
+const fsync = promisify(fsyncCb);
+const ftruncate = promisify(ftruncateCb);
+const writeFd = promisify(writeCb);
+const writevFd = promisify(writevCb);
+
+const NEWLINE = Buffer.from('\n');
+
+interface OpenFiles {
+  journal: number;
+  dir: number;
+}
+
+/** Appends the parts as one record (writev: the 50 KB state is not copied into a line buffer). */
+async function appendAll(fd: number, parts: Buffer[]): Promise<void> {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const done = (await writevFd(fd, parts)).bytesWritten;
+  if (done === total) return;
+  const rest = Buffer.concat(parts).subarray(done);
+  for (let off = 0; off < rest.length; ) off += (await writeFd(fd, rest.subarray(off))).bytesWritten;
+}
+
 export class FileCheckpointStore implements CheckpointStore {
   readonly path: string;
+  readonly journalPath: string;
   private readonly now: () => number;
-  private seq = 0;
+  private readonly journalLimit: number;
+  private readonly warn: (msg: string, details: Record<string, unknown>) => void;
+  private tmpSeq = 0;
+  /** Highest sequence number seen or written; undefined until the files were read. */
+  private seq: number | undefined;
+  private files: OpenFiles | undefined;
+  private journalBytes = 0;
+  /** The next commit writes <path> durably and empties the journal (first commit, after a failure). */
+  private needBase = true;
 
-  constructor(path: string, opts: { now?: () => number } = {}) {
+  constructor(path: string, opts: { now?: () => number; journalLimitBytes?: number; warn?: (msg: string, details: Record<string, unknown>) => void } = {}) {
     this.path = path;
+    this.journalPath = `${path}.journal`;
     this.now = opts.now ?? Date.now;
+    this.journalLimit = opts.journalLimitBytes ?? JOURNAL_LIMIT_BYTES;
+    this.warn = opts.warn ?? (() => undefined);
   }
 
   async load(): Promise<CheckpointData | null> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new VpcnetError('CHECKPOINT_IO', `cannot read checkpoint ${this.path}`, { cause: err, details: { path: this.path } });
+    const text = await readOptional(this.path);
+    const latest = await this.journalLatest();
+    if (text === undefined) {
+      this.seq = Math.max(this.seq ?? 0, latest?.seq ?? 0);
+      return null;
     }
-    return parseEnvelope(text, this.path).data;
+    let file: CheckpointEnvelope;
+    try {
+      file = parseEnvelope(text, this.path);
+    } catch (err) {
+      // <path> is replaced without a flush: after a power loss some filesystems show it empty.
+      if (!(err instanceof VpcnetError && err.code === 'CHECKPOINT_CORRUPT') || !latest) throw err;
+      const aside = `${this.path}.corrupt-${this.now()}`;
+      await rename(this.path, aside).catch(() => undefined);
+      this.warn('checkpoint file unreadable; restored from its journal (the file was moved aside)', { path: this.path, movedTo: aside, seq: latest.seq });
+      this.seq = Math.max(this.seq ?? 0, latest.seq);
+      return latest.data;
+    }
+    this.seq = Math.max(this.seq ?? 0, file.seq, latest?.seq ?? 0);
+    return latest && latest.seq > file.seq ? latest.data : file.data;
   }
 
   async commit(data: CheckpointData): Promise<void> {
-    const envelope: CheckpointEnvelope = { version: CHECKPOINT_VERSION, writtenAt: this.now(), data };
-    const dir = dirname(this.path);
-    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.${++this.seq}.tmp`);
+    const tmp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${++this.tmpSeq}.tmp`);
     try {
-      await mkdir(dir, { recursive: true });
-      await writeSynced(tmp, `${JSON.stringify(envelope)}\n`);
-      await rename(tmp, this.path);
-      await syncDir(dir);
+      const files = await this.open();
+      this.seq = (this.seq ?? 0) + 1;
+      // encoded once, for both files
+      const text = Buffer.from(JSON.stringify({ version: CHECKPOINT_VERSION, writtenAt: this.now(), seq: this.seq, data }));
+      if (this.needBase || this.journalBytes >= this.journalLimit) {
+        await writeFileAt(tmp, text, true);
+        await rename(tmp, this.path);
+        await fsync(files.dir);
+        await ftruncate(files.journal, 0);
+        await fdatasync(files.journal);
+        this.journalBytes = 0;
+        this.needBase = false;
+        return;
+      }
+      const line = [Buffer.from(`${crc32(text).toString(16).padStart(8, '0')} `), text, NEWLINE];
+      this.journalBytes += 10 + text.length;
+      await Promise.all([
+        appendAll(files.journal, line).then(() => fdatasync(files.journal)),
+        writeFileAt(tmp, text, false).then(() => rename(tmp, this.path)),
+      ]);
     } catch (err) {
+      // A torn journal tail would hide later records from load(): start over with a durable file.
+      this.needBase = true;
       await unlink(tmp).catch(() => undefined);
       throw new VpcnetError('CHECKPOINT_IO', `cannot write checkpoint ${this.path}`, { cause: err, details: { path: this.path } });
     }
+  }
+
+  async close(): Promise<void> {
+    const files = this.files;
+    this.files = undefined;
+    this.needBase = true;
+    if (!files) return;
+    await closeFd(files.journal).catch(() => undefined);
+    await closeFd(files.dir).catch(() => undefined);
+  }
+
+  private async open(): Promise<OpenFiles> {
+    if (this.files) return this.files;
+    const dir = dirname(this.path);
+    await mkdir(dir, { recursive: true });
+    // A store that commits without load() still continues past every sequence number on disk.
+    if (this.seq === undefined) {
+      const text = await readOptional(this.path);
+      let fileSeq = 0;
+      try {
+        if (text !== undefined) fileSeq = parseEnvelope(text, this.path).seq;
+      } catch {
+        // replaced by this commit
+      }
+      this.seq = Math.max(fileSeq, (await this.journalLatest().catch(() => undefined))?.seq ?? 0);
+    }
+    const journal = await openFd(this.journalPath, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
+    const dirFd = await openFd(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY).catch(async (err: unknown) => {
+      await closeFd(journal);
+      throw err;
+    });
+    this.files = { journal, dir: dirFd };
+    this.needBase = true;
+    return this.files;
+  }
+
+  /** The journal's newest intact record; reading stops at the first torn or unchecked line. */
+  private async journalLatest(): Promise<CheckpointEnvelope | undefined> {
+    const text = await readOptional(this.journalPath);
+    if (!text) return undefined;
+    let latest: CheckpointEnvelope | undefined;
+    for (const line of text.split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp !== 8) break;
+      const payload = line.slice(9);
+      if (crc32(payload).toString(16).padStart(8, '0') !== line.slice(0, 8)) break;
+      // An intact record that does not parse is corruption (or a newer writer), never skipped.
+      const env = parseEnvelope(payload, this.journalPath);
+      if (!latest || env.seq > latest.seq) latest = env;
+    }
+    return latest;
   }
 }
 
@@ -71,7 +202,7 @@ export function parseEnvelope(text: string, path: string): CheckpointEnvelope {
   if (head.data.version > CHECKPOINT_VERSION) {
     throw new VpcnetError(
       'CHECKPOINT_VERSION',
-      `checkpoint ${path} has version ${head.data.version}, newer than ${CHECKPOINT_VERSION} that this agent reads; refusing to start (a downgrade needs the file moved away by hand)`,
+      `checkpoint ${path} has version ${head.data.version}, newer than ${CHECKPOINT_VERSION} that this agent reads; refusing to start (a downgrade needs the file and its .journal moved away by hand)`,
       { details: { path, version: head.data.version, supported: CHECKPOINT_VERSION } },
     );
   }
@@ -81,7 +212,7 @@ export function parseEnvelope(text: string, path: string): CheckpointEnvelope {
   if (!parsed.success) throw corrupt(path, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), parsed.error);
   const data = reader.migrate(parsed.data.data as never);
   const migrated = parsed.data.version !== CHECKPOINT_VERSION ? { migratedFrom: parsed.data.version } : {};
-  return { version: CHECKPOINT_VERSION, writtenAt: parsed.data.writtenAt, data, ...migrated };
+  return { version: CHECKPOINT_VERSION, writtenAt: parsed.data.writtenAt, seq: parsed.data.seq ?? 0, data, ...migrated };
 }
 
 function corrupt(path: string, why: string, cause: unknown): VpcnetError {
@@ -91,20 +222,21 @@ function corrupt(path: string, why: string, cause: unknown): VpcnetError {
   });
 }
 
-async function writeSynced(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'w', 0o600);
+async function readOptional(path: string): Promise<string | undefined> {
   try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new VpcnetError('CHECKPOINT_IO', `cannot read checkpoint ${path}`, { cause: err, details: { path } });
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+/** A new file with `text`; `durable` flushes it (fdatasync: its data and size, enough to read it back). */
+async function writeFileAt(path: string, text: Buffer, durable: boolean): Promise<void> {
+  const fh = await open(path, 'w', 0o600);
   try {
-    await fh.sync();
+    await fh.writeFile(text);
+    if (durable) await fh.datasync();
   } finally {
     await fh.close();
   }

@@ -40,6 +40,9 @@ export interface AllocateOptions {
   deadlineMs?: number;
 }
 
+/** Reason for cancelling a waiter's own timer (abort() without one builds a DOMException with a stack). */
+const WOKEN = Object.freeze({ woken: true });
+
 export class PoolManager {
   private readonly opts: PoolManagerOptions;
   private readonly provider: CloudProvider;
@@ -97,6 +100,7 @@ export class PoolManager {
     await this.refilling;
     await this.chain.catch(() => undefined);
     if (this.started) await this.commits.commit().catch((err: unknown) => this.log.error({ err }, 'final checkpoint failed'));
+    await this.opts.store.close?.();
     for (const wake of this.waiters) wake();
   }
 
@@ -360,7 +364,7 @@ export class PoolManager {
       this.waiters.add(resolve);
     });
     await Promise.race([changed, this.clock.sleep(Math.max(0, until - now), abort.signal).catch(() => undefined)]);
-    abort.abort();
+    abort.abort(WOKEN);
     this.waiters.delete(wake);
   }
 

@@ -8,6 +8,7 @@ import { restorePool } from './pool-restore.ts';
 import { type BlockEntry, type NicEntry, PoolState, isCooling, podKeyOf, providerData } from './pool-state.ts';
 import { growthKind, poolMode, withDefaults } from './targets.ts';
 import type {
+  NicPlace,
   ActionOutcome,
   AddressCounts,
   Allocation,
@@ -438,12 +439,26 @@ export class Pool {
     return c;
   }
 
+  /** Where each NIC is (no address counts): what the datapath needs to wire a pod, cheap enough for every ADD. */
+  nicPlaces(): NicPlace[] {
+    return [...this.state.nics.values()].map((n) => ({ id: n.info.id, deviceIndex: n.info.deviceIndex, subnetCidr: n.info.subnetCidr, primaryIp: n.info.primaryIp }));
+  }
+
   status(now: number): PoolStatus {
+    const nics = this.state.nicStatuses(now);
+    // the counts from the same pass (status is published on every allocate and release)
+    const counts: AddressCounts = { assigned: 0, available: 0, cooldown: 0, total: 0 };
+    for (const b of nics.flatMap((n) => n.blocks)) {
+      counts.assigned += b.assigned;
+      counts.available += b.available;
+      counts.cooldown += b.cooldown;
+      counts.total += b.addresses;
+    }
     return {
       mode: poolMode(this.settings, this.limits),
       blockKind: this.growthKind(now),
-      counts: this.counts(now),
-      nics: this.state.nicStatuses(now),
+      counts,
+      nics,
       targets: { ...this.settings },
       conditions: this.conditions.list(),
       lost: [...this.lost.values()].map((a) => ({ ...a })),

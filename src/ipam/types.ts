@@ -129,6 +129,13 @@ export interface BlockStatus extends CloudBlock {
   releasing: boolean;
 }
 
+export interface NicPlace {
+  id: string;
+  deviceIndex: number;
+  subnetCidr: string;
+  primaryIp: string;
+}
+
 export interface NicStatus {
   id: string;
   deviceIndex: number;

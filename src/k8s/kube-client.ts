@@ -28,6 +28,8 @@ export interface KubeNode {
   uid: string;
   resourceVersion: string;
   providerId?: string;
+  /** spec.podCIDRs (else [spec.podCIDR]): the node's pod ranges as the cluster assigned them. */
+  podCidrs?: string[];
   labels: Record<string, string>;
   annotations: Record<string, string>;
   taints: Taint[];

@@ -8,7 +8,7 @@ import { toVpcnetError } from '../errors.ts';
 import type { Clock } from '../util/clock.ts';
 import { backoffDelay, type Backoff } from '../../providers/kit/retry.ts';
 import { KUBE_BACKOFF } from './kube-client.ts';
-import type { KubeClient } from './kube-client.ts';
+import type { KubeClient, KubeNode } from './kube-client.ts';
 import { NetworkConfigWatcher } from './network-config.ts';
 import { NodeEventRecorder } from './node-events.ts';
 import { identityOf, type NodeIdentity } from './node-identity.ts';
@@ -35,6 +35,7 @@ export class KubeServices {
   readonly annotator: PodAddressAnnotator | undefined;
   private events: NodeEventRecorder | undefined;
   private identityValue: NodeIdentity | undefined;
+  private lastNode: KubeNode | undefined;
   private readonly identityWaiters: ((id: NodeIdentity) => void)[] = [];
   private readonly stopper = new AbortController();
   private nodeLoop: Promise<void> | undefined;
@@ -64,6 +65,32 @@ export class KubeServices {
     return new Promise((resolve) => this.identityWaiters.push(resolve));
   }
 
+  /** The Node as last read (every nodeRefreshMs, or by readNode); undefined before the first read. */
+  node(): KubeNode | undefined {
+    return this.lastNode;
+  }
+
+  /** Reads the Node now (one API call); the result is also what node() returns from then on. */
+  async readNode(): Promise<KubeNode> {
+    const node = await this.opts.client.getNode(this.opts.nodeName);
+    this.lastNode = node;
+    return node;
+  }
+
+  /** True once node events can be recorded (the Node was read). */
+  eventsReady(): boolean {
+    return this.events !== undefined;
+  }
+
+  /** A Warning event with its own reason (provider conditions); before the node is known it is only logged. */
+  warning(reason: string, message: string): void {
+    if (!this.events) {
+      this.log.warn({ reason, message }, 'node event not recorded yet: node unknown');
+      return;
+    }
+    this.events.warning(reason, message);
+  }
+
   /** A Warning event on the node for errors users must act on; before the node is known it is only logged. */
   warn(code: ErrorCode, message: string): void {
     if (!this.events) {
@@ -87,6 +114,7 @@ export class KubeServices {
       let wait: number;
       try {
         const node = await client.getNode(nodeName);
+        this.lastNode = node;
         failures = 0;
         if (!this.identityValue) {
           const id = identityOf(node);

@@ -66,12 +66,18 @@ function deadline(ms: number, contentType?: string): ConfigurationOptions<Observ
 const record = (v: unknown): Record<string, string> => ({ ...((v ?? {}) as Record<string, string>) });
 const rfc3339 = (v: unknown): string => (v instanceof Date ? v.toISOString().replace(/\.\d+Z$/, 'Z') : String(v ?? ''));
 
+function podCidrsOf(n: V1Node): { podCidrs?: string[] } {
+  const list = n.spec?.podCIDRs?.length ? n.spec.podCIDRs : n.spec?.podCIDR ? [n.spec.podCIDR] : [];
+  return list.length ? { podCidrs: [...list] } : {};
+}
+
 export function nodeFromApi(n: V1Node): KubeNode {
   return {
     name: n.metadata?.name ?? '',
     uid: n.metadata?.uid ?? '',
     resourceVersion: n.metadata?.resourceVersion ?? '',
     ...(n.spec?.providerID ? { providerId: n.spec.providerID } : {}),
+    ...podCidrsOf(n),
     labels: record(n.metadata?.labels),
     annotations: record(n.metadata?.annotations),
     taints: (n.spec?.taints ?? []).map((t) => ({

@@ -2,7 +2,8 @@
 // One real agent process (test/bench/agent-process.ts) with Kubernetes on (the fake API server)
 // against the EC2 emulator, warm pool: start-up time, then RSS, heap and idle CPU per minute
 // with 0 pods and with N pods (ADDs over the CNI socket wire). Prints a table and one JSON line
-// per form; figures only, never pass/fail on time. `--ref DIR`: also run the same process from
+// per form; figures only, never pass/fail on time. The bundle runs with the image's Node flags
+// (AGENT_NODE_FLAGS) unless --no-flags. `--ref DIR`: also run the same process from
 // another checkout (e.g. main, with test/bench/agent-process.ts copied in) side by side.
 // See docs/benchmarks.md.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildBundle } from '../../deploy/bundle.ts';
+import { AGENT_NODE_FLAGS, buildBundle } from '../../deploy/bundle.ts';
 import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import { decodeResponse, encodeRequest, FrameReader } from '../../src/cni/wire.ts';
 import { FakeApiServer } from '../support/fake-apiserver/server.ts';
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     /** Extra node flags for the agent process, e.g. --node-args=--max-semi-space-size=1 */
     'node-args': { type: 'string', default: '' },
     'no-kube': { type: 'boolean', default: false },
+    /** The bundle without the image's Node flags (AGENT_NODE_FLAGS), to show what they change. */
+    'no-flags': { type: 'boolean', default: false },
   },
 });
 const nodeArgs = (values['node-args'] ?? '').split(' ').filter((a) => a.length > 0);
@@ -48,10 +51,13 @@ interface Stats {
 
 interface FormResult {
   form: string;
+  nodeFlags: string[];
   startupMs: number;
   idle0: { rssMb: number; heapMb: number; cpuMsPerMin: number };
   idleN: { pods: number; rssMb: number; heapMb: number; cpuMsPerMin: number };
   addP50Ms: number;
+  /** Agent CPU (user + system) over the ADD phase. */
+  addCpuMs: number;
 }
 
 const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
@@ -97,7 +103,9 @@ async function runForm(form: 'source' | 'bundle' | 'reference'): Promise<FormRes
       entry = join(out, 'main.mjs');
     }
     const forwarder = join(root, 'build/native/vpcnet-cni');
-    child = spawn(process.execPath, [...nodeArgs, entry, configFile, forwarder], { stdio: ['ignore', 'pipe', 'inherit'], cwd: dir });
+    // The bundle is the production form: it runs with the image's Node flags.
+    const flags = [...(form === 'bundle' && !values['no-flags'] ? AGENT_NODE_FLAGS : []), ...nodeArgs];
+    child = spawn(process.execPath, [...flags, entry, configFile, forwarder], { stdio: ['ignore', 'pipe', 'inherit'], cwd: dir });
     const lines = lineReader(child);
     const ready = JSON.parse((await lines.next('ready')).slice('ready '.length)) as { sinceProcessStartMs: number };
     await sleep(5000);
@@ -120,6 +128,8 @@ async function runForm(form: 'source' | 'bundle' | 'reference'): Promise<FormRes
         }),
       );
     }
+    // CPU the agent spent serving the N ADDs (the work, where compiler flags would show).
+    const addEnd = await stats();
     await sleep(5000);
     const aN = await stats();
     await sleep(idleMs);
@@ -129,10 +139,12 @@ async function runForm(form: 'source' | 'bundle' | 'reference'): Promise<FormRes
     addTimes.sort((x, y) => x - y);
     return {
       form,
+      nodeFlags: flags,
       startupMs: Math.round(ready.sinceProcessStartMs),
       idle0: { rssMb: mb(b0.rss), heapMb: mb(b0.heapUsed), cpuMsPerMin: cpuPerMin(a0, b0) },
       idleN: { pods, rssMb: mb(bN.rss), heapMb: mb(bN.heapUsed), cpuMsPerMin: cpuPerMin(aN, bN) },
       addP50Ms: Math.round((addTimes[Math.floor(addTimes.length / 2)] ?? 0) * 10) / 10,
+      addCpuMs: Math.round((addEnd.cpuUserUs + addEnd.cpuSystemUs - b0.cpuUserUs - b0.cpuSystemUs) / 1000),
     };
   } finally {
     child?.kill('SIGTERM');
@@ -205,8 +217,8 @@ const results: FormResult[] = [];
 for (const f of forms) results.push(await runForm(f));
 if (!values.json) {
   const rows = [
-    ['form', 'start-up ms', 'RSS 0 pods MB', 'heap 0 MB', 'idle CPU ms/min (0)', `RSS ${pods} pods MB`, `heap ${pods} MB`, `idle CPU ms/min (${pods})`, 'ADD p50 ms'],
-    ...results.map((r) => [r.form, String(r.startupMs), String(r.idle0.rssMb), String(r.idle0.heapMb), String(r.idle0.cpuMsPerMin), String(r.idleN.rssMb), String(r.idleN.heapMb), String(r.idleN.cpuMsPerMin), String(r.addP50Ms)]),
+    ['form', 'start-up ms', 'RSS 0 pods MB', 'heap 0 MB', 'idle CPU ms/min (0)', `RSS ${pods} pods MB`, `heap ${pods} MB`, `idle CPU ms/min (${pods})`, 'ADD p50 ms', `CPU for ${pods} ADDs ms`],
+    ...results.map((r) => [r.form + (r.nodeFlags.length ? ` (${r.nodeFlags.join(' ')})` : ''), String(r.startupMs), String(r.idle0.rssMb), String(r.idle0.heapMb), String(r.idle0.cpuMsPerMin), String(r.idleN.rssMb), String(r.idleN.heapMb), String(r.idleN.cpuMsPerMin), String(r.addP50Ms), String(r.addCpuMs)]),
   ];
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ')}\n`);

@@ -1,9 +1,10 @@
 // The agent process that `npm run bench:agent` measures: the real Agent (AWS provider over the
 // SDK, Kubernetes client, Prometheus metrics, CNI socket, reconciler, checkpoint file) from a
-// config file, with the in-memory datapath instead of netlink (no namespaces on the bench
+// config file, with the in-memory datapath and netns inspector instead of netlink (no namespaces on the bench
 // machine). Reports on stdout: one `ready` line once the pool can serve, then `stats` lines on
 // SIGUSR2 (memory, CPU).
 import { Agent } from '../../src/agent/agent.ts';
+import { MemoryNetnsInspector } from '../../src/cni/netns-inspector.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { FakeDatapath } from '../../src/datapath/fake-datapath.ts';
 import { createLogger } from '../../src/util/logger.ts';
@@ -12,6 +13,8 @@ const t0 = performance.now();
 const { config } = loadConfig({ file: process.argv[2] ?? '' });
 const agent = new Agent(config, {
   datapath: new FakeDatapath({ allowedNetnsDirs: config.cni.netnsPathPrefixes }),
+  // The bench talks to the socket directly (no forwarder, no namespaces): no descriptor to inspect.
+  netns: new MemoryNetnsInspector(),
   credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
   forwarderPath: process.argv[3] ?? '',
   logger: createLogger({ level: 'warn' }),

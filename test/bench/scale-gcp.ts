@@ -6,6 +6,7 @@
 // routes left behind, double-assigned addresses.
 import { pino, type Logger } from 'pino';
 import { SdkComputeApi, type ComputeApi } from '../../providers/gcp/client/compute-api.ts';
+import { GceRateLimiter } from '../../providers/gcp/client/rate-limiter.ts';
 import { GcpProvider, type RangeMode } from '../../providers/gcp/client/gcp-provider.ts';
 import { MetadataClient } from '../../providers/gcp/client/metadata-client.ts';
 import { GcpEmulator } from '../../providers/gcp/emulator/index.ts';
@@ -115,7 +116,7 @@ export async function runScaleGcp(opts: GcpScaleOptions): Promise<GcpScaleResult
       bootCounts: {},
       provider: new GcpProvider({
         clusterName: 'scale',
-        api: counting(shared, counts),
+        api: counting(shared.withLimiter(new GceRateLimiter({ clock, random: mulberry32(opts.seed * 104729 + i) })), counts),
         metadata: new MetadataClient({ endpoint: emu.metadataEndpoint(inst.zone, inst.name), timeoutMs: 30_000 }),
         clock,
         logger: log,

@@ -19,6 +19,7 @@ import { PoolManager } from '../../src/ipam/pool-manager.ts';
 import type { PodRef, PoolSettings } from '../../src/ipam/types.ts';
 import { FakeClock, scaledClock, type Clock } from '../../src/util/clock.ts';
 import { mulberry32 } from '../support/prng.ts';
+import { sdkTransport } from '../support/aws-sdk-transport.ts';
 import { VirtualTimeDriver } from './virtual-clock.ts';
 
 export interface ScaleOptions {
@@ -252,7 +253,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       credentials: CREDENTIALS,
       clock: nodeClock(clock, inFlight, meta),
       logger: log,
-      transport: sdkClient(),
+      transport: sdkTransport(sdkClient()),
       random: mulberry32(opts.seed * 7919 + index),
       rateLimiter,
       prefixDelegation,

@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { AwsProvider } from '../../providers/aws/client/aws-provider.ts';
+import type { Ec2Transport } from '../../providers/aws/client/ec2-types.ts';
+import { sdkTransport } from '../support/aws-sdk-transport.ts';
 import { VpcnetError } from '../../src/errors.ts';
 import { MemoryMetrics } from '../../src/metrics/metrics.ts';
 import { startAwsEmulatorEnv, type AwsEmulatorEnv } from './aws-emulator-setup.ts';
@@ -89,7 +91,7 @@ describe('AWS provider against the emulator: failures', () => {
     const p = new AwsProvider({
       clusterName: 'contract',
       metadataEndpoint: env.emu.imdsEndpoint(env.instanceId),
-      transport: unsigned,
+      transport: sdkTransport(unsigned),
     });
     const err = await failure(p.findLeakedNics(0));
     expect(err.code).toBe('CLOUD_AUTH');
@@ -214,10 +216,11 @@ describe('AWS provider against the emulator: failures', () => {
     // EC2 performs every attach, but no answer ever arrives
     const real = new EC2Client({ endpoint: e.emu.endpoint, region: 'us-west-2', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }, maxAttempts: 1 });
     const lost = Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
-    const transport = {
-      async send(command: unknown): Promise<unknown> {
-        const isAttach = (command as object).constructor.name === 'AttachNetworkInterfaceCommand';
-        const out = await real.send(command as never).catch((err: unknown) => {
+    const sdk = sdkTransport(real);
+    const transport: Ec2Transport = {
+      async send(action, input) {
+        const isAttach = action === 'AttachNetworkInterface';
+        const out = await sdk.send(action, input).catch((err: unknown) => {
           if (isAttach) throw lost;
           throw err;
         });

@@ -4,6 +4,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { VpcnetError } from '../../src/errors.ts';
+import { FakeClock } from '../../src/util/clock.ts';
+import { routeName } from '../../providers/gcp/client/gcp-provider.ts';
 import { startGcpEnv, type GcpEnv } from './gcp-emulator-setup.ts';
 
 const ZONE = 'europe-west1-b';
@@ -15,6 +17,21 @@ async function failure(p: Promise<unknown>): Promise<VpcnetError> {
   );
   expect(err).toBeInstanceOf(VpcnetError);
   return err as VpcnetError;
+}
+
+/** Lets real HTTP run and moves the fake clock to the next sleeper whenever the code under test waits on it. */
+async function drive<T>(clock: FakeClock, p: Promise<T>): Promise<T> {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  while (!done) {
+    await new Promise((r) => setTimeout(r, 5));
+    const next = clock.nextAt();
+    if (!done && next !== undefined) clock.advanceTo(next);
+  }
+  return p;
 }
 
 function aliases(env: GcpEnv, name = 'node-a'): string[] {
@@ -90,15 +107,31 @@ describe('GCE provider: bad input', () => {
     expect(aliases(env)).toEqual([got?.cidr]);
   });
 
-  it('quota exceeded: retried with backoff, then CLOUD_THROTTLED naming the rate limit; nothing applied', async () => {
-    env = await startGcpEnv();
-    await env.provider.discover();
+  it('quota exceeded: each retry waits for the next quota minute, then CLOUD_THROTTLED naming the rate limit; nothing applied', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 11, 1, 12, 0, 20));
+    env = await startGcpEnv({ clock });
+    await drive(clock, env.provider.discover());
     env.emulator.quotas.setLimit('mutation', 0);
-    const err = await failure(env.provider.assign({ nicId: 'nic0', kind: 'range', count: 1, prefixLength: 24 }));
+    const err = await failure(drive(clock, env.provider.assign({ nicId: 'nic0', kind: 'range', count: 1, prefixLength: 24 })));
     expect(err.code).toBe('CLOUD_THROTTLED');
     expect(err.message).toContain('RATE_LIMIT_EXCEEDED');
-    expect(env.emulator.stats().throttled['instances.updateNetworkInterface']).toBe(3); // the retry policy's attempts
+    // the retry policy's 3 attempts, one per quota interval: never two into one spent minute
+    expect(env.emulator.stats().throttled['instances.updateNetworkInterface']).toBe(3);
+    expect(env.api.limiter.holds().mutation).toBe(3);
+    expect(clock.now()).toBeGreaterThanOrEqual(Date.UTC(2026, 11, 1, 12, 2, 0));
     expect(aliases(env)).toEqual([]);
+  });
+
+  it('a spent read quota: the node waits for the refill instead of retrying into it, then goes on', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 11, 1, 12, 0, 20));
+    env = await startGcpEnv({ clock, emulator: { quotas: { read: 3 } } });
+    await drive(clock, env.provider.discover()); // instances.get + subnetworks.get
+    await drive(clock, env.provider.listNics()); // the third read of the minute
+    const nics = await drive(clock, env.provider.listNics());
+    expect(nics[0]?.id).toBe('nic0');
+    // one 403, then nothing until the next minute (without the hold, 3 quick attempts all fail)
+    expect(env.emulator.stats().throttled['instances.get']).toBe(1);
+    expect(clock.now()).toBeGreaterThanOrEqual(Date.UTC(2026, 11, 1, 12, 1, 0));
   });
 
   it('route mode: a next hop without canIpForward raises NextHopCannotIpForward; with it, the condition clears', async () => {
@@ -145,5 +178,31 @@ describe('GCE provider: bad input', () => {
     // and now node-b may take the range
     const [got] = await b.assign({ nicId: 'nic0', kind: 'range', count: 1, prefixLength: 24 });
     expect(got?.cidr).toBe('10.64.3.0/24');
+  });
+
+  it('route mode: an unreachable sweep lease skips the sweep; the node still lists its routes', async () => {
+    env = await startGcpEnv({
+      provider: {
+        rangeMode: 'route',
+        clusterCidr: '10.64.0.0/16',
+        routeSweepIntervalMs: 1,
+        sweepGate: { tryAcquire: () => Promise.reject(new VpcnetError('K8S_UNAVAILABLE', 'API server unavailable')) },
+      },
+    });
+    const [mine] = await env.provider.assign({ nicId: 'nic0', kind: 'range', count: 1, prefixLength: 24 });
+    // a route of the cluster to node-b, then node-b is deleted: a stale route the sweep would delete
+    const state = env.emulator.state;
+    state
+      .prepareRouteInsert({
+        name: routeName('contract', 'vpc', '10.64.200.0/24'),
+        network: state.networkLink('vpc'),
+        destRange: '10.64.200.0/24',
+        nextHopInstance: `${env.emulator.endpoint}/compute/v1/${state.instancePath(ZONE, 'node-b')}`,
+      })
+      .apply();
+    state.deleteInstance(ZONE, 'node-b');
+    const [nic] = await env.provider.listNics();
+    expect(nic?.blocks.map((x) => x.cidr)).toEqual([mine?.cidr]);
+    expect(state.routes.size).toBe(2); // nothing swept without the lease
   });
 });

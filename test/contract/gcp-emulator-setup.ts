@@ -6,7 +6,7 @@ import { SdkComputeApi } from '../../providers/gcp/client/compute-api.ts';
 import { GcpProvider, type GcpProviderOptions } from '../../providers/gcp/client/gcp-provider.ts';
 import { MetadataClient } from '../../providers/gcp/client/metadata-client.ts';
 import { GcpEmulator, type GcpEmulatorOptions } from '../../providers/gcp/emulator/index.ts';
-import { systemClock } from '../../src/util/clock.ts';
+import { systemClock, type Clock } from '../../src/util/clock.ts';
 
 export const SCENARIO = {
   project: 'vc10-contract',
@@ -31,21 +31,23 @@ export const SCENARIO = {
 export interface GcpEnv extends ContractSetup {
   emulator: GcpEmulator;
   provider: GcpProvider;
+  api: SdkComputeApi;
 }
 
 export async function startGcpEnv(
-  opts: { emulator?: GcpEmulatorOptions; provider?: Partial<GcpProviderOptions>; instance?: string; metadataEndpoint?: string } = {},
+  opts: { emulator?: GcpEmulatorOptions; provider?: Partial<GcpProviderOptions>; instance?: string; metadataEndpoint?: string; clock?: Clock } = {},
 ): Promise<GcpEnv> {
-  const emulator = new GcpEmulator({ project: 'vc10-contract', operationDelayMs: 30, auth: 'issued', ...opts.emulator });
+  const clock = opts.clock ?? systemClock;
+  const emulator = new GcpEmulator({ project: 'vc10-contract', operationDelayMs: 30, auth: 'issued', clock, ...opts.emulator });
   emulator.applyScenario(SCENARIO);
   const endpoint = await emulator.start();
   const metadata = new MetadataClient({ endpoint: opts.metadataEndpoint ?? emulator.metadataEndpoint('europe-west1-b', opts.instance ?? 'node-a') });
-  const api = new SdkComputeApi({ project: 'vc10-contract', endpoint, metadata, clock: systemClock, requestTimeoutMs: 5000 });
+  const api = new SdkComputeApi({ project: 'vc10-contract', endpoint, metadata, clock, requestTimeoutMs: 5000 });
   const provider = new GcpProvider({
     clusterName: 'contract',
     api,
     metadata,
-    clock: systemClock,
+    clock,
     logger: pino({ level: 'silent' }),
     rangeMode: 'alias-ip',
     rangePrefixLength: 24,
@@ -55,6 +57,7 @@ export async function startGcpEnv(
   return {
     emulator,
     provider,
+    api,
     backdoor: {
       exhaustSubnet: () => Promise.reject(new Error('GCE nodes have no ip blocks')),
       nicExists: () => Promise.resolve(true),

@@ -5,95 +5,21 @@
 // durable, no kernel wiring without an allocation, no NIC leaked past the grace period, every
 // address the cloud holds on the instance known to the pool, and ADD/DEL working again.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
-import { labCloud } from '../../providers/aws/lab-binding.ts';
+import type { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import { hostVethName } from '../../src/datapath/naming.ts';
 import { FROM_POD_PRIORITY, TO_POD_PRIORITY } from '../../src/datapath/routed-pod.ts';
-import { CloudLab } from '../../src/lab/cloud-lab.ts';
-import { Lab } from '../../src/lab/lab.ts';
-import { installBuiltForwarder, runForwarder, type CniRun } from '../integration/cni/forwarder-harness.ts';
+import type { Lab } from '../../src/lab/lab.ts';
+import { runForwarder, type CniRun } from '../integration/cni/forwarder-harness.ts';
+import type { AgentProcess } from '../support/agent-process.ts';
+import { startCrashNode, type CheckpointView, type CrashNode } from '../support/crash-node.ts';
 import { echoFrom, requireRoot, startEcho } from './helpers/lab-helpers.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const CLUSTER = 'crash';
 const CLUSTER_TAG = 'vpcnet.io/cluster-name';
 const GRACE_MS = 3000;
 const INTERVAL_MS = 1000;
-/** The netconf as the agent's conflist gives it: the socket and DEL spool of this test's agent. */
-let CONF = '';
-
-interface LogLine {
-  msg?: string;
-  [k: string]: unknown;
-}
-
-/** The agent as a child process; its log lines (stderr, JSON) are kept and copied to a file. */
-class AgentProcess {
-  child: ChildProcess | undefined;
-  lines: LogLine[] = [];
-  private readonly args: string[];
-  private readonly env: Record<string, string>;
-  private readonly log: WriteStream;
-  private exited: Promise<void> = Promise.resolve();
-
-  constructor(configFile: string, env: Record<string, string>, logFile: string) {
-    this.args = [join(ROOT, 'src/cli/main.ts'), 'agent', '--config', configFile];
-    this.env = env;
-    this.log = createWriteStream(logFile);
-  }
-
-  get alive(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Starts it and resolves once the conflist is installed (the pool can serve). */
-  async start(): Promise<void> {
-    this.lines = [];
-    const child = spawn(process.execPath, this.args, { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    this.exited = new Promise((r) => child.once('exit', () => r()));
-    createInterface({ input: child.stderr! }).on('line', (l) => {
-      this.log.write(`${l}\n`);
-      try {
-        this.lines.push(JSON.parse(l) as LogLine);
-      } catch {
-        this.lines.push({ msg: l });
-      }
-    });
-    await this.waitLog((l) => l.msg === 'CNI executable and conflist installed', 20_000);
-  }
-
-  async waitLog(pred: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.lines.find(pred);
-      if (hit) return hit;
-      if (!this.alive) throw new Error(`agent exited while waiting; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
-      if (Date.now() > end) throw new Error(`agent log wait timed out; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
-      await sleep(50);
-    }
-  }
-
-  /** SIGKILL now (synchronous: usable inside an emulator event). */
-  killNow(): void {
-    if (this.alive && this.child?.pid) process.kill(this.child.pid, 'SIGKILL');
-  }
-
-  async kill(): Promise<void> {
-    this.killNow();
-    await this.exited;
-  }
-
-  async close(): Promise<void> {
-    await this.kill();
-    this.log.end();
-  }
-}
 
 interface Pod {
   name: string;
@@ -104,13 +30,11 @@ interface Pod {
 }
 
 describe('crash recovery: agent SIGKILLed and restarted', () => {
+  let node: CrashNode;
   let emulator: AwsEmulator;
   let lab: Lab;
-  let cloudLab: CloudLab;
   let agent: AgentProcess;
-  let work: string;
   let forwarder: string;
-  let socket: string;
   let checkpoint: string;
   let instanceId: string;
   let nodeNs: string;
@@ -119,59 +43,20 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
 
   beforeAll(async () => {
     requireRoot();
-    // The agent process loads the setns addon from build/native (build.sh is incremental).
-    execFileSync('bash', [join(ROOT, 'src/datapath/native/build.sh')], { stdio: 'ignore' });
-    work = mkdtempSync(join(tmpdir(), 'vpcnet-crash-'));
-    forwarder = join(await installBuiltForwarder(work), 'vpcnet');
-    emulator = new AwsEmulator({ seed: 11 });
-    const endpoint = await emulator.start({ port: 0 });
-    const scenario = emulator.applyScenario({
-      region: 'us-west-2',
-      vpcs: [{ cidr: '10.30.0.0/16', subnets: [{ cidr: '10.30.0.0/20', az: 'us-west-2a' }] }],
-      instances: [{ instanceType: 'm5.large', subnet: '10.30.0.0/20' }],
+    node = await startCrashNode({
+      tag: 'vpr',
+      seed: 11,
+      vpcCidr: '10.30.0.0/16',
+      clusterName: CLUSTER,
+      pool: { prefixDelegation: false, warmIps: 2, cooldownMs: 2000 },
+      cni: { addDeadlineMs: 8000 },
+      reconcile: { intervalMs: INTERVAL_MS, leakedNicGraceMs: GRACE_MS, leakedNicSoloSweepMs: GRACE_MS },
     });
-    instanceId = scenario.instanceIds[0]!;
-    lab = Lab.create({ basePrefix: 'vpr' });
-    cloudLab = new CloudLab({ lab, cloud: labCloud(emulator) });
-    nodeNs = cloudLab.addInstance('node1', instanceId).ns;
-    await cloudLab.start();
-    socket = join(work, 'run', 'cni.sock');
-    CONF = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: socket, delSpoolDir: join(work, 'del-spool') });
-    checkpoint = join(work, 'state', 'checkpoint.json');
-    const configFile = join(work, 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        clusterName: CLUSTER,
-        logLevel: 'info',
-        apiListen: '127.0.0.1:0',
-        metricsListen: '127.0.0.1:0',
-        provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
-        pool: { prefixDelegation: false, warmIps: 2, cooldownMs: 2000 },
-        datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
-        paths: { socket, delSpoolDir: join(work, 'del-spool'), checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
-        cni: { addDeadlineMs: 8000 },
-        reconcile: { intervalMs: INTERVAL_MS, leakedNicGraceMs: GRACE_MS },
-      }),
-    );
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_ACCESS_KEY_ID: 'AKIDCRASH', AWS_SECRET_ACCESS_KEY: 'crash-secret' };
-    // The agent's log stays in build/test-results (not committed) for debugging a failed phase.
-    mkdirSync(join(ROOT, 'build', 'test-results'), { recursive: true });
-    agent = new AgentProcess(configFile, env, join(ROOT, 'build', 'test-results', 'crash-recovery-agent.log'));
-    await agent.start();
+    ({ emulator, lab, agent, forwarder, checkpoint, instanceId, nodeNs } = node);
   }, 60_000);
 
   afterAll(async () => {
-    await agent?.close();
-    cloudLab?.stop();
-    const prefix = lab?.prefix;
-    lab?.destroy();
-    await emulator?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
-    if (prefix) {
-      const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`${prefix}-`));
-      expect(left).toEqual([]);
-    }
+    if (node) expect(await node.stop()).toEqual([]);
   });
 
   function newPod(): Pod {
@@ -192,7 +77,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
         CNI_PATH: join(forwarder, '..'),
         CNI_ARGS: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod.name}`,
       },
-      CONF,
+      node.conf,
     );
   }
 
@@ -213,14 +98,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     }
   }
 
-  interface CheckpointView {
-    allocations: Array<{ containerId: string; ifname: string; ip: string }>;
-    nics: Array<{ id: string; blocks: Array<{ cidr: string }> }>;
-  }
-
-  function readCheckpoint(): CheckpointView {
-    return (JSON.parse(readFileSync(checkpoint, 'utf8')) as { data: CheckpointView }).data;
-  }
+  const readCheckpoint = (): CheckpointView => node.readCheckpoint();
 
   /** vpcnet's pod wiring in the node, read with `ip` (independent of the datapath code). */
   function kernelWiring(): { links: string[]; routedIps: string[]; ruleIps: string[] } {

@@ -5,22 +5,16 @@
 // cloud = pool after one reconcile, nothing of vpcnet left in the node netns after DEL of
 // everything. Prints its counts; asserts nothing about time.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AwsEmulator } from '../../providers/aws/emulator/index.ts';
-import { CONFLIST_NAME } from '../../src/cni/install.ts';
+import type { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import { FROM_POD_PRIORITY, TO_POD_PRIORITY } from '../../src/datapath/routed-pod.ts';
-import { CloudLab } from '../../src/lab/cloud-lab.ts';
-import { labCloud } from '../../providers/aws/lab-binding.ts';
-import { Lab } from '../../src/lab/lab.ts';
-import { installBuiltForwarder, runForwarder, type CniRun } from '../integration/cni/forwarder-harness.ts';
-import { AgentProcess } from '../support/agent-process.ts';
+import type { Lab } from '../../src/lab/lab.ts';
+import { runForwarder, type CniRun } from '../integration/cni/forwarder-harness.ts';
+import type { AgentProcess } from '../support/agent-process.ts';
+import { startCrashNode, type CheckpointView, type CrashNode } from '../support/crash-node.ts';
 import { mulberry32 } from '../support/prng.ts';
 import { requireRoot } from './helpers/lab-helpers.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const KILLS = 50;
 const SLOTS = 10;
 const WORKERS = 4;
@@ -38,76 +32,32 @@ interface Pod {
   needsDel: boolean;
 }
 
-interface CheckpointView {
-  allocations: Array<{ containerId: string; ifname: string; ip: string }>;
-  nics: Array<{ id: string; blocks: Array<{ cidr: string }> }>;
-}
-
 describe('kill -9 torture during ADD/DEL churn', () => {
+  let node: CrashNode;
   let emulator: AwsEmulator;
   let lab: Lab;
-  let cloudLab: CloudLab;
   let agent: AgentProcess;
-  let work: string;
   let forwarder: string;
-  let socket: string;
-  let checkpoint: string;
   let instanceId: string;
   let nodeNs: string;
   let conf: string;
 
   beforeAll(async () => {
     requireRoot();
-    execFileSync('bash', [join(ROOT, 'src/datapath/native/build.sh')], { stdio: 'ignore' });
-    work = mkdtempSync(join(tmpdir(), 'vc8r-torture-'));
-    forwarder = join(await installBuiltForwarder(work), 'vpcnet');
-    emulator = new AwsEmulator({ seed: 50 });
-    const endpoint = await emulator.start({ port: 0 });
-    const scenario = emulator.applyScenario({
-      region: 'us-west-2',
-      vpcs: [{ cidr: '10.50.0.0/16', subnets: [{ cidr: '10.50.0.0/20', az: 'us-west-2a' }] }],
-      instances: [{ instanceType: 'm5.large', subnet: '10.50.0.0/20' }],
+    node = await startCrashNode({
+      tag: 'vc8r',
+      seed: 50,
+      vpcCidr: '10.50.0.0/16',
+      clusterName: 'torture',
+      pool: { prefixDelegation: false, warmIps: 3, cooldownMs: 1000 },
+      cni: { addDeadlineMs: 5000, requestTimeoutMs: 8000 },
+      reconcile: { intervalMs: 1000, leakedNicGraceMs: 3000, leakedNicSoloSweepMs: 3000 },
     });
-    instanceId = scenario.instanceIds[0]!;
-    lab = Lab.create({ basePrefix: 'vc8r' });
-    cloudLab = new CloudLab({ lab, cloud: labCloud(emulator) });
-    nodeNs = cloudLab.addInstance('node1', instanceId).ns;
-    await cloudLab.start();
-    socket = join(work, 'run', 'cni.sock');
-    checkpoint = join(work, 'state', 'checkpoint.json');
-    const configFile = join(work, 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        clusterName: 'torture',
-        logLevel: 'info',
-        apiListen: '127.0.0.1:0',
-        metricsListen: '127.0.0.1:0',
-        provider: { name: 'aws', apiEndpoint: endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
-        pool: { prefixDelegation: false, warmIps: 3, cooldownMs: 1000 },
-        datapath: { mtu: 9001, nodeNetns: lab.node('node1').netnsPath },
-        paths: { socket, delSpoolDir: join(work, 'del-spool'), checkpoint, cniBinDir: join(work, 'host-bin'), cniConfDir: join(work, 'net.d') },
-        cni: { addDeadlineMs: 5000, requestTimeoutMs: 8000 },
-        reconcile: { intervalMs: 1000, leakedNicGraceMs: 3000 },
-      }),
-    );
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_ACCESS_KEY_ID: 'AKIDTORTURE', AWS_SECRET_ACCESS_KEY: 'torture-secret' };
-    mkdirSync(join(ROOT, 'build', 'test-results'), { recursive: true });
-    agent = new AgentProcess(configFile, env, join(ROOT, 'build', 'test-results', 'kill-torture-agent.log'));
-    await agent.start();
-    // The config a runtime sends: the agent's own conflist, first plugin (forwarder settings included).
-    const list = JSON.parse(readFileSync(join(work, 'net.d', CONFLIST_NAME), 'utf8')) as { cniVersion: string; name: string; plugins: Record<string, unknown>[] };
-    conf = JSON.stringify({ cniVersion: list.cniVersion, name: list.name, ...list.plugins[0] });
+    ({ emulator, lab, agent, forwarder, instanceId, nodeNs, conf } = node);
   }, 60_000);
 
   afterAll(async () => {
-    await agent?.close();
-    cloudLab?.stop();
-    const prefix = lab?.prefix;
-    lab?.destroy();
-    await emulator?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
-    if (prefix) expect(execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`${prefix}-`))).toEqual([]);
+    if (node) expect(await node.stop()).toEqual([]);
   }, 60_000);
 
   function cni(command: 'ADD' | 'DEL', pod: Pod): Promise<CniRun> {
@@ -125,9 +75,7 @@ describe('kill -9 torture during ADD/DEL churn', () => {
     );
   }
 
-  function readCheckpoint(): CheckpointView {
-    return (JSON.parse(readFileSync(checkpoint, 'utf8')) as { data: CheckpointView }).data;
-  }
+  const readCheckpoint = (): CheckpointView => node.readCheckpoint();
 
   function kernelWiring(): { links: string[]; routedIps: string[]; ruleIps: string[] } {
     const links = (JSON.parse(lab.ip(nodeNs, ['-j', 'link', 'show', 'type', 'veth'])) as Array<{ ifname: string }>)

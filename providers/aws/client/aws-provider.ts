@@ -3,7 +3,6 @@
 // the drift detector that tells when to describe again (nic-view.ts).
 // ENI secondary IPs are 'ip' blocks (/32), delegated /28 prefixes are 'prefix' blocks.
 import { randomUUID } from 'node:crypto';
-import { EC2Client, type NetworkInterface, type Subnet, type Tag } from '@aws-sdk/client-ec2';
 import { pino, type Logger } from 'pino';
 import { VpcnetError, isVpcnetError } from '../../../src/errors.ts';
 import { noopMetrics } from '../../../src/metrics/metrics.ts';
@@ -24,7 +23,9 @@ import type {
 import { isAmbiguous } from '../../kit/classify.ts';
 import { pollUntil } from '../../kit/poll.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../kit/retry.ts';
-import { Ec2Api, type CallOptions, type Ec2Action, type Ec2Ops } from './ec2-api.ts';
+import { Ec2Api, type CallOptions } from './ec2-api.ts';
+import { Ec2QueryClient } from './ec2-query.ts';
+import type { Ec2Action, Ec2Ops, NetworkInterface, Subnet, Tag } from './ec2-types.ts';
 import { ImdsClient, type ImdsIdentity } from './imds.ts';
 import { AWS_NIC_MTU } from '../limits.ts';
 import { NicView, sameState } from './nic-view.ts';
@@ -84,7 +85,7 @@ export class AwsProvider implements CloudProvider {
       random: this.random,
       logger: this.log,
     });
-    this.limitsCache = new InstanceLimitsCache((type) => this.call('DescribeInstanceTypes', { InstanceTypes: [type as never] }));
+    this.limitsCache = new InstanceLimitsCache((type) => this.call('DescribeInstanceTypes', { InstanceTypes: [type] }));
     this.region = opts.region;
     this.view = new NicView({ clock: this.clock, random: this.random, ...opts.nicState });
   }
@@ -400,8 +401,8 @@ export class AwsProvider implements CloudProvider {
     if (added.length === 0) return undefined;
     this.log.info({ nicId: req.nicId, kind: req.kind, blocks: added.length }, 'ambiguous assign had landed (seen in metadata, confirmed by EC2): not repeated');
     return req.kind === 'prefix'
-      ? { AssignedIpv4Prefixes: added.map((b) => ({ Ipv4Prefix: b.cidr })), $metadata: {} }
-      : { AssignedPrivateIpAddresses: added.map((b) => ({ PrivateIpAddress: b.cidr.replace(/\/32$/, '') })), $metadata: {} };
+      ? { AssignedIpv4Prefixes: added.map((b) => ({ Ipv4Prefix: b.cidr })) }
+      : { AssignedPrivateIpAddresses: added.map((b) => ({ PrivateIpAddress: b.cidr.replace(/\/32$/, '') })) };
   }
 
   async release(req: ReleaseRequest): Promise<void> {
@@ -481,7 +482,7 @@ export class AwsProvider implements CloudProvider {
     if (!this.ec2) {
       this.region ??= (await this.imdsIdentity()).region;
       this.ec2 ??= new Ec2Api({
-        transport: this.opts.transport ?? this.sdkClient(this.region),
+        transport: this.opts.transport ?? this.queryClient(this.region),
         limiter: this.opts.rateLimiter ?? new Ec2RateLimiter({}, this.clock),
         clock: this.clock,
         metrics: this.opts.metrics ?? noopMetrics,
@@ -501,19 +502,14 @@ export class AwsProvider implements CloudProvider {
     return pending;
   }
 
-  private sdkClient(region: string): EC2Client {
-    return new EC2Client({
+  /** The agent's EC2 client (ec2-query.ts); tests may pass another transport. */
+  private queryClient(region: string): Ec2QueryClient {
+    return new Ec2QueryClient({
       region,
-      // Our retry loop owns backoff and deadlines; the SDK makes exactly one attempt.
-      maxAttempts: 1,
       ...(this.opts.ec2Endpoint ? { endpoint: this.opts.ec2Endpoint } : {}),
       ...(this.opts.credentials ? { credentials: this.opts.credentials } : {}),
-      requestHandler: {
-        requestTimeout: this.opts.timeouts?.requestMs ?? 10_000,
-        connectionTimeout: this.opts.timeouts?.connectMs ?? 3000,
-        // Without this the handler only logs a warning when requestTimeout passes.
-        throwOnRequestTimeout: true,
-      },
+      requestTimeoutMs: this.opts.timeouts?.requestMs ?? 10_000,
+      connectTimeoutMs: this.opts.timeouts?.connectMs ?? 3000,
     });
   }
 

@@ -1,40 +1,5 @@
 // Every EC2 call goes through here: rate limit per bucket, our own retries with backoff and
 // jitter (the SDK's retries are off), one error mapping, metrics and a per-action counter.
-import {
-  AssignPrivateIpAddressesCommand,
-  AttachNetworkInterfaceCommand,
-  CreateNetworkInterfaceCommand,
-  CreateTagsCommand,
-  DeleteNetworkInterfaceCommand,
-  DescribeInstanceTypesCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeSubnetsCommand,
-  DetachNetworkInterfaceCommand,
-  ModifyNetworkInterfaceAttributeCommand,
-  UnassignPrivateIpAddressesCommand,
-  type AssignPrivateIpAddressesCommandInput,
-  type AssignPrivateIpAddressesCommandOutput,
-  type AttachNetworkInterfaceCommandInput,
-  type AttachNetworkInterfaceCommandOutput,
-  type CreateNetworkInterfaceCommandInput,
-  type CreateNetworkInterfaceCommandOutput,
-  type CreateTagsCommandInput,
-  type CreateTagsCommandOutput,
-  type DeleteNetworkInterfaceCommandInput,
-  type DeleteNetworkInterfaceCommandOutput,
-  type DescribeInstanceTypesCommandInput,
-  type DescribeInstanceTypesCommandOutput,
-  type DescribeNetworkInterfacesCommandInput,
-  type DescribeNetworkInterfacesCommandOutput,
-  type DescribeSubnetsCommandInput,
-  type DescribeSubnetsCommandOutput,
-  type DetachNetworkInterfaceCommandInput,
-  type DetachNetworkInterfaceCommandOutput,
-  type ModifyNetworkInterfaceAttributeCommandInput,
-  type ModifyNetworkInterfaceAttributeCommandOutput,
-  type UnassignPrivateIpAddressesCommandInput,
-  type UnassignPrivateIpAddressesCommandOutput,
-} from '@aws-sdk/client-ec2';
 import type { Logger } from 'pino';
 import type { VpcnetError } from '../../../src/errors.ts';
 import type { Metrics } from '../../../src/metrics/metrics.ts';
@@ -43,43 +8,10 @@ import { isFilteredInput } from '../ec2-throttling.ts';
 import { mapAwsError } from './aws-errors.ts';
 import { isAmbiguous } from '../../kit/classify.ts';
 import { withRetry, type BackoffPolicy } from '../../kit/retry.ts';
+import type { Ec2Action, Ec2Ops, Ec2Transport } from './ec2-types.ts';
 import type { Ec2RateLimiter } from './rate-limiter.ts';
 
-export interface Ec2Ops {
-  AssignPrivateIpAddresses: [AssignPrivateIpAddressesCommandInput, AssignPrivateIpAddressesCommandOutput];
-  AttachNetworkInterface: [AttachNetworkInterfaceCommandInput, AttachNetworkInterfaceCommandOutput];
-  CreateNetworkInterface: [CreateNetworkInterfaceCommandInput, CreateNetworkInterfaceCommandOutput];
-  CreateTags: [CreateTagsCommandInput, CreateTagsCommandOutput];
-  DeleteNetworkInterface: [DeleteNetworkInterfaceCommandInput, DeleteNetworkInterfaceCommandOutput];
-  DescribeInstanceTypes: [DescribeInstanceTypesCommandInput, DescribeInstanceTypesCommandOutput];
-  DescribeNetworkInterfaces: [DescribeNetworkInterfacesCommandInput, DescribeNetworkInterfacesCommandOutput];
-  DescribeSubnets: [DescribeSubnetsCommandInput, DescribeSubnetsCommandOutput];
-  DetachNetworkInterface: [DetachNetworkInterfaceCommandInput, DetachNetworkInterfaceCommandOutput];
-  ModifyNetworkInterfaceAttribute: [ModifyNetworkInterfaceAttributeCommandInput, ModifyNetworkInterfaceAttributeCommandOutput];
-  UnassignPrivateIpAddresses: [UnassignPrivateIpAddressesCommandInput, UnassignPrivateIpAddressesCommandOutput];
-}
-export type Ec2Action = keyof Ec2Ops;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyCommandClass = new (input: any) => unknown;
-const COMMANDS: Record<Ec2Action, AnyCommandClass> = {
-  AssignPrivateIpAddresses: AssignPrivateIpAddressesCommand,
-  AttachNetworkInterface: AttachNetworkInterfaceCommand,
-  CreateNetworkInterface: CreateNetworkInterfaceCommand,
-  CreateTags: CreateTagsCommand,
-  DeleteNetworkInterface: DeleteNetworkInterfaceCommand,
-  DescribeInstanceTypes: DescribeInstanceTypesCommand,
-  DescribeNetworkInterfaces: DescribeNetworkInterfacesCommand,
-  DescribeSubnets: DescribeSubnetsCommand,
-  DetachNetworkInterface: DetachNetworkInterfaceCommand,
-  ModifyNetworkInterfaceAttribute: ModifyNetworkInterfaceAttributeCommand,
-  UnassignPrivateIpAddresses: UnassignPrivateIpAddressesCommand,
-};
-
-/** What the SDK's EC2Client offers that we use; unit tests pass a scripted fake. */
-export interface Ec2Transport {
-  send(command: unknown): Promise<unknown>;
-}
+export type { Ec2Action, Ec2Ops, Ec2Transport } from './ec2-types.ts';
 
 export interface Ec2ApiDeps {
   transport: Ec2Transport;
@@ -111,13 +43,12 @@ export class Ec2Api {
   /** One logical call: retried on throttling, 5xx, timeouts and connection errors up to the deadline. */
   async call<A extends Ec2Action>(action: A, input: Ec2Ops[A][0], opts: CallOptions<Ec2Ops[A][1]> = {}): Promise<Ec2Ops[A][1]> {
     const { clock, metrics, logger, limiter } = this.deps;
-    const Command = COMMANDS[action];
     return withRetry(
       async () => {
         this.counts.set(action, (this.counts.get(action) ?? 0) + 1);
         const started = clock.now();
         try {
-          const out = (await limiter.run(action, () => this.deps.transport.send(new Command(input)), {
+          const out = (await limiter.run(action, () => this.deps.transport.send(action, input), {
             filtered: isFilteredInput(input),
             isThrottled: (err) => mapAwsError(err, action).code === 'CLOUD_THROTTLED',
           })) as Ec2Ops[A][1];

@@ -1,6 +1,7 @@
 // IMDSv2 client: a session token from PUT /latest/api/token, cached until shortly before
 // its TTL ends, sent on every GET. Unreachable metadata becomes METADATA_UNREACHABLE naming
 // the endpoint; 404 becomes CLOUD_NOT_FOUND.
+import { request as httpRequest } from 'node:http';
 import type { Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
@@ -212,15 +213,32 @@ export class ImdsClient {
     return this.tokenPending;
   }
 
-  private async request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<string> {
-    const res = await fetch(this.opts.endpoint + path, {
-      method,
-      headers,
-      signal: AbortSignal.timeout(this.opts.timeoutMs),
+  /**
+   * One metadata request over node:http. Not fetch(): its HTTP parser is a WebAssembly module
+   * whose compilation costs an agent ~20 MB of resident memory for a few local GETs.
+   */
+  private request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(this.opts.endpoint + path, { method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          clearTimeout(timer);
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) reject(new HttpStatusError(status, path));
+          else resolve(Buffer.concat(chunks).toString('utf8'));
+        });
+      });
+      const timer = setTimeout(() => {
+        req.destroy(Object.assign(new Error(`no answer within ${this.opts.timeoutMs} ms`), { name: 'TimeoutError' }));
+      }, this.opts.timeoutMs);
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      req.end();
     });
-    const body = await res.text();
-    if (!res.ok) throw new HttpStatusError(res.status, path);
-    return body;
   }
 
   private toError(err: unknown, path: string): VpcnetError {
@@ -241,8 +259,8 @@ export class ImdsClient {
 
 function errText(err: unknown): string {
   if (err instanceof Error) {
-    const cause = err.cause as { code?: string } | undefined;
-    return cause?.code ? `${err.name}: ${cause.code}` : `${err.name}: ${err.message}`;
+    const code = (err as { code?: unknown }).code ?? (err.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === 'string' ? `${err.name}: ${code}` : `${err.name}: ${err.message}`;
   }
   return String(err);
 }

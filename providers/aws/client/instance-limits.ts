@@ -1,5 +1,5 @@
 // Instance type -> NodeLimits: the built-in table first, else DescribeInstanceTypes, cached per type for the process.
-import type { DescribeInstanceTypesCommandOutput, InstanceTypeInfo } from '@aws-sdk/client-ec2';
+import type { Ec2Ops, InstanceTypeInfo } from './ec2-types.ts';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { NodeLimits } from '../../provider.ts';
 import { instanceTypeLimits, maxPodsFor } from '../limits.ts';
@@ -33,9 +33,9 @@ export function limitsFromInstanceType(info: InstanceTypeInfo, prefixDelegation:
 
 export class InstanceLimitsCache {
   private readonly cache = new Map<string, Promise<InstanceTypeInfo>>();
-  private readonly describe: (instanceType: string) => Promise<DescribeInstanceTypesCommandOutput>;
+  private readonly describe: (instanceType: string) => Promise<Ec2Ops['DescribeInstanceTypes'][1]>;
 
-  constructor(describe: (instanceType: string) => Promise<DescribeInstanceTypesCommandOutput>) {
+  constructor(describe: (instanceType: string) => Promise<Ec2Ops['DescribeInstanceTypes'][1]>) {
     this.describe = describe;
   }
 
@@ -78,7 +78,7 @@ export class InstanceLimitsCache {
 
 function fromTable(instanceType: string, known: NonNullable<ReturnType<typeof instanceTypeLimits>>): InstanceTypeInfo {
   return {
-    InstanceType: instanceType as never,
+    InstanceType: instanceType,
     Hypervisor: known.hypervisor,
     BareMetal: known.bareMetal,
     NetworkInfo: { MaximumNetworkInterfaces: known.maxNics, Ipv4AddressesPerInterface: known.ipv4PerNic },

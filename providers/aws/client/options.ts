@@ -1,10 +1,10 @@
 // Plain typed options of the AWS provider. The agent's validated config maps onto this.
-import type { EC2ClientConfig } from '@aws-sdk/client-ec2';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../../src/metrics/metrics.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import type { BackoffPolicy } from '../../kit/retry.ts';
-import type { Ec2Transport } from './ec2-api.ts';
+import type { Ec2QueryOptions } from './ec2-query.ts';
+import type { Ec2Transport } from './ec2-types.ts';
 import type { Ec2RateLimiter } from './rate-limiter.ts';
 
 export interface AwsProviderOptions {
@@ -12,12 +12,12 @@ export interface AwsProviderOptions {
   clusterName: string;
   /** Region; default: from instance metadata. */
   region?: string;
-  /** EC2 endpoint URL, e.g. an emulator's http://127.0.0.1:4566; default: the SDK's regional endpoint. */
+  /** EC2 endpoint URL, e.g. an emulator's http://127.0.0.1:4566; default: the region's regional endpoint. */
   ec2Endpoint?: string;
   /** Instance metadata base URL; default http://169.254.169.254. */
   metadataEndpoint?: string;
-  /** Passed to the SDK as is; default: the SDK's chain (env, IRSA web identity, instance profile). */
-  credentials?: EC2ClientConfig['credentials'];
+  /** Static credentials or a provider of them; default: the AWS SDK's chain (env, IRSA web identity, ECS, instance profile). */
+  credentials?: Ec2QueryOptions['credentials'];
   /** New NICs go only into these subnets (those in the node's zone). */
   subnetIds?: string[];
   /** Else subnets carrying all these tags are preferred; default {'kubernetes.io/role/cni': '1'}. */
@@ -59,7 +59,7 @@ export interface AwsProviderOptions {
   logger?: Logger;
   /** Jitter source; tests pass a fixed one. */
   random?: () => number;
-  /** Replaces the SDK client (unit tests). */
+  /** Replaces the EC2 Query client (tests: a script, or the AWS SDK's client through test/support/aws-sdk-transport.ts). */
   transport?: Ec2Transport;
 }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import { systemClock, type Clock } from '../../../src/util/clock.ts';
-import { FaultTable } from '../../kit/emulator/index.ts';
+import { FaultTable, readBody } from '../../kit/emulator/index.ts';
 import type { ArmOpClass } from '../limits.ts';
 import { handleAdmin } from './admin.ts';
 import { ArmError, notFound } from './arm-error.ts';
@@ -20,7 +20,6 @@ import { AzureState, type ChangeEvent, type Nic, type Operation, type Vm, type W
 import { ArmThrottler, type ThrottleOptions } from './throttle.ts';
 import { makeCertificates, type EmulatorTls } from './tls.ts';
 
-const MAX_BODY = 1 << 20;
 const JOIN = 'Microsoft.Network/virtualNetworks/subnets/join/action';
 
 export interface AzureEmulatorOptions {
@@ -562,16 +561,4 @@ export function wantedConfigs(input: unknown): WantedConfig[] {
 function armErrorOf(err: unknown): ArmError {
   if (err instanceof ArmError) return err;
   return new ArmError(500, 'InternalServerError', err instanceof Error ? err.message : String(err));
-}
-
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= MAX_BODY) chunks.push(chunk);
-    else if (size > MAX_BODY * 16) break;
-  }
-  if (size > MAX_BODY) throw new VpcnetError('CLOUD_BAD_REQUEST', 'request body too large');
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -7,6 +7,7 @@ import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import { gceError, operationError } from './gce-errors.ts';
 import type { MetadataClient } from './metadata-client.ts';
+import { GceRateLimiter } from './rate-limiter.ts';
 
 export interface AliasRangeView {
   ipCidrRange: string;
@@ -80,6 +81,8 @@ export interface SdkComputeOptions {
   requestTimeoutMs: number;
   /** Give up waiting for an operation after this long. */
   operationTimeoutMs?: number;
+  /** Pacing per quota group; default one of its own on `clock`. Share one per project. */
+  limiter?: GceRateLimiter;
 }
 
 type Op = {
@@ -103,10 +106,12 @@ export class SdkComputeApi implements ComputeApi {
   private readonly clock: Clock;
   private readonly callOpts: { timeout: number; maxRetries: number };
   private readonly operationTimeoutMs: number;
+  readonly limiter: GceRateLimiter;
 
   constructor(opts: SdkComputeOptions) {
     this.project = opts.project;
     this.clock = opts.clock;
+    this.limiter = opts.limiter ?? new GceRateLimiter({ clock: opts.clock });
     this.callOpts = { timeout: opts.requestTimeoutMs, maxRetries: 0 };
     this.operationTimeoutMs = opts.operationTimeoutMs ?? 120_000;
     this.auth = new OAuth2Client();
@@ -124,6 +129,16 @@ export class SdkComputeApi implements ComputeApi {
     this.globalOps = new compute.GlobalOperationsClient(clientOpts);
     this.routes = new compute.RoutesClient(clientOpts);
     this.subnets = new compute.SubnetworksClient(clientOpts);
+  }
+
+  /**
+   * The same clients paced by another limiter: many simulated nodes in one process (the scale
+   * bench) share one set of gax clients, yet each node keeps its own pacing as a real node would.
+   */
+  withLimiter(limiter: GceRateLimiter): SdkComputeApi {
+    const view = Object.create(this) as SdkComputeApi;
+    Object.defineProperty(view, 'limiter', { value: limiter });
+    return view;
   }
 
   async getInstance(zone: string, name: string): Promise<InstanceView> {
@@ -213,15 +228,26 @@ export class SdkComputeApi implements ComputeApi {
     if (errors.length) throw operationError(op, { errors, ...(op.httpErrorStatusCode ? { httpErrorStatusCode: op.httpErrorStatusCode } : {}) });
   }
 
-  private async call<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw gceError(err, name);
-    }
+  /** Every Compute call: paced by its quota group, its failure mapped to the shared codes. */
+  private call<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.limiter.run(
+      name,
+      async () => {
+        try {
+          return await fn();
+        } catch (err) {
+          throw gceError(err, name);
+        }
+      },
+      isQuotaSpent,
+    );
   }
 
-  private async raw(name: string, method: 'PATCH', path: string, data: unknown): Promise<Op> {
+  private raw(name: string, method: 'PATCH', path: string, data: unknown): Promise<Op> {
+    return this.limiter.run(name, () => this.rawOnce(name, method, path, data), isQuotaSpent);
+  }
+
+  private async rawOnce(name: string, method: 'PATCH', path: string, data: unknown): Promise<Op> {
     try {
       const res = await this.auth.request<Op>({ url: `${this.base}${path}`, method, data, timeout: this.callOpts.timeout, retry: false });
       return res.data;
@@ -232,6 +258,11 @@ export class SdkComputeApi implements ComputeApi {
       throw gceError({ httpStatusCode: r.status, message: r.data?.error?.message, ...(reason ? { reason } : {}) }, name);
     }
   }
+}
+
+/** GCE's "this group's quota is spent for the interval" answer (403 rateLimitExceeded, 429). */
+function isQuotaSpent(err: unknown): boolean {
+  return err instanceof VpcnetError && err.code === 'CLOUD_THROTTLED';
 }
 
 function routeView(r: { name?: string | null; destRange?: string | null; network?: string | null; priority?: number | null; nextHopInstance?: string | null; description?: string | null; warnings?: { code?: string | null; message?: string | null }[] | null }): RouteView {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import { formatCidr, parseCidr, tryParseCidr } from '../../../src/util/ip.ts';
-import type { AssignRequest, CloudBlock, CloudNic, CloudProvider, NodeInfo, NodeLimits, ReleaseRequest } from '../../provider.ts';
+import type { AssignRequest, CloudBlock, CloudNic, CloudProvider, ClusterServices, NodeInfo, NodeLimits, ProviderCondition, ReleaseRequest } from '../../provider.ts';
 import { maxPodsForRange } from '../limits.ts';
 import type { AliasRangeView, ComputeApi, InstanceView, NicView, RouteView } from './compute-api.ts';
 import type { InstanceMetadata, MetadataClient } from './metadata-client.ts';
@@ -14,14 +14,21 @@ import { DEFAULT_RETRY, retrying, type RetryPolicy } from './retry.ts';
 
 export type RangeMode = 'alias-ip' | 'route';
 
-export interface GcpCondition {
-  type: 'NextHopCannotIpForward' | 'StaleRouteSweep';
-  message: string;
+export interface GcpCondition extends ProviderCondition {
+  type: 'NextHopCannotIpForward' | 'PodCidrMismatch';
 }
 
 /** Decides whether this agent may delete other nodes' stale routes now (one agent at a time). */
 export interface SweepGate {
   tryAcquire(): Promise<boolean>;
+}
+
+/** The Lease (with Kubernetes) whose holder sweeps the cluster's stale routes. */
+export const ROUTE_SWEEP_LEASE = 'vpcnet-gcp-route-sweep';
+
+/** The sweep lease outlives a few sweep periods, so a live holder keeps it between sweeps. */
+export function routeSweepLeaseMs(sweepIntervalMs: number): number {
+  return Math.max(3 * sweepIntervalMs, 60_000);
 }
 
 export interface GcpProviderOptions {
@@ -36,8 +43,10 @@ export interface GcpProviderOptions {
   /** Alias mode: secondary range the pod range comes from; default: the subnet's first. */
   secondaryRangeName?: string;
   rangePrefixLength: number;
-  /** The node's pod range when it is fixed (Node.spec.podCIDR, or configuration). */
+  /** The node's pod range when it is fixed by configuration (provider.podCidr); wins over Node.spec.podCIDR. */
   podCidr?: string;
+  /** Node.spec.podCIDRs from the API server (with Kubernetes): the range when podCidr is not configured. */
+  nodePodCidrs?: ClusterServices['nodePodCidrs'];
   /** Route mode without a fixed range: ranges are carved from this CIDR (self-managed clusters). */
   clusterCidr?: string;
   routePriority?: number;
@@ -73,6 +82,7 @@ export class GcpProvider implements CloudProvider {
   /** The last instance read and when: an assign right after listNics reuses it (a stale fingerprint costs a 412 and a re-read, never a wrong write). */
   private recent: { at: number; inst: InstanceView } | undefined;
   private readonly raised = new Map<GcpCondition['type'], GcpCondition>();
+  private overrideNoted = '';
 
   constructor(opts: GcpProviderOptions) {
     this.o = opts;
@@ -109,7 +119,8 @@ export class GcpProvider implements CloudProvider {
       primarySubnetId: id.subnetName,
       mtu: nic0.mtu,
     };
-    const len = this.o.podCidr ? parseCidr(this.o.podCidr).prefixLength : this.o.rangePrefixLength;
+    const fixed = await this.fixedRange(true);
+    const len = fixed ? parseCidr(fixed.cidr).prefixLength : this.o.rangePrefixLength;
     const limits: NodeLimits = { maxNics: 1, addressesPerNic: 1, blockKinds: ['range'], prefixLength: len, maxPods: maxPodsForRange(len) };
     return { node, limits };
   }
@@ -121,10 +132,12 @@ export class GcpProvider implements CloudProvider {
     let blocks: CloudBlock[];
     if (this.o.rangeMode === 'alias-ip') {
       blocks = this.ourAliases(id, nic).map((r) => ({ kind: 'range', cidr: r.ipCidrRange, ref: r.subnetworkRangeName ?? '', state: 'ready' }));
+      this.noteRangeMatch(id, await this.fixedRange(false), blocks, `nic0 of instance ${id.meta.name} holds the alias range`);
     } else {
       const routes = await this.ourRoutes(id);
       blocks = routes.filter((r) => sameInstance(r.nextHopInstance, id.selfLink)).map((r) => ({ kind: 'range', cidr: r.destRange, ref: r.name, state: 'ready' }));
       this.noteForwarding(routes.filter((r) => sameInstance(r.nextHopInstance, id.selfLink)));
+      this.noteRangeMatch(id, await this.fixedRange(false), blocks, `the cluster's routes to instance ${id.meta.name} carry`);
       await this.maybeSweep(id, routes);
     }
     return [
@@ -186,7 +199,9 @@ export class GcpProvider implements CloudProvider {
     const first = primary(cached ?? (await this.getInstance(id)));
     const before = new Set(first.aliasIpRanges.map((r) => r.ipCidrRange));
     // Node.spec.podCIDR (or configuration) names the range; else GCE picks a free aligned block
-    const wantedCidr = this.o.podCidr && !before.has(this.o.podCidr) ? this.o.podCidr : `/${len}`;
+    const fixed = await this.fixedRange(true);
+    if (fixed) this.checkInSecondary(id, fixed);
+    const wantedCidr = fixed && !before.has(fixed.cidr) ? fixed.cidr : `/${len}`;
     const maxTries = this.o.maxFingerprintRetries ?? 8;
     let nic = first;
     for (let attempt = 0; attempt < maxTries; attempt++) {
@@ -245,7 +260,7 @@ export class GcpProvider implements CloudProvider {
 
   private async addRoute(id: Identity, len: number): Promise<CloudBlock> {
     const mine = (await this.ourRoutes(id)).filter((r) => sameInstance(r.nextHopInstance, id.selfLink));
-    const fixed = this.o.podCidr;
+    const fixed = (await this.fixedRange(true))?.cidr;
     for (let attempt = 0; attempt < 16; attempt++) {
       let dest: string;
       if (fixed && !mine.some((r) => r.destRange === fixed)) dest = fixed;
@@ -255,7 +270,13 @@ export class GcpProvider implements CloudProvider {
         if (!free) throw new VpcnetError('SUBNET_FULL', `cluster CIDR ${this.o.clusterCidr} has no free /${len} for a node route`, { details: { clusterCidr: this.o.clusterCidr } });
         dest = free;
       } else {
-        throw new VpcnetError('CONFIG_INVALID', 'route mode needs the node pod range: Node.spec.podCIDR, provider.podCidr or provider.clusterCidr', { details: { path: 'provider.podCidr' } });
+        throw new VpcnetError(
+          'CONFIG_INVALID',
+          this.o.nodePodCidrs
+            ? 'route mode needs the node pod range: Node.spec.podCIDR is not set (yet), and neither provider.podCidr nor provider.clusterCidr is configured'
+            : 'route mode needs the node pod range: provider.podCidr or provider.clusterCidr (Kubernetes is off, so Node.spec.podCIDR is not read)',
+          { details: { path: 'provider.podCidr' } },
+        );
       }
       const name = routeName(this.o.clusterName, id.networkName, dest);
       try {
@@ -293,6 +314,7 @@ export class GcpProvider implements CloudProvider {
       const c: GcpCondition = {
         type: 'NextHopCannotIpForward',
         message: `route ${bad.name} (${bad.destRange}): the instance has canIpForward=false, so GCE drops pod traffic it forwards; recreate the instance with --can-ip-forward`,
+        notReady: true,
       };
       if (!this.raised.has(c.type)) {
         this.o.logger.warn({ route: bad.name, destRange: bad.destRange }, 'next hop cannot forward');
@@ -300,6 +322,55 @@ export class GcpProvider implements CloudProvider {
       }
       this.raised.set(c.type, c);
     } else if (routes.length) this.raised.delete('NextHopCannotIpForward');
+  }
+
+  // ---- the node's pod range ---------------------------------------------------------------
+
+  /**
+   * The node's fixed pod range: provider.podCidr (an override, noted once when the Node says
+   * otherwise), else the IPv4 range of Node.spec.podCIDRs; undefined when neither is known.
+   * `fresh`: the Node may be read again when its range is not known yet.
+   */
+  private async fixedRange(fresh: boolean): Promise<{ cidr: string; source: string } | undefined> {
+    const fromNode = (await this.o.nodePodCidrs?.({ fresh }))?.find((c) => tryParseCidr(c) !== undefined);
+    const configured = this.o.podCidr;
+    if (configured && fromNode && configured !== fromNode && this.overrideNoted !== fromNode) {
+      this.overrideNoted = fromNode;
+      this.o.logger.warn({ podCidr: configured, nodePodCidr: fromNode }, `provider.podCidr ${configured} overrides Node.spec.podCIDR ${fromNode}`);
+    }
+    if (configured) return { cidr: configured, source: 'provider.podCidr' };
+    return fromNode ? { cidr: fromNode, source: 'Node.spec.podCIDR' } : undefined;
+  }
+
+  /** A fixed range outside the secondary range can never be an alias range of it: say so before asking GCE. */
+  private checkInSecondary(id: Identity, fixed: { cidr: string; source: string }): void {
+    const range = id.secondary.find((r) => r.rangeName === id.rangeName);
+    const outer = range ? tryParseCidr(range.ipCidrRange) : undefined;
+    const inner = parseCidr(fixed.cidr);
+    if (!range || !outer || (inner.base >= outer.base && inner.base + inner.size <= outer.base + outer.size)) return;
+    throw new VpcnetError(
+      'CONFIG_INVALID',
+      `${fixed.source} ${fixed.cidr} is not inside secondary range ${range.rangeName} (${range.ipCidrRange}) of subnetwork ${id.subnetName}: GCE cannot make it an alias range of nic0`,
+      { details: { podCidr: fixed.cidr, source: fixed.source, secondaryRange: range.rangeName, secondaryRangeCidr: range.ipCidrRange } },
+    );
+  }
+
+  /** Raises PodCidrMismatch while the cloud routes this node a range other than the fixed one. */
+  private noteRangeMatch(id: Identity, fixed: { cidr: string; source: string } | undefined, blocks: CloudBlock[], where: string): void {
+    if (!fixed || blocks.length === 0 || blocks.some((b) => b.cidr === fixed.cidr)) {
+      this.raised.delete('PodCidrMismatch');
+      return;
+    }
+    const held = blocks.map((b) => b.cidr).join(', ');
+    const c: GcpCondition = {
+      type: 'PodCidrMismatch',
+      message: `${fixed.source} is ${fixed.cidr} but ${where} ${held}: pods get addresses from ${held} (what the VPC routes to this node); make ${fixed.source} and the cloud agree`,
+    };
+    if (this.raised.get(c.type)?.message !== c.message) {
+      this.o.logger.warn({ podCidr: fixed.cidr, source: fixed.source, held, instance: id.meta.name }, 'pod range mismatch');
+      this.o.onCondition?.(c);
+    }
+    this.raised.set(c.type, c);
   }
 
   private async ourRoutes(id: Identity): Promise<RouteView[]> {
@@ -317,7 +388,15 @@ export class GcpProvider implements CloudProvider {
     const stale = routes.filter((r) => r.warnings.some((w) => w.code === 'NEXT_HOP_INSTANCE_NOT_FOUND'));
     if (!stale.length) return;
     const gate = this.o.sweepGate ?? lowestLiveNextHop(routes, id.selfLink);
-    if (!(await gate.tryAcquire())) return;
+    let mine: boolean;
+    try {
+      mine = await gate.tryAcquire();
+    } catch (err) {
+      // the lease is unreachable (API server down): no sweep this time; listing our routes goes on
+      this.o.logger.warn({ err, stale: stale.length }, 'stale routes not swept: the sweep lease could not be read');
+      return;
+    }
+    if (!mine) return;
     for (const r of stale) {
       try {
         await this.deleteRoute(r.name);

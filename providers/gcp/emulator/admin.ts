@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isVpcnetError } from '../../../src/errors.ts';
 import type { GcpEmulator } from './emulator.ts';
-import { readBody } from './emulator.ts';
+import { readBody } from '../../kit/emulator/index.ts';
 import { parseFaultRule } from './faults.ts';
 import { GceApiError } from './gce-error.ts';
 import type { QuotaGroup } from './quota.ts';

@@ -2,11 +2,11 @@
 // the metadata server of every instance (/metadata/<zone>/<name>/computeMetadata/v1/..., or a
 // listener per instance serving /computeMetadata/v1/... at its root, which is what clients that
 // take only host:port need), and an admin API (/_emulator/...).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import { systemClock, type Clock } from '../../../src/util/clock.ts';
+import { EmulatorHttp, readBody, type ListenOptions } from '../../kit/emulator/index.ts';
 import { handleAdmin } from './admin.ts';
 import { Faults } from './faults.ts';
 import { errorEnvelope, GceApiError, invalid, notFound } from './gce-error.ts';
@@ -17,7 +17,8 @@ import { applyScenario, type ScenarioResult } from './scenario.ts';
 import { GceState, type ChangeEvent } from './state.ts';
 import { listFilter } from './filter.ts';
 
-const MAX_BODY = 1 << 20;
+export type { ListenOptions };
+
 
 export interface GcpEmulatorOptions {
   clock?: Clock;
@@ -39,11 +40,6 @@ export interface GcpEmulatorOptions {
   logger?: Logger;
 }
 
-export interface ListenOptions {
-  port?: number;
-  host?: string;
-}
-
 interface Ctx {
   method: string;
   req: IncomingMessage;
@@ -60,7 +56,7 @@ export class GcpEmulator {
   private readonly speed: number;
   private readonly auth: 'issued' | 'any' | 'none';
   private readonly log: Logger;
-  private readonly servers: Server[] = [];
+  private readonly http: EmulatorHttp;
   private baseUrl: string | undefined;
   private readonly calls: Record<string, number> = {};
   private readonly throttled: Record<string, number> = {};
@@ -70,6 +66,7 @@ export class GcpEmulator {
     this.speed = opts.speed ?? 1;
     this.auth = opts.auth ?? 'any';
     this.log = opts.logger ?? pino({ level: 'silent' });
+    this.http = new EmulatorHttp('gcp emulator', this.log);
     const seed = opts.seed ?? 1;
     this.state = new GceState({
       clock: this.clock,
@@ -88,9 +85,7 @@ export class GcpEmulator {
   }
 
   async start(opts: ListenOptions = {}): Promise<string> {
-    const server = await this.listen(opts, (req, res) => this.route(req, res));
-    const addr = server.address() as AddressInfo;
-    this.baseUrl = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    this.baseUrl = await this.http.listen(opts, (req, res) => this.route(req, res));
     this.log.info({ endpoint: this.baseUrl }, 'gcp emulator listening');
     return this.baseUrl;
   }
@@ -107,24 +102,16 @@ export class GcpEmulator {
 
   /** A listener serving one instance's metadata at its root: host:port for GCE_METADATA_HOST-style settings. */
   async startMetadataListener(zone: string, name: string, opts: ListenOptions = {}): Promise<string> {
-    const server = await this.listen(opts, (req, res) => {
+    const base = await this.http.listen(opts, (req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      this.guard(serveMetadata(this.metadataDeps(), { zone, name }, req, res, url.pathname, url.searchParams), res);
+      return serveMetadata(this.metadataDeps(), { zone, name }, req, res, url.pathname, url.searchParams);
     });
-    const addr = server.address() as AddressInfo;
-    return `${addr.address}:${addr.port}`;
+    return base.replace(/^http:\/\//, '');
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(
-      this.servers.splice(0).map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      ),
-    );
+
+  stop(): Promise<void> {
+    return this.http.stop();
   }
 
   applyScenario(scenario: unknown): ScenarioResult {
@@ -144,17 +131,8 @@ export class GcpEmulator {
     return { state: this.state, tokens: this.tokens, sleep: (ms, signal) => this.clock.sleep(ms / this.speed, signal) };
   }
 
-  private listen(opts: ListenOptions, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
-    const server = createServer(handler);
-    server.keepAliveTimeout = 5000;
-    this.servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(server));
-    });
-  }
 
-  private route(req: IncomingMessage, res: ServerResponse): void {
+  private route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const md = /^\/metadata\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     let work: Promise<void>;
@@ -162,17 +140,9 @@ export class GcpEmulator {
     else if (url.pathname.startsWith('/computeMetadata/')) work = serveMetadata(this.metadataDeps(), undefined, req, res, url.pathname, url.searchParams);
     else if (url.pathname.startsWith('/_emulator/')) work = handleAdmin(this, req, res, url);
     else work = this.serveCompute(req, res, url);
-    this.guard(work, res);
+    return work;
   }
 
-  private guard(work: Promise<void>, res: ServerResponse): void {
-    work.catch((err: unknown) => {
-      const tooLarge = err instanceof VpcnetError && err.code === 'CLOUD_BAD_REQUEST';
-      if (!tooLarge) this.log.error({ err }, 'gcp emulator request failed');
-      if (!res.headersSent) res.writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json' });
-      res.end();
-    });
-  }
 
   private async serveCompute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const text = await readBody(req);
@@ -345,16 +315,4 @@ function page(s: GceState, kind: string, path: string, items: Record<string, unk
     ...(next ? { nextPageToken: next } : {}),
     selfLink: `https://www.googleapis.com/compute/v1/projects/${s.project}/${path}`,
   };
-}
-
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= MAX_BODY) chunks.push(chunk);
-    else if (size > MAX_BODY * 16) break;
-  }
-  if (size > MAX_BODY) throw new VpcnetError('CLOUD_BAD_REQUEST', 'request body too large');
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -3,23 +3,9 @@
 // rateLimitExceeded. Defaults: the per-project figures of the published page (see
 // docs/providers/gcp-emulator.md, https://cloud.google.com/compute/api-quota).
 import type { Clock } from '../../../src/util/clock.ts';
+import { DEFAULT_QUOTAS, msToNextWindow, QUOTA_WINDOW_MS, type QuotaGroup } from '../api-quotas.ts';
 
-export type QuotaGroup = 'read' | 'list' | 'mutation' | 'operationRead';
-
-export const DEFAULT_QUOTAS: Record<QuotaGroup, number> = {
-  read: 1500,
-  list: 1500,
-  mutation: 1500,
-  operationRead: 1500,
-};
-
-/** The group a method draws from. */
-export function groupOf(method: string): QuotaGroup {
-  if (method.endsWith('Operations.get') || method.endsWith('Operations.wait')) return 'operationRead';
-  if (method.endsWith('.list') || method.endsWith('.aggregatedList')) return 'list';
-  if (method.endsWith('.get')) return 'read';
-  return 'mutation';
-}
+export { DEFAULT_QUOTAS, groupOf, type QuotaGroup } from '../api-quotas.ts';
 
 export class RateQuotas {
   private readonly limits: Record<QuotaGroup, number>;
@@ -47,8 +33,7 @@ export class RateQuotas {
 
   /** Emulated ms until the next interval starts (a hint for clients; GCE sends no Retry-After). */
   msToRefill(): number {
-    const minute = 60_000 / this.speed;
-    return minute - (this.clock.now() % minute);
+    return msToNextWindow(this.clock.now(), QUOTA_WINDOW_MS / this.speed);
   }
 
   setLimit(group: QuotaGroup, perMinute: number): void {
@@ -61,7 +46,7 @@ export class RateQuotas {
   }
 
   private roll(): void {
-    const w = Math.floor(this.clock.now() / (60_000 / this.speed));
+    const w = Math.floor(this.clock.now() / (QUOTA_WINDOW_MS / this.speed));
     if (w !== this.window) {
       this.window = w;
       this.used = { read: 0, list: 0, mutation: 0, operationRead: 0 };

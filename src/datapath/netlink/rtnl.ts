@@ -82,6 +82,8 @@ const ROUTE_TYPES: Record<string, number> = { UNICAST: 1, LOCAL: 2, BROADCAST: 3
 export class Rtnl {
   private readonly sock: RtNetlinkSocket;
   private tail: Promise<void> = Promise.resolve();
+  /** The setns addon's own socket for deletions on the thread pool, once one was made. */
+  private rawSock: number | undefined;
   /** The namespace path the socket lives in (undefined: the caller's own). */
   readonly netns: string | undefined;
 
@@ -110,6 +112,8 @@ export class Rtnl {
 
   close(): void {
     this.sock.socket.close();
+    if (this.rawSock !== undefined) closeSync(this.rawSock);
+    this.rawSock = undefined;
   }
 
   /**
@@ -171,11 +175,13 @@ export class Rtnl {
     if (spec.peerNetnsFd !== undefined) peerAttrs.push(attr(IFLA_NET_NS_FD, u32(spec.peerNetnsFd)));
     if (spec.mtu !== undefined) peerAttrs.push(attr(IFLA_MTU, u32(spec.mtu)));
     if (spec.peerMac !== undefined) peerAttrs.push(attr(IFLA_ADDRESS, macToBuf(spec.peerMac)));
+    // The peer cannot be created up (veth_open refuses with ENOTCONN before the pair is linked).
+    const flags = spec.up ? { flags: { up: true as const }, change: { up: true as const } } : {};
     const peer = Buffer.concat([netlinkPkg.rt.formatLink({}), ...peerAttrs]);
     const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, cstr('veth')), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, peer))]);
     await this.run('link.add', { name: spec.name, peer: spec.peerName }, () =>
       this.sock.newLink(
-        {},
+        flags,
         {
           ifname: spec.name,
           linkinfo,
@@ -238,15 +244,22 @@ export class Rtnl {
   async deleteLinkOffThread(index: number): Promise<void> {
     const addon = loadSetnsAddon();
     if (typeof addon.delLink !== 'function' || typeof addon.rtnlSocket !== 'function') return this.deleteLink(index);
-    const sock = inNetns(this.netns, () => addon.rtnlSocket!());
+    // Kept with this socket (a kept node socket serves many DELs); one request at a time, as here.
+    const sock = this.rawSock ?? inNetns(this.netns, () => addon.rtnlSocket!());
+    this.rawSock = undefined;
+    let err: number;
     try {
-      const err = await new Promise<number>((resolve) => addon.delLink!(sock, index, resolve));
-      if (err !== 0) {
-        const errno = ERRNO_NAMES.get(err) ?? `E${err}`;
-        throw new VpcnetError('NETLINK', `netlink link.del failed: ${errno}`, { details: { op: 'link.del', index, errno, netns: this.netns } });
-      }
-    } finally {
+      err = await new Promise<number>((resolve) => addon.delLink!(sock, index, resolve));
+    } catch (e) {
       closeSync(sock);
+      throw e;
+    }
+    // A kernel answer leaves the socket clean; anything else (a timeout) may leave a reply behind.
+    if ((err === 0 || ERRNO_NAMES.get(err) === 'ENODEV') && this.rawSock === undefined) this.rawSock = sock;
+    else closeSync(sock);
+    if (err !== 0) {
+      const errno = ERRNO_NAMES.get(err) ?? `E${err}`;
+      throw new VpcnetError('NETLINK', `netlink link.del failed: ${errno}`, { details: { op: 'link.del', index, errno, netns: this.netns } });
     }
   }
 

@@ -29,6 +29,8 @@ export interface VethSpec {
   mtu?: number;
   mac?: string;
   peerMac?: string;
+  /** This end is created up (IFF_UP in its ifinfomsg): no `ip link set up` round trip after. The peer cannot be (ENOTCONN). */
+  up?: boolean;
 }
 
 export interface LinkSpec {

@@ -12,6 +12,7 @@ import { configSchema, type VpcnetConfig } from '../../../src/config/schema.ts';
 import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { installBuiltForwarder, runForwarder, type CniRun } from '../cni/forwarder-harness.ts';
+import { agentPaths } from '../../support/agent-paths.ts';
 
 const conf = (dir: string): string => JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool') });
 
@@ -51,13 +52,7 @@ describe('agent against the EC2 emulator', () => {
       provider: { name: 'aws', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
       pool: { warmIps: 3, cooldownMs: 1000 },
       datapath: { mtu: 1500 },
-      paths: {
-        socket: join(dir, 'run', 'cni.sock'),
-        delSpoolDir: join(dir, 'del-spool'),
-        checkpoint: join(dir, 'state', 'checkpoint.json'),
-        cniBinDir: join(dir, 'host-bin'),
-        cniConfDir: join(dir, 'net.d'),
-      },
+      paths: agentPaths(dir),
       cni: { addDeadlineMs: 5000, netnsPathPrefixes: [join(dir, 'netns') + '/'] },
     });
   }

@@ -13,6 +13,7 @@ import { configSchema, type VpcnetConfig } from '../../../src/config/schema.ts';
 import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { cidrContains } from '../../../src/util/ip.ts';
 import { installBuiltForwarder, runForwarder, type CniRun } from '../cni/forwarder-harness.ts';
+import { agentPaths } from '../../support/agent-paths.ts';
 
 // As the agent's conflist gives it: its socket and DEL spool.
 const confFor = (dir: string): string => JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool') });
@@ -53,13 +54,7 @@ describe('agent against the GCE emulator (alias-ip range mode)', () => {
       metricsListen: '127.0.0.1:0',
       provider: { name: 'gcp', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.metadataEndpoint(ZONE, 'node-a') },
       pool: { cooldownMs: 60_000 },
-      paths: {
-        socket: join(dir, 'run', 'cni.sock'),
-        delSpoolDir: join(dir, 'del-spool'),
-        checkpoint: join(dir, 'state', 'checkpoint.json'),
-        cniBinDir: join(dir, 'host-bin'),
-        cniConfDir: join(dir, 'net.d'),
-      },
+      paths: agentPaths(dir),
       cni: { addDeadlineMs: 5000, netnsPathPrefixes: [join(dir, 'netns') + '/'] },
     });
   }

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { buildBundle } from '../../../deploy/bundle.ts';
+import { AGENT_NODE_FLAGS, buildBundle } from '../../../deploy/bundle.ts';
 
 // Inside the repository's build/, as in the image: the one external package (netlink) resolves
 // from node_modules beside it.
@@ -20,8 +20,8 @@ describe('agent bundle', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('starts: version, and the agent command with a bad config fails with one line and the usage', () => {
-    expect(execFileSync(process.execPath, [join(out, 'main.mjs'), 'version'], { encoding: 'utf8' }).trim()).toMatch(/^vpcnet \d+\.\d+\.\d+/);
-    const bad = spawnSync(process.execPath, [join(out, 'main.mjs'), 'agent', '--config', '/nonexistent/vpcnet.json'], { encoding: 'utf8' });
+    expect(execFileSync(process.execPath, [...AGENT_NODE_FLAGS, join(out, 'main.mjs'), 'version'], { encoding: 'utf8' }).trim()).toMatch(/^vpcnet \d+\.\d+\.\d+/);
+    const bad = spawnSync(process.execPath, [...AGENT_NODE_FLAGS, join(out, 'main.mjs'), 'agent', '--config', '/nonexistent/vpcnet.json'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     // One line naming the problem, then the short usage; never a stack trace.
     expect(bad.stderr.split('\n')[0]).toMatch(/^vpcnet agent: invalid config: .*ENOENT/);
@@ -37,5 +37,15 @@ describe('agent bundle', () => {
     const main = readFileSync(join(out, 'main.mjs'), 'utf8');
     expect(main).not.toContain('@azure/');
     expect(main).not.toContain('@google-cloud/');
+  });
+
+  it('the image runs the bundle with the agent Node flags, and the bundle has no EC2 SDK', () => {
+    const dockerfile = readFileSync(fileURLToPath(new URL('../../../deploy/image/Dockerfile', import.meta.url)), 'utf8');
+    const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(entry ?? '[]')).toEqual(['node', ...AGENT_NODE_FLAGS, '/app/build/bundle/main.mjs']);
+    const all = readdirSync(out).filter((f) => f.endsWith('.mjs')).map((f) => readFileSync(join(out, f), 'utf8'));
+    // The agent's EC2 client is its own Query client; the SDK's EC2 client would bring its schema of all EC2 operations.
+    expect(all.some((t) => t.includes('DescribeNetworkInterfaces'))).toBe(true);
+    expect(all.some((t) => t.includes('EC2Client') || t.includes('AcceptReservedInstancesExchangeQuote'))).toBe(false);
   });
 });

@@ -2,6 +2,7 @@
 // releases and when, events from pool conditions, and how new NICs wait for the network config.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { FakeCloudProvider } from '../../../providers/fake/fake-provider.ts';
+import type { ProviderCondition } from '../../../providers/provider.ts';
 import { KubeWiring } from '../../../src/agent/kube-wiring.ts';
 import { configSchema } from '../../../src/config/schema.ts';
 import type { VpcnetError } from '../../../src/errors.ts';
@@ -38,11 +39,24 @@ async function setup(
     beforeStart?: (cloud: FakeCloudProvider) => void;
     /** The cloud's instance id of this machine. */
     instanceId?: string;
+    /** What the cloud provider raises now (the agent's providerConditions hook). */
+    providerConditions?: ProviderCondition[];
+    /** Node.spec.podCIDRs. */
+    podCidrs?: string[];
   } = {},
 ): Promise<Setup> {
   const clock = new FakeClock();
   const client = new FakeKubeClient();
-  client.putNode({ name: NODE, uid: 'uid-node', providerId: 'aws:///us-west-2a/i-0abc123def4567890', labels: opts.labels ?? {}, annotations: {}, taints: [], conditions: [] });
+  client.putNode({
+    name: NODE,
+    uid: 'uid-node',
+    providerId: 'aws:///us-west-2a/i-0abc123def4567890',
+    labels: opts.labels ?? {},
+    annotations: {},
+    taints: [],
+    conditions: [],
+    ...(opts.podCidrs ? { podCidrs: opts.podCidrs } : {}),
+  });
   if (opts.down) client.setDown(true);
   const settings = configSchema.parse({ kubernetes: { enabled: true, goneGraceMs: 1000, podReconcileIntervalMs: 5000, networkConfigWaitMs: 2000, ...opts.kubernetes } }).kubernetes;
   const metrics = new MemoryMetrics();
@@ -68,6 +82,7 @@ async function setup(
       await pool.release(k);
     },
     busy: (k) => busy.has(k.containerId),
+    ...(opts.providerConditions ? { providerConditions: () => opts.providerConditions ?? [] } : {}),
   });
   cleanups.push(async () => {
     await wiring.stop();
@@ -188,6 +203,71 @@ describe('pool state to the node', () => {
     await s.clock.advance(1000);
     await s.wiring.services.readiness.idle();
     expect(s.client.nodes.get(NODE)!.conditions.find((c) => c.type === 'VpcnetReady')).toMatchObject({ status: 'True', reason: 'PoolReady' });
+  });
+});
+
+describe('cloud provider conditions to the node', () => {
+  const forward: ProviderCondition = { type: 'NextHopCannotIpForward', message: 'route r1 (10.64.3.0/24): the instance has canIpForward=false', notReady: true };
+
+  it('a raised condition is one Warning event with its type as reason; a notReady one makes VpcnetReady False until it clears', async () => {
+    const conditions: ProviderCondition[] = [forward];
+    const s = await setup({ providerConditions: conditions });
+    for (let i = 0; i < 5; i++) await s.clock.advance(1000);
+    const events = [...s.client.events.values()];
+    expect(events.map((e) => [e.type, e.reason, e.message])).toEqual([['Warning', 'NextHopCannotIpForward', forward.message]]);
+    await s.wiring.services.readiness.idle();
+    const ready = (): unknown => s.client.nodes.get(NODE)!.conditions.find((c) => c.type === 'VpcnetReady');
+    expect(ready()).toMatchObject({ status: 'False', reason: 'NextHopCannotIpForward', message: forward.message });
+    conditions.splice(0);
+    await s.clock.advance(1000);
+    await s.wiring.services.readiness.idle();
+    expect(ready()).toMatchObject({ status: 'True', reason: 'PoolReady' });
+    // raised again later (after the recorder's 10 min dedup window): sent again
+    await s.clock.advance(11 * 60_000);
+    conditions.push(forward);
+    await s.clock.advance(1000);
+    expect([...s.client.events.values()].reduce((n, e) => n + e.count, 0)).toBe(2);
+  });
+
+  it('a condition without notReady is an event only; the node stays ready', async () => {
+    const s = await setup({ providerConditions: [{ type: 'PodCidrMismatch', message: 'Node.spec.podCIDR is 10.4.5.0/24 but nic0 holds 10.4.0.0/24' }] });
+    for (let i = 0; i < 3; i++) await s.clock.advance(1000);
+    expect([...s.client.events.values()].map((e) => e.reason)).toEqual(['PodCidrMismatch']);
+    await s.wiring.services.readiness.idle();
+    expect(s.client.nodes.get(NODE)!.conditions.find((c) => c.type === 'VpcnetReady')).toMatchObject({ status: 'True' });
+  });
+});
+
+describe('cluster services for the cloud provider', () => {
+  it('Node.spec.podCIDRs as the API server has them', async () => {
+    const s = await setup({ podCidrs: ['10.4.7.0/24', 'fd00:4:7::/64'] });
+    await s.clock.advance(10);
+    expect(await s.wiring.cluster.nodePodCidrs()).toEqual(['10.4.7.0/24', 'fd00:4:7::/64']);
+  });
+
+  it('a Node without a range yet is re-read on a fresh ask, at most every 10 s; an unreachable API server gives undefined', async () => {
+    const s = await setup();
+    await s.clock.advance(10);
+    expect(await s.wiring.cluster.nodePodCidrs()).toBeUndefined();
+    const node = s.client.nodes.get(NODE)!;
+    s.client.putNode({ ...node, podCidrs: ['10.4.9.0/24'] }); // the node IPAM controller assigns it
+    expect(await s.wiring.cluster.nodePodCidrs()).toBeUndefined(); // not fresh: only what was read
+    expect(await s.wiring.cluster.nodePodCidrs({ fresh: true })).toEqual(['10.4.9.0/24']);
+    const s2 = await setup();
+    await s2.clock.advance(10);
+    s2.client.setDown(true);
+    expect(await s2.wiring.cluster.nodePodCidrs({ fresh: true })).toBeUndefined();
+    s2.client.setDown(false);
+    const calls = s2.client.calls;
+    expect(await s2.wiring.cluster.nodePodCidrs({ fresh: true })).toBeUndefined(); // within 10 s: no new read
+    expect(s2.client.calls).toBe(calls);
+  });
+
+  it('named cluster locks are Leases of kube-system held by this node', async () => {
+    const s = await setup();
+    const lock = s.wiring.cluster.lock('vpcnet-gcp-route-sweep', 180_000);
+    expect(await lock.tryAcquire()).toBe(true);
+    expect(s.client.leases.get('kube-system/vpcnet-gcp-route-sweep')).toMatchObject({ holderIdentity: NODE, leaseDurationSeconds: 180 });
   });
 });
 

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const SDKS = { aws: '/node_modules/@aws-sdk/', azure: '/node_modules/@azure/', gcp: '/node_modules/@google-cloud/' };
+// AWS: the SDK's packages and the Smithy runtime its signer comes from.
+const SDKS = { aws: ['/node_modules/@aws-sdk/', '/node_modules/@smithy/'], azure: ['/node_modules/@azure/'], gcp: ['/node_modules/@google-cloud/'] };
 
 /** Runs `body` (ESM, top-level await) after the hook is in place; returns the URLs of the modules loaded. */
 function loaded(body: string): string[] {
@@ -20,7 +21,7 @@ function loaded(body: string): string[] {
   return JSON.parse(out) as string[];
 }
 
-const sdksIn = (urls: string[]): string[] => Object.entries(SDKS).filter(([, dir]) => urls.some((u) => u.includes(dir))).map(([name]) => name);
+const sdksIn = (urls: string[]): string[] => Object.entries(SDKS).filter(([, dirs]) => urls.some((u) => dirs.some((d) => u.includes(d)))).map(([name]) => name);
 
 describe('providers load on demand', () => {
   it('the composition root and the registry load no cloud SDK until a provider is chosen', () => {
@@ -41,6 +42,8 @@ describe('providers load on demand', () => {
       const p = await createProvider(configSchema.parse({}), { clock: new FakeClock(), metrics: noopMetrics, logger: silentLogger() });
       if (p.name !== 'aws') throw new Error('not aws');`);
     expect(sdksIn(urls)).toEqual(['aws']);
+    // The agent's EC2 client is our own Query client: the SDK's EC2 client (test-side) is never loaded.
+    expect(urls.filter((u) => u.includes('/node_modules/@aws-sdk/client-ec2/'))).toEqual([]);
   });
 
   it('building the Azure provider loads the Azure SDKs and no other cloud SDK', () => {

@@ -1,8 +1,9 @@
 // Test helpers for the AWS client: a scripted EC2 transport, SDK-shaped errors, a local
 // IMDSv2 server on loopback, and the vendor payload directory.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Ec2Transport } from '../../../providers/aws/client/ec2-api.ts';
+import type { OUTPUT_SHAPES } from '../../../providers/aws/client/ec2-query.ts';
+import type { Ec2Action, Ec2Ops, Ec2Transport } from '../../../providers/aws/client/ec2-types.ts';
 
 
 export interface SentCall {
@@ -23,15 +24,14 @@ export class ScriptedEc2 implements Ec2Transport {
     return this;
   }
 
-  async send(command: unknown): Promise<unknown> {
-    const c = command as { constructor: { name: string }; input: Record<string, unknown> };
-    const action = c.constructor.name.replace(/Command$/, '');
+  async send<A extends Ec2Action>(action: A, input: Ec2Ops[A][0]): Promise<Ec2Ops[A][1]> {
+    const c = { input: input as Record<string, unknown> };
     this.sent.push({ action, input: c.input });
     const list = this.handlers.get(action);
     if (!list || list.length === 0) throw new Error(`unscripted EC2 action ${action}`);
     const h = list.length > 1 ? list.shift() : list[0];
     if (!h) throw new Error(`unscripted EC2 action ${action}`);
-    return h(c.input);
+    return h(c.input) as Ec2Ops[A][1];
   }
 
   count(action: string): number {
@@ -139,4 +139,38 @@ export function nodeMetadata(over: Record<string, string> = {}): Record<string, 
     [`${base}local-ipv4s`]: '10.0.88.3',
     ...over,
   };
+}
+
+/** A loopback server that answers every request with `next` and records what came in. */
+export interface Canned extends LocalServer {
+  next: { status: number; body: string };
+  seen: Array<{ headers: IncomingHttpHeaders; body: string; method: string; url: string }>;
+}
+
+export async function canned(): Promise<Canned> {
+  const seen: Canned['seen'] = [];
+  const ref: { self?: Canned } = {};
+  const server = await listen((req, res, body) => {
+    seen.push({ headers: req.headers, body, method: req.method ?? '', url: req.url ?? '' });
+    const next = ref.self?.next ?? { status: 200, body: '' };
+    res.writeHead(next.status, { 'content-type': 'text/xml;charset=UTF-8' });
+    res.end(next.body);
+  });
+  ref.self = { ...server, next: { status: 200, body: '' }, seen };
+  return ref.self;
+}
+
+/** The members of `value` our client declares for `action` (the SDK parses all of them). */
+type Shape = (typeof OUTPUT_SHAPES)[Ec2Action];
+
+export function project(shape: Shape, value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  if (typeof shape === 'string') return value;
+  if ('list' in shape) return (value as unknown[]).map((v) => project(shape.list, v));
+  const out: Record<string, unknown> = {};
+  for (const [member, [, s]] of Object.entries(shape.struct)) {
+    const v = project(s, (value as Record<string, unknown>)[member]);
+    if (v !== undefined) out[member] = v;
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { IpMasqWatcher } from '../../../src/agent/ip-masq-watcher.ts';
-import { IP_MASQ_AGENT_DEFAULTS, parseGoDuration, parseIpMasqAgentConfig, type IpMasqAgentConfig } from '../../../src/datapath/ip-masq-config.ts';
+import { IP_MASQ_AGENT_DEFAULTS, ipv4NonMasq, parseGoDuration, parseIpMasqAgentConfig, type IpMasqAgentConfig } from '../../../src/datapath/ip-masq-config.ts';
 import { masqueradeScript, nonMasqueradeCidrs } from '../../../src/datapath/masquerade.ts';
 import { VpcnetError } from '../../../src/errors.ts';
 import { FakeClock } from '../../../src/util/clock.ts';
@@ -93,6 +93,39 @@ describe('ip-masq-agent file watcher', () => {
     await watcher.syncOnce();
     expect(applied.at(-1)).toEqual(IP_MASQ_AGENT_DEFAULTS);
     expect(watcher.status().state).toBe('applied');
+  });
+
+  it('pods are IPv4-only: masqLinkLocalIPv6 and IPv6 CIDRs are accepted (a dual-stack ConfigMap works), change no rule, and are named in one warning', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'g2-masq-'));
+    const path = join(dir, 'config');
+    const applied: IpMasqAgentConfig[] = [];
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) });
+    const watcher = new IpMasqWatcher({ path, clock: new FakeClock(), logger, apply: (c) => Promise.resolve(void applied.push(c)) });
+    writeFileSync(path, 'nonMasqueradeCIDRs: [10.0.0.0/8, "fd00:10::/64"]\nmasqLinkLocalIPv6: true\n');
+    await watcher.syncOnce();
+    await watcher.syncOnce();
+    expect(watcher.status()).toMatchObject({ state: 'applied', ignoredIpv6: ['masqLinkLocalIPv6: true', 'nonMasqueradeCIDRs fd00:10::/64'] });
+    expect(warnings).toHaveLength(1); // once per content, not per resync
+    expect(warnings[0]).toContain('IPv4-only');
+    expect(warnings[0]).toContain('masqLinkLocalIPv6');
+    // the IPv4 rules are exactly those of the file without its IPv6 parts
+    // as the agent applies it (agent.ts followIpMasqAgent)
+    const rules = (c: IpMasqAgentConfig): string =>
+      masqueradeScript({
+        primaryIp: '10.128.0.2',
+        primaryMac: '42:01:0a:80:00:02',
+        vpcCidrs: ['10.128.0.0/20'],
+        mtu: 1460,
+        masquerade: { enabled: true, nonMasqueradeCidrs: ipv4NonMasq(c), masqueradeLinkLocal: c.masqLinkLocal, randomFully: true, exactNonMasquerade: true },
+      });
+    const v4 = rules(applied[0]!);
+    expect(v4).not.toContain('fd00');
+    writeFileSync(path, 'nonMasqueradeCIDRs: [10.0.0.0/8]\n');
+    await watcher.syncOnce();
+    expect(watcher.status().ignoredIpv6).toBeUndefined();
+    expect(rules(applied[1]!)).toEqual(v4);
+    expect(warnings).toHaveLength(1);
   });
 
   it('follows the file every resyncInterval (the file\'s own)', async () => {

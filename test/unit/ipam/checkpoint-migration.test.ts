@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 describe('checkpoint version 1 (written by main) is migrated on load', () => {
-  it('loads every allocation, cooldown and NIC, restores the pool, and the next commit writes version 2', async () => {
+  it('loads every allocation, cooldown and NIC, restores the pool, and the next commit writes today\'s version', async () => {
     const original = JSON.parse(await readFile(FIXTURE, 'utf8')) as { version: number; data: { allocations: Array<{ containerId: string; ip: string }>; cooldowns: unknown[]; nics: unknown[] } };
     expect(original.version).toBe(1);
     const path = join(dir, 'checkpoint.json');
@@ -40,7 +40,7 @@ describe('checkpoint version 1 (written by main) is migrated on load', () => {
 
     await store.commit(pool.toCheckpoint());
     const rewritten = JSON.parse(await readFile(path, 'utf8')) as { version: number };
-    expect(rewritten.version).toBe(2);
+    expect(rewritten.version).toBe(CHECKPOINT_VERSION);
     expect((await store.load())?.allocations).toEqual(data?.allocations);
   });
 

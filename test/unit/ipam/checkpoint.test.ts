@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeCloudProvider } from '../../../providers/fake/fake-provider.ts';
 import { FileCheckpointStore, MemoryCheckpointStore } from '../../../src/ipam/checkpoint.ts';
+import { CHECKPOINT_VERSION } from '../../../src/ipam/checkpoint-schema.ts';
 import { PoolManager } from '../../../src/ipam/pool-manager.ts';
 import type { CheckpointData } from '../../../src/ipam/types.ts';
 import { FakeClock } from '../../../src/util/clock.ts';
@@ -32,8 +33,9 @@ describe('FileCheckpointStore', () => {
     await store.commit(sample);
     expect(await store.load()).toEqual(sample);
     const envelope = JSON.parse(await readFile(join(dir, 'sub', 'pool.json'), 'utf8'));
-    expect(envelope).toMatchObject({ version: 2, writtenAt: T0 });
-    expect(await readdir(join(dir, 'sub'))).toEqual(['pool.json']); // no temp files left behind
+    expect(envelope).toMatchObject({ version: CHECKPOINT_VERSION, writtenAt: T0 });
+    expect((await readdir(join(dir, 'sub'))).sort()).toEqual(['pool.json', 'pool.json.journal']); // no temp files left behind
+    await store.close();
   });
 
   it('replaces the file atomically on every commit', async () => {
