@@ -1,14 +1,13 @@
 // AWS's own example responses (../shared/cloud-payloads/aws, see SOURCES.md there) parsed by
 // the agent's EC2 Query client and by the AWS SDK's client: the same members, the same error
 // facts. Fails with one line when ../shared is absent.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { describe, expect, it } from '@jest/globals';
 import { awsErrorFacts, mapAwsError } from '../../../providers/aws/client/aws-errors.ts';
-import { Ec2QueryClient, OUTPUT_SHAPES } from '../../../providers/aws/client/ec2-query.ts';
+import { OUTPUT_SHAPES } from '../../../providers/aws/client/ec2-query.ts';
 import type { Ec2Action } from '../../../providers/aws/client/ec2-types.ts';
 import { readSharedPayload } from '../../support/shared-payloads.ts';
-import { sdkTransport } from '../../support/aws-sdk-transport.ts';
-import { canned, project, type Canned } from './helpers.ts';
+import { project } from './helpers.ts';
+import { useSideBySide } from './side-by-side.ts';
 
 const CREDS = { accessKeyId: 'AKIDPAYLOAD', secretAccessKey: 's' };
 const ANSWERS: Array<[string, Ec2Action]> = [
@@ -37,26 +36,14 @@ const ERRORS: Array<[string, number]> = [
   ['ec2-error-request-limit-exceeded.xml', 503],
 ];
 
-let server: Canned;
-let ours: Ec2QueryClient;
-let sdk: ReturnType<typeof sdkTransport>;
-beforeAll(async () => {
-  server = await canned();
-  ours = new Ec2QueryClient({ region: 'us-west-2', endpoint: server.url, credentials: CREDS });
-  sdk = sdkTransport(new EC2Client({ region: 'us-west-2', endpoint: server.url, credentials: CREDS, maxAttempts: 1 }));
-});
-afterAll(async () => {
-  ours.destroy();
-  sdk.destroy?.();
-  await server.close();
-});
+const w = useSideBySide(CREDS);
 
 describe('EC2 Query client on AWS example payloads (../shared)', () => {
   for (const [file, action] of ANSWERS) {
     it(`${file}: the members the SDK parses`, async () => {
-      server.next = { status: 200, body: readSharedPayload('aws', file) };
-      const a = await ours.send(action, {} as never);
-      const b = project(OUTPUT_SHAPES[action], await sdk.send(action, {} as never));
+      w.server.next = { status: 200, body: readSharedPayload('aws', file) };
+      const a = await w.ours.send(action, {} as never);
+      const b = project(OUTPUT_SHAPES[action], await w.sdk.send(action, {} as never));
       expect(a).toEqual(b);
       if (action.startsWith('Describe') || action === 'CreateNetworkInterface' || action === 'AssignPrivateIpAddresses') {
         expect(JSON.stringify(a).length).toBeGreaterThan(20); // something was read, not an empty shape
@@ -66,15 +53,15 @@ describe('EC2 Query client on AWS example payloads (../shared)', () => {
   for (const [file, status] of ERRORS) {
     it(`${file} (HTTP ${status}): the same code, message and vpcnet error`, async () => {
       const body = readSharedPayload('aws', file);
-      server.next = { status, body };
+      w.server.next = { status, body };
       const facts = async (p: Promise<unknown>): Promise<Record<string, unknown>> => {
         const err = await p.then(() => undefined, (e: unknown) => e);
         expect(err).toBeDefined();
         const f = awsErrorFacts(err);
         return { awsCode: f.awsCode, message: f.message, httpStatus: f.httpStatus, code: mapAwsError(err, 'AssignPrivateIpAddresses').code };
       };
-      const a = await facts(ours.send('AssignPrivateIpAddresses', { NetworkInterfaceId: 'eni-1' }));
-      expect(a).toEqual(await facts(sdk.send('AssignPrivateIpAddresses', { NetworkInterfaceId: 'eni-1' })));
+      const a = await facts(w.ours.send('AssignPrivateIpAddresses', { NetworkInterfaceId: 'eni-1' }));
+      expect(a).toEqual(await facts(w.sdk.send('AssignPrivateIpAddresses', { NetworkInterfaceId: 'eni-1' })));
       expect(a.awsCode).toBe(/<Code>([^<]+)<\/Code>/.exec(body)?.[1]);
     });
   }

@@ -3,15 +3,14 @@
 // same Query parameters, the emulator's answers parse to the same members, errors carry the
 // same facts (code, status, request id, message), and the request carries a valid SigV4
 // signature (recomputed here from the spec, not by the signer under test).
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createHash, createHmac } from 'node:crypto';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { awsErrorFacts, mapAwsError } from '../../../providers/aws/client/aws-errors.ts';
 import { Ec2QueryClient, formBody, OUTPUT_SHAPES, queryParams, regionalEndpoint } from '../../../providers/aws/client/ec2-query.ts';
 import { EC2_ACTIONS, type Ec2Action, type Ec2Ops } from '../../../providers/aws/client/ec2-types.ts';
 import { AwsEmulator } from '../../../providers/aws/emulator/index.ts';
-import { sdkTransport } from '../../support/aws-sdk-transport.ts';
-import { canned, listen, project, type Canned } from './helpers.ts';
+import { listen, project } from './helpers.ts';
+import { useSideBySide } from './side-by-side.ts';
 
 const CREDS = { accessKeyId: 'AKIDWIRETEST', secretAccessKey: 'wire-secret' };
 
@@ -55,20 +54,7 @@ const INPUTS: { [A in Ec2Action]: Array<Ec2Ops[A][0]> } = {
   ],
 };
 
-let server: Canned;
-let ours: Ec2QueryClient;
-let sdk: ReturnType<typeof sdkTransport>;
-
-beforeAll(async () => {
-  server = await canned();
-  ours = new Ec2QueryClient({ region: 'us-west-2', endpoint: server.url, credentials: CREDS });
-  sdk = sdkTransport(new EC2Client({ region: 'us-west-2', endpoint: server.url, credentials: CREDS, maxAttempts: 1 }));
-});
-afterAll(async () => {
-  ours.destroy();
-  sdk.destroy?.();
-  await server.close();
-});
+const w = useSideBySide(CREDS);
 
 describe('EC2 Query client: requests', () => {
   it('covers every action vpcnet calls', () => {
@@ -79,11 +65,11 @@ describe('EC2 Query client: requests', () => {
   for (const action of EC2_ACTIONS) {
     it(`${action}: the same Query parameters as the SDK`, async () => {
       for (const input of INPUTS[action] as object[]) {
-        server.next = { status: 200, body: `<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId></${action}Response>` };
-        server.seen.length = 0;
-        await sdk.send(action, input as never);
-        await ours.send(action, input as never);
-        const [fromSdk, fromOurs] = server.seen;
+        w.server.next = { status: 200, body: `<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId></${action}Response>` };
+        w.server.seen.length = 0;
+        await w.sdk.send(action, input as never);
+        await w.ours.send(action, input as never);
+        const [fromSdk, fromOurs] = w.server.seen;
         expect(fromOurs?.method).toBe('POST');
         expect(fromOurs?.url).toBe('/');
         expect(fromOurs?.headers['content-type']).toBe(fromSdk?.headers['content-type']);
@@ -106,10 +92,10 @@ describe('EC2 Query client: requests', () => {
   });
 
   it('signs with a valid SigV4 signature (recomputed from the spec)', async () => {
-    server.next = { status: 200, body: '<DeleteNetworkInterfaceResponse><requestId>r</requestId></DeleteNetworkInterfaceResponse>' };
-    server.seen.length = 0;
-    await ours.send('DeleteNetworkInterface', { NetworkInterfaceId: 'eni-1' });
-    const req = server.seen[0];
+    w.server.next = { status: 200, body: '<DeleteNetworkInterfaceResponse><requestId>r</requestId></DeleteNetworkInterfaceResponse>' };
+    w.server.seen.length = 0;
+    await w.ours.send('DeleteNetworkInterface', { NetworkInterfaceId: 'eni-1' });
+    const req = w.server.seen[0];
     const auth = String(req?.headers.authorization);
     const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);
     expect(m).not.toBeNull();
@@ -130,14 +116,14 @@ describe('EC2 Query client: requests', () => {
     let asked = 0;
     const c = new Ec2QueryClient({
       region: 'us-west-2',
-      endpoint: server.url,
+      endpoint: w.server.url,
       credentials: async () => ({ accessKeyId: `AKID${++asked}`, secretAccessKey: 's', sessionToken: `tok${asked}` }),
     });
-    server.next = { status: 200, body: '<DeleteNetworkInterfaceResponse/>' };
-    server.seen.length = 0;
+    w.server.next = { status: 200, body: '<DeleteNetworkInterfaceResponse/>' };
+    w.server.seen.length = 0;
     await c.send('DeleteNetworkInterface', { NetworkInterfaceId: 'eni-1' });
     await c.send('DeleteNetworkInterface', { NetworkInterfaceId: 'eni-1' });
-    expect(server.seen.map((s) => [String(s.headers.authorization).split('/')[0], s.headers['x-amz-security-token']])).toEqual([
+    expect(w.server.seen.map((s) => [String(s.headers.authorization).split('/')[0], s.headers['x-amz-security-token']])).toEqual([
       ['AWS4-HMAC-SHA256 Credential=AKID1', 'tok1'],
       ['AWS4-HMAC-SHA256 Credential=AKID2', 'tok2'],
     ]);
@@ -165,7 +151,7 @@ async function rawCall(endpoint: string, action: Ec2Action, input: object): Prom
 
 /** Both clients parse one answer; returns [ours, SDK projected onto our members] or the two errors' facts. */
 async function parseBoth(action: Ec2Action, input: object, answer: { status: number; body: string }): Promise<[unknown, unknown]> {
-  server.next = answer;
+  w.server.next = answer;
   const settle = (p: Promise<unknown>): Promise<unknown> =>
     p.then(
       (out) => ({ ok: project(OUTPUT_SHAPES[action], out) }),
@@ -174,7 +160,7 @@ async function parseBoth(action: Ec2Action, input: object, answer: { status: num
         return { err: { name: facts.awsCode, message: facts.message, status: facts.httpStatus, requestId: facts.requestId, code: mapAwsError(err, action).code } };
       },
     );
-  return [await settle(ours.send(action, input as never)), await settle(sdk.send(action, input as never))];
+  return [await settle(w.ours.send(action, input as never)), await settle(w.sdk.send(action, input as never))];
 }
 
 describe('EC2 Query client: answers, as the emulator renders them', () => {
