@@ -238,7 +238,8 @@ export class GcpEmulator {
         // like GCE: returns when DONE or after about two minutes, whichever first
         const until = Math.min(op.doneAt, this.clock.now() + 120_000 / this.speed);
         while (s.advance(op).status !== 'DONE' && this.clock.now() < until) await this.clock.sleep(Math.max(1, Math.ceil(op.doneAt - this.clock.now())));
-        return renderOperation(s, op);
+        // the clock may pass doneAt between the advance and the check above: advance once more
+        return renderOperation(s, s.advance(op));
       }
       case 'routes.insert': {
         const { name, apply } = s.prepareRouteInsert(ctx.body);

@@ -99,7 +99,7 @@ describe('IMDSv2 client', () => {
       hits++;
       r.writeHead(503).end();
     });
-    const err = (await client(srv.url, systemClock, 30)
+    const err = (await client(srv.url, systemClock, 1000)
       .get('instance-id')
       .catch((e: unknown) => e)) as VpcnetError;
     await srv.close();
