@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { VpcnetError } from '../errors.ts';
 import { noopMetrics, type Metrics } from '../metrics/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { Repeater } from '../util/repeater.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import type { PodKey } from '../ipam/types.ts';
 import { checkContainerId, checkIfname } from './env.ts';
@@ -39,42 +40,25 @@ export class DelSpool {
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly log: Logger;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly repeater: Repeater;
 
   constructor(opts: DelSpoolOptions) {
     this.o = opts;
     this.clock = opts.clock ?? systemClock;
     this.metrics = opts.metrics ?? noopMetrics;
     this.log = (opts.logger ?? silentLogger()).child({ component: 'del-spool' });
+    this.repeater = new Repeater(opts.intervalMs, () => this.applyAll(), (err) => this.log.error({ err }, 'del spool pass failed'));
   }
 
   /** Creates the directory root-only, applies every record, then keeps sweeping. */
   async start(): Promise<void> {
     await prepareSpoolDir(this.o.dir);
     await this.applyAll();
-    this.schedule();
+    this.repeater.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped || this.o.intervalMs <= 0) return;
-    this.timer = setTimeout(() => {
-      this.running = this.applyAll()
-        .then(() => undefined)
-        .catch((err: unknown) => this.log.error({ err }, 'del spool pass failed'))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.o.intervalMs);
-    this.timer.unref?.();
+  stop(): Promise<void> {
+    return this.repeater.stop();
   }
 
   /** One pass: every record applied is removed; a failed one stays for the next pass. */

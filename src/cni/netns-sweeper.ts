@@ -6,6 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { noopMetrics, type Metrics } from '../metrics/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { Repeater } from '../util/repeater.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import type { Allocation, PodKey } from '../ipam/types.ts';
 import { keyOf } from './attachment-ops.ts';
@@ -67,38 +68,23 @@ export class NetnsSweeper {
   private readonly log: Logger;
   /** Attachment -> when its namespace was first seen gone. */
   private readonly goneSince = new Map<string, number>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly repeater: Repeater;
 
   constructor(opts: NetnsSweeperOptions) {
     this.o = opts;
     this.clock = opts.clock ?? systemClock;
     this.metrics = opts.metrics ?? noopMetrics;
     this.log = (opts.logger ?? silentLogger()).child({ component: 'netns-sweeper' });
+    // graceMs 0 turns the sweeper off
+    this.repeater = new Repeater(opts.graceMs > 0 ? opts.intervalMs : 0, () => this.sweep(), (err) => this.log.error({ err }, 'netns sweep failed'));
   }
 
   start(): void {
-    this.schedule();
+    this.repeater.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped || this.o.graceMs <= 0) return;
-    this.timer = setTimeout(() => {
-      this.running = this.sweep()
-        .catch((err: unknown) => this.log.error({ err }, 'netns sweep failed'))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.o.intervalMs);
-    this.timer.unref?.();
+  stop(): Promise<void> {
+    return this.repeater.stop();
   }
 
   /** One pass; returns the attachments released. */

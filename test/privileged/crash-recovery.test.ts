@@ -6,12 +6,11 @@
 // address the cloud holds on the instance known to the pool, and ADD/DEL working again.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import { hostVethName } from '../../src/datapath/naming.ts';
 import { FROM_POD_PRIORITY, TO_POD_PRIORITY } from '../../src/datapath/routed-pod.ts';
 import type { Lab } from '../../src/lab/lab.ts';
-import { runForwarder, type CniRun } from '../integration/cni/forwarder-harness.ts';
+import type { CniRun } from '../integration/cni/forwarder-harness.ts';
 import type { AgentProcess } from '../support/agent-process.ts';
 import { startCrashNode, type CheckpointView, type CrashNode } from '../support/crash-node.ts';
 import { echoFrom, requireRoot, startEcho } from './helpers/lab-helpers.ts';
@@ -34,7 +33,6 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
   let emulator: AwsEmulator;
   let lab: Lab;
   let agent: AgentProcess;
-  let forwarder: string;
   let checkpoint: string;
   let instanceId: string;
   let nodeNs: string;
@@ -52,7 +50,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
       cni: { addDeadlineMs: 8000 },
       reconcile: { intervalMs: INTERVAL_MS, leakedNicGraceMs: GRACE_MS, leakedNicSoloSweepMs: GRACE_MS },
     });
-    ({ emulator, lab, agent, forwarder, checkpoint, instanceId, nodeNs } = node);
+    ({ emulator, lab, agent, checkpoint, instanceId, nodeNs } = node);
   }, 60_000);
 
   afterAll(async () => {
@@ -66,20 +64,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     return pod;
   }
 
-  function cni(command: 'ADD' | 'DEL', pod: Pod): Promise<CniRun> {
-    return runForwarder(
-      forwarder,
-      {
-        CNI_COMMAND: command,
-        CNI_CONTAINERID: pod.containerId,
-        CNI_NETNS: pod.netns,
-        CNI_IFNAME: 'eth0',
-        CNI_PATH: join(forwarder, '..'),
-        CNI_ARGS: `K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod.name}`,
-      },
-      node.conf,
-    );
-  }
+  const cni = (command: 'ADD' | 'DEL', pod: Pod): Promise<CniRun> => node.cni(command, pod, 'default');
 
   /** ADD as a runtime does; records the acknowledged address. */
   async function add(pod: Pod): Promise<boolean> {

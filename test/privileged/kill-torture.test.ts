@@ -5,11 +5,10 @@
 // cloud = pool after one reconcile, nothing of vpcnet left in the node netns after DEL of
 // everything. Prints its counts; asserts nothing about time.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { join } from 'node:path';
 import type { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import { FROM_POD_PRIORITY, TO_POD_PRIORITY } from '../../src/datapath/routed-pod.ts';
 import type { Lab } from '../../src/lab/lab.ts';
-import { runForwarder, type CniRun } from '../integration/cni/forwarder-harness.ts';
+import type { CniRun } from '../integration/cni/forwarder-harness.ts';
 import type { AgentProcess } from '../support/agent-process.ts';
 import { startCrashNode, type CheckpointView, type CrashNode } from '../support/crash-node.ts';
 import { mulberry32 } from '../support/prng.ts';
@@ -37,10 +36,8 @@ describe('kill -9 torture during ADD/DEL churn', () => {
   let emulator: AwsEmulator;
   let lab: Lab;
   let agent: AgentProcess;
-  let forwarder: string;
   let instanceId: string;
   let nodeNs: string;
-  let conf: string;
 
   beforeAll(async () => {
     requireRoot();
@@ -53,27 +50,14 @@ describe('kill -9 torture during ADD/DEL churn', () => {
       cni: { addDeadlineMs: 5000, requestTimeoutMs: 8000 },
       reconcile: { intervalMs: 1000, leakedNicGraceMs: 3000, leakedNicSoloSweepMs: 3000 },
     });
-    ({ emulator, lab, agent, forwarder, instanceId, nodeNs, conf } = node);
+    ({ emulator, lab, agent, instanceId, nodeNs } = node);
   }, 60_000);
 
   afterAll(async () => {
     if (node) expect(await node.stop()).toEqual([]);
   }, 60_000);
 
-  function cni(command: 'ADD' | 'DEL', pod: Pod): Promise<CniRun> {
-    return runForwarder(
-      forwarder,
-      {
-        CNI_COMMAND: command,
-        CNI_CONTAINERID: pod.containerId,
-        CNI_NETNS: pod.netns,
-        CNI_IFNAME: 'eth0',
-        CNI_PATH: join(forwarder, '..'),
-        CNI_ARGS: `K8S_POD_NAMESPACE=torture;K8S_POD_NAME=${pod.name}`,
-      },
-      conf,
-    );
-  }
+  const cni = (command: 'ADD' | 'DEL', pod: Pod): Promise<CniRun> => node.cni(command, pod, 'torture');
 
   const readCheckpoint = (): CheckpointView => node.readCheckpoint();
 

@@ -9,7 +9,7 @@ import { labCloud } from '../../providers/aws/lab-binding.ts';
 import { CONFLIST_NAME } from '../../src/cni/install.ts';
 import { CloudLab } from '../../src/lab/cloud-lab.ts';
 import { Lab } from '../../src/lab/lab.ts';
-import { installBuiltForwarder } from '../integration/cni/forwarder-harness.ts';
+import { installBuiltForwarder, runForwarder, type CniRun } from '../integration/cni/forwarder-harness.ts';
 import { AgentProcess } from './agent-process.ts';
 import { agentPaths } from './agent-paths.ts';
 
@@ -45,6 +45,8 @@ export interface CrashNode {
   /** The netconf a runtime sends: the agent's own conflist, first plugin. */
   conf: string;
   readCheckpoint(): CheckpointView;
+  /** ADD or DEL of a pod's eth0 through the built forwarder, as a runtime sends it. */
+  cni(command: 'ADD' | 'DEL', pod: { name: string; containerId: string; netns: string }, k8sNamespace: string): Promise<CniRun>;
   /** Stops everything; the lab's namespaces are gone afterwards (returned: those still listed). */
   stop(): Promise<string[]>;
 }
@@ -102,7 +104,20 @@ export async function startCrashNode(o: CrashNodeOptions): Promise<CrashNode> {
     const list = JSON.parse(readFileSync(join(work, 'net.d', CONFLIST_NAME), 'utf8')) as { cniVersion: string; name: string; plugins: Record<string, unknown>[] };
     const conf = JSON.stringify({ cniVersion: list.cniVersion, name: list.name, ...list.plugins[0] });
     const readCheckpoint = (): CheckpointView => (JSON.parse(readFileSync(checkpoint, 'utf8')) as { data: CheckpointView }).data;
-    return { emulator, lab, agent, forwarder, instanceId, nodeNs, checkpoint, conf, readCheckpoint, stop };
+    const cni: CrashNode['cni'] = (command, pod, k8sNamespace) =>
+      runForwarder(
+        forwarder,
+        {
+          CNI_COMMAND: command,
+          CNI_CONTAINERID: pod.containerId,
+          CNI_NETNS: pod.netns,
+          CNI_IFNAME: 'eth0',
+          CNI_PATH: join(forwarder, '..'),
+          CNI_ARGS: `K8S_POD_NAMESPACE=${k8sNamespace};K8S_POD_NAME=${pod.name}`,
+        },
+        conf,
+      );
+    return { emulator, lab, agent, forwarder, instanceId, nodeNs, checkpoint, conf, readCheckpoint, cni, stop };
   } catch (err) {
     await stop();
     throw err;
