@@ -134,11 +134,11 @@ export class GcpProvider implements CloudProvider {
       blocks = this.ourAliases(id, nic).map((r) => ({ kind: 'range', cidr: r.ipCidrRange, ref: r.subnetworkRangeName ?? '', state: 'ready' }));
       this.noteRangeMatch(id, await this.fixedRange(false), blocks, `nic0 of instance ${id.meta.name} holds the alias range`);
     } else {
-      const routes = await this.ourRoutes(id);
-      blocks = routes.filter((r) => sameInstance(r.nextHopInstance, id.selfLink)).map((r) => ({ kind: 'range', cidr: r.destRange, ref: r.name, state: 'ready' }));
-      this.noteForwarding(routes.filter((r) => sameInstance(r.nextHopInstance, id.selfLink)));
+      const mine = await this.myRoutes(id);
+      blocks = mine.map((r) => ({ kind: 'range', cidr: r.destRange, ref: r.name, state: 'ready' }));
+      this.noteForwarding(mine);
       this.noteRangeMatch(id, await this.fixedRange(false), blocks, `the cluster's routes to instance ${id.meta.name} carry`);
-      await this.maybeSweep(id, routes);
+      await this.maybeSweep(id);
     }
     return [
       {
@@ -259,7 +259,7 @@ export class GcpProvider implements CloudProvider {
   // ---- route mode -------------------------------------------------------------------------
 
   private async addRoute(id: Identity, len: number): Promise<CloudBlock> {
-    const mine = (await this.ourRoutes(id)).filter((r) => sameInstance(r.nextHopInstance, id.selfLink));
+    const mine = await this.myRoutes(id);
     const fixed = (await this.fixedRange(true))?.cidr;
     for (let attempt = 0; attempt < 16; attempt++) {
       let dest: string;
@@ -379,24 +379,37 @@ export class GcpProvider implements CloudProvider {
     return all.filter((r) => r.name.startsWith(`${prefix}-`) && r.network.endsWith(`/networks/${id.networkName}`));
   }
 
+  /**
+   * This node's routes only (filtered by next hop on the server), so a node's reconcile costs one
+   * page whatever the cluster's size; the whole list is read by the sweep holder alone.
+   */
+  private async myRoutes(id: Identity): Promise<RouteView[]> {
+    const prefix = routePrefix(this.o.clusterName);
+    const hop = `.*/zones/${id.meta.zone}/instances/${id.meta.name}`;
+    const routes = await this.retry(() => this.o.api.listRoutes(`(name eq "${prefix}-.*") (nextHopInstance eq "${hop}")`));
+    return routes.filter((r) => r.name.startsWith(`${prefix}-`) && r.network.endsWith(`/networks/${id.networkName}`) && sameInstance(r.nextHopInstance, id.selfLink));
+  }
+
   /** Deletes our routes whose next-hop instance is gone; one agent at a time (the gate). */
-  private async maybeSweep(id: Identity, routes: RouteView[]): Promise<void> {
+  private async maybeSweep(id: Identity): Promise<void> {
     const every = this.o.routeSweepIntervalMs ?? 0;
     const now = this.o.clock.now();
     if (every <= 0 || now - this.lastSweep < every) return;
     this.lastSweep = now;
-    const stale = routes.filter((r) => r.warnings.some((w) => w.code === 'NEXT_HOP_INSTANCE_NOT_FOUND'));
-    if (!stale.length) return;
-    const gate = this.o.sweepGate ?? lowestLiveNextHop(routes, id.selfLink);
+    let routes: RouteView[] | undefined;
     let mine: boolean;
     try {
-      mine = await gate.tryAcquire();
+      // with a Lease, only its holder reads the cluster's routes; without one, every agent must
+      if (!this.o.sweepGate) routes = await this.ourRoutes(id);
+      mine = await (this.o.sweepGate ?? lowestLiveNextHop(routes ?? [], id.selfLink)).tryAcquire();
+      if (mine) routes ??= await this.ourRoutes(id);
     } catch (err) {
-      // the lease is unreachable (API server down): no sweep this time; listing our routes goes on
-      this.o.logger.warn({ err, stale: stale.length }, 'stale routes not swept: the sweep lease could not be read');
+      // the lease or the route list is unreachable: no sweep this time; the node's own routes are listed already
+      this.o.logger.warn({ err }, 'stale routes not swept: the sweep lease or the route list could not be read');
       return;
     }
-    if (!mine) return;
+    if (!mine || !routes) return;
+    const stale = routes.filter((r) => r.warnings.some((w) => w.code === 'NEXT_HOP_INSTANCE_NOT_FOUND'));
     for (const r of stale) {
       try {
         await this.deleteRoute(r.name);
@@ -414,7 +427,7 @@ export class GcpProvider implements CloudProvider {
     const every = this.o.routeSweepIntervalMs;
     this.o.routeSweepIntervalMs = 1;
     try {
-      await this.maybeSweep(id, await this.ourRoutes(id));
+      await this.maybeSweep(id);
     } finally {
       if (every === undefined) delete this.o.routeSweepIntervalMs;
       else this.o.routeSweepIntervalMs = every;
