@@ -13,8 +13,9 @@ Usage: vpcnet <command> [options]      (vpcnet <command> --help for its options)
 Commands:
   agent [--config FILE]       run the node agent (config: file + VPCNET_* environment)
   status [--api H:P] [--json] the local agent's NICs, addresses, pods and pool targets
-  demo [--nodes N --pods N]   the simulated-VPC demo (root): lab, agents, pods, connectivity
-  emulator aws [--port N]     run the EC2 + IMDSv2 emulator (--scenario F --speed X)
+  demo [--cloud C --nodes N]  the simulated-VPC demo (root): lab, agents, pods, connectivity
+  emulator <cloud> [--port N] run a cloud emulator: aws (EC2 + IMDSv2), azure (ARM + IMDS),
+                              gcp (Compute + metadata); --scenario FILE, --help for the rest
   version, --version          print the version
   help [command], --help      this text, or a command's help`;
 

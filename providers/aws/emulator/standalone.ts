@@ -1,10 +1,9 @@
 // `vpcnet emulator aws [options]`: the EC2 + IMDSv2 emulator in the foreground until
 // SIGINT/SIGTERM (registry entry `standaloneEmulator`; src/cli/emulator-command.ts finds it
 // through providers/registry.ts). A user's mistake is a USAGE error: one line, exit 2.
-import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { isVpcnetError } from '../../../src/errors.ts';
 import { helpText, intValue, numberValue, parseCommand, stringValue, usageError, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
+import { applyOrExplain, listenOrExplain, readScenarioFile, untilStopped } from '../../kit/emulator/standalone.ts';
 import { AwsEmulator } from './index.ts';
 import { defaultScenario, parseScenario, type ScenarioResult } from './scenario.ts';
 
@@ -28,40 +27,10 @@ export const awsSpec: CommandSpec = {
   notes: 'Clients, the admin API (faults, throttling) and what is modelled: docs/providers/aws-emulator.md',
 };
 
-
 export async function runStandaloneEmulator(argv: string[]): Promise<void> {
   const parsed = parseCommand(awsSpec, argv);
   if (parsed === 'help') return console.log(helpText(awsSpec));
   await runAws(parsed);
-}
-
-function readScenario(file: string): ReturnType<typeof parseScenario> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw usageError(awsSpec, `cannot read scenario file ${file}: ${reason}`, err);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw usageError(awsSpec, `scenario file ${file} is not valid JSON: ${(err as Error).message}`, err);
-  }
-  try {
-    return parseScenario(json);
-  } catch (err) {
-    if (!isVpcnetError(err)) throw err;
-    throw usageError(awsSpec, `scenario file ${file}: ${scenarioProblem(err.details.issues) ?? err.message}`, err);
-  }
-}
-
-function scenarioProblem(issues: unknown): string | undefined {
-  if (!Array.isArray(issues) || issues.length === 0) return undefined;
-  return (issues as Array<{ path?: unknown[]; message?: string }>)
-    .map((i) => `${(i.path ?? []).join('.') || '(root)'}: ${i.message ?? 'invalid'}`)
-    .join('; ');
 }
 
 async function runAws(p: Parsed): Promise<void> {
@@ -69,7 +38,7 @@ async function runAws(p: Parsed): Promise<void> {
   const port = intValue(spec, p, 'port', { min: 0, max: 65535 }, 8999);
   const host = stringValue(p, 'host') ?? '127.0.0.1';
   const file = stringValue(p, 'scenario');
-  const scenario = file ? readScenario(file) : undefined;
+  const scenario = file ? readScenarioFile(spec, file, parseScenario) : undefined;
   const region = stringValue(p, 'region') ?? scenario?.region ?? 'us-west-2';
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw usageError(spec, `--region must look like us-west-2, got "${region}"`);
   const emu = new AwsEmulator({
@@ -85,32 +54,14 @@ async function runAws(p: Parsed): Promise<void> {
     // The endpoint lines below say what 'listening' would; problems (5xx) still show.
     logger: pino({ level: 'warn' }),
   });
-  let result: ScenarioResult;
-  try {
-    result = emu.applyScenario(scenario ?? defaultScenario(region));
-  } catch (err) {
-    // Well-formed JSON that EC2 would refuse (a subnet outside its VPC, an unknown type, ...).
-    if (file && isVpcnetError(err)) throw usageError(spec, `scenario file ${file}: ${err.message}`, err);
-    throw err;
-  }
-  let endpoint: string;
-  try {
-    endpoint = await emu.start({ port, host });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw usageError(spec, `port ${port} on ${host} is in use (choose another --port, or --port 0 for a free one)`, err);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw usageError(spec, `cannot listen on ${host}:${port} (${code})`, err);
-    throw err;
-  }
+  const result = applyOrExplain(spec, file, () => emu.applyScenario(scenario ?? defaultScenario(region)));
+  const endpoint = await listenOrExplain(spec, host, port, () => emu.start({ port, host }));
   console.log(`EC2 endpoint:  ${endpoint}   (region ${region}; any credentials work)`);
   console.log(`Admin API:     ${endpoint}/_emulator/state`);
   console.log(`IMDS:          ${endpoint}/imds/<instance-id>/latest/meta-data/`);
   console.log(scenario ? `Scenario ${file}:` : 'Default account (no --scenario):');
   for (const line of describeAccount(emu, result)) console.log(`  ${line}`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopped();
   await emu.stop();
 }
 

@@ -1,56 +1,51 @@
-// `vpcnet emulator azure [--port N] [--imds-port N] [--host H] [--scenario file.json]
-//  [--seed N] [--operation-ms N] [--async-retry-after S] [--no-throttling]`
-// Runs the ARM (HTTPS) + IMDS (HTTP) emulator in the foreground until SIGINT/SIGTERM and prints
-// what a client needs: subscription, resource group, VMs with their NICs, the CA file.
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+// `vpcnet emulator azure [options]`: the ARM (HTTPS) + IMDS (HTTP) emulator in the foreground
+// until SIGINT/SIGTERM (registry entry `standaloneEmulator`). It prints what a client needs:
+// subscription, resource group, VMs with their NICs, the CA file. A user's mistake is a USAGE
+// error: one line, exit 2.
 import { pino } from 'pino';
-import { VpcnetError } from '../../../src/errors.ts';
+import { helpText, intValue, numberValue, parseCommand, stringValue, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
+import { applyOrExplain, listenOrExplain, readScenarioFile, untilStopped } from '../../kit/emulator/standalone.ts';
 import { AzureEmulator } from './index.ts';
-import { DEFAULT_SCENARIO } from './scenario.ts';
+import { DEFAULT_SCENARIO, parseScenario } from './scenario.ts';
 
-function numberOption(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new VpcnetError('CONFIG_INVALID', `--${name} must be a non-negative number`);
-  return n;
-}
+export const azureSpec: CommandSpec = {
+  name: 'vpcnet emulator azure',
+  summary: 'the Azure Resource Manager (network, compute) + IMDS emulator, for integration tests',
+  options: {
+    port: { type: 'string', value: 'N', description: 'ARM (HTTPS) port (0: pick a free one)', default: '8998' },
+    'imds-port': { type: 'string', value: 'N', description: 'IMDS (HTTP) port, serving every VM under /imds/<vm>/ (default: a free one)' },
+    host: { type: 'string', value: 'H', description: 'address to listen on', default: '127.0.0.1' },
+    scenario: { type: 'string', value: 'FILE', description: 'JSON scenario: resource group, VNets, subnets, VMs (default: a small cluster)' },
+    seed: { type: 'string', value: 'N', description: 'seeds ids, MACs and random picks', default: '1' },
+    'operation-ms': { type: 'string', value: 'N', description: 'a long-running operation takes N ms', default: '1000' },
+    'async-retry-after': { type: 'string', value: 'S', description: 'Retry-After (seconds) on long-running operations', default: '0' },
+    'no-throttling': { type: 'boolean', description: 'turn the ARM request buckets off' },
+  },
+  notes: 'Clients (CA file, workload identity token), the admin API and what is modelled: docs/providers/azure-emulator.md',
+};
 
 export async function runStandaloneEmulator(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string', default: '8998' },
-      'imds-port': { type: 'string' },
-      host: { type: 'string', default: '127.0.0.1' },
-      scenario: { type: 'string' },
-      seed: { type: 'string' },
-      'operation-ms': { type: 'string' },
-      'async-retry-after': { type: 'string' },
-      'no-throttling': { type: 'boolean', default: false },
-    },
-  });
-  let scenario: unknown = DEFAULT_SCENARIO;
-  if (values.scenario) {
-    try {
-      scenario = JSON.parse(readFileSync(values.scenario, 'utf8')) as unknown;
-    } catch (err) {
-      throw new VpcnetError('CONFIG_INVALID', `--scenario ${values.scenario}: cannot read JSON`, { cause: err });
-    }
-  }
+  const parsed = parseCommand(azureSpec, argv);
+  if (parsed === 'help') return console.log(helpText(azureSpec));
+  await runAzure(parsed);
+}
+
+async function runAzure(p: Parsed): Promise<void> {
+  const spec = azureSpec;
+  const port = intValue(spec, p, 'port', { min: 0, max: 65535 }, 8998);
+  const imdsPort = intValue(spec, p, 'imds-port', { min: 0, max: 65535 });
+  const host = stringValue(p, 'host') ?? '127.0.0.1';
+  const file = stringValue(p, 'scenario');
+  const scenario = file ? readScenarioFile(spec, file, parseScenario) : DEFAULT_SCENARIO;
   const emu = new AzureEmulator({
-    seed: numberOption('seed', values.seed, 1),
-    operationMs: numberOption('operation-ms', values['operation-ms'], 1000),
-    asyncRetryAfterS: numberOption('async-retry-after', values['async-retry-after'], 0),
-    throttling: { enabled: !values['no-throttling'] },
-    logger: pino({ level: 'info' }),
+    seed: intValue(spec, p, 'seed', { min: 0, max: 2 ** 31 - 1 }, 1),
+    operationMs: numberValue(spec, p, 'operation-ms', 0, 1000),
+    asyncRetryAfterS: numberValue(spec, p, 'async-retry-after', 0, 0),
+    throttling: { enabled: p.values['no-throttling'] !== true },
+    logger: pino({ level: 'warn' }),
   });
-  const result = emu.applyScenario(scenario);
-  const endpoint = await emu.start({
-    port: numberOption('port', values.port, 8998),
-    host: values.host,
-    ...(values['imds-port'] ? { imdsPort: numberOption('imds-port', values['imds-port'], 0) } : {}),
-  });
+  const result = applyOrExplain(spec, file, () => emu.applyScenario(scenario));
+  const endpoint = await listenOrExplain(spec, host, port, () => emu.start({ port, host, ...(imdsPort !== undefined ? { imdsPort } : {}) }));
   console.log(`ARM endpoint:    ${endpoint}   (HTTPS; CA: ${emu.tls.caPath})`);
   console.log(`Subscription:    ${emu.state.subscriptionId}   tenant ${emu.state.tenantId}`);
   console.log(`Resource group:  ${result.resourceGroup}`);
@@ -61,9 +56,6 @@ export async function runStandaloneEmulator(argv: string[]): Promise<void> {
     console.log(`  ${vm.name}${vm.scaleSet ? ` (scale set ${vm.scaleSet})` : ''} ${vm.size}  IMDS ${emu.imdsUrlFor(vm.name)}/metadata/instance?api-version=2021-02-01`);
     for (const nic of vm.nics) console.log(`    NIC ${nic.split('/').pop() ?? nic}  ${emu.state.nics.get(nic.toLowerCase())?.mac ?? ''}`);
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopped();
   await emu.stop();
 }

@@ -70,6 +70,8 @@ describe('help and version', () => {
     [['demo', '-h'], /^vpcnet demo - /],
     [['emulator', '--help'], /^vpcnet emulator - [\s\S]*Clouds: aws/],
     [['emulator', 'aws', '--help'], /^vpcnet emulator aws - [\s\S]*--port N[\s\S]*--scenario FILE[\s\S]*--no-throttling/],
+    [['emulator', 'azure', '--help'], /^vpcnet emulator azure - [\s\S]*--port N[\s\S]*--imds-port N[\s\S]*--scenario FILE[\s\S]*--no-throttling/],
+    [['emulator', 'gcp', '--help'], /^vpcnet emulator gcp - [\s\S]*--port N[\s\S]*--scenario FILE[\s\S]*--auth MODE[\s\S]*--no-throttling/],
     [['help', 'demo'], /^vpcnet demo - /],
   ])('vpcnet %j prints its help and exits 0', async (args, text) => {
     const r = await vpcnet(args);
@@ -94,6 +96,11 @@ describe('user errors: one line, the usage, exit 2', () => {
     [['status', '--verbose'], 'vpcnet status', /unknown option --verbose/],
     [['demo', '--nope'], 'vpcnet demo', /unknown option --nope/],
     [['emulator', 'aws', '--prot', '1'], 'vpcnet emulator aws', /unknown option --prot/],
+    [['emulator', 'azure', '--prot', '1'], 'vpcnet emulator azure', /unknown option --prot/],
+    [['emulator', 'gcp', '-x'], 'vpcnet emulator gcp', /unknown option -x/],
+    [['emulator', 'azure', '--operation-ms', 'soon'], 'vpcnet emulator azure', /--operation-ms must be a number of at least 0, got "soon"/],
+    [['emulator', 'gcp', '--auth', 'maybe'], 'vpcnet emulator gcp', /--auth must be issued, any, none, got "maybe"/],
+    [['emulator', 'gcp', '--speed', '0'], 'vpcnet emulator gcp', /--speed must be a number above 0/],
   ])('an unknown flag: %j', async (args, command, problem) => {
     expectUsageError(await vpcnet(args), command, problem);
   });
@@ -112,26 +119,36 @@ describe('user errors: one line, the usage, exit 2', () => {
     expectUsageError(await vpcnet(args), `vpcnet ${args[0] === 'status' ? 'status' : 'emulator aws'}`, problem);
   });
 
-  it('a missing scenario file', async () => {
-    expectUsageError(await vpcnet(['emulator', 'aws', '--scenario', join(dir, 'absent.json')]), 'vpcnet emulator aws', /cannot read scenario file .*absent\.json: no such file/);
+  const CLOUDS = ['aws', 'azure', 'gcp'] as const;
+
+  it.each(CLOUDS)('%s: a missing scenario file', async (cloud) => {
+    expectUsageError(await vpcnet(['emulator', cloud, '--scenario', join(dir, 'absent.json')]), `vpcnet emulator ${cloud}`, /cannot read scenario file .*absent\.json: no such file/);
   });
 
-  it('a scenario file that is not JSON', async () => {
-    const file = join(dir, 'broken.json');
+  it.each(CLOUDS)('%s: a scenario file that is not JSON', async (cloud) => {
+    const file = join(dir, `broken-${cloud}.json`);
     writeFileSync(file, '{ "vpcs": [ ');
-    expectUsageError(await vpcnet(['emulator', 'aws', '--scenario', file]), 'vpcnet emulator aws', /scenario file .*broken\.json is not valid JSON/);
+    expectUsageError(await vpcnet(['emulator', cloud, '--scenario', file]), `vpcnet emulator ${cloud}`, /scenario file .*broken-\w+\.json is not valid JSON/);
   });
 
-  it('a scenario file with a wrong field names the field', async () => {
-    const file = join(dir, 'wrong.json');
-    writeFileSync(file, JSON.stringify({ vpcs: [{ cidr: 10 }] }));
-    expectUsageError(await vpcnet(['emulator', 'aws', '--scenario', file]), 'vpcnet emulator aws', /scenario file .*wrong\.json: vpcs\.0\.cidr: /);
+  it.each([
+    ['aws', { vpcs: [{ cidr: 10 }] }, /scenario file .*wrong-aws\.json: vpcs\.0\.cidr: /],
+    ['azure', { vnets: [{ name: 'v', addressPrefixes: ['10.0.0.0/16'], subnets: [{ name: 's', addressPrefix: '10.0.0.0/24' }] }], vms: [{ name: 5, subnet: 'v/s' }] }, /scenario file .*wrong-azure\.json: vms\.0\.name: /],
+    ['gcp', { instances: [{ name: 5, zone: 'us-central1-a', subnet: 's' }] }, /scenario file .*wrong-gcp\.json: instances\.0\.name: /],
+  ] as const)('%s: a scenario file with a wrong field names the field', async (cloud, scenario, problem) => {
+    const file = join(dir, `wrong-${cloud}.json`);
+    writeFileSync(file, JSON.stringify(scenario));
+    expectUsageError(await vpcnet(['emulator', cloud, '--scenario', file]), `vpcnet emulator ${cloud}`, problem);
   });
 
-  it('a scenario EC2 would refuse (an unknown instance type)', async () => {
-    const file = join(dir, 'refused.json');
-    writeFileSync(file, JSON.stringify({ vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20' }] }], instances: [{ instanceType: 'x9.huge', subnet: '10.0.0.0/20' }] }));
-    expectUsageError(await vpcnet(['emulator', 'aws', '--scenario', file]), 'vpcnet emulator aws', /scenario file .*refused\.json: .*x9\.huge/);
+  it.each([
+    ['aws', { vpcs: [{ cidr: '10.0.0.0/16', subnets: [{ cidr: '10.0.0.0/20' }] }], instances: [{ instanceType: 'x9.huge', subnet: '10.0.0.0/20' }] }, /x9\.huge/],
+    ['azure', { vnets: [{ name: 'v', addressPrefixes: ['10.0.0.0/16'], subnets: [{ name: 's', addressPrefix: '10.0.0.0/24' }] }], vms: [{ name: 'n1', subnet: 'v/nosuch' }] }, /nosuch.* was not found/],
+    ['gcp', { subnets: [{ name: 's', region: 'us-central1', ipCidrRange: '10.0.0.0/24' }], instances: [{ name: 'n1', zone: 'us-central1-a', subnet: 'nosuch' }] }, /subnetworks\/nosuch.* was not found/],
+  ] as const)('%s: a scenario the cloud would refuse (an unknown type or subnet)', async (cloud, scenario, problem) => {
+    const file = join(dir, `refused-${cloud}.json`);
+    writeFileSync(file, JSON.stringify(scenario));
+    expectUsageError(await vpcnet(['emulator', cloud, '--scenario', file]), `vpcnet emulator ${cloud}`, new RegExp(`scenario file .*refused-${cloud}\\.json: .*${problem.source}`));
   });
 
   describe('a port in use', () => {
@@ -158,8 +175,8 @@ describe('user errors: one line, the usage, exit 2', () => {
       expect(r.stderr).not.toMatch(/node discovered/);
     });
 
-    it('is named with a way out', async () => {
-      expectUsageError(await vpcnet(['emulator', 'aws', '--port', String(port)]), 'vpcnet emulator aws', new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use .*--port 0`));
+    it.each(['aws', 'azure', 'gcp'])('%s: is named with a way out', async (cloud) => {
+      expectUsageError(await vpcnet(['emulator', cloud, '--port', String(port)]), `vpcnet emulator ${cloud}`, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use .*--port 0`));
     });
   });
 
@@ -196,6 +213,21 @@ describe('the emulator command runs', () => {
     expect(r.stdout).toMatch(/vpc-\w+ +172\.31\.0\.0\/16 +\(default VPC\)/);
     for (const az of ['us-west-2a (usw2-az1)', 'us-west-2b (usw2-az2)', 'us-west-2c (usw2-az3)']) expect(r.stdout).toContain(az);
     expect(r.stdout.match(/^ {2}i-\w+ +(m5\.large|t3\.medium|m7g\.large) /gm)?.length).toBe(4);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('azure: starts the default cluster and prints the ARM endpoint, its CA and each VM with its IMDS', async () => {
+    const r = await vpcnet(['emulator', 'azure', '--port', '0'], { untilStdout: /VMs \(IMDS per VM\):[\s\S]*NIC .*\n/ });
+    expect(r.stdout).toMatch(/ARM endpoint: +https:\/\/127\.0\.0\.1:\d+ +\(HTTPS; CA: \S+ca\.pem\)/);
+    expect(r.stdout).toMatch(/IMDS http:\/\/127\.0\.0\.1:\d+\/imds\//);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('gcp: starts the default project and prints each instance with its metadata server', async () => {
+    const r = await vpcnet(['emulator', 'gcp', '--port', '0'], { untilStdout: /Instance: .*router-c.*\n/ });
+    expect(r.stdout).toMatch(/Compute API: +http:\/\/127\.0\.0\.1:\d+\/compute\/v1\/projects\/vpcnet-demo\//);
+    expect(r.stdout).toMatch(/Subnetwork: +us-central1\/nodes 10\.128\.0\.0\/20 +secondary: pods=10\.4\.0\.0\/14/);
+    expect(r.stdout.match(/^Instance: .*metadata: http:\/\/127\.0\.0\.1:\d+/gm)?.length).toBe(3);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
