@@ -2,8 +2,8 @@
 // SIGINT/SIGTERM (registry entry `standaloneEmulator`; src/cli/emulator-command.ts finds it
 // through providers/registry.ts). A user's mistake is a USAGE error: one line, exit 2.
 import { pino } from 'pino';
-import { helpText, intValue, numberValue, parseCommand, stringValue, usageError, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
-import { applyOrExplain, listenOrExplain, readScenarioFile, untilStopped } from '../../kit/emulator/standalone.ts';
+import { intValue, numberValue, stringValue, usageError, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
+import { applyOrExplain, listenOrExplain, readScenarioFile, standaloneCommand, untilStopped } from '../../kit/emulator/standalone.ts';
 import { AwsEmulator } from './index.ts';
 import { defaultScenario, parseScenario, type ScenarioResult } from './scenario.ts';
 
@@ -26,12 +26,6 @@ export const awsSpec: CommandSpec = {
   },
   notes: 'Clients, the admin API (faults, throttling) and what is modelled: docs/providers/aws-emulator.md',
 };
-
-export async function runStandaloneEmulator(argv: string[]): Promise<void> {
-  const parsed = parseCommand(awsSpec, argv);
-  if (parsed === 'help') return console.log(helpText(awsSpec));
-  await runAws(parsed);
-}
 
 async function runAws(p: Parsed): Promise<void> {
   const spec = awsSpec;
@@ -82,3 +76,5 @@ function describeAccount(emu: AwsEmulator, result: ScenarioResult): string[] {
   }
   return lines;
 }
+
+export const runStandaloneEmulator = standaloneCommand(awsSpec, runAws);

@@ -3,8 +3,8 @@
 // subscription, resource group, VMs with their NICs, the CA file. A user's mistake is a USAGE
 // error: one line, exit 2.
 import { pino } from 'pino';
-import { helpText, intValue, numberValue, parseCommand, stringValue, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
-import { applyOrExplain, listenOrExplain, readScenarioFile, untilStopped } from '../../kit/emulator/standalone.ts';
+import { intValue, numberValue, stringValue, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
+import { applyOrExplain, listenOrExplain, readScenarioFile, standaloneCommand, untilStopped } from '../../kit/emulator/standalone.ts';
 import { AzureEmulator } from './index.ts';
 import { DEFAULT_SCENARIO, parseScenario } from './scenario.ts';
 
@@ -23,12 +23,6 @@ export const azureSpec: CommandSpec = {
   },
   notes: 'Clients (CA file, workload identity token), the admin API and what is modelled: docs/providers/azure-emulator.md',
 };
-
-export async function runStandaloneEmulator(argv: string[]): Promise<void> {
-  const parsed = parseCommand(azureSpec, argv);
-  if (parsed === 'help') return console.log(helpText(azureSpec));
-  await runAzure(parsed);
-}
 
 async function runAzure(p: Parsed): Promise<void> {
   const spec = azureSpec;
@@ -59,3 +53,5 @@ async function runAzure(p: Parsed): Promise<void> {
   await untilStopped();
   await emu.stop();
 }
+
+export const runStandaloneEmulator = standaloneCommand(azureSpec, runAzure);

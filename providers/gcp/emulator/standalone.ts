@@ -2,8 +2,8 @@
 // SIGINT/SIGTERM (registry entry `standaloneEmulator`). Without --scenario it starts
 // DEFAULT_SCENARIO and prints it. A user's mistake is a USAGE error: one line, exit 2.
 import { pino } from 'pino';
-import { helpText, intValue, numberValue, parseCommand, stringValue, usageError, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
-import { applyOrExplain, listenOrExplain, readScenarioFile, untilStopped } from '../../kit/emulator/standalone.ts';
+import { intValue, numberValue, stringValue, usageError, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
+import { applyOrExplain, listenOrExplain, readScenarioFile, standaloneCommand, untilStopped } from '../../kit/emulator/standalone.ts';
 import { DEFAULT_SCENARIO, GcpEmulator, parseScenario, stateSnapshot } from './index.ts';
 
 const AUTH_MODES = ['issued', 'any', 'none'] as const;
@@ -24,12 +24,6 @@ export const gcpSpec: CommandSpec = {
   },
   notes: 'Clients, the admin API and what is modelled: docs/providers/gcp-emulator.md',
 };
-
-export async function runStandaloneEmulator(argv: string[]): Promise<void> {
-  const parsed = parseCommand(gcpSpec, argv);
-  if (parsed === 'help') return console.log(helpText(gcpSpec));
-  await runGcp(parsed);
-}
 
 async function runGcp(p: Parsed): Promise<void> {
   const spec = gcpSpec;
@@ -65,3 +59,5 @@ async function runGcp(p: Parsed): Promise<void> {
   await untilStopped();
   await emu.stop();
 }
+
+export const runStandaloneEmulator = standaloneCommand(gcpSpec, runGcp);

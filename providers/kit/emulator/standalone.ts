@@ -3,7 +3,16 @@
 // a port in use) is a USAGE error: one line and exit 2 (src/cli/main.ts), never a stack trace.
 import { readFileSync } from 'node:fs';
 import { isVpcnetError } from '../../../src/errors.ts';
-import { usageError, type CommandSpec } from '../../../src/util/cli-args.ts';
+import { helpText, parseCommand, usageError, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
+
+/** The registry's `runStandaloneEmulator`: --help prints the spec's help, anything else runs. */
+export function standaloneCommand(spec: CommandSpec, run: (p: Parsed) => Promise<void>): (argv: string[]) => Promise<void> {
+  return async (argv) => {
+    const parsed = parseCommand(spec, argv);
+    if (parsed === 'help') return console.log(helpText(spec));
+    await run(parsed);
+  };
+}
 
 /** Reads and parses a JSON scenario; `parse` validates it (zod issues become a path list). */
 export function readScenarioFile<T>(spec: CommandSpec, file: string, parse: (json: unknown) => T): T {
