@@ -1,7 +1,7 @@
 // A small but faithful Kubernetes API server for tests: real HTTP, real JSON, real watch
 // streams, resourceVersion semantics (410 Gone after compaction, 409 on stale writes),
 // the status subresource, three patch formats, and an outage switch. The real
-// @kubernetes/client-node talks to it through the kubeconfig from kubeconfig().
+// agent's client (and @kubernetes/client-node, its reference) talk to it through kubeconfig().
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
