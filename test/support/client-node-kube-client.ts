@@ -224,11 +224,13 @@ export class ClientNodeKubeClient implements KubeClient {
     onEvent: (e: WatchEvent<T>) => void,
   ): Promise<WatchHandle> {
     let settle!: (err: unknown) => void;
+    let stopped = false;
     const done = new Promise<void>((resolve, reject) => {
       settle = (err) => {
         // The client gives up on a stream silent for 30 s; that is a quiet node, not an
         // outage: end cleanly so the caller resumes from its resourceVersion without a relist.
-        if (!err || (err as { name?: unknown }).name === 'TimeoutError') resolve();
+        // stop() aborts the request, which client-node reports as an AbortError: a clean end.
+        if (!err || stopped || (err as { name?: unknown }).name === 'TimeoutError') resolve();
         else reject(toK8sError(err, `watch ${path}`));
       };
     });
@@ -256,6 +258,12 @@ export class ClientNodeKubeClient implements KubeClient {
       },
       (err: unknown) => settle(err),
     );
-    return { stop: () => controller.abort(), done };
+    return {
+      stop: () => {
+        stopped = true;
+        controller.abort();
+      },
+      done,
+    };
   }
 }
