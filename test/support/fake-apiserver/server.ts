@@ -55,6 +55,8 @@ export interface RecordedRequest {
   query: Record<string, string>;
   contentType?: string;
   body?: unknown;
+  /** The Authorization header as sent. */
+  authorization?: string;
 }
 
 interface Fault {
@@ -385,6 +387,7 @@ export class FakeApiServer {
         query: Object.fromEntries(url.searchParams),
         ...(contentType ? { contentType } : {}),
         ...(body !== undefined ? { body } : {}),
+        ...(req.headers['authorization'] ? { authorization: req.headers['authorization'] } : {}),
       });
       if (this.stalling) return;
       const fault = this.faults.find(
