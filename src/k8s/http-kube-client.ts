@@ -32,6 +32,7 @@ import {
   networkConfigFromApi,
   nodeFromApi,
   podFromApi,
+  watchEventFromApi,
   type ApiLease,
   type ApiNode,
   type ApiPod,
@@ -148,15 +149,8 @@ export class HttpKubeClient implements KubeClient {
     };
     const stream = await this.http.watch(path, query, (line) => {
       const { type, object } = line as { type?: unknown; object?: unknown };
-      if (type === 'BOOKMARK') {
-        const rv = (object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion ?? '';
-        onEvent({ type: 'BOOKMARK', resourceVersion: rv });
-      } else if (type === 'ERROR') {
-        const s = (object ?? {}) as { code?: number; message?: string };
-        onEvent({ type: 'ERROR', code: s.code ?? 500, message: s.message ?? '' });
-      } else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-        onEvent({ type, object: convert(object) });
-      }
+      const e = watchEventFromApi(type, object, convert);
+      if (e) onEvent(e);
     });
     const done = stream.done.catch((err: unknown) => {
       throw toK8sError(err, `watch ${path}`);

@@ -1,6 +1,6 @@
 // Kubernetes API objects (JSON as the API server sends it) to and from the seam's plain shapes.
 // Only the fields vpcnet reads are typed; everything else passes through untouched.
-import type { KubeLease, KubeNode, KubePod, NodeCondition, NodeEvent, NodeNetworkConfig, Taint } from './kube-client.ts';
+import type { KubeLease, KubeNode, KubePod, NodeCondition, NodeEvent, NodeNetworkConfig, Taint, WatchEvent } from './kube-client.ts';
 
 export const CRD_GROUP = 'vpcnet.io';
 export const CRD_VERSION = 'v1alpha1';
@@ -113,17 +113,18 @@ export function leaseFromApi(l: ApiLease): KubeLease {
 /** MicroTime as the API server writes it (RFC 3339, six fractional digits). */
 export const microTime = (iso: string): string => new Date(iso).toISOString().replace(/Z$/, '000Z');
 
-export function leaseToApi(l: KubeLease): ApiLease & { apiVersion: string; kind: string } {
+/** `time`: how renewTime is written (client-node, test side, wants a Date). */
+export function leaseToApi(l: KubeLease, time: (iso: string) => unknown = microTime): ApiLease & { apiVersion: string; kind: string } {
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
     metadata: { name: l.name, namespace: l.namespace, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}) },
-    spec: { holderIdentity: l.holderIdentity, leaseDurationSeconds: l.leaseDurationSeconds, renewTime: microTime(l.renewTime) },
+    spec: { holderIdentity: l.holderIdentity, leaseDurationSeconds: l.leaseDurationSeconds, renewTime: time(l.renewTime) },
   };
 }
 
-/** A core/v1 Event about the node, as the kubelet's recorder writes one. */
-export function eventToApi(e: NodeEvent): Record<string, unknown> {
+/** A core/v1 Event about the node, as the kubelet's recorder writes one (`time` as for leases). */
+export function eventToApi(e: NodeEvent, time: (iso: string) => unknown = (iso) => iso): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Event',
@@ -133,8 +134,8 @@ export function eventToApi(e: NodeEvent): Record<string, unknown> {
     message: e.message,
     type: e.type,
     count: e.count,
-    firstTimestamp: e.firstTimestamp,
-    lastTimestamp: e.lastTimestamp,
+    firstTimestamp: time(e.firstTimestamp),
+    lastTimestamp: time(e.lastTimestamp),
     source: { component: 'vpcnet-agent', host: e.nodeName },
     reportingComponent: 'vpcnet.io/agent',
     reportingInstance: e.nodeName,
@@ -143,3 +144,14 @@ export function eventToApi(e: NodeEvent): Record<string, unknown> {
 
 /** The merge patch that bumps a repeated event in place. */
 export const eventRepeatPatch = (e: NodeEvent): Record<string, unknown> => ({ count: e.count, message: e.message, lastTimestamp: e.lastTimestamp });
+
+/** One line of a watch stream ({type, object}); undefined for a type the seam does not know. */
+export function watchEventFromApi<T>(type: unknown, object: unknown, convert: (o: unknown) => T): WatchEvent<T> | undefined {
+  if (type === 'BOOKMARK') return { type, resourceVersion: (object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion ?? '' };
+  if (type === 'ERROR') {
+    const s = (object ?? {}) as { code?: number; message?: string };
+    return { type, code: s.code ?? 500, message: s.message ?? '' };
+  }
+  if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') return { type, object: convert(object) };
+  return undefined;
+}

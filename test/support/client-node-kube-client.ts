@@ -8,6 +8,7 @@ import {
   KubeConfig,
   PatchStrategy,
   Watch,
+  type CoreV1Event,
   type V1Lease,
   type ConfigurationOptions,
   type ObservableMiddleware,
@@ -35,22 +36,19 @@ import {
   CRD_PLURAL,
   CRD_VERSION,
   EVENT_NAMESPACE,
+  eventRepeatPatch,
+  eventToApi,
   leaseFromApi,
+  leaseToApi as sharedLeaseToApi,
   networkConfigFromApi,
   nodeFromApi,
   podFromApi,
+  watchEventFromApi,
   type ApiPod,
 } from '../../src/k8s/kube-objects.ts';
 
 // client-node's serializer wants Date objects for times.
-function leaseToApi(l: KubeLease): V1Lease {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: { name: l.name, namespace: l.namespace, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}) },
-    spec: { holderIdentity: l.holderIdentity, leaseDurationSeconds: l.leaseDurationSeconds, renewTime: new Date(l.renewTime) as never },
-  };
-}
+const leaseToApi = (l: KubeLease): V1Lease => sharedLeaseToApi(l, (iso) => new Date(iso)) as V1Lease;
 
 export interface RealKubeClientOptions {
   /** Per-request deadline. */
@@ -149,19 +147,7 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async recordNodeEvent(e: NodeEvent): Promise<void> {
-    const body = {
-      metadata: { name: e.name, namespace: EVENT_NAMESPACE },
-      involvedObject: { kind: 'Node', name: e.nodeName, uid: e.nodeUid, apiVersion: 'v1' },
-      reason: e.reason,
-      message: e.message,
-      type: e.type,
-      count: e.count,
-      firstTimestamp: new Date(e.firstTimestamp),
-      lastTimestamp: new Date(e.lastTimestamp),
-      source: { component: 'vpcnet-agent', host: e.nodeName },
-      reportingComponent: 'vpcnet.io/agent',
-      reportingInstance: e.nodeName,
-    };
+    const body = eventToApi(e, (iso) => new Date(iso)) as unknown as CoreV1Event;
     try {
       await this.call('create event', () =>
         this.core.createNamespacedEvent({ namespace: EVENT_NAMESPACE, body }, deadline(this.timeoutMs)),
@@ -169,7 +155,7 @@ export class ClientNodeKubeClient implements KubeClient {
     } catch (err) {
       if (!(err instanceof VpcnetError && err.code === 'K8S_CONFLICT')) throw err;
       // A repeat of an event we already created: bump it in place, as the kubelet's recorder does.
-      const patch = { count: e.count, message: e.message, lastTimestamp: e.lastTimestamp };
+      const patch = eventRepeatPatch(e);
       await this.call('patch event', () =>
         this.core.patchNamespacedEvent(
           { namespace: EVENT_NAMESPACE, name: e.name, body: patch },
@@ -246,15 +232,8 @@ export class ClientNodeKubeClient implements KubeClient {
       path,
       query,
       (type, obj: unknown) => {
-        if (type === 'BOOKMARK') {
-          const rv = (obj as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? '';
-          onEvent({ type: 'BOOKMARK', resourceVersion: rv });
-        } else if (type === 'ERROR') {
-          const s = obj as { code?: number; message?: string };
-          onEvent({ type: 'ERROR', code: s.code ?? 500, message: s.message ?? '' });
-        } else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-          onEvent({ type, object: convert(obj) });
-        }
+        const e = watchEventFromApi(type, obj, convert);
+        if (e) onEvent(e);
       },
       (err: unknown) => settle(err),
     );
