@@ -107,7 +107,8 @@ export class KubeHttp {
       }
       req.on('error', (err) => {
         clear();
-        reject(err);
+        // Kept for request(): a kept-alive socket the server had already closed.
+        reject(Object.assign(err, { reusedSocket: req.reusedSocket }));
       });
       req.on('response', (res) => resolve({ res, clear, abort }));
       req.end(body);
@@ -118,9 +119,23 @@ export class KubeHttp {
   async request<T>(method: string, path: string, what: string, opts: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': opts.contentType ?? 'application/json' };
+    let resent = false;
     for (let attempt = 0; ; attempt++) {
       const auth = await this.target.credentials.get();
-      const { res, clear, abort } = await this.send(this.options(method, path, opts.query, auth, headers), body, this.opts.requestTimeoutMs);
+      let sent: Awaited<ReturnType<KubeHttp['send']>>;
+      try {
+        sent = await this.send(this.options(method, path, opts.query, auth, headers), body, this.opts.requestTimeoutMs);
+      } catch (err) {
+        // The server closed an idle kept-alive connection as we reused it: the request was
+        // never read, so sending it again once is safe (as Node's docs advise).
+        const e = err as { reusedSocket?: boolean; code?: unknown };
+        if (!resent && e.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+          resent = true;
+          continue;
+        }
+        throw err;
+      }
+      const { res, clear, abort } = sent;
       let text: string;
       try {
         text = await readBody(res, abort);

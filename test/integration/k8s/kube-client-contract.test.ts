@@ -285,3 +285,32 @@ describe('side by side', () => {
     expect(a).toEqual(b);
   });
 });
+
+describe('ours: kept-alive connections', () => {
+  it('a request on a reused connection the server had closed is sent again once, on a new one', async () => {
+    const { createServer } = await import('node:http');
+    const perSocket = new WeakMap<object, number>();
+    let answered = 0;
+    const srv = createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      // The second request on a connection: the server has "closed it while idle".
+      if (n === 2) return void req.socket.destroy();
+      answered++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(nodeObj('node-a')));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const port = (srv.address() as { port: number }).port;
+    const kc = JSON.stringify({
+      'current-context': 'c',
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` } }],
+      users: [{ name: 'u', user: { token: 't' } }],
+    });
+    const c = new HttpKubeClient(kubeconfigTarget(kc, '/fake/kubeconfig'), { requestTimeoutMs: 2000 });
+    await c.getNode('node-a');
+    await expect(c.getNode('node-a')).resolves.toMatchObject({ name: 'node-a' });
+    expect(answered).toBe(2);
+  });
+});
