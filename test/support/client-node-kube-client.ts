@@ -50,7 +50,7 @@ import {
 // client-node's serializer wants Date objects for times.
 const leaseToApi = (l: KubeLease): V1Lease => sharedLeaseToApi(l, (iso) => new Date(iso)) as V1Lease;
 
-export interface RealKubeClientOptions {
+export interface ClientNodeKubeClientOptions {
   /** Per-request deadline. */
   requestTimeoutMs?: number;
 }
@@ -83,7 +83,7 @@ export class ClientNodeKubeClient implements KubeClient {
   private readonly watcher: Watch;
   private readonly timeoutMs: number;
 
-  constructor(kc: KubeConfig, opts: RealKubeClientOptions = {}) {
+  constructor(kc: KubeConfig, opts: ClientNodeKubeClientOptions = {}) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
