@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { kubeconfigFileTarget, kubeconfigTarget } from '../../../src/k8s/kubeconfig.ts';
+import { inClusterTarget, kubeconfigFileTarget, kubeconfigTarget } from '../../../src/k8s/kubeconfig.ts';
 import { lazyKubeClient } from '../../../src/k8s/lazy-kube-client.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'k8l-kubeconfig-'));
@@ -39,6 +39,14 @@ describe('kubeconfig', () => {
     await expect(t.credentials.get()).resolves.toEqual({ token: 'from-file', cert: 'CERT', key: 'KEY' });
     const basic = kubeconfigTarget(doc({ user: { token: undefined, username: 'admin', password: 'pw' } }), '/x/config');
     await expect(basic.credentials.get()).resolves.toEqual({ basic: Buffer.from('admin:pw').toString('base64') });
+  });
+
+  it('in a pod: https to the service address (IPv6 in brackets), the mounted CA', () => {
+    writeFileSync(join(dir, 'ca.crt'), 'SA CA');
+    writeFileSync(join(dir, 'token'), 'sa-token');
+    const t = inClusterTarget({ host: 'fd00::1', port: 443, serviceAccountDir: dir });
+    expect(t.server.href).toBe('https://[fd00::1]/');
+    expect(t).toMatchObject({ ca: 'SA CA', rejectUnauthorized: true });
   });
 
   it.each([
