@@ -1,8 +1,7 @@
 // The agent's production form: one tree-shaken ESM bundle of `vpcnet` (src/cli/main.ts) and its
-// dependencies, so that code of theirs the agent never calls is not loaded (the whole-package
-// imports of @aws-sdk/client-ec2 and @kubernetes/client-node are most of an agent's memory
-// when run from sources). Subcommands and the Kubernetes client stay separate chunks, loaded on
-// first use. `npm run build:bundle` writes build/bundle/; the image runs build/bundle/main.mjs.
+// dependencies, so that code of theirs the agent never calls is not loaded (whole-package
+// imports such as the cloud SDKs' are most of an agent's memory when run from sources).
+// Subcommands and the Kubernetes client stay separate chunks, loaded on first use. `npm run build:bundle` writes build/bundle/; the image runs build/bundle/main.mjs.
 //
 // The agent's Node flags (AGENT_NODE_FLAGS below) belong to the same production form.
 //
@@ -26,9 +25,10 @@ export const BUNDLE_DIR = resolve(root, 'build/bundle');
  *   an agent allocating a few KB per request never needs back (~10-15 MB of RSS), for more
  *   frequent but tiny scavenges (idle CPU and ADD latency unchanged within noise).
  * - `--liftoff-only`: WebAssembly is compiled by the baseline compiler only. The one module
- *   an agent runs is undici's HTTP parser (the Kubernetes client's fetch); optimising it costs
- *   ~20 MB of compiler memory that glibc keeps, for parsing a few watch events a second. V8
- *   calls the flag one for testing: a Node without it fails at once (the bundle test runs it).
+ *   an agent ran was undici's HTTP parser (@kubernetes/client-node's fetch, since replaced by
+ *   our own client on node:http); optimising it cost ~20 MB of compiler memory that glibc
+ *   keeps. Kept as a guard should a dependency bring fetch back. V8 calls the flag one for
+ *   testing: a Node without it fails at once (the bundle test runs it).
  * - `--no-turbofan --no-maglev`: JavaScript runs in V8's interpreter and baseline compiler
  *   only. An agent is I/O-bound (a few ms of JavaScript per ADD); the optimising compilers'
  *   code, memory and pages of the node binary cost ~10 MB, and CPU for 250 ADDs and idle CPU

@@ -73,10 +73,10 @@ const STARTING: Readiness = { ready: false, reason: 'PoolStarting', message: 'vp
 
 /**
  * The client for the configured cluster: a kubeconfig file, else the in-cluster service
- * account. @kubernetes/client-node is loaded on the first call (lazy-kube-client.ts).
+ * account, read on the first call (lazy-kube-client.ts).
  */
 export function createKubeClient(settings: KubeSettings): KubeClient {
-  return lazyKubeClient({ kubeconfig: settings.kubeconfig, requestTimeoutMs: settings.requestTimeoutMs });
+  return lazyKubeClient({ kubeconfig: settings.kubeconfig, serviceHost: settings.serviceHost, servicePort: settings.servicePort, requestTimeoutMs: settings.requestTimeoutMs });
 }
 
 /** Where the agents' Leases live (kube-system, as the DaemonSet; deploy/base/rbac.yaml allows them). */

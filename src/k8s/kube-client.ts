@@ -1,5 +1,6 @@
-// The Kubernetes seam: the few API calls vpcnet makes, in plain shapes. The real client
-// (real-kube-client.ts) wraps @kubernetes/client-node; fake-kube-client.ts is the in-memory one.
+// The Kubernetes seam: the few API calls vpcnet makes, in plain shapes. The real client is
+// http-kube-client.ts (our own, on node:http/https); fake-kube-client.ts is the in-memory one;
+// test/support/client-node-kube-client.ts (@kubernetes/client-node) is the tests' reference.
 // Every method can fail with VpcnetError K8S_UNAVAILABLE / K8S_CONFLICT / K8S_NOT_FOUND /
 // K8S_FORBIDDEN / K8S_INVALID / K8S_GONE; none is ever called on the CNI ADD path.
 import type { Backoff } from '../../providers/kit/retry.ts';

@@ -1,18 +1,23 @@
-// Shared setup: a fake API server and the real client pointed at it.
+// Shared setup: a fake API server and the agent's client (src/k8s/http-kube-client.ts)
+// pointed at it through the kubeconfig the server writes.
 import { pino } from 'pino';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver/server.ts';
-import { loadKubeConfig, RealKubeClient } from '../../../src/k8s/real-kube-client.ts';
+import { HttpKubeClient, type HttpKubeClientOptions } from '../../../src/k8s/http-kube-client.ts';
+import { kubeconfigTarget } from '../../../src/k8s/kubeconfig.ts';
 
 export const silent = pino({ level: 'silent' });
 export const fastBackoff = { baseMs: 10, capMs: 50 };
 
-export async function startApi(opts: ConstructorParameters<typeof FakeApiServer>[0] = {}): Promise<{
+export async function startApi(
+  opts: ConstructorParameters<typeof FakeApiServer>[0] = {},
+  clientOpts: HttpKubeClientOptions = {},
+): Promise<{
   api: FakeApiServer;
-  client: RealKubeClient;
+  client: HttpKubeClient;
 }> {
   const api = new FakeApiServer(opts);
   await api.start();
-  const client = new RealKubeClient(loadKubeConfig({ kubeconfigYaml: api.kubeconfig() }), { requestTimeoutMs: 2000 });
+  const client = new HttpKubeClient(kubeconfigTarget(api.kubeconfig(), '/fake/kubeconfig'), { requestTimeoutMs: 2000, ...clientOpts });
   return { api, client };
 }
 

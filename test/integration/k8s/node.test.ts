@@ -1,5 +1,5 @@
 // Node identity, readiness (condition + taint, 409 retry), events, pod annotation and the
-// NodeNetworkConfig watcher, through the real client against the fake API server.
+// NodeNetworkConfig watcher, through the agent's client against the fake API server.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { FakeClock, systemClock } from '../../../src/util/clock.ts';
 import { getNodeIdentity } from '../../../src/k8s/node-identity.ts';
@@ -8,7 +8,7 @@ import { NodeEventRecorder } from '../../../src/k8s/node-events.ts';
 import { PodAddressAnnotator, POD_IP_ANNOTATION } from '../../../src/k8s/pod-annotator.ts';
 import { NetworkConfigWatcher, type EffectiveNetworkConfig } from '../../../src/k8s/network-config.ts';
 import type { FakeApiServer, Obj } from '../../support/fake-apiserver/server.ts';
-import type { RealKubeClient } from '../../../src/k8s/real-kube-client.ts';
+import type { HttpKubeClient } from '../../../src/k8s/http-kube-client.ts';
 import { waitFor } from '../../support/fake-apiserver/wait.ts';
 import { fastBackoff, nodeObj, podObj, silent, startApi } from './helpers.ts';
 
@@ -17,7 +17,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(): Promise<{ api: FakeApiServer; client: RealKubeClient }> {
+async function setup(): Promise<{ api: FakeApiServer; client: HttpKubeClient }> {
   const r = await startApi();
   cleanups.push(() => r.api.stop());
   return r;

@@ -1,10 +1,10 @@
-// The pod watcher through the real @kubernetes/client-node against the fake API server.
+// The pod watcher through the agent's Kubernetes client against the fake API server.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { systemClock } from '../../../src/util/clock.ts';
 import { allocationsOfGonePods, PodWatcher } from '../../../src/k8s/pod-watcher.ts';
 import type { FakeApiServer } from '../../support/fake-apiserver/server.ts';
 import { waitFor } from '../../support/fake-apiserver/wait.ts';
-import type { RealKubeClient } from '../../../src/k8s/real-kube-client.ts';
+import type { HttpKubeClient, HttpKubeClientOptions } from '../../../src/k8s/http-kube-client.ts';
 import { fastBackoff, podObj, silent, startApi } from './helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -12,8 +12,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(): Promise<{ api: FakeApiServer; client: RealKubeClient; watcher: PodWatcher }> {
-  const { api, client } = await startApi();
+async function setup(clientOpts: HttpKubeClientOptions = {}): Promise<{ api: FakeApiServer; client: HttpKubeClient; watcher: PodWatcher }> {
+  const { api, client } = await startApi({}, clientOpts);
   cleanups.push(() => api.stop());
   const watcher = new PodWatcher({ client, nodeName: 'node-a', clock: systemClock, logger: silent, backoff: fastBackoff });
   cleanups.push(() => watcher.stop());
@@ -30,7 +30,7 @@ const serverKeys = (api: FakeApiServer, node: string): string[] =>
     })
     .sort();
 
-describe('pod watcher (real client, fake API server)', () => {
+describe('pod watcher (the agent client, fake API server)', () => {
   it('lists then watches only this node pods, with adds and deletes', async () => {
     const { api, watcher } = await setup();
     api.upsert('pods', podObj('default', 'a1', 'node-a'));
@@ -130,9 +130,8 @@ describe('pod watcher (real client, fake API server)', () => {
 
 describe('quiet watches', () => {
   it('a watch the client drops for silence resumes from its resourceVersion without a relist', async () => {
-    const { api, client, watcher } = await setup();
-    // Shorten client-node's 30 s inactivity limit so the test need not wait for it.
-    (client as unknown as { watcher: { requestTimeoutMs: number } }).watcher.requestTimeoutMs = 100;
+    // The client's 30 s inactivity limit, shortened so the test need not wait for it.
+    const { api, watcher } = await setup({ watchIdleMs: 100 });
     api.upsert('pods', podObj('default', 'a1', 'node-a'));
     watcher.start();
     await waitFor(() => api.requests.filter((r) => r.query['watch'] === 'true').length >= 3, 'several silent watches');

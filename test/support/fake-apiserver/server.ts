@@ -1,10 +1,12 @@
 // A small but faithful Kubernetes API server for tests: real HTTP, real JSON, real watch
 // streams, resourceVersion semantics (410 Gone after compaction, 409 on stale writes),
 // the status subresource, three patch formats, and an outage switch. The real
-// @kubernetes/client-node talks to it through the kubeconfig from kubeconfig().
+// agent's client (and @kubernetes/client-node, its reference) talk to it through kubeconfig().
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type Matcher } from './selectors.ts';
 
@@ -53,6 +55,8 @@ export interface RecordedRequest {
   query: Record<string, string>;
   contentType?: string;
   body?: unknown;
+  /** The Authorization header as sent. */
+  authorization?: string;
 }
 
 interface Fault {
@@ -98,6 +102,10 @@ export interface FakeApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Keep at most this many history entries; older watch resourceVersions get 410 Gone. */
   historyLimit?: number;
+  /** Serve HTTPS with this certificate; with clientCa, a client certificate it signed authenticates. */
+  tls?: { key: string; cert: string; ca: string; clientCa?: string };
+  /** Bearer tokens accepted right now (default: fake-token); asked on every request, so a test can rotate them. */
+  tokens?: () => string[];
 }
 
 export class FakeApiServer {
@@ -115,7 +123,7 @@ export class FakeApiServer {
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private portValue = 0;
   readonly requests: RecordedRequest[] = [];
-  private readonly opts: Required<Omit<FakeApiServerOptions, 'authorize'>> & FakeApiServerOptions;
+  private readonly opts: Required<Omit<FakeApiServerOptions, 'authorize' | 'tls' | 'tokens'>> & FakeApiServerOptions;
   readonly denied: RequestAttributes[] = [];
 
   constructor(opts: FakeApiServerOptions = {}) {
@@ -128,24 +136,34 @@ export class FakeApiServer {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.portValue}`;
+    return `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.portValue}`;
   }
 
   /** A kubeconfig (YAML is a superset of JSON) pointing at this server. */
-  kubeconfig(): string {
+  kubeconfig(user: Record<string, unknown> = { token: 'fake-token' }): string {
+    const tls = this.opts.tls;
     return JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      // Plain HTTP on loopback; the client demands this flag to allow it.
-      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'vpcnet', user: { token: 'fake-token' } }],
+      // Plain HTTP on loopback; client-node demands this flag to allow it.
+      clusters: [
+        {
+          name: 'fake',
+          cluster: tls ? { server: this.url, 'certificate-authority-data': Buffer.from(tls.ca).toString('base64') } : { server: this.url, 'insecure-skip-tls-verify': true },
+        },
+      ],
+      users: [{ name: 'vpcnet', user }],
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'vpcnet' } }],
       'current-context': 'fake',
     });
   }
 
   async start(port = 0): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const tls = this.opts.tls;
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    const server = tls
+      ? createTlsServer({ key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) }, handler)
+      : createServer(handler);
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -183,6 +201,21 @@ export class FakeApiServer {
 
   async stop(): Promise<void> {
     await this.down();
+  }
+
+  /** Client CNs seen on verified client certificates, in order. */
+  readonly clientCertNames: string[] = [];
+
+  private authenticated(req: IncomingMessage): boolean {
+    const sock = req.socket as TLSSocket;
+    if (this.opts.tls?.clientCa && sock.authorized) {
+      const cn = sock.getPeerCertificate().subject?.CN;
+      this.clientCertNames.push(String(cn));
+      return true;
+    }
+    const tokens = this.opts.tokens?.() ?? ['fake-token'];
+    const auth = req.headers['authorization'] ?? '';
+    return tokens.some((t) => auth === `Bearer ${t}`);
   }
 
   // ---- test controls ----
@@ -354,6 +387,7 @@ export class FakeApiServer {
         query: Object.fromEntries(url.searchParams),
         ...(contentType ? { contentType } : {}),
         ...(body !== undefined ? { body } : {}),
+        ...(req.headers['authorization'] ? { authorization: req.headers['authorization'] } : {}),
       });
       if (this.stalling) return;
       const fault = this.faults.find(
@@ -363,7 +397,7 @@ export class FakeApiServer {
         fault.remaining--;
         throw new HttpError(fault.status, fault.status === 409 ? 'Conflict' : 'InternalError', 'injected fault');
       }
-      if (req.headers['authorization'] !== 'Bearer fake-token') throw new HttpError(401, 'Unauthorized', 'Unauthorized');
+      if (!this.authenticated(req)) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
       this.route(req.method ?? 'GET', url, body, contentType ?? '', res);
     } catch (err) {
       if (res.headersSent) return;

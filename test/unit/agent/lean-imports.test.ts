@@ -1,5 +1,6 @@
-// A lean agent: loading the agent's code loads one cloud's SDK and no Kubernetes client; that
-// one is imported only when Kubernetes is on (src/k8s/lazy-kube-client.ts).
+// A lean agent: loading the agent's code loads one cloud's SDK and no Kubernetes client; the
+// agent's own client is imported only when Kubernetes is on (src/k8s/lazy-kube-client.ts), and
+// @kubernetes/client-node never (it is the test-side reference).
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from '@jest/globals';
 
@@ -17,7 +18,14 @@ describe('lean agent imports', () => {
     }
   });
 
-  it('the Kubernetes client module does load it (so the check above can fail)', () => {
-    expect(packagesOf('src/k8s/real-kube-client.ts')).toContain('@kubernetes/client-node');
+  it("the agent's Kubernetes client needs only js-yaml (for kubeconfig files)", () => {
+    expect(packagesOf('src/k8s/http-kube-client.ts')).toEqual([]);
+    expect(packagesOf('src/k8s/lazy-kube-client.ts')).toEqual([]);
+    // esprima: js-yaml 3 requires it when present (for !!js types, which JSON_SCHEMA never parses).
+    expect(packagesOf('src/k8s/kubeconfig.ts').filter((p) => p !== 'esprima')).toEqual(['js-yaml']);
+  });
+
+  it('the test-side reference client does load @kubernetes/client-node (so the checks above can fail)', () => {
+    expect(packagesOf('test/support/client-node-kube-client.ts')).toContain('@kubernetes/client-node');
   });
 });

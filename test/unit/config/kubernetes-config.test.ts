@@ -34,6 +34,15 @@ describe('kubernetes config', () => {
     expect(config.kubernetes).toMatchObject({ annotatePodIps: true, goneGraceMs: 5000, podReconcileIntervalMs: 10000, networkConfigWaitMs: 0, requestTimeoutMs: 2000 });
   });
 
+  it('takes the in-cluster API server from the kubelet variables, and KUBECONFIG (its first file) as kubectl does', () => {
+    expect(loadConfig({ env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' } }).config.kubernetes).toMatchObject({ serviceHost: 'fd00::1', servicePort: 6443 });
+    expect(loadConfig({ env: {} }).config.kubernetes.servicePort).toBe(443);
+    const kc = loadConfig({ env: { KUBECONFIG: '/home/u/.kube/config:/home/u/.kube/other' } });
+    expect(kc.config.kubernetes).toMatchObject({ enabled: true, kubeconfig: '/home/u/.kube/config' });
+    expect(kc.sources['kubernetes.kubeconfig']).toBe('env:KUBECONFIG');
+    expect(loadConfig({ env: { KUBECONFIG: '/a', VPCNET_KUBECONFIG: '/b' } }).config.kubernetes.kubeconfig).toBe('/b');
+  });
+
   it('rejects a relative kubeconfig path', () => {
     expect(() => loadConfig({ env: { VPCNET_KUBECONFIG: 'kubeconfig' } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });

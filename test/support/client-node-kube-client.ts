@@ -1,5 +1,6 @@
-// KubeClient on @kubernetes/client-node. Each request carries a deadline so an unreachable
-// API server fails a call quickly instead of holding it for minutes.
+// KubeClient on @kubernetes/client-node: the reference the agent's own client
+// (src/k8s/http-kube-client.ts) is held to in test/integration/k8s/kube-client-contract.test.ts,
+// as the EC2 SDK is for our Query client. Test side only; each request carries a deadline.
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -7,15 +8,14 @@ import {
   KubeConfig,
   PatchStrategy,
   Watch,
+  type CoreV1Event,
   type V1Lease,
-  type V1Node,
-  type V1Pod,
   type ConfigurationOptions,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
-import { VpcnetError } from '../errors.ts';
-import { toK8sError } from './k8s-errors.ts';
+import { VpcnetError } from '../../src/errors.ts';
+import { toK8sError } from '../../src/k8s/k8s-errors.ts';
 import type {
   KubeClient,
   KubeLease,
@@ -30,14 +30,27 @@ import type {
   WatchEvent,
   WatchHandle,
   WatchOptions,
-} from './kube-client.ts';
+} from '../../src/k8s/kube-client.ts';
+import {
+  CRD_GROUP,
+  CRD_PLURAL,
+  CRD_VERSION,
+  EVENT_NAMESPACE,
+  eventRepeatPatch,
+  eventToApi,
+  leaseFromApi,
+  leaseToApi as sharedLeaseToApi,
+  networkConfigFromApi,
+  nodeFromApi,
+  podFromApi,
+  watchEventFromApi,
+  type ApiPod,
+} from '../../src/k8s/kube-objects.ts';
 
-export const CRD_GROUP = 'vpcnet.io';
-export const CRD_VERSION = 'v1alpha1';
-export const CRD_PLURAL = 'nodenetworkconfigs';
-const EVENT_NAMESPACE = 'default';
+// client-node's serializer wants Date objects for times.
+const leaseToApi = (l: KubeLease): V1Lease => sharedLeaseToApi(l, (iso) => new Date(iso)) as V1Lease;
 
-export interface RealKubeClientOptions {
+export interface ClientNodeKubeClientOptions {
   /** Per-request deadline. */
   requestTimeoutMs?: number;
 }
@@ -63,95 +76,14 @@ function deadline(ms: number, contentType?: string): ConfigurationOptions<Observ
   return { middleware: [mw], middlewareMergeStrategy: 'append' };
 }
 
-const record = (v: unknown): Record<string, string> => ({ ...((v ?? {}) as Record<string, string>) });
-const rfc3339 = (v: unknown): string => (v instanceof Date ? v.toISOString().replace(/\.\d+Z$/, 'Z') : String(v ?? ''));
-
-function podCidrsOf(n: V1Node): { podCidrs?: string[] } {
-  const list = n.spec?.podCIDRs?.length ? n.spec.podCIDRs : n.spec?.podCIDR ? [n.spec.podCIDR] : [];
-  return list.length ? { podCidrs: [...list] } : {};
-}
-
-export function nodeFromApi(n: V1Node): KubeNode {
-  return {
-    name: n.metadata?.name ?? '',
-    uid: n.metadata?.uid ?? '',
-    resourceVersion: n.metadata?.resourceVersion ?? '',
-    ...(n.spec?.providerID ? { providerId: n.spec.providerID } : {}),
-    ...podCidrsOf(n),
-    labels: record(n.metadata?.labels),
-    annotations: record(n.metadata?.annotations),
-    taints: (n.spec?.taints ?? []).map((t) => ({
-      key: t.key,
-      ...(t.value !== undefined ? { value: t.value } : {}),
-      effect: t.effect as Taint['effect'],
-    })),
-    conditions: (n.status?.conditions ?? []).map((c) => ({
-      type: c.type,
-      status: c.status as NodeCondition['status'],
-      reason: c.reason ?? '',
-      message: c.message ?? '',
-      lastTransitionTime: rfc3339(c.lastTransitionTime),
-      ...(c.lastHeartbeatTime ? { lastHeartbeatTime: rfc3339(c.lastHeartbeatTime) } : {}),
-    })),
-  };
-}
-
-export function podFromApi(p: V1Pod): KubePod {
-  return {
-    namespace: p.metadata?.namespace ?? '',
-    name: p.metadata?.name ?? '',
-    uid: p.metadata?.uid ?? '',
-    resourceVersion: p.metadata?.resourceVersion ?? '',
-    ...(p.spec?.nodeName ? { nodeName: p.spec.nodeName } : {}),
-    hostNetwork: p.spec?.hostNetwork === true,
-    ...(p.status?.phase ? { phase: p.status.phase } : {}),
-    annotations: record(p.metadata?.annotations),
-  };
-}
-
-export function networkConfigFromApi(o: unknown): NodeNetworkConfig {
-  const obj = (o ?? {}) as { metadata?: { name?: string; resourceVersion?: string }; spec?: Record<string, unknown> };
-  const spec = obj.spec ?? {};
-  return {
-    name: obj.metadata?.name ?? '',
-    resourceVersion: obj.metadata?.resourceVersion ?? '',
-    spec: {
-      subnetId: String(spec['subnetId'] ?? ''),
-      securityGroupIds: Array.isArray(spec['securityGroupIds']) ? spec['securityGroupIds'].map(String) : [],
-      ...(typeof spec['zone'] === 'string' ? { zone: spec['zone'] } : {}),
-    },
-  };
-}
-
-function leaseFromApi(l: V1Lease): KubeLease {
-  const renew = l.spec?.renewTime as unknown;
-  return {
-    namespace: l.metadata?.namespace ?? '',
-    name: l.metadata?.name ?? '',
-    resourceVersion: l.metadata?.resourceVersion ?? '',
-    holderIdentity: l.spec?.holderIdentity ?? '',
-    leaseDurationSeconds: l.spec?.leaseDurationSeconds ?? 0,
-    renewTime: renew instanceof Date ? renew.toISOString() : String(renew ?? ''),
-  };
-}
-
-function leaseToApi(l: KubeLease): V1Lease {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: { name: l.name, namespace: l.namespace, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}) },
-    spec: { holderIdentity: l.holderIdentity, leaseDurationSeconds: l.leaseDurationSeconds, renewTime: new Date(l.renewTime) as never },
-  };
-}
-
-export class RealKubeClient implements KubeClient {
+export class ClientNodeKubeClient implements KubeClient {
   private readonly core: CoreV1Api;
   private readonly coordination: CoordinationV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly watcher: Watch;
   private readonly timeoutMs: number;
 
-  constructor(kc: KubeConfig, opts: RealKubeClientOptions = {}) {
+  constructor(kc: KubeConfig, opts: ClientNodeKubeClientOptions = {}) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
@@ -202,7 +134,7 @@ export class RealKubeClient implements KubeClient {
   }
 
   watchPods(opts: WatchOptions, onEvent: (e: WatchEvent<KubePod>) => void): Promise<WatchHandle> {
-    return this.watch('/api/v1/pods', opts, (o) => podFromApi(o as V1Pod), onEvent);
+    return this.watch('/api/v1/pods', opts, (o) => podFromApi(o as ApiPod), onEvent);
   }
 
   async patchPodAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
@@ -215,19 +147,7 @@ export class RealKubeClient implements KubeClient {
   }
 
   async recordNodeEvent(e: NodeEvent): Promise<void> {
-    const body = {
-      metadata: { name: e.name, namespace: EVENT_NAMESPACE },
-      involvedObject: { kind: 'Node', name: e.nodeName, uid: e.nodeUid, apiVersion: 'v1' },
-      reason: e.reason,
-      message: e.message,
-      type: e.type,
-      count: e.count,
-      firstTimestamp: new Date(e.firstTimestamp),
-      lastTimestamp: new Date(e.lastTimestamp),
-      source: { component: 'vpcnet-agent', host: e.nodeName },
-      reportingComponent: 'vpcnet.io/agent',
-      reportingInstance: e.nodeName,
-    };
+    const body = eventToApi(e, (iso) => new Date(iso)) as unknown as CoreV1Event;
     try {
       await this.call('create event', () =>
         this.core.createNamespacedEvent({ namespace: EVENT_NAMESPACE, body }, deadline(this.timeoutMs)),
@@ -235,7 +155,7 @@ export class RealKubeClient implements KubeClient {
     } catch (err) {
       if (!(err instanceof VpcnetError && err.code === 'K8S_CONFLICT')) throw err;
       // A repeat of an event we already created: bump it in place, as the kubelet's recorder does.
-      const patch = { count: e.count, message: e.message, lastTimestamp: e.lastTimestamp };
+      const patch = eventRepeatPatch(e);
       await this.call('patch event', () =>
         this.core.patchNamespacedEvent(
           { namespace: EVENT_NAMESPACE, name: e.name, body: patch },
@@ -290,11 +210,13 @@ export class RealKubeClient implements KubeClient {
     onEvent: (e: WatchEvent<T>) => void,
   ): Promise<WatchHandle> {
     let settle!: (err: unknown) => void;
+    let stopped = false;
     const done = new Promise<void>((resolve, reject) => {
       settle = (err) => {
         // The client gives up on a stream silent for 30 s; that is a quiet node, not an
         // outage: end cleanly so the caller resumes from its resourceVersion without a relist.
-        if (!err || (err as { name?: unknown }).name === 'TimeoutError') resolve();
+        // stop() aborts the request, which client-node reports as an AbortError: a clean end.
+        if (!err || stopped || (err as { name?: unknown }).name === 'TimeoutError') resolve();
         else reject(toK8sError(err, `watch ${path}`));
       };
     });
@@ -310,18 +232,17 @@ export class RealKubeClient implements KubeClient {
       path,
       query,
       (type, obj: unknown) => {
-        if (type === 'BOOKMARK') {
-          const rv = (obj as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? '';
-          onEvent({ type: 'BOOKMARK', resourceVersion: rv });
-        } else if (type === 'ERROR') {
-          const s = obj as { code?: number; message?: string };
-          onEvent({ type: 'ERROR', code: s.code ?? 500, message: s.message ?? '' });
-        } else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-          onEvent({ type, object: convert(obj) });
-        }
+        const e = watchEventFromApi(type, obj, convert);
+        if (e) onEvent(e);
       },
       (err: unknown) => settle(err),
     );
-    return { stop: () => controller.abort(), done };
+    return {
+      stop: () => {
+        stopped = true;
+        controller.abort();
+      },
+      done,
+    };
   }
 }
