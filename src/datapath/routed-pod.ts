@@ -145,7 +145,13 @@ async function delFromRules(node: Rtnl, ip: string): Promise<void> {
   }
 }
 
-export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Promise<void> {
+/**
+ * Hands the deletion of a detached host veth to the caller, who answers without waiting for
+ * it (LinuxDatapath's pending deletions). `ips` were routed through it.
+ */
+export type DeferUnlink = (hostIfname: string, index: number, ips: string[]) => void;
+
+export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest, deferUnlink?: DeferUnlink): Promise<void> {
   const hostName = req.hostIfname ?? hostVethName(req.containerId, req.ifname);
   const ips = new Set<string>(req.ip ? [req.ip] : []);
   const host = await node.getLink(hostName);
@@ -155,14 +161,20 @@ export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Pr
       if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
     }
   }
-  // Unroute first (fast), then the veth (slow in the kernel) alongside the caller's release.
+  // Unroute first (fast): from here nothing on the node leads to the pod.
   for (const ip of ips) {
     if (host) await tolerate(['ESRCH', 'ENOENT'], () => node.delRoute({ dst: ip, oif: host.index, scope: 'link' }));
     await tolerate(['ENOENT'], () => node.delRule({ priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` }));
     await delFromRules(node, ip);
   }
-  // The kernel's ~20 ms for the veth run on the thread pool while the release commits.
   const released = req.unrouted?.();
+  if (host && deferUnlink) {
+    // The kernel's ~20 ms for the veth are not part of the answer (docs/datapath.md, DEL).
+    deferUnlink(hostName, host.index, [...ips]);
+    await released;
+    return;
+  }
+  // The kernel's ~20 ms for the veth run on the thread pool while the release commits.
   const unlink = host ? tolerate(['ENODEV'], () => node.deleteLinkOffThread(host.index)) : Promise.resolve();
   await Promise.all([unlink, released]);
 }
