@@ -6,7 +6,7 @@
 import { closeSync } from 'node:fs';
 import { VpcnetError } from '../errors.ts';
 import type { Drift, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from './datapath.ts';
-import { errnoOf, Rtnl } from './netlink/rtnl.ts';
+import { errnoOf, Rtnl, type BatchOp } from './netlink/rtnl.ts';
 import { openNetnsFd } from './netlink/netns.ts';
 import type { LinkInfo, RouteInfo, RuleSpec } from './netlink/types.ts';
 import { hostVethName, isHostVethName, nicTable } from './naming.ts';
@@ -97,26 +97,43 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
     if (host.mtu !== req.mtu) await node.setLink(host.index, { mtu: req.mtu });
     if (podLink.mtu !== req.mtu) await pod.setLink(podLink.index, { mtu: req.mtu });
     if (!host.up) await node.setLink(host.index, { up: true });
-    if (!podLink.up) await pod.setLink(podLink.index, { up: true });
 
-    await pod.addAddr({ ifindex: podLink.index, ip: req.ip, prefixLen: 32 }, { replace: true });
-    await pod.addRoute({ dst: POD_GATEWAY, oif: podLink.index, scope: 'link' }, { replace: true });
-    await pod.addRoute({ dst: 'default', gateway: POD_GATEWAY, oif: podLink.index }, { replace: true });
-    await pod.setPermanentNeigh({ ifindex: podLink.index, ip: POD_GATEWAY, mac: host.mac });
+    // The pod side in one round trip: up, address, gateway route, default route (after the
+    // gateway route: the kernel runs a batch in order), gateway neighbour.
+    const podOps: BatchOp[] = [
+      ...(podLink.up ? [] : [{ op: 'link.up' as const, index: podLink.index }]),
+      { op: 'addr.replace', spec: { ifindex: podLink.index, ip: req.ip, prefixLen: 32 } },
+      { op: 'route.replace', spec: { dst: POD_GATEWAY, oif: podLink.index, scope: 'link' } },
+      { op: 'route.replace', spec: { dst: 'default', gateway: POD_GATEWAY, oif: podLink.index } },
+      { op: 'neigh.replace', spec: { ifindex: podLink.index, ip: POD_GATEWAY, mac: host.mac } },
+    ];
+    expectDone(podOps, await pod.batch(podOps), req.netns);
 
-    await node.addRoute({ dst: req.ip, oif: host.index, scope: 'link' }, { replace: true });
     const want = expectedRules(req.ip, req.nic.deviceIndex);
+    const hostRoute: BatchOp = { op: 'route.replace', spec: { dst: req.ip, oif: host.index, scope: 'link' } };
     if (created) {
-      // A new pod: targeted deletes, not a dump of every rule of the node (that cost grew with
-      // the pods there). A reused address may still have a "from" rule of another NIC (crash).
-      await delFromRules(node, req.ip);
+      // A new pod: one round trip for the host route and the rules, with a targeted delete of a
+      // "from" rule (a reused address may still have one of another NIC after a crash) before
+      // them; never a dump of every rule of the node (that cost grew with the pods there).
+      const ops: BatchOp[] = [hostRoute, { op: 'rule.del', spec: fromRuleOfAnyTable(req.ip) }, ...want.map((r) => ({ op: 'rule.add' as const, spec: r }))];
+      const [routed, staleFrom, ...added] = await node.batch(ops);
+      expectDone([hostRoute], [routed], undefined);
+      if (staleFrom === undefined) {
+        // There was one (rare): remove any others too (this also takes the one just added), then add again.
+        await delFromRules(node, req.ip);
+        for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
+      } else {
+        expectDone([ops[1]!], [staleFrom === 'ENOENT' ? undefined : staleFrom], undefined);
+        expectDone(ops.slice(2), added.map((e) => (e === 'EEXIST' ? undefined : e)), undefined);
+      }
     } else {
       // A repeat or a repair (rare): compare exactly, keeping the rules that are right.
+      await node.addRoute(hostRoute.spec, { replace: true });
       for (const stale of ownedRules(await node.listRules(), req.ip).filter((r) => !want.some((w) => sameRule(w, r)))) {
         await tolerate(['ENOENT'], () => node.delRule(stale));
       }
+      for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
     }
-    for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
 
     return { hostIfname: hostName, podIfname: req.ifname, podMac: podLink.mac, ip: req.ip, gateway: POD_GATEWAY, netns: req.netns };
   } catch (err) {
@@ -133,11 +150,24 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
   }
 }
 
+/** "from <ip> pref 1536" without a table: a deletion matches the rule of any table. */
+function fromRuleOfAnyTable(ip: string): RuleSpec {
+  return { priority: FROM_POD_PRIORITY, table: 0, from: `${ip}/32` };
+}
+
+/** Throws for the first change of a batch the kernel refused. */
+function expectDone(ops: BatchOp[], errnos: Array<string | undefined>, netns: string | undefined): void {
+  const i = errnos.findIndex((e) => e !== undefined);
+  if (i < 0) return;
+  const o = ops[i]!;
+  throw new VpcnetError('NETLINK', `netlink ${o.op} failed: ${errnos[i]}`, { details: { op: o.op, errno: errnos[i], ...('spec' in o ? { spec: o.spec } : { index: o.index }), netns } });
+}
+
 /** Deletes every vpcnet "from <ip>" rule (pref 1536) whatever its table, one call per rule. */
 async function delFromRules(node: Rtnl, ip: string): Promise<void> {
   for (let i = 0; i < 8; i++) {
     try {
-      await node.delRule({ priority: FROM_POD_PRIORITY, table: 0, from: `${ip}/32` });
+      await node.delRule(fromRuleOfAnyTable(ip));
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return;
       throw err;

@@ -69,6 +69,38 @@ describe('Rtnl', () => {
     }
   });
 
+  it('a batch applies its changes in order in one request and reports each refusal without stopping the rest', async () => {
+    const ra = Rtnl.open(a);
+    try {
+      await ra.createVeth({ name: 'bv0', peerName: 'bv1' });
+      const v = (await ra.getLink('bv0'))!;
+      const rule = { priority: 1536, table: 1001, from: '10.78.0.5/32' };
+      const got = ra.batch([
+        { op: 'link.up', index: v.index },
+        { op: 'addr.replace', spec: { ifindex: v.index, ip: '10.78.0.5', prefixLen: 32 } },
+        { op: 'route.replace', spec: { dst: '169.254.1.1', oif: v.index, scope: 'link' } },
+        // needs the route before it: only works when the kernel runs the batch in order
+        { op: 'route.replace', spec: { dst: 'default', gateway: '169.254.1.1', oif: v.index, table: 1001 } },
+        { op: 'rule.add', spec: rule },
+        { op: 'rule.add', spec: rule },
+        { op: 'rule.del', spec: { priority: 1536, table: 0, from: '10.78.0.99/32' } },
+        { op: 'neigh.replace', spec: { ifindex: v.index, ip: '169.254.1.1', mac: '02:00:00:00:00:0a' } },
+      ]);
+      // a request queued behind the batch on the same socket gets its own answer
+      const link = ra.getLink('bv0');
+      expect(await got).toEqual([undefined, undefined, undefined, undefined, undefined, 'EEXIST', 'ENOENT', undefined]);
+      expect((await link)?.up).toBe(true);
+      expect(await ra.listAddrs(v.index)).toEqual([expect.objectContaining({ ip: '10.78.0.5', prefixLen: 32 })]);
+      expect(await ra.listRoutes(1001)).toEqual([expect.objectContaining({ dst: 'default', gateway: '169.254.1.1', oif: v.index })]);
+      expect((await ra.listRules()).filter((r) => r.table === 1001)).toEqual([rule]);
+      expect(await ra.listNeighs(v.index)).toEqual([expect.objectContaining({ ip: '169.254.1.1', mac: '02:00:00:00:00:0a', permanent: true })]);
+      await ra.delRule(rule);
+      await ra.deleteLink(v.index);
+    } finally {
+      ra.close();
+    }
+  });
+
   it("reads and writes sysctls of another namespace without touching the caller's", () => {
     const own = readSysctl(undefined, 'net/ipv4/conf/all/rp_filter');
     writeSysctl(a, 'net/ipv4/conf/all/rp_filter', own === '2' ? '1' : '2');
