@@ -135,11 +135,14 @@ export class FileCheckpointStore implements CheckpointStore {
       }
       const line = [Buffer.from(`${crc32(text).toString(16).padStart(8, '0')} `), text, NEWLINE];
       this.journalBytes += 10 + text.length;
-      // Both writes only reach the page cache (tens of µs), so they run right here: a thread-pool
-      // hop and a promise per call cost more CPU than the write. Only the flush waits off-thread.
+      // Both writes only reach the page cache, so they run right here: a thread-pool hop and a
+      // promise per call cost more CPU than the write. Only the flush waits off-thread; <path>
+      // is replaced after a turn of the event loop, so the caller's work (a pod's wiring) starts
+      // while the device flushes.
       appendAllSync(files.journal, line);
       const flushed = fdatasync(files.journal);
       try {
+        await new Promise<void>((resolve) => setImmediate(resolve));
         replaceFileSync(tmp, this.path, text);
       } finally {
         await flushed;

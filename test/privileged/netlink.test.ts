@@ -85,13 +85,22 @@ describe('Rtnl', () => {
         { op: 'rule.add', spec: rule },
         { op: 'rule.del', spec: { priority: 1536, table: 0, from: '10.78.0.99/32' } },
         { op: 'neigh.replace', spec: { ifindex: v.index, ip: '169.254.1.1', mac: '02:00:00:00:00:0a' } },
+        { op: 'addr.replace', spec: { ifindex: v.index, ip: '10.78.1.5', prefixLen: 24, noPrefixRoute: true } },
+        { op: 'route.replace', spec: { dst: '10.79.0.0/24', gateway: '10.79.0.1', oif: v.index, table: 1001, onlink: true, src: '10.78.0.5' } },
       ]);
       // a request queued behind the batch on the same socket gets its own answer
       const link = ra.getLink('bv0');
-      expect(await got).toEqual([undefined, undefined, undefined, undefined, undefined, 'EEXIST', 'ENOENT', undefined]);
+      expect(await got).toEqual([undefined, undefined, undefined, undefined, undefined, 'EEXIST', 'ENOENT', undefined, undefined, undefined]);
       expect((await link)?.up).toBe(true);
-      expect(await ra.listAddrs(v.index)).toEqual([expect.objectContaining({ ip: '10.78.0.5', prefixLen: 32 })]);
-      expect(await ra.listRoutes(1001)).toEqual([expect.objectContaining({ dst: 'default', gateway: '169.254.1.1', oif: v.index })]);
+      expect(await ra.listAddrs(v.index)).toEqual([
+        expect.objectContaining({ ip: '10.78.0.5', prefixLen: 32, noPrefixRoute: false }),
+        expect.objectContaining({ ip: '10.78.1.5', prefixLen: 24, noPrefixRoute: true }),
+      ]);
+      expect(await ra.listRoutes(1001)).toEqual([
+        expect.objectContaining({ dst: 'default', gateway: '169.254.1.1', oif: v.index, scope: 'universe' }),
+        expect.objectContaining({ dst: '10.79.0.0/24', gateway: '10.79.0.1', oif: v.index, onlink: true, src: '10.78.0.5' }),
+      ]);
+      expect((await ra.listRoutes(254)).filter((r) => r.oif === v.index)).toEqual([expect.objectContaining({ dst: '169.254.1.1/32', scope: 'link', protocol: 3 })]);
       expect((await ra.listRules()).filter((r) => r.table === 1001)).toEqual([rule]);
       expect(await ra.listNeighs(v.index)).toEqual([expect.objectContaining({ ip: '169.254.1.1', mac: '02:00:00:00:00:0a', permanent: true })]);
       await ra.delRule(rule);

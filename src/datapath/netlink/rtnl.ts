@@ -64,6 +64,65 @@ const RTN_UNICAST = 1;
 const RTPROT_BOOT = 3;
 const FR_ACT_TO_TBL = 1;
 const NUD_PERMANENT = 0x80;
+// rtnetlink message types and attributes (linux/rtnetlink.h, if_addr.h, neighbour.h, fib_rules.h) for batch()
+const RTM_NEWLINK = 16;
+const RTM_NEWADDR = 20;
+const RTM_NEWROUTE = 24;
+const RTM_NEWNEIGH = 28;
+const RTM_NEWRULE = 32;
+const RTM_DELRULE = 33;
+const IFF_UP = 1;
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const IFA_FLAGS = 8;
+const IFA_F_NOPREFIXROUTE = 0x200;
+const RTA_DST = 1;
+const RTA_OIF = 4;
+const RTA_GATEWAY = 5;
+const RTA_PREFSRC = 7;
+const RTA_TABLE = 15;
+const NDA_DST = 1;
+const NDA_LLADDR = 2;
+const FRA_DST = 1;
+const FRA_SRC = 2;
+const FRA_PRIORITY = 6;
+const FRA_FWMARK = 10;
+const FRA_TABLE = 15;
+const FRA_FWMASK = 16;
+
+/** A netlink message body: a header struct, then 4-byte aligned attributes (little-endian host). */
+class MsgWriter {
+  private readonly buf = Buffer.alloc(128);
+  private off = 0;
+  u8(v: number): this {
+    this.buf.writeUInt8(v, this.off);
+    this.off += 1;
+    return this;
+  }
+  u16(v: number): this {
+    this.buf.writeUInt16LE(v, this.off);
+    this.off += 2;
+    return this;
+  }
+  u32(v: number): this {
+    this.buf.writeUInt32LE(v >>> 0, this.off);
+    this.off += 4;
+    return this;
+  }
+  attr(type: number, payload: Buffer): this {
+    this.u16(4 + payload.length).u16(type);
+    payload.copy(this.buf, this.off);
+    this.off += (payload.length + 3) & ~3; // the buffer is zeroed: padding included
+    return this;
+  }
+  attrU32(type: number, v: number): this {
+    return this.u16(8).u16(type).u32(v);
+  }
+  done(): Buffer {
+    return this.buf.subarray(0, this.off);
+  }
+}
+
 const SCOPES: Record<RouteScopeName, number> = { universe: 0, link: 253, host: 254 };
 const SCOPE_NAMES: Record<string, RouteScopeName> = { UNIVERSE: 'universe', LINK: 'link', HOST: 'host' };
 
@@ -190,35 +249,52 @@ export class Rtnl {
     });
   }
 
+  /** Encoded directly (header struct + attributes): the package's generic formatters cost more CPU than the kernel's work here. */
   private batchMessage(o: BatchOp): [number, Uint8Array[], number] {
-    const T = netlinkPkg.rt.MessageType;
-    const out = new netlinkPkg.AttrStream();
+    const w = new MsgWriter();
     switch (o.op) {
-      case 'link.up':
-        netlinkPkg.rt.formatLinkMessage({ kind: 'link', data: { index: o.index, flags: { up: true }, change: { up: true } }, attrs: {} }, out);
-        return [T.NEWLINK, out.bufs, 0];
+      case 'link.up': // ifinfomsg: family, pad, type, index, flags, change
+        w.u8(0).u8(0).u16(0).u32(o.index).u32(IFF_UP).u32(IFF_UP);
+        return [RTM_NEWLINK, [w.done()], 0];
       case 'addr.replace': {
+        // ifaddrmsg: family, prefixlen, flags, scope, index
+        w.u8(AF_INET).u8(o.spec.prefixLen).u8(0).u8(0).u32(o.spec.ifindex);
         const ip = ipToBuf(o.spec.ip);
-        const attrs = { local: ip, address: ip, ...(o.spec.noPrefixRoute ? { flags: { noprefixroute: true as const } } : {}) };
-        netlinkPkg.rt.formatAddressMessage({ kind: 'address', data: { family: AF_INET, prefixlen: o.spec.prefixLen, index: o.spec.ifindex }, attrs }, out);
-        return [T.NEWADDR, out.bufs, F_CREATE | F_REPLACE];
+        w.attr(IFA_LOCAL, ip).attr(IFA_ADDRESS, ip);
+        if (o.spec.noPrefixRoute) w.attrU32(IFA_FLAGS, IFA_F_NOPREFIXROUTE);
+        return [RTM_NEWADDR, [w.done()], F_CREATE | F_REPLACE];
       }
       case 'route.replace': {
-        const [data, attrs] = this.routeMsg(o.spec);
-        netlinkPkg.rt.formatRouteMessage({ kind: 'route', data, attrs } as never, out);
-        return [T.NEWROUTE, out.bufs, F_CREATE | F_REPLACE];
+        const spec = o.spec;
+        const dst = parseCidr(spec.dst);
+        const table = spec.table ?? RT_TABLE_MAIN;
+        const scope = spec.scope ?? (spec.gateway ? 'universe' : 'link');
+        // rtmsg: family, dst_len, src_len, tos, table (8 bits: COMPAT + attribute above 255), protocol, scope, type, flags
+        w.u8(AF_INET).u8(dst.prefixLen).u8(0).u8(0).u8(table > 255 ? RT_TABLE_COMPAT : table).u8(RTPROT_BOOT).u8(SCOPES[scope]).u8(RTN_UNICAST).u32(spec.onlink ? RTNH_F_ONLINK : 0);
+        w.attrU32(RTA_TABLE, table);
+        if (dst.prefixLen > 0) w.attr(RTA_DST, ipToBuf(dst.ip));
+        if (spec.gateway) w.attr(RTA_GATEWAY, ipToBuf(spec.gateway));
+        if (spec.oif !== undefined) w.attrU32(RTA_OIF, spec.oif);
+        if (spec.src) w.attr(RTA_PREFSRC, ipToBuf(spec.src));
+        return [RTM_NEWROUTE, [w.done()], F_CREATE | F_REPLACE];
       }
-      case 'neigh.replace':
-        netlinkPkg.rt.formatNeighborMessage(
-          { kind: 'neighbor', data: { family: AF_INET, ifindex: o.spec.ifindex, state: { permanent: true } }, attrs: { dst: ipToBuf(o.spec.ip), lladdr: macToBuf(o.spec.mac) } },
-          out,
-        );
-        return [T.NEWNEIGH, out.bufs, F_CREATE | F_REPLACE];
+      case 'neigh.replace': // ndmsg: family, pad1, pad2, ifindex, state, flags, type
+        w.u8(AF_INET).u8(0).u16(0).u32(o.spec.ifindex).u16(NUD_PERMANENT).u8(0).u8(0);
+        w.attr(NDA_DST, ipToBuf(o.spec.ip)).attr(NDA_LLADDR, macToBuf(o.spec.mac));
+        return [RTM_NEWNEIGH, [w.done()], F_CREATE | F_REPLACE];
       case 'rule.add':
       case 'rule.del': {
-        const [data, attrs] = this.ruleMsg(o.spec);
-        netlinkPkg.rt.formatRuleMessage({ kind: 'rule', data, attrs } as never, out);
-        return o.op === 'rule.add' ? [T.NEWRULE, out.bufs, F_CREATE | F_EXCL] : [T.DELRULE, out.bufs, 0];
+        const r = o.spec;
+        const from = r.from ? parseCidr(r.from) : undefined;
+        const to = r.to ? parseCidr(r.to) : undefined;
+        // fib_rule_hdr: family, dst_len, src_len, tos, table, res1, res2, action, flags
+        w.u8(AF_INET).u8(to?.prefixLen ?? 0).u8(from?.prefixLen ?? 0).u8(0).u8(r.table > 255 ? 0 : r.table).u8(0).u8(0).u8(FR_ACT_TO_TBL).u32(0);
+        w.attrU32(FRA_PRIORITY, r.priority).attrU32(FRA_TABLE, r.table);
+        if (from) w.attr(FRA_SRC, ipToBuf(from.ip));
+        if (to) w.attr(FRA_DST, ipToBuf(to.ip));
+        if (r.fwmark !== undefined) w.attrU32(FRA_FWMARK, r.fwmark);
+        if (r.fwmask !== undefined) w.attrU32(FRA_FWMASK, r.fwmask);
+        return o.op === 'rule.add' ? [RTM_NEWRULE, [w.done()], F_CREATE | F_EXCL] : [RTM_DELRULE, [w.done()], 0];
       }
     }
   }
