@@ -191,11 +191,18 @@ export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest, def
       if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
     }
   }
-  // Unroute first (fast): from here nothing on the node leads to the pod.
+  // Unroute first (fast): from here nothing on the node leads to the pod. One round trip per
+  // address (host route, "to" rule, a "from" rule of any table); more "from" rules (rare) after.
   for (const ip of ips) {
-    if (host) await tolerate(['ESRCH', 'ENOENT'], () => node.delRoute({ dst: ip, oif: host.index, scope: 'link' }));
-    await tolerate(['ENOENT'], () => node.delRule({ priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` }));
-    await delFromRules(node, ip);
+    const ops: BatchOp[] = [
+      ...(host ? [{ op: 'route.del' as const, spec: { dst: ip, oif: host.index, scope: 'link' as const } }] : []),
+      { op: 'rule.del', spec: { priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` } },
+      { op: 'rule.del', spec: fromRuleOfAnyTable(ip) },
+    ];
+    const errnos = await node.batch(ops);
+    const fromGone = errnos[errnos.length - 1] === undefined;
+    expectDone(ops, errnos.map((e) => (e === 'ENOENT' || e === 'ESRCH' ? undefined : e)), undefined);
+    if (fromGone) await delFromRules(node, ip);
   }
   const released = req.unrouted?.();
   if (host && deferUnlink) {

@@ -103,7 +103,9 @@ describe('Rtnl', () => {
       expect((await ra.listRoutes(254)).filter((r) => r.oif === v.index)).toEqual([expect.objectContaining({ dst: '169.254.1.1/32', scope: 'link', protocol: 3 })]);
       expect((await ra.listRules()).filter((r) => r.table === 1001)).toEqual([rule]);
       expect(await ra.listNeighs(v.index)).toEqual([expect.objectContaining({ ip: '169.254.1.1', mac: '02:00:00:00:00:0a', permanent: true })]);
-      await ra.delRule(rule);
+      const onlink = { dst: '10.79.0.0/24', oif: v.index, table: 1001 };
+      expect(await ra.batch([{ op: 'route.del', spec: onlink }, { op: 'route.del', spec: onlink }, { op: 'rule.del', spec: rule }])).toEqual([undefined, 'ESRCH', undefined]);
+      expect((await ra.listRoutes(1001)).map((r) => r.dst)).toEqual(['default']);
       await ra.deleteLink(v.index);
     } finally {
       ra.close();

@@ -32,6 +32,7 @@ export type BatchOp =
   | { op: 'link.up'; index: number }
   | { op: 'addr.replace'; spec: AddrSpec }
   | { op: 'route.replace'; spec: RouteSpec }
+  | { op: 'route.del'; spec: RouteSpec }
   | { op: 'neigh.replace'; spec: NeighSpec }
   | { op: 'rule.add'; spec: RuleSpec }
   | { op: 'rule.del'; spec: RuleSpec };
@@ -68,6 +69,8 @@ const NUD_PERMANENT = 0x80;
 const RTM_NEWLINK = 16;
 const RTM_NEWADDR = 20;
 const RTM_NEWROUTE = 24;
+const RTM_DELROUTE = 25;
+const RT_SCOPE_NOWHERE = 255;
 const RTM_NEWNEIGH = 28;
 const RTM_NEWRULE = 32;
 const RTM_DELRULE = 33;
@@ -264,19 +267,21 @@ export class Rtnl {
         if (o.spec.noPrefixRoute) w.attrU32(IFA_FLAGS, IFA_F_NOPREFIXROUTE);
         return [RTM_NEWADDR, [w.done()], F_CREATE | F_REPLACE];
       }
-      case 'route.replace': {
+      case 'route.replace':
+      case 'route.del': {
         const spec = o.spec;
         const dst = parseCidr(spec.dst);
         const table = spec.table ?? RT_TABLE_MAIN;
-        const scope = spec.scope ?? (spec.gateway ? 'universe' : 'link');
+        // a deletion matches any scope (RT_SCOPE_NOWHERE), like `ip route del`
+        const scope = o.op === 'route.del' ? RT_SCOPE_NOWHERE : SCOPES[spec.scope ?? (spec.gateway ? 'universe' : 'link')];
         // rtmsg: family, dst_len, src_len, tos, table (8 bits: COMPAT + attribute above 255), protocol, scope, type, flags
-        w.u8(AF_INET).u8(dst.prefixLen).u8(0).u8(0).u8(table > 255 ? RT_TABLE_COMPAT : table).u8(RTPROT_BOOT).u8(SCOPES[scope]).u8(RTN_UNICAST).u32(spec.onlink ? RTNH_F_ONLINK : 0);
+        w.u8(AF_INET).u8(dst.prefixLen).u8(0).u8(0).u8(table > 255 ? RT_TABLE_COMPAT : table).u8(RTPROT_BOOT).u8(scope).u8(RTN_UNICAST).u32(spec.onlink ? RTNH_F_ONLINK : 0);
         w.attrU32(RTA_TABLE, table);
         if (dst.prefixLen > 0) w.attr(RTA_DST, ipToBuf(dst.ip));
         if (spec.gateway) w.attr(RTA_GATEWAY, ipToBuf(spec.gateway));
         if (spec.oif !== undefined) w.attrU32(RTA_OIF, spec.oif);
         if (spec.src) w.attr(RTA_PREFSRC, ipToBuf(spec.src));
-        return [RTM_NEWROUTE, [w.done()], F_CREATE | F_REPLACE];
+        return o.op === 'route.del' ? [RTM_DELROUTE, [w.done()], 0] : [RTM_NEWROUTE, [w.done()], F_CREATE | F_REPLACE];
       }
       case 'neigh.replace': // ndmsg: family, pad1, pad2, ifindex, state, flags, type
         w.u8(AF_INET).u8(0).u16(0).u32(o.spec.ifindex).u16(NUD_PERMANENT).u8(0).u8(0);
