@@ -3,6 +3,7 @@
 //         neighbour 169.254.1.1 -> host veth MAC (permanent)
 //   host: veth up; podIP dev eniX scope link (main); rule to podIP lookup main pref 512;
 //         secondary NIC: rule from podIP lookup <deviceIndex+1> pref 1536
+import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { VpcnetError } from '../errors.ts';
 import type { Drift, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from './datapath.ts';
@@ -60,7 +61,9 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
   let created: LinkInfo | undefined;
   try {
     pod = Rtnl.openFd(fd, req.netns);
-    const veth = { name: hostName, peerName: req.ifname, peerNetnsFd: fd, mtu: req.mtu, up: true };
+    // The pod end's MAC is chosen here (random, locally administered, as the kernel would), so
+    // a new pair's pod end need not be read back: its index is the host end's peer index.
+    const veth = { name: hostName, peerName: req.ifname, peerNetnsFd: fd, mtu: req.mtu, up: true, peerMac: randomMac() };
     let host: LinkInfo | undefined;
     let podLink: LinkInfo | undefined;
     // A new pod (the common case) is one request: the pair is made up, with its MTU. Only a
@@ -89,7 +92,7 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
       host = await node.getLink(hostName);
       if (!host) throw new VpcnetError('NETLINK', 'host veth vanished after creation', { details: { hostIfname: hostName } });
       created = host;
-      podLink = await pod.getLink(req.ifname);
+      podLink = host.peerIndex !== undefined ? { index: host.peerIndex, name: req.ifname, mac: veth.peerMac, mtu: req.mtu, up: false } : await pod.getLink(req.ifname);
     }
     if (!host) throw new VpcnetError('NETLINK', 'host veth not found', { details: { hostIfname: hostName } });
     if (!podLink) throw new VpcnetError('NETLINK', 'pod side of the veth not found', { details: { ifname: req.ifname, netns: req.netns } });
@@ -148,6 +151,12 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
     pod?.close();
     if (req.netnsFd === undefined) closeSync(fd);
   }
+}
+
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02; // unicast, locally administered
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 /** "from <ip> pref 1536" without a table: a deletion matches the rule of any table. */

@@ -228,8 +228,10 @@ export class Rtnl {
       const nl = this.sock.socket as unknown as NlSocketInternals;
       const port = nl.socket.address().port;
       const parts: Uint8Array[] = [];
+      const seqs: number[] = [];
       const answers = ops.map((o) => {
         const seq = nl.generateSeq();
+        seqs.push(seq);
         const [type, body, flags] = this.batchMessage(o);
         parts.push(...netlinkPkg.formatMessage({ type, flags: flags | F_REQUEST | F_ACK, seq, port, data: body }));
         return new Promise<string | undefined>((resolve) => {
@@ -246,6 +248,7 @@ export class Rtnl {
         });
       });
       await new Promise<void>((resolve, reject) => nl.socket.send(parts, {}, (err) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
+        for (const seq of seqs) nl.dropRef(seq); // nothing was sent: no answer will come
         throw wrap(err, 'batch', { ops: ops.map((o) => o.op), netns: this.netns });
       });
       return Promise.all(answers);
