@@ -68,8 +68,12 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
     let podLink: LinkInfo | undefined;
     // A new pod (the common case) is one request: the pair is made up, with its MTU. Only a
     // name that exists already (a repeat, a repair, a leftover) reads what is there.
+    let echoed: LinkInfo | undefined;
     let made = await node.createVeth(veth).then(
-      () => true,
+      (link) => {
+        echoed = link;
+        return true;
+      },
       (err: unknown) => {
         if (errnoOf(err) !== 'EEXIST') throw err;
         return false;
@@ -84,12 +88,13 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
         host = undefined;
       }
       if (!host) {
-        await node.createVeth(veth);
+        echoed = await node.createVeth(veth);
         made = true;
       }
     }
     if (made) {
-      host = await node.getLink(hostName);
+      // the kernel's echo of the new host end (index, MAC, peer index), else read back
+      host = echoed?.peerIndex !== undefined ? echoed : await node.getLink(hostName);
       if (!host) throw new VpcnetError('NETLINK', 'host veth vanished after creation', { details: { hostIfname: hostName } });
       created = host;
       podLink = host.peerIndex !== undefined ? { index: host.peerIndex, name: req.ifname, mac: veth.peerMac, mtu: req.mtu, up: false } : await pod.getLink(req.ifname);

@@ -69,6 +69,21 @@ describe('Rtnl', () => {
     }
   });
 
+  it('createVeth answers with the new host end as the kernel has it (when the kernel echoes), and the socket keeps answering after', async () => {
+    const ra = Rtnl.open(a);
+    try {
+      const made = await ra.createVeth({ name: 'ev0', peerName: 'ev1', mtu: 1400, up: true });
+      const read = await ra.getLink('ev0');
+      // kernels before 6.3 do not echo RTM_NEWLINK: then the caller reads the link back
+      if (made) expect(made).toEqual(read);
+      expect(read).toMatchObject({ mtu: 1400, up: true, kind: 'veth' });
+      expect((await ra.listLinks()).map((l) => l.name)).toEqual(expect.arrayContaining(['ev0', 'ev1']));
+      await ra.deleteLink(read!.index);
+    } finally {
+      ra.close();
+    }
+  });
+
   it('a batch applies its changes in order in one request and reports each refusal without stopping the rest', async () => {
     const ra = Rtnl.open(a);
     try {

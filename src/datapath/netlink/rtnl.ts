@@ -48,6 +48,7 @@ interface NlSocketInternals {
 const AF_INET = 2;
 const F_REQUEST = 1;
 const F_ACK = 4;
+const F_ECHO = 8;
 const F_REPLACE = 0x100;
 const F_EXCL = 0x200;
 const F_CREATE = 0x400;
@@ -339,8 +340,13 @@ export class Rtnl {
     return (await this.listLinks()).find((l) => l.mac === want);
   }
 
-  /** `ip link add NAME type veth peer name PEER netns FD`; fails with EEXIST if NAME exists. */
-  async createVeth(spec: VethSpec): Promise<void> {
+  /**
+   * `ip link add NAME type veth peer name PEER netns FD`; fails with EEXIST if NAME exists.
+   * Resolves with the new host end as the kernel echoes it (NLM_F_ECHO, Linux 6.3 and later:
+   * no read-back needed), or undefined from a kernel that does not echo. The ACK that follows
+   * the echo has no caller left and is dropped; it precedes any later reply on the socket.
+   */
+  async createVeth(spec: VethSpec): Promise<LinkInfo | undefined> {
     const peerAttrs: Buffer[] = [attr(IFLA_IFNAME, cstr(spec.peerName))];
     if (spec.peerNetnsFd !== undefined) peerAttrs.push(attr(IFLA_NET_NS_FD, u32(spec.peerNetnsFd)));
     if (spec.mtu !== undefined) peerAttrs.push(attr(IFLA_MTU, u32(spec.mtu)));
@@ -349,7 +355,7 @@ export class Rtnl {
     const flags = spec.up ? { flags: { up: true as const }, change: { up: true as const } } : {};
     const peer = Buffer.concat([netlinkPkg.rt.formatLink({}), ...peerAttrs]);
     const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, cstr('veth')), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, peer))]);
-    await this.run('link.add', { name: spec.name, peer: spec.peerName }, () =>
+    const echoed = await this.run('link.add', { name: spec.name, peer: spec.peerName }, () =>
       this.sock.newLink(
         flags,
         {
@@ -358,9 +364,11 @@ export class Rtnl {
           ...(spec.mtu !== undefined ? { mtu: spec.mtu } : {}),
           ...(spec.mac !== undefined ? { address: macToBuf(spec.mac) } : {}),
         },
-        { flags: F_CREATE | F_EXCL },
+        { flags: F_CREATE | F_EXCL | F_ECHO },
       ),
     );
+    const link = echoed[0] ? toLink(echoed[0]) : undefined;
+    return link?.name === spec.name ? link : undefined;
   }
 
   /** `ip link add NAME [link PARENT] [netns FD] type KIND [data]`, e.g. an ipvlan child. */
