@@ -271,7 +271,10 @@ export class Agent {
     await this.pool?.stop();
     await this.kube?.stop();
     await this.ipMasq?.stop();
-    if (this.dp instanceof LinuxDatapath) this.dp.close();
+    if (this.dp instanceof LinuxDatapath) {
+      await this.dp.settled();
+      this.dp.close();
+    }
     this.log.info({}, 'agent stopped');
   }
 
@@ -312,6 +315,8 @@ export class Agent {
       allowedNetnsDirs: this.config.cni.netnsPathPrefixes,
       modes: { ipvlan: new IpvlanWiring({ ...(nodeNetns ? { nodeNetns } : {}), node: netCfg, log: this.datapathLogger }) },
       logger: this.datapathLogger,
+      deferVethDeletion: true,
+      metrics: this.metrics,
     });
   }
 

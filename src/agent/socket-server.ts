@@ -31,7 +31,7 @@ export interface SocketServerOptions {
   requestTimeoutMs: number;
   maxFrameBytes?: number;
   /** recvmsg() with SCM_RIGHTS; default the setns addon. */
-  addon?: Pick<SetnsAddon, 'recvFds'>;
+  addon?: Pick<SetnsAddon, 'recvFds' | 'whenReadable'>;
   clock?: Clock;
   logger?: Logger;
 }
@@ -42,8 +42,10 @@ export class CniSocketServer {
   private readonly log: Logger;
   private server: Server | undefined;
   private readonly conns = new Set<Socket>();
+  /** Connections waiting for their first bytes, with the cancel of that wait. */
+  private readonly waits = new Map<Socket, () => void>();
   private readonly inflight = new Set<Promise<void>>();
-  private addon: Pick<SetnsAddon, 'recvFds'> | undefined;
+  private addon: Pick<SetnsAddon, 'recvFds' | 'whenReadable'> | undefined;
 
   constructor(opts: SocketServerOptions) {
     this.opts = opts;
@@ -77,7 +79,7 @@ export class CniSocketServer {
     this.server = undefined;
     const closed = new Promise<void>((r) => server.close(() => r()));
     await Promise.allSettled([...this.inflight]);
-    for (const c of this.conns) c.destroy();
+    for (const c of this.conns) this.destroy(c);
     await closed;
     await unlink(this.opts.path).catch(() => undefined);
   }
@@ -97,7 +99,7 @@ export class CniSocketServer {
     });
     // A client that never completes its request must not hold a connection forever.
     this.clock.sleep(this.opts.requestTimeoutMs, idle.signal).then(
-      () => sock.destroy(),
+      () => this.destroy(sock),
       () => undefined,
     );
     const onData = (chunk: Buffer): void => {
@@ -123,7 +125,8 @@ export class CniSocketServer {
   /**
    * Takes the first bytes (up to the 4-byte frame header) with recvmsg() so that a passed
    * descriptor is not lost, then lets Node read the rest. The forwarder sends right after
-   * connect(), so the bytes are nearly always there at once; otherwise poll briefly.
+   * connect(), so the bytes are there at once or within microseconds; otherwise it waits for
+   * them (whenReadable).
    */
   private readHead(sock: Socket, reader: FrameReader, fds: number[], onData: (chunk: Buffer) => void, idle: AbortSignal, attempt: number): void {
     if (sock.destroyed || idle.aborted) return;
@@ -134,18 +137,35 @@ export class CniSocketServer {
       got = fd !== undefined && fd >= 0 && this.addon ? this.addon.recvFds(fd, 4) : { data: Buffer.alloc(0), fds: [], truncated: false };
     } catch (err) {
       this.log.debug({ err }, 'cni connection recvmsg failed');
-      sock.destroy();
+      this.destroy(sock);
       return;
     }
     if (got === null) {
-      const delay = Math.min(1 + attempt, 20);
-      setTimeout(() => this.readHead(sock, reader, fds, onData, idle, attempt + 1), delay).unref();
+      // The forwarder has connected but not sent yet (the agent often runs first after the
+      // connect): wait until the socket is readable. A 1 ms timer here cost about half of all
+      // requests a millisecond; without the addon's wait (an old build), poll on timers.
+      const retry = (): void => this.readHead(sock, reader, fds, onData, idle, attempt + 1);
+      if (attempt === 0 && this.addon?.whenReadable && fd !== undefined) {
+        this.waits.set(sock, this.addon.whenReadable(fd, () => {
+          this.waits.delete(sock);
+          retry();
+        }));
+      } else {
+        setTimeout(retry, Math.min(attempt, 20)).unref();
+      }
       return;
     }
     fds.push(...got.fds);
     if (got.data.length > 0) onData(got.data);
     // An empty read is the peer closing before sending: Node sees the end itself.
     if (!idle.aborted || got.data.length === 0) sock.resume();
+  }
+
+  /** A wait for the first bytes watches the fd: it ends before the fd is closed. */
+  private destroy(sock: Socket): void {
+    this.waits.get(sock)?.();
+    this.waits.delete(sock);
+    sock.destroy();
   }
 
   private track(p: Promise<void>): void {

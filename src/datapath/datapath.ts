@@ -116,4 +116,6 @@ export interface Datapath {
   checkPod(req: PodNetworkRequest): Promise<Drift[]>;
   /** Every pod wiring present on the node (host interfaces and leftover rules). */
   listPods(): Promise<WiredPod[]>;
+  /** Resolves once background work teardownPod left running (a host veth's deletion) is done. */
+  settled?(): Promise<void>;
 }

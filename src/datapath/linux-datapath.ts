@@ -5,18 +5,20 @@ import { pino, type Logger } from 'pino';
 import { VpcnetError } from '../errors.ts';
 import type { Datapath, DatapathMode, Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from './datapath.ts';
 import { MASQ_MARK, MASQ_RULE_PRIORITY, deleteTableScript, masqueradeScript, runNft } from './masquerade.ts';
-import { nicTable } from './naming.ts';
+import { hostVethName, nicTable } from './naming.ts';
+import { noopMetrics, type Metrics } from '../metrics/metrics.ts';
 import { cidrContains, parseCidr } from './netlink/codec.ts';
 import { errnoOf, Rtnl } from './netlink/rtnl.ts';
 import { writeSysctl } from './netlink/sysctl.ts';
 import type { LinkInfo, RuleSpec } from './netlink/types.ts';
-import { checkRoutedPod, listRoutedPods, setupRoutedPod, teardownRoutedPod } from './routed-pod.ts';
+import { checkRoutedPod, listRoutedPods, setupRoutedPod, teardownRoutedPod, type DeferUnlink } from './routed-pod.ts';
 import { DEFAULT_NETNS_DIRS, isSaneNetnsPath, validateHostIfname, validateIfname, validateNetnsPath } from './validate.ts';
 
 /** Per-pod wiring of one datapath mode; ipvlan mode plugs in through this. */
 export interface PodWiring {
   setupPod(node: Rtnl, req: PodNetworkRequest): Promise<PodNetworkResult>;
-  teardownPod(node: Rtnl, req: PodTeardownRequest): Promise<void>;
+  /** With deferUnlink, a wiring may hand the (slow) deletion of the detached host link to the datapath. */
+  teardownPod(node: Rtnl, req: PodTeardownRequest, deferUnlink?: DeferUnlink): Promise<void>;
   checkPod(node: Rtnl, req: PodNetworkRequest): Promise<Drift[]>;
 }
 
@@ -29,6 +31,14 @@ export interface LinuxDatapathOptions {
   modes?: Partial<Record<DatapathMode, PodWiring>>;
   nftPath?: string;
   logger?: Logger;
+  /**
+   * teardownPod answers once the pod is detached (route and rules gone) and deletes its host
+   * veth in the background: a pending deletion that a later setup of the same veth name or
+   * address waits for (docs/datapath.md, "DEL"). Off: the deletion is part of teardownPod.
+   */
+  deferVethDeletion?: boolean;
+  /** vpcnet_datapath_pending_deletions. */
+  metrics?: Metrics;
 }
 
 /** Idle node sockets kept for the next pod operation (concurrent bursts open more, then close them). */
@@ -43,12 +53,55 @@ export class LinuxDatapath implements Datapath {
   private readonly modes: Partial<Record<DatapathMode, PodWiring>>;
   private rtnl: Rtnl | undefined;
   private readonly idleNodeSockets: Rtnl[] = [];
+  private readonly metrics: Metrics;
+  /** Host veths being deleted in the background, by name and by the addresses routed through them. */
+  private readonly pendingByName = new Map<string, Promise<void>>();
+  private readonly pendingByIp = new Map<string, Promise<void>>();
+  private readonly deferUnlink: DeferUnlink | undefined;
 
   constructor(opts: LinuxDatapathOptions = {}) {
     this.opts = opts;
     this.allowedDirs = opts.allowedNetnsDirs ?? DEFAULT_NETNS_DIRS;
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'datapath' });
     this.modes = { routed: routedWiring, ...opts.modes };
+    this.metrics = opts.metrics ?? noopMetrics;
+    this.deferUnlink = opts.deferVethDeletion ? (name, index, ips) => this.unlinkLater(name, index, ips) : undefined;
+  }
+
+  /** Resolves once every pending host veth deletion has finished (successfully or not). */
+  async settled(): Promise<void> {
+    while (this.pendingByName.size > 0) await Promise.all(this.pendingByName.values());
+  }
+
+  /** Host veth names whose deletion is still pending. */
+  pendingDeletions(): string[] {
+    return [...this.pendingByName.keys()];
+  }
+
+  private unlinkLater(name: string, index: number, ips: string[]): void {
+    if (this.pendingByName.has(name)) return; // a repeated DEL: the first deletion covers it
+    const done: Promise<void> = this.node()
+      .deleteLinkOffThread(index)
+      .catch((err: unknown) => {
+        // Left unrouted: the reconciler removes a vpcnet veth that no allocation owns.
+        if (errnoOf(err) !== 'ENODEV') this.log.warn({ hostIfname: name, err }, 'background veth deletion failed');
+      })
+      .finally(() => {
+        this.pendingByName.delete(name);
+        for (const ip of ips) if (this.pendingByIp.get(ip) === done) this.pendingByIp.delete(ip);
+        this.metrics.set('vpcnet_datapath_pending_deletions', this.pendingByName.size);
+      });
+    this.pendingByName.set(name, done);
+    for (const ip of ips) this.pendingByIp.set(ip, done);
+    this.metrics.set('vpcnet_datapath_pending_deletions', this.pendingByName.size);
+  }
+
+  /** A setup never races the deletion of a veth with its name, or one its address was routed through. */
+  private async awaitPending(req: PodNetworkRequest): Promise<void> {
+    if (this.pendingByName.size === 0) return;
+    const name = this.pendingByName.get(hostVethName(req.containerId, req.ifname));
+    const ip = this.pendingByIp.get(req.ip);
+    if (name || ip) await Promise.all([name, ip]);
   }
 
   /** The long-lived socket in the node namespace. */
@@ -136,6 +189,7 @@ export class LinuxDatapath implements Datapath {
   async setupPod(req: PodNetworkRequest): Promise<PodNetworkResult> {
     this.validatePod(req);
     const wiring = this.wiring(req.mode);
+    await this.awaitPending(req);
     const res = await this.withNodeSocket((node) => wiring.setupPod(node, req));
     this.log.debug({ containerId: req.containerId, ip: req.ip, hostIfname: res.hostIfname }, 'pod set up');
     return res;
@@ -150,7 +204,7 @@ export class LinuxDatapath implements Datapath {
     }
     if (req.hostIfname !== undefined) validateHostIfname(req.hostIfname);
     const wiring = this.wiring(req.mode);
-    await this.withNodeSocket((node) => wiring.teardownPod(node, req));
+    await this.withNodeSocket((node) => wiring.teardownPod(node, req, this.deferUnlink));
     this.log.debug({ containerId: req.containerId, ip: req.ip }, 'pod torn down');
   }
 
@@ -160,9 +214,10 @@ export class LinuxDatapath implements Datapath {
     return this.withNodeSocket((node) => wiring.checkPod(node, req));
   }
 
-  /** Routed-mode wiring on the node (host veths and leftover rules). */
+  /** Routed-mode wiring on the node (host veths and leftover rules); veths being deleted are not wiring. */
   async listPods(): Promise<WiredPod[]> {
-    return this.withNodeSocket((node) => listRoutedPods(node));
+    const wired = await this.withNodeSocket((node) => listRoutedPods(node));
+    return this.pendingByName.size === 0 ? wired : wired.filter((w) => !w.hostIfname || !this.pendingByName.has(w.hostIfname));
   }
 
   private validatePod(req: PodNetworkRequest): void {

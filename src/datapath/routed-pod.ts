@@ -3,10 +3,11 @@
 //         neighbour 169.254.1.1 -> host veth MAC (permanent)
 //   host: veth up; podIP dev eniX scope link (main); rule to podIP lookup main pref 512;
 //         secondary NIC: rule from podIP lookup <deviceIndex+1> pref 1536
+import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { VpcnetError } from '../errors.ts';
 import type { Drift, PodNetworkRequest, PodNetworkResult, PodTeardownRequest, WiredPod } from './datapath.ts';
-import { errnoOf, Rtnl } from './netlink/rtnl.ts';
+import { errnoOf, Rtnl, type BatchOp } from './netlink/rtnl.ts';
 import { openNetnsFd } from './netlink/netns.ts';
 import type { LinkInfo, RouteInfo, RuleSpec } from './netlink/types.ts';
 import { hostVethName, isHostVethName, nicTable } from './naming.ts';
@@ -60,13 +61,19 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
   let created: LinkInfo | undefined;
   try {
     pod = Rtnl.openFd(fd, req.netns);
-    const veth = { name: hostName, peerName: req.ifname, peerNetnsFd: fd, mtu: req.mtu, up: true };
+    // The pod end's MAC is chosen here (random, locally administered, as the kernel would), so
+    // a new pair's pod end need not be read back: its index is the host end's peer index.
+    const veth = { name: hostName, peerName: req.ifname, peerNetnsFd: fd, mtu: req.mtu, up: true, peerMac: randomMac() };
     let host: LinkInfo | undefined;
     let podLink: LinkInfo | undefined;
     // A new pod (the common case) is one request: the pair is made up, with its MTU. Only a
     // name that exists already (a repeat, a repair, a leftover) reads what is there.
+    let echoed: LinkInfo | undefined;
     let made = await node.createVeth(veth).then(
-      () => true,
+      (link) => {
+        echoed = link;
+        return true;
+      },
       (err: unknown) => {
         if (errnoOf(err) !== 'EEXIST') throw err;
         return false;
@@ -81,15 +88,16 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
         host = undefined;
       }
       if (!host) {
-        await node.createVeth(veth);
+        echoed = await node.createVeth(veth);
         made = true;
       }
     }
     if (made) {
-      host = await node.getLink(hostName);
+      // the kernel's echo of the new host end (index, MAC, peer index), else read back
+      host = echoed?.peerIndex !== undefined ? echoed : await node.getLink(hostName);
       if (!host) throw new VpcnetError('NETLINK', 'host veth vanished after creation', { details: { hostIfname: hostName } });
       created = host;
-      podLink = await pod.getLink(req.ifname);
+      podLink = host.peerIndex !== undefined ? { index: host.peerIndex, name: req.ifname, mac: veth.peerMac, mtu: req.mtu, up: false } : await pod.getLink(req.ifname);
     }
     if (!host) throw new VpcnetError('NETLINK', 'host veth not found', { details: { hostIfname: hostName } });
     if (!podLink) throw new VpcnetError('NETLINK', 'pod side of the veth not found', { details: { ifname: req.ifname, netns: req.netns } });
@@ -97,26 +105,43 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
     if (host.mtu !== req.mtu) await node.setLink(host.index, { mtu: req.mtu });
     if (podLink.mtu !== req.mtu) await pod.setLink(podLink.index, { mtu: req.mtu });
     if (!host.up) await node.setLink(host.index, { up: true });
-    if (!podLink.up) await pod.setLink(podLink.index, { up: true });
 
-    await pod.addAddr({ ifindex: podLink.index, ip: req.ip, prefixLen: 32 }, { replace: true });
-    await pod.addRoute({ dst: POD_GATEWAY, oif: podLink.index, scope: 'link' }, { replace: true });
-    await pod.addRoute({ dst: 'default', gateway: POD_GATEWAY, oif: podLink.index }, { replace: true });
-    await pod.setPermanentNeigh({ ifindex: podLink.index, ip: POD_GATEWAY, mac: host.mac });
+    // The pod side in one round trip: up, address, gateway route, default route (after the
+    // gateway route: the kernel runs a batch in order), gateway neighbour.
+    const podOps: BatchOp[] = [
+      ...(podLink.up ? [] : [{ op: 'link.up' as const, index: podLink.index }]),
+      { op: 'addr.replace', spec: { ifindex: podLink.index, ip: req.ip, prefixLen: 32 } },
+      { op: 'route.replace', spec: { dst: POD_GATEWAY, oif: podLink.index, scope: 'link' } },
+      { op: 'route.replace', spec: { dst: 'default', gateway: POD_GATEWAY, oif: podLink.index } },
+      { op: 'neigh.replace', spec: { ifindex: podLink.index, ip: POD_GATEWAY, mac: host.mac } },
+    ];
+    expectDone(podOps, await pod.batch(podOps), req.netns);
 
-    await node.addRoute({ dst: req.ip, oif: host.index, scope: 'link' }, { replace: true });
     const want = expectedRules(req.ip, req.nic.deviceIndex);
+    const hostRoute: BatchOp = { op: 'route.replace', spec: { dst: req.ip, oif: host.index, scope: 'link' } };
     if (created) {
-      // A new pod: targeted deletes, not a dump of every rule of the node (that cost grew with
-      // the pods there). A reused address may still have a "from" rule of another NIC (crash).
-      await delFromRules(node, req.ip);
+      // A new pod: one round trip for the host route and the rules, with a targeted delete of a
+      // "from" rule (a reused address may still have one of another NIC after a crash) before
+      // them; never a dump of every rule of the node (that cost grew with the pods there).
+      const ops: BatchOp[] = [hostRoute, { op: 'rule.del', spec: fromRuleOfAnyTable(req.ip) }, ...want.map((r) => ({ op: 'rule.add' as const, spec: r }))];
+      const [routed, staleFrom, ...added] = await node.batch(ops);
+      expectDone([hostRoute], [routed], undefined);
+      if (staleFrom === undefined) {
+        // There was one (rare): remove any others too (this also takes the one just added), then add again.
+        await delFromRules(node, req.ip);
+        for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
+      } else {
+        expectDone([ops[1]!], [staleFrom === 'ENOENT' ? undefined : staleFrom], undefined);
+        expectDone(ops.slice(2), added.map((e) => (e === 'EEXIST' ? undefined : e)), undefined);
+      }
     } else {
       // A repeat or a repair (rare): compare exactly, keeping the rules that are right.
+      await node.addRoute(hostRoute.spec, { replace: true });
       for (const stale of ownedRules(await node.listRules(), req.ip).filter((r) => !want.some((w) => sameRule(w, r)))) {
         await tolerate(['ENOENT'], () => node.delRule(stale));
       }
+      for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
     }
-    for (const r of want) await tolerate(['EEXIST'], () => node.addRule(r));
 
     return { hostIfname: hostName, podIfname: req.ifname, podMac: podLink.mac, ip: req.ip, gateway: POD_GATEWAY, netns: req.netns };
   } catch (err) {
@@ -133,11 +158,30 @@ export async function setupRoutedPod(node: Rtnl, req: PodNetworkRequest): Promis
   }
 }
 
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02; // unicast, locally administered
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** "from <ip> pref 1536" without a table: a deletion matches the rule of any table. */
+function fromRuleOfAnyTable(ip: string): RuleSpec {
+  return { priority: FROM_POD_PRIORITY, table: 0, from: `${ip}/32` };
+}
+
+/** Throws for the first change of a batch the kernel refused. */
+function expectDone(ops: BatchOp[], errnos: Array<string | undefined>, netns: string | undefined): void {
+  const i = errnos.findIndex((e) => e !== undefined);
+  if (i < 0) return;
+  const o = ops[i]!;
+  throw new VpcnetError('NETLINK', `netlink ${o.op} failed: ${errnos[i]}`, { details: { op: o.op, errno: errnos[i], ...('spec' in o ? { spec: o.spec } : { index: o.index }), netns } });
+}
+
 /** Deletes every vpcnet "from <ip>" rule (pref 1536) whatever its table, one call per rule. */
 async function delFromRules(node: Rtnl, ip: string): Promise<void> {
   for (let i = 0; i < 8; i++) {
     try {
-      await node.delRule({ priority: FROM_POD_PRIORITY, table: 0, from: `${ip}/32` });
+      await node.delRule(fromRuleOfAnyTable(ip));
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return;
       throw err;
@@ -145,7 +189,13 @@ async function delFromRules(node: Rtnl, ip: string): Promise<void> {
   }
 }
 
-export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Promise<void> {
+/**
+ * Hands the deletion of a detached host veth to the caller, who answers without waiting for
+ * it (LinuxDatapath's pending deletions). `ips` were routed through it.
+ */
+export type DeferUnlink = (hostIfname: string, index: number, ips: string[]) => void;
+
+export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest, deferUnlink?: DeferUnlink): Promise<void> {
   const hostName = req.hostIfname ?? hostVethName(req.containerId, req.ifname);
   const ips = new Set<string>(req.ip ? [req.ip] : []);
   const host = await node.getLink(hostName);
@@ -155,14 +205,27 @@ export async function teardownRoutedPod(node: Rtnl, req: PodTeardownRequest): Pr
       if (r.oif === host.index && r.dst.endsWith('/32')) ips.add(r.dst.slice(0, -3));
     }
   }
-  // Unroute first (fast), then the veth (slow in the kernel) alongside the caller's release.
+  // Unroute first (fast): from here nothing on the node leads to the pod. One round trip per
+  // address (host route, "to" rule, a "from" rule of any table); more "from" rules (rare) after.
   for (const ip of ips) {
-    if (host) await tolerate(['ESRCH', 'ENOENT'], () => node.delRoute({ dst: ip, oif: host.index, scope: 'link' }));
-    await tolerate(['ENOENT'], () => node.delRule({ priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` }));
-    await delFromRules(node, ip);
+    const ops: BatchOp[] = [
+      ...(host ? [{ op: 'route.del' as const, spec: { dst: ip, oif: host.index, scope: 'link' as const } }] : []),
+      { op: 'rule.del', spec: { priority: TO_POD_PRIORITY, table: MAIN, to: `${ip}/32` } },
+      { op: 'rule.del', spec: fromRuleOfAnyTable(ip) },
+    ];
+    const errnos = await node.batch(ops);
+    const fromGone = errnos[errnos.length - 1] === undefined;
+    expectDone(ops, errnos.map((e) => (e === 'ENOENT' || e === 'ESRCH' ? undefined : e)), undefined);
+    if (fromGone) await delFromRules(node, ip);
+  }
+  const released = req.unrouted?.();
+  if (host && deferUnlink) {
+    // The kernel's ~20 ms for the veth are not part of the answer (docs/datapath.md, DEL).
+    deferUnlink(hostName, host.index, [...ips]);
+    await released;
+    return;
   }
   // The kernel's ~20 ms for the veth run on the thread pool while the release commits.
-  const released = req.unrouted?.();
   const unlink = host ? tolerate(['ENODEV'], () => node.deleteLinkOffThread(host.index)) : Promise.resolve();
   await Promise.all([unlink, released]);
 }

@@ -17,6 +17,7 @@ export const METRIC_LABELS: Record<MetricName, readonly string[]> = {
   vpcnet_cni_request_seconds: ['command', 'result'],
   vpcnet_reconcile_total: ['kind', 'outcome'],
   vpcnet_pool_condition: ['condition'],
+  vpcnet_datapath_pending_deletions: [],
 };
 
 const BUCKETS: Partial<Record<MetricName, number[]>> = {

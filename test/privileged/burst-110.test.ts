@@ -227,6 +227,7 @@ for (const c of WARM_CASES) {
       const b = await burst(node, 'DEL', netnsPrefix, idPrefix);
       report(`${c.name} DEL`, b);
       expect(node.agent.status().pool?.counts.assigned).toBe(0);
+      await node.agent.datapath.settled?.();
       const after = nodeState(node);
       // nothing per pod is left: no veth, no route or rule naming a pod address
       expect(after).not.toMatch(/\beni[0-9a-f]{11}\b/);

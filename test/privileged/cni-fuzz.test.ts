@@ -103,6 +103,7 @@ describe('CNI fuzz through the built forwarder', () => {
   }
 
   async function waitQuiet(): Promise<void> {
+    await la.agent.datapath.settled?.();
     // the pool manager may still be acting on the last release: wait for two equal snapshots
     let prev = '';
     for (let i = 0; i < 100; i++) {

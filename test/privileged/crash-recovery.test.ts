@@ -121,9 +121,11 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     expect(new Set(live.map((p) => p.ip)).size).toBe(live.length);
     // Every acknowledged ADD survived the kill, with the same address.
     for (const p of live) expect(cp.allocations.find((a) => a.containerId === p.containerId)?.ip).toBe(p.ip);
-    // Kernel: no wiring without an allocation, and every live pod still wired.
-    const k = kernelWiring();
+    // Kernel: no wiring without an allocation (once the kernel finished deleting the veths of
+    // answered DELs: docs/cni.md, DEL), and every live pod still wired.
     const owned = new Set(cp.allocations.map((a) => hostVethName(a.containerId, a.ifname)));
+    await waitUntil(() => kernelWiring().links.every((l) => owned.has(l)), 10_000, () => `veths without an allocation: ${kernelWiring().links.filter((l) => !owned.has(l)).join(',')}`);
+    const k = kernelWiring();
     expect(k.links.filter((l) => !owned.has(l))).toEqual([]);
     expect([...k.routedIps, ...k.ruleIps].filter((ip) => !allocIps.includes(ip))).toEqual([]);
     for (const p of live) expect(k.links).toContain(hostVethName(p.containerId, 'eth0'));
@@ -212,7 +214,8 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     delete victim.ip;
 
     await agent.start();
-    expect(kernelWiring().links).not.toContain(hostVethName(victim.containerId, 'eth0'));
+    // its route and rules are gone when start returns; the veth once the kernel deleted it
+    await waitUntil(() => !kernelWiring().links.includes(hostVethName(victim.containerId, 'eth0')), 10_000, () => 'the victim veth is still there');
     const k = kernelWiring();
     expect([...k.routedIps, ...k.ruleIps]).not.toContain(victimIp);
     expect(agent.lines.some((l) => l.msg === 'removed pod wiring without an allocation')).toBe(true);

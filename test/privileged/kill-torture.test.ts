@@ -199,6 +199,8 @@ describe('kill -9 torture during ADD/DEL churn', () => {
     counts.restarts++;
     const deadline = Date.now() + 20_000;
     while (JSON.stringify(cloudIps()) !== JSON.stringify(poolIps()) && Date.now() < deadline) await sleep(200);
+    // veths of answered DELs (and those the restart's reconcile removed) go once the kernel deleted them
+    while (kernelWiring().links.length > 0 && Date.now() < deadline) await sleep(100);
 
     console.log(`kill torture counts ${JSON.stringify({ ...counts, failures: Object.fromEntries([...failCodes.entries()].sort()) })}`);
     expect(counts.kills).toBeGreaterThanOrEqual(KILLS);

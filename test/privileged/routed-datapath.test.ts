@@ -5,6 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { PodNetworkRequest } from '../../src/datapath/datapath.ts';
 import { FROM_POD_PRIORITY } from '../../src/datapath/routed-pod.ts';
+import { LinuxDatapath } from '../../src/datapath/linux-datapath.ts';
+import { hostVethName } from '../../src/datapath/naming.ts';
+import { MemoryMetrics } from '../../src/metrics/metrics.ts';
 import { Rtnl } from '../../src/datapath/netlink/index.ts';
 import { isVpcnetError } from '../../src/errors.ts';
 import { INTERNET_IP, Lab } from '../../src/lab/lab.ts';
@@ -188,6 +191,84 @@ describe('routed datapath in the lab', () => {
     expect(dumpNs(scenario.lab, node.ns)).toBe(before);
     for (const r of reqs) scenario.lab.removePod(r.containerId);
   }, 60_000);
+
+  describe('DEL answered once the pod is detached (deferVethDeletion, as the agent runs it)', () => {
+    const withDeferred = async <T>(node: ScenarioNode, fn: (dp: LinuxDatapath, metrics: MemoryMetrics) => Promise<T>): Promise<T> => {
+      const metrics = new MemoryMetrics();
+      const dp = new LinuxDatapath({ nodeNetns: node.netnsPath, deferVethDeletion: true, metrics });
+      try {
+        return await fn(dp, metrics);
+      } finally {
+        await dp.settled();
+        dp.close();
+      }
+    };
+    const wiring = (node: ScenarioNode, ip: string): string =>
+      [scenario.lab.ip(node.ns, ['route', 'show', 'table', 'all']), scenario.lab.ip(node.ns, ['rule', 'show'])].join('\n').split('\n').filter((l) => l.includes(`${ip} `) || l.endsWith(ip)).join('\n');
+    const linkExists = (node: ScenarioNode, name: string): boolean => scenario.lab.ip(node.ns, ['-o', 'link', 'show']).includes(` ${name}@`);
+
+    it('no route or rule to the pod is left when teardown returns; the veth is gone once settled; listPods never reports it', async () => {
+      const node = scenario.nodes[0]!;
+      const before = dumpNs(scenario.lab, node.ns);
+      await withDeferred(node, async (dp, metrics) => {
+        const name = 'defer-a';
+        const ip = podAddresses(node, 1)[3]!;
+        const req: PodNetworkRequest = { containerId: name, ifname: 'eth0', netns: scenario.lab.addPod(name), ip, mode: 'routed', nic: node.nics[1]!, mtu: MTU };
+        const res = await dp.setupPod(req);
+        expect(wiring(node, ip)).not.toBe('');
+        await dp.teardownPod({ containerId: name, ifname: 'eth0', netns: req.netns, ip, nic: req.nic });
+        // still being deleted by the kernel, but detached: nothing routes the address to it
+        expect(dp.pendingDeletions()).toEqual([res.hostIfname]);
+        expect(metrics.get('vpcnet_datapath_pending_deletions')).toBe(1);
+        expect(wiring(node, ip)).toBe('');
+        expect((await dp.listPods()).map((w) => w.hostIfname)).not.toContain(res.hostIfname);
+        await dp.settled();
+        expect(dp.pendingDeletions()).toEqual([]);
+        expect(metrics.get('vpcnet_datapath_pending_deletions')).toBe(0);
+        expect(linkExists(node, res.hostIfname)).toBe(false);
+        scenario.lab.removePod(name);
+      });
+      expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    }, 60_000);
+
+    it('an ADD of the same attachment right after its DEL waits for the old veth and wires a working pod', async () => {
+      const node = scenario.nodes[0]!;
+      await withDeferred(node, async (dp) => {
+        const name = 'defer-b';
+        const ip = podAddresses(node, 0)[3]!;
+        const req: PodNetworkRequest = { containerId: name, ifname: 'eth0', netns: scenario.lab.addPod(name), ip, mode: 'routed', nic: node.nics[0]!, mtu: MTU };
+        const first = await dp.setupPod(req);
+        const oldIndex = (await dp.node().getLink(first.hostIfname))!.index;
+        await dp.teardownPod({ containerId: name, ifname: 'eth0', netns: req.netns, ip, nic: req.nic });
+        expect(dp.pendingDeletions()).toEqual([first.hostIfname]);
+        const again = await dp.setupPod(req);
+        expect(again.hostIfname).toBe(first.hostIfname);
+        expect((await dp.node().getLink(again.hostIfname))!.index).not.toBe(oldIndex);
+        expect(await dp.checkPod(req)).toEqual([]);
+        await dp.teardownPod({ containerId: name, ifname: 'eth0', netns: req.netns, ip, nic: req.nic });
+        scenario.lab.removePod(name);
+      });
+    }, 60_000);
+
+    it("the address of a pending deletion is wired to another pod only once the old veth is gone", async () => {
+      const node = scenario.nodes[0]!;
+      await withDeferred(node, async (dp) => {
+        const ip = podAddresses(node, 1)[3]!;
+        const reqOf = (name: string): PodNetworkRequest => ({ containerId: name, ifname: 'eth0', netns: scenario.lab.addPod(name), ip, mode: 'routed', nic: node.nics[1]!, mtu: MTU });
+        const a = reqOf('defer-c');
+        await dp.setupPod(a);
+        await dp.teardownPod({ containerId: a.containerId, ifname: 'eth0', ip, nic: a.nic });
+        const oldVeth = hostVethName(a.containerId, 'eth0');
+        expect(dp.pendingDeletions()).toEqual([oldVeth]);
+        const b = reqOf('defer-d');
+        await dp.setupPod(b);
+        expect(linkExists(node, oldVeth)).toBe(false);
+        expect(await dp.checkPod(b)).toEqual([]);
+        await dp.teardownPod({ containerId: b.containerId, ifname: 'eth0', ip, nic: b.nic });
+        for (const n of ['defer-c', 'defer-d']) scenario.lab.removePod(n);
+      });
+    }, 60_000);
+  });
 
   it('listPods reports every wired pod and rules left without a pod', async () => {
     const node = scenario.nodes[1]!;

@@ -17,6 +17,8 @@ export interface SetnsAddon {
   rtnlSocket?(): number;
   /** RTM_DELLINK of `index` on the libuv thread pool; cb(errno), 0 when deleted. */
   delLink?(sock: number, index: number, cb: (errno: number) => void): void;
+  /** cb once `fd` is readable or hung up (a uv_poll on the agent's loop); the returned cancel() stops the wait (call it before the fd closes). */
+  whenReadable?(fd: number, cb: (errno: number) => void): () => void;
 }
 
 /** CLONE_NEWNET, what nsType() answers for a network namespace. */

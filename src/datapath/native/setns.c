@@ -6,6 +6,9 @@
 //                        for SCM_RIGHTS descriptors: { data, fds } or null when nothing is queued.
 //                        Node's sockets read with plain read(), which drops passed descriptors.
 //   rtnlSocket()         a NETLINK_ROUTE socket in the calling thread's netns (call inside setns)
+//   whenReadable(fd, cb) cb(errno) once fd is readable (or hung up), from a uv_poll on the agent's
+//                        loop; returns cancel(). For a paused socket whose first bytes must be
+//                        read with recvFds(): the CNI socket server waits this way, not on timers.
 //   delLink(sock, index, cb)  RTM_DELLINK on the libuv thread pool; cb(errno) (0 = done). The
 //                        kernel spends ~20 ms deleting a veth; done synchronously it would stall
 //                        the event loop (the netlink package sends synchronously).
@@ -23,6 +26,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include <node_api.h>
+#include <uv.h>
 
 #ifndef NS_GET_NSTYPE
 #define NS_GET_NSTYPE 0xb703 /* _IO(0xb7, 0x3), linux/nsfs.h */
@@ -202,6 +206,103 @@ static napi_value js_del_link(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* One wait: the uv_poll handle lives until its close callback; the struct until both that and
+ * the finalizer of the JS cancel function have run (either may come first). */
+struct readable_wait {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref cb;
+  napi_async_context ctx;
+  int done, closed, orphan;
+};
+
+static void rw_closed(uv_handle_t *h) {
+  struct readable_wait *r = h->data;
+  r->closed = 1;
+  if (r->orphan) free(r);
+}
+
+/* Stops watching before anything else may touch the fd (the JS side resumes or destroys the socket next). */
+static void rw_stop(struct readable_wait *r) {
+  r->done = 1;
+  napi_delete_reference(r->env, r->cb);
+  napi_async_destroy(r->env, r->ctx);
+  uv_poll_stop(&r->poll);
+  uv_close((uv_handle_t *)&r->poll, rw_closed);
+}
+
+static void rw_event(uv_poll_t *p, int status, int events) {
+  (void)events;
+  struct readable_wait *r = p->data;
+  if (r->done) return;
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value cb, recv, arg;
+  napi_get_reference_value(env, r->cb, &cb);
+  napi_get_global(env, &recv); /* napi_make_callback wants an object receiver */
+  napi_create_int32(env, status < 0 ? -status : 0, &arg);
+  napi_async_context ctx = r->ctx;
+  r->done = 1;
+  napi_delete_reference(env, r->cb);
+  uv_poll_stop(&r->poll);
+  uv_close((uv_handle_t *)&r->poll, rw_closed);
+  napi_make_callback(env, ctx, recv, cb, 1, &arg, NULL);
+  napi_async_destroy(env, ctx);
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value js_rw_cancel(napi_env env, napi_callback_info info) {
+  struct readable_wait *r;
+  if (napi_get_cb_info(env, info, NULL, NULL, NULL, (void **)&r) == napi_ok && r && !r->done) rw_stop(r);
+  return NULL;
+}
+
+static void rw_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  struct readable_wait *r = data;
+  if (!r->done) rw_stop(r);
+  r->orphan = 1;
+  if (r->closed) free(r);
+}
+
+static napi_value js_when_readable(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  napi_valuetype t;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "whenReadable(fd: number, cb: (errno) => void)");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, "uv loop", EINVAL);
+  struct readable_wait *r = calloc(1, sizeof *r);
+  if (!r) return throw_errno(env, "calloc", ENOMEM);
+  int err = uv_poll_init(loop, &r->poll, fd);
+  if (err != 0) {
+    free(r);
+    return throw_errno(env, "uv_poll_init", -err);
+  }
+  r->poll.data = r;
+  r->env = env;
+  napi_value name, cancel;
+  napi_create_string_utf8(env, "vpcnet-when-readable", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &r->ctx);
+  napi_create_reference(env, argv[1], 1, &r->cb);
+  err = uv_poll_start(&r->poll, UV_READABLE | UV_DISCONNECT, rw_event);
+  if (err != 0) {
+    rw_stop(r);
+    r->orphan = 1; /* freed by the close callback */
+    return throw_errno(env, "uv_poll_start", -err);
+  }
+  napi_create_function(env, "cancel", NAPI_AUTO_LENGTH, js_rw_cancel, r, &cancel);
+  napi_add_finalizer(env, cancel, r, rw_finalize, NULL, NULL);
+  return cancel;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "setns", NAPI_AUTO_LENGTH, js_setns, NULL, &fn);
@@ -214,6 +315,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "rtnlSocket", fn);
   napi_create_function(env, "delLink", NAPI_AUTO_LENGTH, js_del_link, NULL, &fn);
   napi_set_named_property(env, exports, "delLink", fn);
+  napi_create_function(env, "whenReadable", NAPI_AUTO_LENGTH, js_when_readable, NULL, &fn);
+  napi_set_named_property(env, exports, "whenReadable", fn);
   return exports;
 }
 

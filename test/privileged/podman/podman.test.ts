@@ -195,6 +195,8 @@ describe('podman 4.3 (CNI backend) networks containers through vpcnet', () => {
       expect(allocations(n)).toEqual([]);
       // the addresses stay on the node's NICs as the warm pool
       for (const ip of ips) expect(cloudIps(n)).toContain(ip);
+      // the veths of answered DELs go once the kernel deleted them (docs/cni.md, DEL)
+      await waitFor(() => nodeState(n) === n.baseline, 10_000, 'node netns back to its baseline').catch(() => undefined);
       expect(nodeState(n)).toBe(n.baseline);
       expect(await n.podman.netnsFiles()).toEqual([]);
       expect(await n.podman.cniCache()).toEqual([]);
@@ -213,6 +215,7 @@ describe('podman 4.3 (CNI backend) networks containers through vpcnet', () => {
     expect(seen).toHaveLength(20);
     for (const ip of new Set(seen)) expect(cloudIps(n1!)).toContain(ip);
     expect(allocations(n1!)).toEqual([]);
+    await waitFor(() => nodeState(n1!) === n1!.baseline, 10_000, 'node netns back to its baseline').catch(() => undefined);
     expect(nodeState(n1!)).toBe(n1!.baseline);
     expect(await n1!.podman.netnsFiles()).toEqual([]);
     expect(await n1!.podman.cniCache()).toEqual([]);

@@ -106,6 +106,36 @@ describe('CniSocketServer', () => {
     expect(JSON.parse(res.stdout)).toMatchObject({ code: 11, cniVersion: '0.4.0' });
   });
 
+  it('answers a client that sends its request only a while after connecting (it waits for the first bytes)', async () => {
+    const { path } = await start(echo);
+    const c = createConnection(path);
+    await new Promise<void>((r) => c.once('connect', () => r()));
+    // the server has accepted by now and found nothing to read yet
+    await new Promise<void>((r) => setTimeout(r, 30));
+    const reader = new FrameReader(1 << 24);
+    const answer = new Promise<CniResponse>((resolve) => c.on('data', (chunk: Buffer) => {
+      const payload = reader.push(chunk);
+      if (payload) resolve(decodeResponse(payload));
+    }));
+    c.write(encodeRequest({ ...req, env: { CNI_COMMAND: 'DEL' } }));
+    expect((await answer).stdout).toBe('DEL');
+    c.destroy();
+  });
+
+  it('cuts off a client that connects and never sends, after the request timeout, and closes with such a client connected', async () => {
+    const { server, path } = await start(echo, { requestTimeoutMs: 50 });
+    const silent = createConnection(path);
+    await new Promise<void>((r) => silent.once('close', () => r()));
+    const another = createConnection(path);
+    await new Promise<void>((r) => another.once('connect', () => r()));
+    const closed = new Promise<void>((r) => another.once('close', () => r()));
+    await server.close();
+    await closed;
+    // a new server on the same path still works (nothing of the waits is left behind)
+    const again = await start(echo, { path });
+    expect((await call(again.path, encodeRequest(req))).stdout).toBe('VERSION');
+  });
+
   it('serves requests concurrently and lets them finish on close', async () => {
     const gates: Array<() => void> = [];
     const { server, path } = await start(
