@@ -74,7 +74,7 @@ const awsSection = z.strictObject({
   }),
   nicFullCheckMaxMs: f(int(60000).default(7200000), {
     env: 'VPCNET_NIC_FULL_CHECK_MAX_MS',
-    description: "Latest full EC2 describe of the node's NICs after the last one, however often our own changes were confirmed (at least nicFullCheckMs)",
+    description: "Latest full EC2 describe of the node's NICs after the last one (jittered 75-100 %), however often our own changes were confirmed (at least nicFullCheckMs)",
   }),
 });
 

@@ -17,7 +17,7 @@ export interface NicViewOptions {
   driftCooldownMs?: number;
   /** A full EC2 check after this long (jittered 75-125%) without a confirmed state, even without drift. */
   fullCheckMs?: number;
-  /** The latest a full check comes after the last EC2 listing, however often our own changes were confirmed. Default 2 × fullCheckMs. */
+  /** The latest a full check comes after the last EC2 listing (jittered 75-100%), however often our own changes were confirmed. Default 2 × fullCheckMs. */
   fullCheckMaxMs?: number;
 }
 
@@ -51,7 +51,9 @@ export class NicView {
     this.driftSince = undefined;
     this.cooldownMs = matchesMetadata ? this.o.driftCooldownMs : Math.min(this.o.fullCheckMs, this.cooldownMs * 2);
     this.unconfirmed = false;
-    this.latestFullAt = now + Math.max(this.o.fullCheckMs, this.o.fullCheckMaxMs);
+    // Jittered too (75-100 %): nodes that booted together and kept changing must not all
+    // describe at the same moment (5000 nodes at once throttled on the describe bucket).
+    this.latestFullAt = now + Math.max(this.o.fullCheckMs, this.o.fullCheckMaxMs * (0.75 + 0.25 * this.o.random()));
     this.nextFullAt = this.fullCheckAfter(now);
   }
 
