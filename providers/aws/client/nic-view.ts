@@ -1,11 +1,11 @@
 // The node's NICs as EC2 last described them, kept current with the answers of our own calls,
 // and checked against instance metadata (cheap, local) to decide when EC2 must be asked again:
 // on drift that outlasts metadata's lag (after a cooldown that grows while the drift stays), on
-// a long jittered interval of quiet, and after any ambiguous failure. The interval counts from
-// the last confirmed state: an EC2 listing, or a change of our own that EC2 accepted and
-// metadata then showed (the node's state is known, so the check would find nothing); a node
-// whose pool keeps changing is still checked fullCheckMaxMs after its last listing. Metadata never adds to the view:
-// an address only metadata shows is never handed out (it may be one we just released, or lag).
+// a long jittered interval, and after any ambiguous failure. The interval counts from the last
+// confirmed state: an EC2 listing, or a change of our own that EC2 accepted and metadata then
+// showed (a check then would find nothing new); a node whose pool keeps changing is still
+// checked fullCheckMaxMs after its last listing. Metadata never adds to the view: an address
+// only metadata shows is never handed out (it may be one we just released, or lag).
 import type { CloudBlock, CloudNic } from '../../provider.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import type { ImdsNicAddresses } from './imds.ts';

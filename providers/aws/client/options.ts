@@ -30,8 +30,8 @@ export interface AwsProviderOptions {
    * Node state: EC2 is described again only when metadata disagrees for this long (drift
    * outlasting metadata's lag; doubles while the disagreement stays), default 30 s, and
    * `fullCheckMs` (jittered 75-125%, default 1 h) after the last confirmed state (a listing, or
-   * our own change shown by metadata), at the latest `fullCheckMaxMs` (default 2 h, jittered 75-100%) after the
-   * last listing (nic-view.ts).
+   * our own change shown by metadata), at the latest `fullCheckMaxMs` (default 2 h, jittered
+   * 75-100%) after the last listing (nic-view.ts).
    */
   nicState?: { driftCooldownMs?: number; fullCheckMs?: number; fullCheckMaxMs?: number };
   /** Slowest spacing of one bucket's calls after repeated throttling, when the provider makes its own limiter; default 120 s (rate-limiter.ts). */

@@ -22,8 +22,9 @@ export function bucketOf(action: string, filtered = true): Ec2Bucket {
  * Slowest spacing of one bucket's calls after repeated throttling (the ×3 steps from 10 s: 10,
  * 30, 90, 120 s; jittered to 50-100 %). A throttled answer means the account's bucket is empty;
  * with thousands of nodes waiting on a 5/s refill (5000 first assigns need 980 s) a node that
- * retried every minute sent ~10 attempts for one accepted call. Two minutes halves that; the
- * cost is a longer tail once few nodes are left (the bucket idles between their retries).
+ * retried about once a minute sent ~11 attempts for one accepted call; two minutes cut that to
+ * ~8 (docs/benchmarks.md). The cost: nodes that reach the third throttle wait 45-90 s instead of
+ * 30-60 s, so the time to warm grows where the account is congested only briefly.
  */
 export const DEFAULT_MAX_INTERVAL_MS = 120_000;
 
