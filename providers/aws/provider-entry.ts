@@ -18,6 +18,8 @@ export function createProvider(config: VpcnetConfig, deps: ProviderDeps): CloudP
     ...(p.securityGroups.length ? { securityGroups: p.securityGroups } : {}),
     prefixDelegation: config.pool.prefixDelegation,
     timeouts: { requestMs: p.requestTimeoutMs },
+    throttleMaxIntervalMs: p.throttleMaxSpacingMs,
+    nicState: { fullCheckMs: p.nicFullCheckMs, fullCheckMaxMs: p.nicFullCheckMaxMs },
     ...(deps.credentials ? { credentials: deps.credentials } : {}),
     clock: deps.clock,
     metrics: deps.metrics,

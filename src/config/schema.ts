@@ -64,6 +64,18 @@ const awsSection = z.strictObject({
   subnetTags: f(z.record(z.string(), z.string()).default({}), { env: 'VPCNET_SUBNET_TAGS', description: 'Pick subnets for new NICs by these tags (k=v,k=v)' }),
   securityGroups: f(z.array(z.string().min(1)).default([]), { env: 'VPCNET_SECURITY_GROUPS', description: 'Security groups for new NICs (comma list); empty: the primary NIC groups' }),
   requestTimeoutMs,
+  throttleMaxSpacingMs: f(int(10000, 600000).default(120000), {
+    env: 'VPCNET_EC2_THROTTLE_MAX_SPACING_MS',
+    description: "Slowest spacing of one EC2 action's calls after repeated RequestLimitExceeded (x3 steps from 10 s, jittered 50-100 %)",
+  }),
+  nicFullCheckMs: f(int(60000).default(3600000), {
+    env: 'VPCNET_NIC_FULL_CHECK_MS',
+    description: "Full EC2 describe of the node's NICs after this long without a confirmed state (jittered 75-125 %); our own changes shown by metadata confirm it",
+  }),
+  nicFullCheckMaxMs: f(int(60000).default(7200000), {
+    env: 'VPCNET_NIC_FULL_CHECK_MAX_MS',
+    description: "Latest full EC2 describe of the node's NICs after the last one (jittered 75-100 %), however often our own changes were confirmed (at least nicFullCheckMs)",
+  }),
 });
 
 const azureSection = z.strictObject({

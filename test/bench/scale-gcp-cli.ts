@@ -1,7 +1,8 @@
 // `npm run bench:scale -- --cloud gcp [--nodes 1000] [--mode alias-ip|route] [--speed 20]
 //  [--pods-per-node N] [--cycles C] [--seed S] [--json]`: prints the figures and a JSON line;
-// exits non-zero only on pod-visible failures, double assignments or leaks.
+// exits non-zero only on pod-visible failures, nodes given up at boot, double assignments or leaks.
 import { parseArgs } from 'node:util';
+import { MAX_BOOT_RESTARTS } from './boot-restarts.ts';
 import { runScaleGcp } from './scale-gcp.ts';
 
 export async function runGcpScaleCli(argv: string[]): Promise<never> {
@@ -44,6 +45,7 @@ export async function runGcpScaleCli(argv: string[]): Promise<never> {
       `Compute calls during pod churn  ${r.callsPerNode.churnTotal} in total (${Object.entries(r.callsPerNode.churn).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} per node)`,
       `time to a usable range          p50 ${r.timeToRangeS.p50} s, p99 ${r.timeToRangeS.p99} s, max ${r.timeToRangeS.max} s (emulated)`,
       `throttled (403 rateLimitExceeded) ${JSON.stringify(r.throttled)}; boot restarts ${r.bootRestarts}`,
+      `nodes given up at boot          ${r.bootFailures}${r.bootFailures ? ` ${JSON.stringify(r.bootFailureCodes)}` : ''} (failed after ${MAX_BOOT_RESTARTS} restarts; counted as failures)`,
       `pods                            ${r.pods.allocations} ADDs, ${r.pods.releases} DELs, ${r.pods.retried} retried, ${r.pods.failures} failed ${JSON.stringify(r.pods.failureCodes)}`,
       `double-assigned addresses       ${r.doubleAssigned}`,
       `leaks                           ${r.leaks.aliasRangesLeft} alias ranges and ${r.leaks.routesLeft} routes left after release; ${r.leaks.rangesNotHeldByAPool} ranges no pool held`,
@@ -52,5 +54,5 @@ export async function runGcpScaleCli(argv: string[]): Promise<never> {
   }
   process.stdout.write(`${JSON.stringify({ bench: 'scale', ...r })}\n`);
   const leaks = r.leaks.aliasRangesLeft + r.leaks.routesLeft + r.leaks.rangesNotHeldByAPool;
-  process.exit(r.pods.failures > 0 || r.doubleAssigned > 0 || leaks > 0 ? 1 : 0);
+  process.exit(r.pods.failures > 0 || r.bootFailures > 0 || r.doubleAssigned > 0 || leaks > 0 ? 1 : 0);
 }

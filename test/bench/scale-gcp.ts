@@ -17,6 +17,7 @@ import { PoolManager } from '../../src/ipam/pool-manager.ts';
 import type { PodRef } from '../../src/ipam/types.ts';
 import { scaledClock, type Clock } from '../../src/util/clock.ts';
 import { mulberry32 } from '../support/prng.ts';
+import { bootWithRestarts } from './boot-restarts.ts';
 
 export interface GcpScaleOptions {
   nodes: number;
@@ -45,6 +46,9 @@ export interface GcpScaleResult {
   timeToRangeS: { p50: number; p99: number; max: number };
   throttled: Record<string, number>;
   bootRestarts: number;
+  /** Nodes given up after MAX_BOOT_RESTARTS failed boots (CrashLoopBackOff), by the last error's code: failed nodes. */
+  bootFailures: number;
+  bootFailureCodes: Record<string, number>;
   pods: { allocations: number; releases: number; failures: number; failureCodes: Record<string, number>; retried: number };
   doubleAssigned: number;
   leaks: { aliasRangesLeft: number; routesLeft: number; rangesNotHeldByAPool: number };
@@ -85,6 +89,8 @@ interface SimNode {
   bootedAt: number;
   usableAt?: number;
   restarts: number;
+  /** Set when boot was given up after MAX_BOOT_RESTARTS: the last error's code. */
+  bootFailure?: string;
   live: PodRef[];
   seq: number;
 }
@@ -146,7 +152,7 @@ export async function runScaleGcp(opts: GcpScaleOptions): Promise<GcpScaleResult
     clearInterval(progress);
   }
   for (const n of nodes) n.bootCounts = { ...n.counts };
-  say(`all nodes have a range after ${((Date.now() - wallStart) / 1000).toFixed(1)} s wall; churning pods`);
+  say(`boot done (${nodes.filter((n) => n.bootFailure).length} nodes given up) after ${((Date.now() - wallStart) / 1000).toFixed(1)} s wall; churning pods`);
 
   const window = opts.phaseWindowMs ?? 120_000;
   const cycles = opts.cycles ?? 1;
@@ -222,7 +228,10 @@ export async function runScaleGcp(opts: GcpScaleOptions): Promise<GcpScaleResult
   const per = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v / nodes.length, 2)]));
   const bootTotals = nodes.map((n) => Object.values(n.bootCounts).reduce((a, b) => a + b, 0));
   const writes = nodes.map((n) => (n.bootCounts['instances.updateNetworkInterface'] ?? 0) + (n.bootCounts['routes.insert'] ?? 0));
-  const ttr = nodes.map((n) => ((n.usableAt ?? Number.POSITIVE_INFINITY) - n.bootedAt) / 1000).sort((a, b) => a - b);
+  // Over nodes that got a range; a node given up at boot is a failure below, not an infinite time.
+  const ttr = nodes.flatMap((n) => (n.usableAt === undefined ? [] : [(n.usableAt - n.bootedAt) / 1000])).sort((a, b) => a - b);
+  const bootFailureCodes: Record<string, number> = {};
+  for (const n of nodes) if (n.bootFailure) bootFailureCodes[n.bootFailure] = (bootFailureCodes[n.bootFailure] ?? 0) + 1;
   return {
     cloud: 'gcp',
     mode,
@@ -233,6 +242,8 @@ export async function runScaleGcp(opts: GcpScaleOptions): Promise<GcpScaleResult
     timeToRangeS: { p50: round(quantile(ttr, 0.5), 2), p99: round(quantile(ttr, 0.99), 2), max: round(ttr[ttr.length - 1] ?? 0, 2) },
     throttled: stats.throttled,
     bootRestarts: nodes.reduce((s, n) => s + n.restarts, 0),
+    bootFailures: Object.values(bootFailureCodes).reduce((a, b) => a + b, 0),
+    bootFailureCodes,
     pods: { ...pods, failureCodes },
     doubleAssigned: doubles,
     leaks: { aliasRangesLeft, routesLeft, rangesNotHeldByAPool },
@@ -242,21 +253,30 @@ export async function runScaleGcp(opts: GcpScaleOptions): Promise<GcpScaleResult
 
 async function bootNode(n: SimNode, clock: Clock, log: Logger): Promise<void> {
   n.bootedAt = clock.now();
-  for (;;) {
-    try {
+  const outcome = await bootWithRestarts(
+    async () => {
       const { limits } = await n.provider.discover();
       const pool = new PoolManager({ provider: n.provider, store: new MemoryCheckpointStore(), limits, clock, logger: log, allocateDeadlineMs: 10_000 });
       await pool.start();
       n.pool = pool;
       n.limits = limits;
-      break;
-    } catch (err) {
-      log.warn({ node: n.name, err }, 'scale: boot failed, restarting');
-      if (++n.restarts > 20) throw err;
-      await clock.sleep(10_000);
-    }
+    },
+    {
+      clock,
+      onRestart: (err) => {
+        log.warn({ node: n.name, err }, 'scale: boot failed, restarting');
+        n.restarts++;
+      },
+    },
+  );
+  if (!outcome.booted) {
+    // Given up (CrashLoopBackOff): a failed node, reported; the run goes on.
+    n.bootFailure = isVpcnetError(outcome.error) ? outcome.error.code : 'UNKNOWN';
+    log.error({ node: n.name, err: outcome.error }, 'scale: boot given up');
+    return;
   }
   const pool = n.pool;
+  if (!pool) return;
   while (!pool.ready()) await clock.sleep(250);
   n.usableAt = clock.now();
 }

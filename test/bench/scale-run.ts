@@ -20,6 +20,7 @@ import type { PodRef, PoolSettings } from '../../src/ipam/types.ts';
 import { FakeClock, scaledClock, type Clock } from '../../src/util/clock.ts';
 import { mulberry32 } from '../support/prng.ts';
 import { sdkTransport } from '../support/aws-sdk-transport.ts';
+import { bootWithRestarts } from './boot-restarts.ts';
 import { VirtualTimeDriver } from './virtual-clock.ts';
 
 export interface ScaleOptions {
@@ -93,6 +94,9 @@ export interface ScaleResult {
   /** Agent restarts needed because boot failed (the DaemonSet would restart it). */
   bootRestarts: number;
   bootRestartCodes: Record<string, number>;
+  /** Nodes given up after MAX_BOOT_RESTARTS failed boots (CrashLoopBackOff): failed nodes, by the last error's code. */
+  bootFailures: number;
+  bootFailureCodes: Record<string, number>;
   pods: { allocations: number; releases: number; peakPerNode: number };
   /** Pods that never got an address (after kubelet-style retries): what a user would see. */
   failures: number;
@@ -276,6 +280,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const retriedStarts: number[] = [];
   const podStartTimeoutMs = opts.podStartTimeoutMs ?? 900_000;
   const restartCodes: Record<string, number> = {};
+  const bootFailureCodes: Record<string, number> = {};
   const pods = { allocations: 0, releases: 0, peakPerNode: 0 };
 
   try {
@@ -290,7 +295,7 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       const metadataGate = new Semaphore(METADATA_CONCURRENCY);
       await Promise.all(
         nodes.map((n) =>
-          bootNode(n, { clock, log, targets, addDeadlineMs, restartCodes, warmTimeoutMs: opts.warmTimeoutMs ?? 1_800_000, metadataGate, inFlight }),
+          bootNode(n, { clock, log, targets, addDeadlineMs, restartCodes, bootFailureCodes, warmTimeoutMs: opts.warmTimeoutMs ?? 1_800_000, metadataGate, inFlight }),
         ),
       );
     } finally {
@@ -394,6 +399,8 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
       warm: { p50: round(quantile(warmTimes, 0.5), 1), p99: round(quantile(warmTimes, 0.99), 1), max: round(Math.max(0, ...warmTimes), 1), notWarm: nodes.length - warmTimes.length },
       bootRestarts: sum(nodes.map((n) => n.restarts)),
       bootRestartCodes: restartCodes,
+      bootFailures: sum(Object.values(bootFailureCodes)),
+      bootFailureCodes,
       pods,
       failures: sum(Object.values(failureCodes)),
       failureCodes,
@@ -458,6 +465,8 @@ interface BootDeps {
   targets: Partial<PoolSettings> | undefined;
   addDeadlineMs: number;
   restartCodes: Record<string, number>;
+  /** Nodes given up after MAX_BOOT_RESTARTS, by the last error's code. */
+  bootFailureCodes: Record<string, number>;
   warmTimeoutMs: number;
   metadataGate: Semaphore;
   inFlight: { calls: number };
@@ -465,8 +474,8 @@ interface BootDeps {
 
 /** The agent's boot path: discover, list NICs, start the pool; a failed boot restarts (as its DaemonSet would). */
 async function bootNode(n: SimNode, d: BootDeps): Promise<void> {
-  for (;;) {
-    try {
+  const outcome = await bootWithRestarts(
+    async () => {
       // Metadata reads are work in flight too (virtual time must not move past them).
       // Counted once through the gate: reads queued behind it wait on others' work, not their own.
       // As the agent does (src/agent/boot-retry.ts): transient failures are retried, not restarted.
@@ -493,18 +502,27 @@ async function bootNode(n: SimNode, d: BootDeps): Promise<void> {
       await pool.start();
       n.pool = pool;
       n.limits = limits;
-      break;
-    } catch (err) {
-      d.log.warn({ node: n.instanceId, err }, 'scale: boot failed, restarting');
-      const code = isVpcnetError(err) ? err.code : 'UNKNOWN';
-      d.restartCodes[code] = (d.restartCodes[code] ?? 0) + 1;
-      n.restarts++;
-      if (n.restarts > 20) throw err;
-      await d.clock.sleep(10_000);
-    }
+    },
+    {
+      clock: d.clock,
+      onRestart: (err) => {
+        d.log.warn({ node: n.instanceId, err }, 'scale: boot failed, restarting');
+        const code = isVpcnetError(err) ? err.code : 'UNKNOWN';
+        d.restartCodes[code] = (d.restartCodes[code] ?? 0) + 1;
+        n.restarts++;
+      },
+    },
+  );
+  if (!outcome.booted) {
+    // Given up (CrashLoopBackOff): a failed node, reported; the run goes on.
+    const code = isVpcnetError(outcome.error) ? outcome.error.code : 'UNKNOWN';
+    d.bootFailureCodes[code] = (d.bootFailureCodes[code] ?? 0) + 1;
+    d.log.error({ node: n.instanceId, err: outcome.error }, 'scale: boot given up');
+    return;
   }
   // Warm: the pool can serve, and the planner wants no more growth.
   const pool = n.pool;
+  if (!pool) return;
   for (const giveUp = d.clock.now() + d.warmTimeoutMs; d.clock.now() < giveUp; ) {
     const now = d.clock.now();
     const grow = pool.pool.plan(now).actions.some((a) => a.kind === 'attach-nic' || a.kind === 'assign');

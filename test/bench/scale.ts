@@ -1,8 +1,10 @@
 // npm run bench:scale -- [--nodes 1000] [--pods-per-node N] [--seed S] [--cycles C] [--window-s W]
 //                        [--prefix | --secondary-ips] [--speed X (scaled wall-clock time instead of virtual time)] [--json]
-// Prints a table and a final JSON line; exits non-zero only on pod-visible failures or leaks
+// Prints a table and a final JSON line; exits non-zero only on pod-visible failures, nodes given
+// up at boot or leaks
 // (a correctness result, never a timing one). See docs/benchmarks.md.
 import { parseArgs } from 'node:util';
+import { MAX_BOOT_RESTARTS } from './boot-restarts.ts';
 import { runScale, type ScaleResult } from './scale-run.ts';
 
 // --cloud gcp: the GCE run (test/bench/scale-gcp.ts), its own options and output
@@ -70,7 +72,7 @@ const result = await runScale({
 
 if (!values.json) process.stdout.write(render(result));
 process.stdout.write(`${JSON.stringify({ bench: 'scale', ...result })}\n`);
-process.exit(result.failures > 0 || result.leakTotal > 0 ? 1 : 0);
+process.exit(result.failures > 0 || result.bootFailures > 0 || result.leakTotal > 0 ? 1 : 0);
 
 function render(r: ScaleResult): string {
   const rows = r.actions.map((a) => [
@@ -101,6 +103,7 @@ function render(r: ScaleResult): string {
     `throttled responses         ${r.throttled} (${r.throttledAtBoot} during boot)`,
     `time to warm pool           p50 ${r.warm.p50} s, p99 ${r.warm.p99} s, max ${r.warm.max} s (emulated)${r.warm.notWarm ? `, ${r.warm.notWarm} never warm` : ''}`,
     `agent restarts at boot      ${r.bootRestarts}${r.bootRestarts ? ` ${JSON.stringify(r.bootRestartCodes)}` : ""}`,
+    `nodes given up at boot      ${r.bootFailures}${r.bootFailures ? ` ${JSON.stringify(r.bootFailureCodes)}` : ''} (failed boots after ${MAX_BOOT_RESTARTS} restarts; counted as failures)`,
     `pods                        ${r.pods.allocations} ADDs, ${r.pods.releases} DELs, peak ${r.pods.peakPerNode} per node`,
     `ADDs retried (CNI 11)       ${r.addRetries}${r.addRetries ? ` ${JSON.stringify(r.addRetryCodes)}; those pods started after p50 ${r.retriedPodStart.p50} s, p99 ${r.retriedPodStart.p99} s (emulated)` : ''}`,
     `pod-visible failures        ${r.failures}${r.failures ? ` ${JSON.stringify(r.failureCodes)}` : ''} (pods with no address ${'after'} kubelet-style retries)`,

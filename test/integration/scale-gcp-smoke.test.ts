@@ -10,6 +10,7 @@ describe('GCE scale smoke (24 nodes, alias-ip)', () => {
     expect(r.writesPerNodeMean).toBe(1);
     expect(r.callsPerNode.churn['instances.updateNetworkInterface'] ?? 0).toBe(0);
     expect(r.pods.failures).toBe(0);
+    expect(r.bootFailures).toBe(0);
     expect(r.pods.allocations).toBe(24 * 30 + 24 * 15);
     expect(r.doubleAssigned).toBe(0);
     expect(r.leaks).toEqual({ aliasRangesLeft: 0, routesLeft: 0, rangesNotHeldByAPool: 0 });

@@ -17,6 +17,7 @@ describe('scale smoke (20 nodes, one emulated account)', () => {
 
     expect(r.warm.notWarm).toBe(0);
     expect(r.bootRestarts).toBe(0);
+    expect(r.bootFailures).toBe(0);
     expect(r.failureCodes).toEqual({});
     expect(r.failures).toBe(0);
     expect(r.leaks).toEqual({

@@ -1,5 +1,6 @@
 // An adaptive send rate per bucket on top of the kit's static limiter: cut the rate when EC2
-// answers RequestLimitExceeded (to one call per 10 s at once, then a third each time), recover slowly on success (AIMD, as the SDKs' adaptive retry
+// answers RequestLimitExceeded (to one call per 10 s at once, then a third each time, down to one
+// per maxIntervalMs), recover slowly on success (AIMD, as the SDKs' adaptive retry
 // mode does with CUBIC). The static limiter caps concurrency and the ceiling rate; this one
 // spaces calls further while the account's bucket is empty, so a starved node sends fewer
 // attempts instead of more. Waits are jittered so nodes that were throttled together do not

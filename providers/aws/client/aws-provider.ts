@@ -483,7 +483,7 @@ export class AwsProvider implements CloudProvider {
       this.region ??= (await this.imdsIdentity()).region;
       this.ec2 ??= new Ec2Api({
         transport: this.opts.transport ?? this.queryClient(this.region),
-        limiter: this.opts.rateLimiter ?? new Ec2RateLimiter({}, this.clock),
+        limiter: this.opts.rateLimiter ?? new Ec2RateLimiter(this.opts.throttleMaxIntervalMs ? { maxIntervalMs: this.opts.throttleMaxIntervalMs } : {}, this.clock),
         clock: this.clock,
         metrics: this.opts.metrics ?? noopMetrics,
         logger: this.log,

@@ -28,10 +28,14 @@ export interface AwsProviderOptions {
   prefixDelegation?: boolean;
   /**
    * Node state: EC2 is described again only when metadata disagrees for this long (drift
-   * outlasting metadata's lag; doubles while the disagreement stays), default 30 s, and at
-   * least every `fullCheckMs` (jittered 75-125%), default 1 h.
+   * outlasting metadata's lag; doubles while the disagreement stays), default 30 s, and
+   * `fullCheckMs` (jittered 75-125%, default 1 h) after the last confirmed state (a listing, or
+   * our own change shown by metadata), at the latest `fullCheckMaxMs` (default 2 h, jittered
+   * 75-100%) after the last listing (nic-view.ts).
    */
-  nicState?: { driftCooldownMs?: number; fullCheckMs?: number };
+  nicState?: { driftCooldownMs?: number; fullCheckMs?: number; fullCheckMaxMs?: number };
+  /** Slowest spacing of one bucket's calls after repeated throttling, when the provider makes its own limiter; default 120 s (rate-limiter.ts). */
+  throttleMaxIntervalMs?: number;
   /** Subnet candidates per zone are cached this long (and refreshed on a full subnet). Default 6 h. */
   subnetCacheMs?: number;
   /** Extra tags put on every NIC we create. */

@@ -18,6 +18,16 @@ export function bucketOf(action: string, filtered = true): Ec2Bucket {
   return ec2BucketKey(action, filtered);
 }
 
+/**
+ * Slowest spacing of one bucket's calls after repeated throttling (the ×3 steps from 10 s: 10,
+ * 30, 90, 120 s; jittered to 50-100 %). A throttled answer means the account's bucket is empty;
+ * with thousands of nodes waiting on a 5/s refill (5000 first assigns need 980 s) a node that
+ * retried about once a minute sent ~11 attempts for one accepted call; two minutes cut that to
+ * ~8 (docs/benchmarks.md). The cost: nodes that reach the third throttle wait 45-90 s instead of
+ * 30-60 s, so the time to warm grows where the account is congested only briefly.
+ */
+export const DEFAULT_MAX_INTERVAL_MS = 120_000;
+
 /** Share of a bucket's published refill one process sends at most. */
 export const CLIENT_SHARE = 0.8;
 
@@ -31,7 +41,7 @@ export function defaultRate(bucket: Ec2Bucket): BucketRate {
 export interface Ec2RateLimiterOptions {
   /** Ceilings per bucket key, per category (`mutating`, `describe`, `describeUnfiltered`) or for all (`*`). */
   rates?: Partial<Record<string, BucketRate>>;
-  /** Slowest spacing the adaptive rate reaches after repeated throttling; default 60 s. */
+  /** Slowest spacing the adaptive rate reaches after repeated throttling; default DEFAULT_MAX_INTERVAL_MS (120 s). */
   maxIntervalMs?: number;
   /** Spacing right after a throttled answer, at least; default 10 s (adaptive-rate.ts). */
   throttledMinIntervalMs?: number;
@@ -102,7 +112,7 @@ export class Ec2RateLimiter {
     let a = this.adaptive.get(key);
     if (!a) {
       const minIntervalMs = 1000 / this.rateOf(key).perSecond;
-      const maxIntervalMs = Math.max(minIntervalMs, this.o.maxIntervalMs ?? 60_000);
+      const maxIntervalMs = Math.max(minIntervalMs, this.o.maxIntervalMs ?? DEFAULT_MAX_INTERVAL_MS);
       const throttledMinIntervalMs = Math.min(maxIntervalMs, this.o.throttledMinIntervalMs ?? 10_000);
       a = new AdaptiveRate({ minIntervalMs, maxIntervalMs, throttledMinIntervalMs }, this.clock, this.o.random);
       this.adaptive.set(key, a);

@@ -24,7 +24,13 @@ function problems(fn: () => unknown): Array<{ path: string; source: string; mess
 describe('provider sections', () => {
   it('a section without a name is AWS, with its defaults', () => {
     const { config } = loadConfig({ env: { AWS_REGION: 'eu-west-1', VPCNET_SUBNET_IDS: 'subnet-a,subnet-b' } });
-    expect(config.provider).toEqual({ name: 'aws', region: 'eu-west-1', subnetIds: ['subnet-a', 'subnet-b'], subnetTags: {}, securityGroups: [], requestTimeoutMs: 10000 });
+    expect(config.provider).toEqual({ name: 'aws', region: 'eu-west-1', subnetIds: ['subnet-a', 'subnet-b'], subnetTags: {}, securityGroups: [], requestTimeoutMs: 10000, throttleMaxSpacingMs: 120000, nicFullCheckMs: 3600000, nicFullCheckMaxMs: 7200000 });
+  });
+
+  it('the EC2 throttle spacing and the full NIC check are set from the environment, within bounds', () => {
+    const { config } = loadConfig({ env: { VPCNET_EC2_THROTTLE_MAX_SPACING_MS: '180000', VPCNET_NIC_FULL_CHECK_MS: '1800000', VPCNET_NIC_FULL_CHECK_MAX_MS: '3600000' } });
+    expect(config.provider).toMatchObject({ throttleMaxSpacingMs: 180000, nicFullCheckMs: 1800000, nicFullCheckMaxMs: 3600000 });
+    expect(problems(() => loadConfig({ env: { VPCNET_EC2_THROTTLE_MAX_SPACING_MS: '1000' } }))).toEqual([expect.objectContaining({ path: 'provider.throttleMaxSpacingMs', source: 'env:VPCNET_EC2_THROTTLE_MAX_SPACING_MS' })]);
   });
 
   it('azure and gcp sections hold their own keys and defaults', () => {
