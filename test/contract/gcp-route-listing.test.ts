@@ -20,8 +20,8 @@ describe('GCE route mode: what a node lists', () => {
     const e = await startGcpEnv({ provider: { rangeMode: 'route', clusterCidr: '10.64.0.0/16', routeSweepIntervalMs: 60_000, ...(gate ? { sweepGate: gate } : {}) } });
     const [block] = await e.provider.assign({ nicId: 'nic0', kind: 'range', count: 1, prefixLength: 24 });
     const state = e.emulator.state;
-    for (let i = 0; i < others; i++) {
-      const destRange = `10.64.${100 + i}.0/24`;
+    const dests = Array.from({ length: others + 1 }, (_, i) => `10.64.${100 + i}.0/24`).filter((d) => d !== block!.cidr).slice(0, others);
+    for (const destRange of dests) {
       state
         .prepareRouteInsert({
           name: routeName('contract', 'vpc', destRange),

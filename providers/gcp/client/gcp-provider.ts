@@ -261,12 +261,15 @@ export class GcpProvider implements CloudProvider {
   private async addRoute(id: Identity, len: number): Promise<CloudBlock> {
     const mine = await this.myRoutes(id);
     const fixed = (await this.fixedRange(true))?.cidr;
+    // Blocks other nodes won since the list was read; the list is read again every few losses.
+    let taken: string[] | undefined;
+    const lost: string[] = [];
     for (let attempt = 0; attempt < 16; attempt++) {
       let dest: string;
       if (fixed && !mine.some((r) => r.destRange === fixed)) dest = fixed;
       else if (this.o.clusterCidr) {
-        const taken = (await this.ourRoutes(id)).map((r) => r.destRange);
-        const free = firstFree(this.o.clusterCidr, len, taken);
+        if (!taken || (lost.length > 0 && lost.length % 4 === 0)) taken = (await this.ourRoutes(id)).map((r) => r.destRange);
+        const free = freeBlock(this.o.clusterCidr, len, [...taken, ...lost], instanceSeed(id.selfLink));
         if (!free) throw new VpcnetError('SUBNET_FULL', `cluster CIDR ${this.o.clusterCidr} has no free /${len} for a node route`, { details: { clusterCidr: this.o.clusterCidr } });
         dest = free;
       } else {
@@ -297,6 +300,7 @@ export class GcpProvider implements CloudProvider {
           if (dest === fixed) {
             throw new VpcnetError('ADDRESS_CONFLICT', `route ${name} for ${dest} already points at ${existing.nextHopInstance ?? 'another next hop'}`, { details: { route: name, destRange: dest } });
           }
+          lost.push(dest);
           continue; // another node won this block: pick the next one
         }
       }
@@ -512,10 +516,13 @@ function isStaleFingerprint(err: unknown): boolean {
   return d.httpStatus === 412 || d.errors?.[0]?.code === 'CONDITION_NOT_MET';
 }
 
+/** `zones/Z/instances/N` of any form of an instance link (v1 or beta, project id or number). */
+function instanceTail(link: string): string {
+  return /zones\/[^/]+\/instances\/[^/]+$/.exec(link)?.[0] ?? link;
+}
+
 function sameInstance(link: string | undefined, selfLink: string): boolean {
-  if (!link) return false;
-  const tail = (s: string): string => /zones\/[^/]+\/instances\/[^/]+$/.exec(s)?.[0] ?? s;
-  return tail(link) === tail(selfLink);
+  return !!link && instanceTail(link) === instanceTail(selfLink);
 }
 
 function routePrefix(cluster: string): string {
@@ -532,14 +539,31 @@ export function routeName(cluster: string, network: string, destRange: string): 
   return `${routePrefix(cluster)}-${destRange.replace(/[./]/g, '-')}-${h}`.slice(0, 63).replace(/-+$/, '');
 }
 
-function firstFree(cluster: string, len: number, taken: string[]): string | undefined {
+/**
+ * A free /len of the cluster CIDR, scanning from a block chosen by `seed` (wrapping), so nodes
+ * booting together try different blocks instead of all racing for the first free one, and a
+ * node that comes back prefers the block it had.
+ */
+export function freeBlock(cluster: string, len: number, taken: string[], seed: number): string | undefined {
   const c = parseCidr(cluster);
   const size = 2 ** (32 - len);
+  const count = Math.floor(c.size / size);
+  if (count < 1) return undefined;
   const used = taken.map((t) => tryParseCidr(t)).filter((x): x is NonNullable<typeof x> => x !== undefined);
-  for (let base = c.base; base + size <= c.base + c.size; base += size) {
+  const start = seed % count;
+  for (let i = 0; i < count; i++) {
+    const base = c.base + ((start + i) % count) * size;
     if (!used.some((u) => u.base < base + size && base < u.base + u.size)) return formatCidr(base, len);
   }
   return undefined;
+}
+
+/** FNV-1a of the instance's zone/name: the same for every form of its self link. */
+export function instanceSeed(selfLink: string): number {
+  const tail = instanceTail(selfLink);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tail.length; i++) h = Math.imul(h ^ tail.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 /**
