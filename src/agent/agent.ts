@@ -13,6 +13,7 @@ import type { VpcnetConfig } from '../config/schema.ts';
 import type { Datapath, NodeNetConfig } from '../datapath/datapath.ts';
 import { IpvlanWiring } from '../datapath/ipvlan.ts';
 import { LinuxDatapath } from '../datapath/linux-datapath.ts';
+import { optionalRenameExchange } from '../datapath/native/setns-addon.ts';
 import { VpcnetError } from '../errors.ts';
 import { FileCheckpointStore, type CheckpointStore } from '../ipam/checkpoint.ts';
 import { PoolManager } from '../ipam/pool-manager.ts';
@@ -123,7 +124,7 @@ export class Agent {
     this.providerDeps = deps;
     this.datapathOverride = o.datapath;
     this.datapathLogger = deps.logger;
-    this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint, { warn: (msg, details) => this.log.warn(details, msg) });
+    this.store = o.store ?? new FileCheckpointStore(config.paths.checkpoint, { warn: (msg, details) => this.log.warn(details, msg), exchange: optionalRenameExchange() });
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
     this.netnsOverride = o.netns;

@@ -21,6 +21,8 @@ import { loadSetnsAddon, type SetnsAddon } from '../datapath/native/setns-addon.
 
 /** Reason for cancelling our own timers: abort() without one builds a DOMException with a stack, twice per request. */
 const SETTLED = Object.freeze({ settled: true });
+/** The first read takes up to this much (the addon's limit): a whole request in the common case. */
+const HEAD_READ_BYTES = 65536;
 
 export type CniRequestHandler = (req: CniRequest) => Promise<CniResponse>;
 
@@ -123,8 +125,8 @@ export class CniSocketServer {
   }
 
   /**
-   * Takes the first bytes (up to the 4-byte frame header) with recvmsg() so that a passed
-   * descriptor is not lost, then lets Node read the rest. The forwarder sends right after
+   * Takes the first bytes (up to 64 KiB, usually the whole frame) with recvmsg() so that a
+   * passed descriptor is not lost, then lets Node read the rest. The forwarder sends right after
    * connect(), so the bytes are there at once or within microseconds; otherwise it waits for
    * them (whenReadable).
    */
@@ -134,7 +136,9 @@ export class CniSocketServer {
     const fd = handle?.fd;
     let got: ReturnType<SetnsAddon['recvFds']> = null;
     try {
-      got = fd !== undefined && fd >= 0 && this.addon ? this.addon.recvFds(fd, 4) : { data: Buffer.alloc(0), fds: [], truncated: false };
+      // The whole frame when it is there (the forwarder sends it in one sendmsg): the request is
+      // served from this read, not after another turn of the event loop for Node's own read.
+      got = fd !== undefined && fd >= 0 && this.addon ? this.addon.recvFds(fd, HEAD_READ_BYTES) : { data: Buffer.alloc(0), fds: [], truncated: false };
     } catch (err) {
       this.log.debug({ err }, 'cni connection recvmsg failed');
       this.destroy(sock);
@@ -157,8 +161,9 @@ export class CniSocketServer {
     }
     fds.push(...got.fds);
     if (got.data.length > 0) onData(got.data);
-    // An empty read is the peer closing before sending: Node sees the end itself.
-    if (!idle.aborted || got.data.length === 0) sock.resume();
+    // Node reads the rest of a frame, or the end: an empty read is the peer closing before
+    // sending, and a served request's connection closes once the peer's end has been read.
+    if (!sock.destroyed) sock.resume();
   }
 
   /** A wait for the first bytes watches the fd: it ends before the fd is closed. */

@@ -6,7 +6,7 @@
 // rename, fsync of the directory) and the journal emptied. load() takes whichever of <path> and
 // the journal's last intact record has the higher sequence; a tie goes to <path> (a hand edit
 // wins). No <path> means no state: a journal without its file is ignored and emptied.
-import { close as closeCb, closeSync, constants as fsConstants, fdatasync as fdatasyncCb, fsync as fsyncCb, ftruncate as ftruncateCb, open as openCb, openSync, renameSync, writeSync, writevSync } from 'node:fs';
+import { close as closeCb, closeSync, constants as fsConstants, fdatasync as fdatasyncCb, fsync as fsyncCb, ftruncate as ftruncateCb, open as openCb, openSync, renameSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
@@ -60,15 +60,45 @@ function appendAllSync(fd: number, parts: Buffer[]): void {
   for (let off = 0; off < rest.length; ) off += writeSync(fd, rest, off);
 }
 
-/** <path> replaced by rename (atomic for readers, not flushed: the journal record is the durable copy). */
-function replaceFileSync(tmp: string, path: string, text: Buffer): void {
+/** Swaps two existing names atomically (renameat2 RENAME_EXCHANGE, the setns addon). */
+export type RenameExchange = (a: string, b: string) => void;
+
+/**
+ * <path> replaced atomically for readers, not flushed (the journal record is the durable copy).
+ * With `exchange` the new file and <path> swap names and the old content is unlinked: ext4
+ * starts writeback of a file renamed over another (auto_da_alloc), a block-device submission
+ * on the agent's thread and a second device write beside the journal's in every commit; an
+ * exchange is a directory update only, and the unlinked old copy is never written. Returns
+ * false when `exchange` cannot work here (no such syscall or filesystem support) so the caller
+ * stops trying; a missing <path> just takes the plain rename.
+ */
+export function replaceFileSync(tmp: string, path: string, text: Buffer, exchange?: RenameExchange): boolean {
   const fd = openSync(tmp, 'w', 0o600);
   try {
     for (let off = 0; off < text.length; ) off += writeSync(fd, text, off);
   } finally {
     closeSync(fd);
   }
+  if (exchange) {
+    let swapped = false;
+    try {
+      exchange(tmp, path);
+      swapped = true;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EINVAL' || code === 'ENOSYS') {
+        renameSync(tmp, path);
+        return false;
+      }
+      if (code !== 'ENOENT') throw err;
+    }
+    if (swapped) {
+      unlinkSync(tmp);
+      return true;
+    }
+  }
   renameSync(tmp, path);
+  return true;
 }
 
 export class FileCheckpointStore implements CheckpointStore {
@@ -77,6 +107,8 @@ export class FileCheckpointStore implements CheckpointStore {
   private readonly now: () => number;
   private readonly journalLimit: number;
   private readonly warn: (msg: string, details: Record<string, unknown>) => void;
+  /** How <path> is replaced in a journalled commit; dropped once the filesystem refuses it. */
+  private exchange: RenameExchange | undefined;
   private tmpSeq = 0;
   /** Highest sequence number seen or written; undefined until the files were read. */
   private seq: number | undefined;
@@ -85,12 +117,16 @@ export class FileCheckpointStore implements CheckpointStore {
   /** The next commit writes <path> durably and empties the journal (first commit, after a failure). */
   private needBase = true;
 
-  constructor(path: string, opts: { now?: () => number; journalLimitBytes?: number; warn?: (msg: string, details: Record<string, unknown>) => void } = {}) {
+  constructor(
+    path: string,
+    opts: { now?: () => number; journalLimitBytes?: number; warn?: (msg: string, details: Record<string, unknown>) => void; exchange?: RenameExchange } = {},
+  ) {
     this.path = path;
     this.journalPath = `${path}.journal`;
     this.now = opts.now ?? Date.now;
     this.journalLimit = opts.journalLimitBytes ?? JOURNAL_LIMIT_BYTES;
     this.warn = opts.warn ?? (() => undefined);
+    this.exchange = opts.exchange;
   }
 
   async load(): Promise<CheckpointData | null> {
@@ -143,7 +179,7 @@ export class FileCheckpointStore implements CheckpointStore {
       const flushed = fdatasync(files.journal);
       try {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        replaceFileSync(tmp, this.path, text);
+        if (!replaceFileSync(tmp, this.path, text, this.exchange)) this.exchange = undefined;
       } finally {
         await flushed;
       }

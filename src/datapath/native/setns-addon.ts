@@ -19,6 +19,8 @@ export interface SetnsAddon {
   delLink?(sock: number, index: number, cb: (errno: number) => void): void;
   /** cb once `fd` is readable or hung up (a uv_poll on the agent's loop); the returned cancel() stops the wait (call it before the fd closes). */
   whenReadable?(fd: number, cb: (errno: number) => void): () => void;
+  /** renameat2(a, b, RENAME_EXCHANGE): swaps two existing names atomically; throws with code ENOENT/EINVAL/ENOSYS/ESYSCALL. */
+  renameExchange?(a: string, b: string): void;
 }
 
 /** CLONE_NEWNET, what nsType() answers for a network namespace. */
@@ -41,4 +43,13 @@ export function loadSetnsAddon(path: string = SETNS_ADDON_PATH): SetnsAddon {
   }
   loaded = mod as SetnsAddon;
   return loaded;
+}
+
+/** The addon's renameExchange when the addon is built and has it (the checkpoint store falls back to rename without). */
+export function optionalRenameExchange(path: string = SETNS_ADDON_PATH): ((a: string, b: string) => void) | undefined {
+  try {
+    return loadSetnsAddon(path).renameExchange;
+  } catch {
+    return undefined;
+  }
 }

@@ -12,6 +12,10 @@
 //   delLink(sock, index, cb)  RTM_DELLINK on the libuv thread pool; cb(errno) (0 = done). The
 //                        kernel spends ~20 ms deleting a veth; done synchronously it would stall
 //                        the event loop (the netlink package sends synchronously).
+//   renameExchange(a, b) renameat2(RENAME_EXCHANGE): swaps two existing names atomically. The
+//                        checkpoint replaces its file this way: ext4 starts writeback of a file
+//                        renamed over another (auto_da_alloc), a block-device submission on the
+//                        agent's thread per commit; an exchange is a plain directory update.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +40,7 @@
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[128];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  const char *code = err == EBADF ? "EBADF" : err == EINVAL ? "EINVAL" : err == EPERM ? "EPERM" : err == ENOTSOCK ? "ENOTSOCK" : "ESYSCALL";
+  const char *code = err == EBADF ? "EBADF" : err == EINVAL ? "EINVAL" : err == EPERM ? "EPERM" : err == ENOTSOCK ? "ENOTSOCK" : err == ENOENT ? "ENOENT" : err == ENOSYS ? "ENOSYS" : "ESYSCALL";
   napi_throw_error(env, code, msg);
   return NULL;
 }
@@ -303,6 +307,22 @@ static napi_value js_when_readable(napi_env env, napi_callback_info info) {
   return cancel;
 }
 
+static napi_value js_rename_exchange(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char a[4096], b[4096];
+  size_t la = 0, lb = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_string_utf8(env, argv[0], a, sizeof a, &la) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[1], b, sizeof b, &lb) != napi_ok || la == 0 || lb == 0 ||
+      la >= sizeof a - 1 || lb >= sizeof b - 1) {
+    napi_throw_type_error(env, NULL, "renameExchange(a: string, b: string)");
+    return NULL;
+  }
+  if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) != 0) return throw_errno(env, "renameat2", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "setns", NAPI_AUTO_LENGTH, js_setns, NULL, &fn);
@@ -317,6 +337,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "delLink", fn);
   napi_create_function(env, "whenReadable", NAPI_AUTO_LENGTH, js_when_readable, NULL, &fn);
   napi_set_named_property(env, exports, "whenReadable", fn);
+  napi_create_function(env, "renameExchange", NAPI_AUTO_LENGTH, js_rename_exchange, NULL, &fn);
+  napi_set_named_property(env, exports, "renameExchange", fn);
   return exports;
 }
 

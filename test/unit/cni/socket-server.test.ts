@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createConnection, createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CniSocketServer, type CniRequestHandler } from '../../../src/agent/socket-server.ts';
@@ -147,5 +147,17 @@ describe('CniSocketServer', () => {
     for (const g of gates) g();
     expect((await Promise.all(calls)).map((r) => r.stdout)).toEqual(['a', 'b', 'c']);
     await closing;
+  });
+
+  it('reads a request larger than its first read and closes each served connection once the client is gone', async () => {
+    const { path } = await start(async (r) => ({ exitCode: 0, stdout: String(r.stdin.length) }));
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    const big = 'x'.repeat(200 * 1024); // past the 64 KiB the server takes with its first recvmsg
+    expect((await call(path, encodeRequest({ env: { CNI_COMMAND: 'ADD' }, stdin: big }))).stdout).toBe(String(big.length));
+    for (let i = 0; i < 20; i++) expect((await call(path, encodeRequest(req))).stdout).toBe(String(req.stdin.length));
+    // the agent is long-lived: a socket left open per request would run it out of descriptors
+    for (let i = 0; i < 200 && openFds() > before; i++) await new Promise<void>((r) => setTimeout(r, 5));
+    expect(openFds()).toBeLessThanOrEqual(before);
   });
 });
