@@ -2,28 +2,18 @@
 // setns addon) instead of a rename over it, which on ext4 starts the new file's writeback on the
 // agent's thread in every commit. Readers must still see the whole last commit, no temp file is
 // left, and a filesystem without the exchange falls back to rename for good.
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync, renameSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SETNS_ADDON_PATH, optionalRenameExchange } from '../../../src/datapath/native/setns-addon.ts';
 import { FileCheckpointStore, replaceFileSync, type RenameExchange } from '../../../src/ipam/checkpoint.ts';
 import type { CheckpointData } from '../../../src/ipam/types.ts';
 import { VpcnetError } from '../../../src/errors.ts';
+import { checkpointFiles } from './checkpoint-files.ts';
 import { T0 } from './helpers.ts';
 
-let dir: string;
-let path: string;
-const stores: FileCheckpointStore[] = [];
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vpcnet-exchange-'));
-  path = join(dir, 'checkpoint.json');
-});
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const files = checkpointFiles('vpcnet-exchange-');
 
 function state(n: number): CheckpointData {
   return { nics: [], allocations: [], lost: [], cooldowns: Array.from({ length: n }, (_, i) => ({ ip: `10.0.0.${i + 1}`, until: T0 + i })), conditions: [] };
@@ -43,46 +33,43 @@ function fakeExchange(calls: Array<[string, string]>, fail?: () => Error | undef
   };
 }
 
-const fileSeq = async (): Promise<number> => (JSON.parse(await readFile(path, 'utf8')) as { seq: number }).seq;
+const fileSeq = async (): Promise<number> => (JSON.parse(await readFile(files.path, 'utf8')) as { seq: number }).seq;
 
 describe('FileCheckpointStore with a name exchange', () => {
   it('replaces the file by exchange in journalled commits, leaving only the file and its journal', async () => {
     const calls: Array<[string, string]> = [];
-    const s = new FileCheckpointStore(path, { now: () => T0, exchange: fakeExchange(calls) });
-    stores.push(s);
+    const s = files.store({ exchange: fakeExchange(calls) });
     await s.commit(state(1)); // durable base: plain rename
     expect(calls).toHaveLength(0);
     for (let n = 2; n <= 4; n++) await s.commit(state(n));
     expect(calls).toHaveLength(3);
-    expect(calls.every(([, b]) => b === path)).toBe(true);
+    expect(calls.every(([, b]) => b === files.path)).toBe(true);
     expect(await fileSeq()).toBe(4);
-    expect((await readdir(dir)).sort()).toEqual(['checkpoint.json', 'checkpoint.json.journal']);
-    expect((await new FileCheckpointStore(path).load())?.cooldowns).toHaveLength(4);
+    expect((await readdir(files.dir)).sort()).toEqual(['checkpoint.json', 'checkpoint.json.journal']);
+    expect((await new FileCheckpointStore(files.path).load())?.cooldowns).toHaveLength(4);
   });
 
   it('falls back to rename for good when the filesystem refuses the exchange', async () => {
     const calls: Array<[string, string]> = [];
     const einval = Object.assign(new Error('renameat2: Invalid argument'), { code: 'EINVAL' });
-    const s = new FileCheckpointStore(path, { now: () => T0, exchange: fakeExchange(calls, () => einval) });
-    stores.push(s);
+    const s = files.store({ exchange: fakeExchange(calls, () => einval) });
     for (let n = 1; n <= 4; n++) await s.commit(state(n));
     expect(calls).toHaveLength(1);
     expect(await fileSeq()).toBe(4);
-    expect((await readdir(dir)).sort()).toEqual(['checkpoint.json', 'checkpoint.json.journal']);
+    expect((await readdir(files.dir)).sort()).toEqual(['checkpoint.json', 'checkpoint.json.journal']);
   });
 
   it('fails the commit on any other exchange error and leaves no temp file', async () => {
     let failNext = false;
     const eio = Object.assign(new Error('renameat2: I/O error'), { code: 'ESYSCALL' });
-    const s = new FileCheckpointStore(path, { now: () => T0, exchange: fakeExchange([], () => (failNext ? eio : undefined)) });
-    stores.push(s);
+    const s = files.store({ exchange: fakeExchange([], () => (failNext ? eio : undefined)) });
     await s.commit(state(1));
     await s.commit(state(2));
     failNext = true;
     const err = await s.commit(state(3)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VpcnetError);
     expect(err).toMatchObject({ code: 'CHECKPOINT_IO' });
-    expect((await readdir(dir)).sort()).toEqual(['checkpoint.json', 'checkpoint.json.journal']);
+    expect((await readdir(files.dir)).sort()).toEqual(['checkpoint.json', 'checkpoint.json.journal']);
     failNext = false;
     await s.commit(state(4));
     expect(await fileSeq()).toBe(4);
@@ -90,21 +77,21 @@ describe('FileCheckpointStore with a name exchange', () => {
 
   it('takes the plain rename when the target does not exist yet', async () => {
     const calls: Array<[string, string]> = [];
-    const tmp = join(dir, '.new.tmp');
-    expect(replaceFileSync(tmp, path, Buffer.from('{"x":1}'), fakeExchange(calls))).toBe(true);
+    const tmp = join(files.dir, '.new.tmp');
+    expect(replaceFileSync(tmp, files.path, Buffer.from('{"x":1}'), fakeExchange(calls))).toBe(true);
     expect(calls).toHaveLength(1);
-    expect(await readFile(path, 'utf8')).toBe('{"x":1}');
-    expect(await readdir(dir)).toEqual(['checkpoint.json']);
+    expect(await readFile(files.path, 'utf8')).toBe('{"x":1}');
+    expect(await readdir(files.dir)).toEqual(['checkpoint.json']);
   });
 
   it('the setns addon exchanges two names atomically (build/native, deploy/bootstrap.sh)', async () => {
     const exchange = optionalRenameExchange();
     if (!exchange) throw new Error(`setns addon without renameExchange at ${SETNS_ADDON_PATH}: run bash src/datapath/native/build.sh`);
-    const a = join(dir, 'a');
+    const a = join(files.dir, 'a');
     await writeFile(a, 'A');
-    await writeFile(path, 'B');
-    exchange(a, path);
-    expect([await readFile(a, 'utf8'), await readFile(path, 'utf8')]).toEqual(['B', 'A']);
-    expect(() => exchange(a, join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    await writeFile(files.path, 'B');
+    exchange(a, files.path);
+    expect([await readFile(a, 'utf8'), await readFile(files.path, 'utf8')]).toEqual(['B', 'A']);
+    expect(() => exchange(a, join(files.dir, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });

@@ -1,33 +1,19 @@
 // FileCheckpointStore's journal: a commit is durable once its record is appended and flushed;
 // the checkpoint file is replaced without a flush, so after a power loss it may be older than
 // the journal, empty, or (after a hand edit) the one to trust.
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from '@jest/globals';
+import { appendFile, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { FileCheckpointStore } from '../../../src/ipam/checkpoint.ts';
 import { CHECKPOINT_VERSION } from '../../../src/ipam/checkpoint-schema.ts';
 import type { CheckpointData } from '../../../src/ipam/types.ts';
+import { checkpointFiles } from './checkpoint-files.ts';
 import { T0 } from './helpers.ts';
 
-let dir: string;
-let path: string;
-const stores: FileCheckpointStore[] = [];
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vpcnet-journal-'));
-  path = join(dir, 'checkpoint.json');
-});
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const files = checkpointFiles('vpcnet-journal-');
 
-function store(opts: ConstructorParameters<typeof FileCheckpointStore>[1] = {}): FileCheckpointStore {
-  const s = new FileCheckpointStore(path, { now: () => T0, ...opts });
-  stores.push(s);
-  return s;
-}
+const store = files.store;
 
 /** State with `n` allocations c1..cn, so each commit is told apart by its count. */
 function state(n: number): CheckpointData {
@@ -48,7 +34,7 @@ function state(n: number): CheckpointData {
 }
 
 const count = async (s: FileCheckpointStore): Promise<number | undefined> => (await s.load())?.allocations.length;
-const journalLines = async (): Promise<string[]> => (await readFile(`${path}.journal`, 'utf8')).split('\n').filter(Boolean);
+const journalLines = async (): Promise<string[]> => (await readFile(`${files.path}.journal`, 'utf8')).split('\n').filter(Boolean);
 
 describe('FileCheckpointStore journal', () => {
   it('writes the first commit as a durable file, later ones to the journal, and keeps the file whole for readers', async () => {
@@ -58,20 +44,20 @@ describe('FileCheckpointStore journal', () => {
     for (let n = 2; n <= 4; n++) await s.commit(state(n));
     expect(await journalLines()).toHaveLength(3);
     // A reader of the file (operator, test, a killed agent's successor) sees the last commit.
-    const file = JSON.parse(await readFile(path, 'utf8')) as { version: number; seq: number; data: CheckpointData };
+    const file = JSON.parse(await readFile(files.path, 'utf8')) as { version: number; seq: number; data: CheckpointData };
     expect(file).toMatchObject({ version: CHECKPOINT_VERSION, seq: 4 });
     expect(file.data.allocations).toHaveLength(4);
     expect(await count(store())).toBe(4);
-    expect((await readdir(dir)).sort()).toEqual(['checkpoint.json', 'checkpoint.json.journal']);
+    expect((await readdir(files.dir)).sort()).toEqual(['checkpoint.json', 'checkpoint.json.journal']);
   });
 
   it('restores the journal newer than a file that lost its unflushed replacements (power loss)', async () => {
     const s = store();
     await s.commit(state(1));
-    const durable = await readFile(path, 'utf8');
+    const durable = await readFile(files.path, 'utf8');
     await s.commit(state(2));
     await s.commit(state(3));
-    await writeFile(path, durable); // the replacements never reached the disk; the journal did
+    await writeFile(files.path, durable); // the replacements never reached the disk; the journal did
     expect(await count(store())).toBe(3);
   });
 
@@ -79,11 +65,11 @@ describe('FileCheckpointStore journal', () => {
     const s = store();
     await s.commit(state(1));
     await s.commit(state(2));
-    const durable = await readFile(path, 'utf8');
+    const durable = await readFile(files.path, 'utf8');
     await s.commit(state(3));
     const last = (await journalLines())[1]!;
-    await writeFile(`${path}.journal`, `${(await journalLines())[0]}\n${last.slice(0, last.length / 2)}`);
-    await writeFile(path, durable);
+    await writeFile(`${files.path}.journal`, `${(await journalLines())[0]}\n${last.slice(0, last.length / 2)}`);
+    await writeFile(files.path, durable);
     expect(await count(store())).toBe(2);
   });
 
@@ -92,8 +78,8 @@ describe('FileCheckpointStore journal', () => {
     for (let n = 1; n <= 4; n++) await s.commit(state(n));
     const durable = JSON.stringify({ version: CHECKPOINT_VERSION, writtenAt: T0, seq: 1, data: state(1) });
     const [a, b, c] = await journalLines();
-    await writeFile(`${path}.journal`, `${a}\n${b!.replace('"c1"', '"x1"')}\n${c}\n`);
-    await writeFile(path, durable);
+    await writeFile(`${files.path}.journal`, `${a}\n${b!.replace('"c1"', '"x1"')}\n${c}\n`);
+    await writeFile(files.path, durable);
     expect(await count(store())).toBe(2);
   });
 
@@ -101,9 +87,9 @@ describe('FileCheckpointStore journal', () => {
     const s = store();
     await s.commit(state(1));
     await s.commit(state(3));
-    const raw = JSON.parse(await readFile(path, 'utf8')) as { data: CheckpointData };
+    const raw = JSON.parse(await readFile(files.path, 'utf8')) as { data: CheckpointData };
     raw.data.allocations = raw.data.allocations.filter((a) => a.containerId !== 'c2');
-    await writeFile(path, JSON.stringify(raw));
+    await writeFile(files.path, JSON.stringify(raw));
     expect((await store().load())?.allocations.map((a) => a.containerId)).toEqual(['c1', 'c3']);
   });
 
@@ -111,26 +97,26 @@ describe('FileCheckpointStore journal', () => {
     const s = store();
     await s.commit(state(1));
     await s.commit(state(2));
-    await writeFile(path, ''); // some filesystems show an unflushed replacement empty after a power loss
+    await writeFile(files.path, ''); // some filesystems show an unflushed replacement empty after a power loss
     const warnings: Array<Record<string, unknown>> = [];
     expect(await count(store({ warn: (_msg, details) => warnings.push(details) }))).toBe(2);
     expect(warnings).toHaveLength(1);
-    const aside = (await readdir(dir)).find((f) => f.startsWith('checkpoint.json.corrupt-'));
+    const aside = (await readdir(files.dir)).find((f) => f.startsWith('checkpoint.json.corrupt-'));
     expect(aside).toBeDefined();
-    expect(await readFile(join(dir, aside!), 'utf8')).toBe('');
+    expect(await readFile(join(files.dir, aside!), 'utf8')).toBe('');
   });
 
   it('still refuses an unreadable file when there is no journal to restore from', async () => {
-    await writeFile(path, 'garbage');
-    await expect(store().load()).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT', details: { path } });
-    expect(await readFile(path, 'utf8')).toBe('garbage');
+    await writeFile(files.path, 'garbage');
+    await expect(store().load()).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT', details: { path: files.path } });
+    expect(await readFile(files.path, 'utf8')).toBe('garbage');
   });
 
   it('treats a journal without its file as no state, and the next commit empties it', async () => {
     const s = store();
     await s.commit(state(1));
     await s.commit(state(2));
-    await rm(path); // an operator starting over
+    await rm(files.path); // an operator starting over
     const fresh = store();
     expect(await fresh.load()).toBeNull();
     await fresh.commit(state(5));
@@ -162,10 +148,10 @@ describe('FileCheckpointStore journal', () => {
     const s = store();
     await s.commit(state(1));
     const bad = JSON.stringify({ version: CHECKPOINT_VERSION, writtenAt: T0, seq: 9, data: { nics: 'x' } });
-    await appendFile(`${path}.journal`, `${crc32(bad).toString(16).padStart(8, '0')} ${bad}\n`);
-    await expect(store().load()).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT', details: { path: `${path}.journal` } });
+    await appendFile(`${files.path}.journal`, `${crc32(bad).toString(16).padStart(8, '0')} ${bad}\n`);
+    await expect(store().load()).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT', details: { path: `${files.path}.journal` } });
     const newer = JSON.stringify({ version: CHECKPOINT_VERSION + 1, writtenAt: T0, seq: 9, data: {} });
-    await writeFile(`${path}.journal`, `${crc32(newer).toString(16).padStart(8, '0')} ${newer}\n`);
+    await writeFile(`${files.path}.journal`, `${crc32(newer).toString(16).padStart(8, '0')} ${newer}\n`);
     await expect(store().load()).rejects.toMatchObject({ code: 'CHECKPOINT_VERSION' });
   });
 });
