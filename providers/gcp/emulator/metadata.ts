@@ -6,7 +6,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GceState, Instance } from './state.ts';
 
-type Tree = { [k: string]: Tree | Tree[] | string | number | boolean } | Tree[] | string | number | boolean;
+/** A value the server always answers as JSON, whatever `alt` says (instance/tags). */
+class JsonLeaf {
+  readonly value: unknown;
+  constructor(value: unknown) {
+    this.value = value;
+  }
+  toJSON(): unknown {
+    return this.value;
+  }
+}
+
+type Tree = { [k: string]: Tree | Tree[] | string | number | boolean | JsonLeaf } | Tree[] | string | number | boolean | JsonLeaf;
 
 export interface TokenIssuer {
   issue(instance: string): { token: string; expiresIn: number };
@@ -52,6 +63,7 @@ export function instanceTree(s: GceState, inst: Instance): Tree {
       subnetmask: maskOf(Number(n.subnet.ipCidrRange.split('/')[1])),
       targetInstanceIps: [],
     })),
+    tags: new JsonLeaf([...inst.tags]),
     serviceAccounts: {
       default: {
         aliases: ['default'],
@@ -74,13 +86,13 @@ const dashed = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCa
 
 function child(node: Tree, seg: string): Tree | undefined {
   if (Array.isArray(node)) return /^\d+$/.test(seg) ? node[Number(seg)] : undefined;
-  if (node === null || typeof node !== 'object') return undefined;
+  if (node === null || typeof node !== 'object' || node instanceof JsonLeaf) return undefined;
   for (const [k, v] of Object.entries(node)) if (dashed(k) === seg) return v;
   return undefined;
 }
 
 function isDir(node: Tree): boolean {
-  return typeof node === 'object' && node !== null;
+  return typeof node === 'object' && node !== null && !(node instanceof JsonLeaf);
 }
 
 function listing(node: Tree): string {
@@ -89,6 +101,7 @@ function listing(node: Tree): string {
 }
 
 function textOf(node: Tree, prefix = ''): string {
+  if (node instanceof JsonLeaf) return `${prefix}${JSON.stringify(node)}`;
   if (!isDir(node)) return `${prefix}${String(node)}`;
   const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node as Record<string, Tree>).map(([k, v]) => [dashed(k), v] as const);
   return entries.map(([k, v]) => (isDir(v) ? textOf(v, `${prefix}${k}/`) : `${prefix}${k} ${String(v)}`)).join('\n');
@@ -183,6 +196,6 @@ export async function serveMetadata(deps: MetadataDeps, zoneAndName: { zone: str
     if (alt === 'json') return send(res, 200, JSON.stringify(Array.isArray(node) ? node.map((_, i) => String(i)) : Object.keys(node).map((k) => dashed(k))), 'application/json', etag);
     return send(res, 200, listing(node), 'application/text', etag);
   }
-  if (alt === 'json') return send(res, 200, rawIds(JSON.stringify(node)), 'application/json', etag);
+  if (alt === 'json' || node instanceof JsonLeaf) return send(res, 200, rawIds(JSON.stringify(node)), 'application/json', etag);
   return send(res, 200, textOf(node), 'application/text', etag);
 }
