@@ -64,21 +64,25 @@ export function instanceTree(s: GceState, inst: Instance): Tree {
       targetInstanceIps: [],
     })),
     tags: new JsonLeaf([...inst.tags]),
-    serviceAccounts: {
-      default: {
-        aliases: ['default'],
-        email: `vpcnet@${s.project}.iam.gserviceaccount.com`,
-        scopes: ['https://www.googleapis.com/auth/compute'],
-      },
-    },
+    // listed under "default" and under its email, as GCE does (gcloud reads <account>/email of each)
+    serviceAccounts: { default: serviceAccount(s), [serviceAccountEmail(s)]: serviceAccount(s) },
     zone: `projects/${s.projectNumber}/zones/${inst.zone}`,
   };
+}
+
+function serviceAccountEmail(s: GceState): string {
+  return `vpcnet@${s.project}.iam.gserviceaccount.com`;
+}
+
+function serviceAccount(s: GceState): Tree {
+  return { aliases: ['default'], email: serviceAccountEmail(s), scopes: ['https://www.googleapis.com/auth/compute'] };
 }
 
 function rootTree(s: GceState, inst: Instance): Tree {
   return {
     instance: instanceTree(s, inst),
     project: { attributes: {}, numericProjectId: s.projectNumber, projectId: s.project },
+    universe: { universeDomain: 'googleapis.com' },
   };
 }
 

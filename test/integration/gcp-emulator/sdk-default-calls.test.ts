@@ -85,4 +85,20 @@ describe('GCE emulator: the SDKs’ default calls', () => {
     const [vm] = await new compute.InstancesClient(p.sdk).get({ project: PROJECT, zone: 'us-central1-a', instance: 'tagged' });
     expect(vm.tags?.items).toEqual(['web', 'pods']);
   });
+
+  it('the metadata paths gcloud and google-auth-library read on a VM', async () => {
+    const md = `${p.emu.metadataEndpoint('us-central1-a', 'node-a')}/computeMetadata/v1`;
+    const read = async (path: string): Promise<string> => {
+      const res = await fetch(`${md}/${path}`, { headers: { 'Metadata-Flavor': 'Google' } });
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      return res.text();
+    };
+    expect(await read('project/numeric-project-id')).toMatch(/^\d+$/); // gcloud's "am I on GCE" probe
+    expect(await read('project/project-id')).toBe(PROJECT);
+    expect(await read('instance/zone')).toBe('projects/383030834456/zones/us-central1-a');
+    const accounts = (await read('instance/service-accounts/')).split('\n').filter(Boolean);
+    expect(accounts).toContain('default/');
+    for (const a of accounts) expect(await read(`instance/service-accounts/${a}email`)).toMatch(/@/);
+    expect(await read('universe/universe-domain')).toBe('googleapis.com');
+  });
 });
