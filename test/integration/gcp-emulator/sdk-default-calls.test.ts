@@ -99,6 +99,8 @@ describe('GCE emulator: the SDKs’ default calls', () => {
     const accounts = (await read('instance/service-accounts/')).split('\n').filter(Boolean);
     expect(accounts).toContain('default/');
     for (const a of accounts) expect(await read(`instance/service-accounts/${a}email`)).toMatch(/@/);
+    // scopes are one value, a scope a line (not a directory of indexes)
+    expect((await read('instance/service-accounts/default/scopes')).split('\n').filter(Boolean)).toEqual(['https://www.googleapis.com/auth/compute']);
     expect(await read('universe/universe-domain')).toBe('googleapis.com');
   });
 });
