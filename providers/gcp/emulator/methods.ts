@@ -38,9 +38,6 @@ const TABLE: [string, string, string[], string][] = [
 
 const METHODS = TABLE.map(([verb, re, names, method]) => ({ verb, re: new RegExp(`^${re}$`), names, method }));
 
-/** Names of the modelled methods (the docs table, tests). */
-export const MODELLED_METHODS: readonly string[] = TABLE.map((t) => t[3]);
-
 /** A Compute resource path: projects/P[/(global|aggregated)/C…|/(zones|regions)/X[/C…]]. */
 const COMPUTE_SHAPE = /^\/projects\/[^/]+(?:\/(?:global|aggregated)\/[a-zA-Z]+(?:\/.*)?|\/(?:zones|regions)\/[^/]+(?:\/.*)?)?\/?$/;
 
