@@ -14,6 +14,7 @@ Commands:
   agent [--config FILE]       run the node agent (config: file + VPCNET_* environment)
   status [--api H:P] [--json] the local agent's NICs, addresses, pods and pool targets
   demo [--cloud C --nodes N]  the simulated-VPC demo (root): lab, agents, pods, connectivity
+  max-pods --instance-type T  pods a node can run (AWS type, --vm-size, --pod-range)
   emulator <cloud> [--port N] run a cloud emulator: aws (EC2 + IMDSv2), azure (ARM + IMDS),
                               gcp (Compute + metadata); --scenario FILE, --help for the rest
   version, --version          print the version
@@ -32,6 +33,8 @@ async function dispatch(command: string, rest: string[]): Promise<void> {
       return (await import('./status-command.ts')).runStatusCommand(rest);
     case 'demo':
       return (await import('./demo-command.ts')).runDemoCommand(rest);
+    case 'max-pods':
+      return (await import('./max-pods-command.ts')).runMaxPodsCommand(rest);
     case 'emulator':
       return (await import('./emulator-command.ts')).runEmulatorCommand(rest);
     case 'version':
