@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { CloudNic, CloudProvider, NodeInfo, NodeLimits, ProviderCondition } from '../../providers/provider.ts';
+import type { CloudNic, CloudProvider, NodeInfo, NodeLimits, ProviderCondition, SubnetSpaceReport } from '../../providers/provider.ts';
 import { CniHandler } from '../cni/handler.ts';
 import { installForwarder, writeConflist } from '../cni/install.ts';
 import { cniSettingsFrom } from '../cni/settings.ts';
@@ -71,6 +71,8 @@ export interface AgentStatus {
   ipMasqAgent?: IpMasqStatus;
   /** Conditions the cloud provider raises outside any one call (GCE NextHopCannotIpForward). */
   providerConditions?: ProviderCondition[];
+  /** Free aligned /28s of the subnets the node has read (AWS with prefix delegation). */
+  subnets?: SubnetSpaceReport[];
 }
 
 export class Agent {
@@ -229,6 +231,7 @@ export class Agent {
       ...(this.kube ? { kubernetes: this.kube.status() } : {}),
       ...(this.ipMasq ? { ipMasqAgent: this.ipMasq.status() } : {}),
       ...(this.cloud?.conditions?.().length ? { providerConditions: this.cloud.conditions() } : {}),
+      ...(this.cloud?.subnetSpace?.().length ? { subnets: this.cloud.subnetSpace() } : {}),
     };
   }
 

@@ -18,6 +18,7 @@ export const METRIC_LABELS: Record<MetricName, readonly string[]> = {
   vpcnet_reconcile_total: ['kind', 'outcome'],
   vpcnet_pool_condition: ['condition'],
   vpcnet_datapath_pending_deletions: [],
+  vpcnet_subnet_free_prefixes: ['subnet'],
 };
 
 const BUCKETS: Partial<Record<MetricName, number[]>> = {

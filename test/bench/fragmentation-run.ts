@@ -11,7 +11,7 @@
 //              holds fails the call (InvalidIPAddress.InUse) and the node asks for "any" instead
 import { SubnetSpace } from '../../providers/aws/emulator/subnet-space.ts';
 import { parseCidr } from '../../providers/aws/emulator/ipv4.ts';
-import { freeAlignedPrefixes, placeSingles, subnetView, type SubnetView } from '../../src/ipam/placement.ts';
+import { freeAlignedPrefixes, placeSingles, subnetView, type SubnetView } from '../../providers/kit/placement.ts';
 import { mulberry32 } from '../support/prng.ts';
 
 export const PLACEMENTS = ['naive', 'naiveLowest', 'aware', 'awareOwn'] as const;

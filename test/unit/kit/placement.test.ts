@@ -1,7 +1,7 @@
 // Fragmentation-aware placement: single addresses go into /28s that are already broken, so the
 // aligned /28s prefix delegation needs stay free.
 import { describe, expect, it } from '@jest/globals';
-import { freeAlignedPrefixes, placeSingles, prefixUsage, subnetView } from '../../../src/ipam/placement.ts';
+import { freeAlignedPrefixes, placeSingles, prefixUsage, subnetView } from '../../../providers/kit/placement.ts';
 import { intToIp, ipToInt } from '../../../src/util/ip.ts';
 
 const BASE = ipToInt('10.0.0.0');
