@@ -8,7 +8,7 @@ import type { VpcnetConfig } from '../src/config/schema.ts';
 import type { Metrics } from '../src/metrics/metrics.ts';
 import type { OptionSpec } from '../src/util/cli-args.ts';
 import type { Clock } from '../src/util/clock.ts';
-import type { CloudProvider, ClusterServices, ProviderName } from './provider.ts';
+import type { CloudProvider, ClusterServices, NodeLimits, ProviderName } from './provider.ts';
 
 export interface ProviderDeps {
   clock: Clock;
@@ -38,6 +38,8 @@ export interface MaxPodsModule {
   options: Record<string, OptionSpec>;
   /** Throws VpcnetError USAGE or UNKNOWN_INSTANCE_TYPE on a user's mistake. */
   maxPods(values: Record<string, string | boolean | undefined>): { maxPods: number; why: string };
+  /** The same figure for a running node: its type, its limits, whether it grows by prefixes. */
+  forNode(instanceType: string, limits: NodeLimits, prefixDelegation: boolean): number;
 }
 
 export interface CloudEntry<Emulator = unknown, Lab = unknown> {

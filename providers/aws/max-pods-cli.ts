@@ -1,5 +1,6 @@
 // AWS's part of `vpcnet max-pods`: the calculator's rules over the instance-type table.
-import { VpcnetError } from '../../src/errors.ts';
+import { VpcnetError, isVpcnetError } from '../../src/errors.ts';
+import type { NodeLimits } from '../provider.ts';
 import type { OptionSpec } from '../../src/util/cli-args.ts';
 import { awsMaxPods } from './instance-types/max-pods.ts';
 
@@ -20,6 +21,16 @@ function whole(values: Record<string, string | boolean | undefined>, name: strin
   const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!(n >= 1 && n <= max)) throw new VpcnetError('USAGE', `--${name} must be a whole number from 1 to ${max}, got "${v}"`);
   return n;
+}
+
+/** The calculator's figure for a running node; the provider's own limit where the table cannot tell. */
+export function forNode(instanceType: string, limits: NodeLimits, prefixDelegation: boolean): number {
+  try {
+    return awsMaxPods(instanceType, { prefixDelegation: prefixDelegation && limits.blockKinds.includes('prefix') }).maxPods;
+  } catch (err) {
+    if (isVpcnetError(err, 'UNKNOWN_INSTANCE_TYPE')) return limits.maxPods;
+    throw err;
+  }
 }
 
 export function maxPods(values: Record<string, string | boolean | undefined>): { maxPods: number; why: string } {

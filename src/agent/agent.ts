@@ -27,7 +27,7 @@ import { ipv4NonMasq } from '../datapath/ip-masq-config.ts';
 import { retryTransient } from './boot-retry.ts';
 import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
-import { createProvider, type ProviderDeps } from './provider-factory.ts';
+import { createProvider, nodeMaxPods, type ProviderDeps } from './provider-factory.ts';
 import { Reconciler } from './reconciler.ts';
 import { CniSocketServer } from './socket-server.ts';
 import { startCniBoundary, type CniBoundary } from './cni-boundary.ts';
@@ -149,6 +149,13 @@ export class Agent {
     this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
     await this.dp.setupNode(netCfg);
     this.kube?.start(node);
+    const wiring = this.kube;
+    if (wiring) {
+      void nodeMaxPods(this.config, node, limits).then(
+        (n) => wiring.publishMaxPods(n),
+        (err: unknown) => this.log.warn({ err: (err as Error).message }, 'max pods not computed; the node is not annotated'),
+      );
+    }
     await this.followIpMasqAgent(netCfg);
 
     const mtu = this.mtu;
