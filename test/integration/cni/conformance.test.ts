@@ -251,6 +251,20 @@ describe('bad input gets a spec error object and changes nothing', () => {
     expect(JSON.parse(direct.stdout).code).toBe(5);
   });
 
+  it.each(['', ' \n\t', '[]', 'null'])('stdin %j is a decode failure (6) for every command, also with no agent to ask', async (stdin) => {
+    for (const command of ['ADD', 'CHECK', 'DEL', 'GC', 'STATUS']) {
+      expectError(await h.run(env(command), stdin), 6, '1.1.0');
+    }
+    // No config means no agentSocket: the forwarder answers by itself, never "not reachable" (11).
+    // (DEL is left out here: on a forwarder without this check it would spool into the real default directory.)
+    for (const command of ['ADD', 'CHECK', 'GC', 'STATUS']) {
+      const r = await h.run(env(command), stdin, { VPCNET_AGENT_SOCKET: join(h.dir, 'nothing.sock') });
+      expectError(r, 6, '1.1.0');
+      expect(String(r.json?.msg)).toMatch(/^network config (is not valid JSON|must be a JSON object)$/);
+    }
+    expectNoStateChange();
+  });
+
   it('invalid UTF-8 on stdin is a decode failure (6)', async () => {
     const r = await h.run(env('ADD'), Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]));
     expectError(r, 6);
