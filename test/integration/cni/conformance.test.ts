@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { readRecord } from '../../../src/cni/del-spool.ts';
+import { MALFORMED_HINTS } from '../../unit/cni/malformed-hints.ts';
 
 let agent: TestAgent;
 let h: Harness;
@@ -146,6 +147,17 @@ describe('DEL', () => {
     await h.run(env('ADD', 'c2'), conf('1.0.0'));
     const { CNI_NETNS: _ns, ...noNetns } = env('DEL', 'c2');
     expect((await h.run(noNetns, conf('1.0.0'))).code).toBe(0);
+    expect(agent.ipam.list()).toEqual([]);
+  });
+
+  it.each(MALFORMED_HINTS)('with %s: succeeds and frees the address (the hint is ignored); ADD with it is refused (7)', async (_name, key, value) => {
+    expect((await h.run(env('ADD'), conf('1.0.0'))).code).toBe(0);
+    const r = await h.run(env('DEL'), conf('1.0.0', { [key]: value }));
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(agent.ipam.list()).toEqual([]);
+    expect(agent.ipam.freeCount).toBe(3);
+    expect(agent.datapath.calls).toContain('teardown c1/eth0');
+    expectError(await h.run(env('ADD', 'c9'), conf('1.0.0', { [key]: value })), 7);
     expect(agent.ipam.list()).toEqual([]);
   });
 });
