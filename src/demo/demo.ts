@@ -356,7 +356,14 @@ async function azureCloud(nodeCount: number, size: string, work: string): Promis
       lroPollMs: 50,
     }),
     calls: () => emulator.stats().calls,
-    stop: () => emulator.stop(),
+    // The emulator's certificate directory holds its private keys: it goes with the emulator.
+    stop: async () => {
+      try {
+        await emulator.stop();
+      } finally {
+        rmSync(emulator.tls.dir, { recursive: true, force: true });
+      }
+    },
   };
 }
 
