@@ -4,7 +4,7 @@
 // error: one line, exit 2.
 import { rmSync } from 'node:fs';
 import { pino } from 'pino';
-import { intValue, numberValue, stringValue, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
+import { intValue, numberValue, stringValue, usageError, type CommandSpec, type Parsed } from '../../../src/util/cli-args.ts';
 import { applyOrExplain, listenOrExplain, readScenarioFile, standaloneCommand, untilStopped } from '../../kit/emulator/standalone.ts';
 import { AzureEmulator } from './index.ts';
 import { DEFAULT_SCENARIO, parseScenario } from './scenario.ts';
@@ -15,7 +15,7 @@ export const azureSpec: CommandSpec = {
   summary: 'the Azure Resource Manager (network, compute) + IMDS emulator, for integration tests',
   options: {
     port: { type: 'string', value: 'N', description: 'ARM (HTTPS) port (0: pick a free one)', default: '8998' },
-    'imds-port': { type: 'string', value: 'N', description: 'IMDS (HTTP) port, serving every VM under /imds/<vm>/ (default: a free one)' },
+    'imds-port': { type: 'string', value: 'N', description: 'IMDS (HTTP) port, serving every VM under /imds/<vm>/ (0: pick a free one)', default: '8996' },
     host: { type: 'string', value: 'H', description: 'address to listen on', default: '127.0.0.1' },
     scenario: { type: 'string', value: 'FILE', description: 'JSON scenario: resource group, VNets, subnets, VMs (default: a small cluster)' },
     seed: { type: 'string', value: 'N', description: 'seeds ids, MACs and random picks', default: '1' },
@@ -29,7 +29,7 @@ export const azureSpec: CommandSpec = {
 async function runAzure(p: Parsed): Promise<void> {
   const spec = azureSpec;
   const port = intValue(spec, p, 'port', { min: 0, max: 65535 }, 8998);
-  const imdsPort = intValue(spec, p, 'imds-port', { min: 0, max: 65535 });
+  const imdsPort = intValue(spec, p, 'imds-port', { min: 0, max: 65535 }, 8996);
   const host = stringValue(p, 'host') ?? '127.0.0.1';
   const file = stringValue(p, 'scenario');
   const scenario = file ? readScenarioFile(spec, file, parseScenario) : DEFAULT_SCENARIO;
@@ -50,7 +50,16 @@ async function runAzure(p: Parsed): Promise<void> {
   try {
     const emu = new AzureEmulator({ ...options, tls });
     const result = applyOrExplain(spec, file, () => emu.applyScenario(scenario));
-    const endpoint = await listenOrExplain(spec, host, port, () => emu.start({ port, host, ...(imdsPort !== undefined ? { imdsPort } : {}) }));
+    const endpoint = await listenOrExplain(spec, host, port, () =>
+      emu.start({ port, host, imdsPort }).catch((err: unknown) => {
+        // The ARM port is named by listenOrExplain; a busy IMDS port needs its own way out.
+        const e = err as NodeJS.ErrnoException & { port?: number };
+        if (e.code === 'EADDRINUSE' && imdsPort !== 0 && e.port === imdsPort && imdsPort !== port) {
+          throw usageError(spec, `IMDS port ${imdsPort} on ${host} is in use (choose another --imds-port, or --imds-port 0 for a free one)`, err);
+        }
+        throw err;
+      }),
+    );
     console.log(`ARM endpoint:    ${endpoint}   (HTTPS; CA: ${emu.tls.caPath})`);
     console.log(`Subscription:    ${emu.state.subscriptionId}   tenant ${emu.state.tenantId}`);
     console.log(`Resource group:  ${result.resourceGroup}`);

@@ -53,7 +53,7 @@ function emulator(args: string[], signal?: NodeJS.Signals): Promise<Ended> {
 
 describe('the Azure emulator leaves no key directory behind', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('stopped with %s', async (signal) => {
-    const r = await emulator(['--port', '0'], signal);
+    const r = await emulator(['--port', '0', '--imds-port', '0'], signal);
     // While up: one directory, private to its owner, and the CA it prints lives there.
     expect(r.whileUp).toEqual([{ name: expect.stringMatching(/^vpcnet-azure-emu-/), mode: 0o700 }]);
     expect(r.stdout).toContain(join(tmp, r.whileUp![0]!.name, 'ca.pem'));
@@ -65,7 +65,7 @@ describe('the Azure emulator leaves no key directory behind', () => {
     const file = join(tmp, '..', `${tmp.split('/').pop()}-scenario.json`);
     writeFileSync(file, JSON.stringify({ vnets: [{ name: 'v', addressPrefixes: ['10.0.0.0/16'], subnets: [{ name: 's', addressPrefix: '10.0.0.0/24' }] }], vms: [{ name: 'n1', subnet: 'v/nosuch' }] }));
     try {
-      const r = await emulator(['--port', '0', '--scenario', file]);
+      const r = await emulator(['--port', '0', '--imds-port', '0', '--scenario', file]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/nosuch/);
       expect(readdirSync(tmp)).toEqual([]);
