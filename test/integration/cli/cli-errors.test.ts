@@ -204,6 +204,8 @@ describe('user errors: one line, the usage, exit 2', () => {
     [['demo', '--pods', '16'], /--pods 16 is more than one t3\.medium holds: 3 NICs x 5 secondary addresses = 15 pods/],
     [['demo', '--pods', '40', '--instance-type', 'm5.large'], /--pods 40 is more than one m5\.large holds: 3 NICs x 9 secondary addresses = 27 pods/],
     [['demo', '--instance-type', 'm5.giant'], /--instance-type m5\.giant is not an EC2 instance type the emulator knows \(m5: /],
+    [['demo', '--prefix', 'Lab-1'], /--prefix must be 3 to 10 lowercase letters and digits, starting with a letter, got "Lab-1"/],
+    [['demo', '--keep', '--down'], /--keep and --down do not go together/],
   ])('demo options are checked before anything starts: %j', async (args, problem) => {
     // No root needed to hear about a bad option: the check comes first.
     expectUsageError(await vpcnet(args), 'vpcnet demo', problem);
