@@ -24,11 +24,13 @@ export function isUrgent(): boolean {
 
 /**
  * Spacing of an urgent call after `throttles` throttled answers in a row: one token's time of
- * the bucket (1000 / refill per second), doubling per throttle, capped, jittered to 50-100 %.
- * Never zero.
+ * the bucket (1000 / refill per second), doubling per throttle up to 8 tokens, at most `capMs`,
+ * jittered to 50-100 %. Never zero.
  */
+export const URGENT_MAX_TOKENS = 8;
+
 export function urgentSpacing(tokenMs: number, throttles: number, capMs: number, random: () => number): number {
-  const base = Math.max(1, tokenMs) * 2 ** Math.min(Math.max(0, throttles - 1), 16);
+  const base = Math.max(1, tokenMs) * Math.min(URGENT_MAX_TOKENS, 2 ** Math.min(Math.max(0, throttles - 1), 16));
   const capped = Math.max(1, Math.min(base, Math.max(capMs, tokenMs)));
   return Math.max(1, Math.round(capped * (0.5 + 0.5 * random())));
 }
