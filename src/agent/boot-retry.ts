@@ -1,7 +1,7 @@
-// Boot steps that talk to the cloud (discover, the first NIC listing) are retried while the
-// failure is transient (throttled, 5xx, timeouts, unreachable metadata): a throttled account at
-// boot must not restart the agent, which would only start the same calls over. Permanent
-// failures (unknown instance type, permission denied) still fail the start at once.
+// Boot steps that talk to the cloud. The agent uses retryUntilReady (below): every failure is
+// retried, the agent never exits over a cloud error. retryTransient, the older rule kept for the
+// scale bench's simulated nodes, retries transient failures only (throttled, 5xx, timeouts,
+// unreachable metadata) and fails at once on a permanent one.
 import type { Logger } from 'pino';
 import { isVpcnetError } from '../errors.ts';
 import type { Clock } from '../util/clock.ts';

@@ -72,12 +72,11 @@ export class Ec2RateLimiter {
     this.limiter = new KeyedRateLimiter<Ec2Bucket>(rates, { clock });
   }
 
+  /** Runs one call in its bucket's turn; urgent calls (kit/urgency.ts) go first and skip the throttled spacing. */
   run<T>(action: string, fn: () => Promise<T>, opts: RunOptions = {}): Promise<T> {
     const key = bucketOf(action, opts.filtered ?? true);
     const urgent = isUrgent();
-    return this.limiter.run(
-      key,
-      async () => {
+    const paced = async (): Promise<T> => {
       const pace = this.adaptiveOf(key);
       if (!pace) return fn();
       await pace.acquire(undefined, urgent);
@@ -89,9 +88,8 @@ export class Ec2RateLimiter {
         if (opts.isThrottled?.(err)) pace.throttled();
         throw err;
       }
-      },
-      { urgent },
-    );
+    };
+    return this.limiter.run(key, paced, { urgent });
   }
 
   /** Calls waiting for a slot or a token, per bucket used so far. */

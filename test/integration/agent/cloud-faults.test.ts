@@ -1,6 +1,7 @@
 // The same fault scenario on every cloud, seeded, with counts printed: 30 % throttling and 5 %
-// HTTP 500 on every cloud call from the first one, a 20-pod burst, kill -9 of the agent, a
-// restart and five more ADDs. Each pod must be networked on its first ADD (no code 11), the
+// HTTP 500 on every cloud call from the first one, metadata answering late (each answer held
+// METADATA_DELAY_MS by a proxy; on AWS also lagging the API by 2 s), a 20-pod burst, kill -9 of
+// the agent, a restart and five more ADDs. Each pod must be networked on its first ADD (no code 11), the
 // pool must equal the cloud after a reconcile, and DEL of everything must leave nothing. The
 // start-up time under faults is printed beside a fault-free start-up of the same run (another
 // node of the same emulator), never asserted. The agent runs as its own process with the fake
@@ -10,6 +11,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { AwsEmulator } from '../../../providers/aws/emulator/index.ts';
 import { AzureEmulator } from '../../../providers/azure/emulator/index.ts';
@@ -22,12 +25,54 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const SEED = 19;
 const BURST = 20;
 const MORE = 5;
+const METADATA_DELAY_MS = 300;
+
+/**
+ * Metadata answering late: forwards every request to `target` after `delayMs`. Cloud-neutral
+ * (IMDSv2 token PUTs, GCE's Metadata-Flavor, Azure's Metadata header all pass through).
+ */
+async function lateMetadata(target: string, delayMs: number): Promise<{ url: string; server: Server; delayed: () => number }> {
+  let delayed = 0;
+  const base = new URL(target);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        if (delayMs > 0) {
+          delayed++;
+          await new Promise((r) => setTimeout(r, delayMs));
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
+        try {
+          const body = chunks.length ? Buffer.concat(chunks) : undefined;
+          const up = await fetch(new URL(req.url ?? '/', base), { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
+          const out: Record<string, string> = {};
+          up.headers.forEach((v, k) => {
+            if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'content-encoding' && k !== 'connection') out[k] = v;
+          });
+          res.writeHead(up.status, out).end(Buffer.from(await up.arrayBuffer()));
+        } catch {
+          res.destroy();
+        }
+      })();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const prefix = base.pathname.replace(/\/$/, '');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`, server, delayed: () => delayed };
+}
 
 interface Cloud {
   name: 'aws' | 'azure' | 'gcp';
   start(work: string): Promise<void>;
-  /** provider section for node 0 (fault-free start) or 1 (under faults) */
-  provider(node: number): Record<string, unknown>;
+  /** The metadata base URL of node 0 (fault-free start) or 1 (under faults). */
+  metadata(node: number): string;
+  /** provider section of a node, its metadata read from `metadata` */
+  provider(node: number, metadata: string): Record<string, unknown>;
+  /** Cloud API calls answered so far. */
+  calls(): number;
   faults(on: boolean): void;
   /** Faults answered so far. */
   fired(): number;
@@ -35,7 +80,8 @@ interface Cloud {
 }
 
 function awsCloud(): Cloud {
-  const emu = new AwsEmulator({ seed: SEED });
+  // metadata lags the API by 2 s as well (eventual consistency)
+  const emu = new AwsEmulator({ seed: SEED, imdsLagMs: 2000 });
   let ids: string[] = [];
   return {
     name: 'aws',
@@ -50,7 +96,9 @@ function awsCloud(): Cloud {
         ],
       }).instanceIds;
     },
-    provider: (n) => ({ name: 'aws', apiEndpoint: emu.endpoint, metadataEndpoint: emu.imdsEndpoint(ids[n] ?? ''), region: 'us-west-2' }),
+    metadata: (n) => emu.imdsEndpoint(ids[n] ?? ''),
+    provider: (_n, metadata) => ({ name: 'aws', apiEndpoint: emu.endpoint, metadataEndpoint: metadata, region: 'us-west-2' }),
+    calls: () => sum(emu.stats().calls),
     faults(on) {
       emu.faults.clear();
       if (!on) return;
@@ -78,7 +126,9 @@ function gcpCloud(): Cloud {
       });
       await emu.start();
     },
-    provider: (n) => ({ name: 'gcp', apiEndpoint: emu.endpoint, metadataEndpoint: emu.metadataEndpoint(zone, `node-${n}`) }),
+    metadata: (n) => emu.metadataEndpoint(zone, `node-${n}`),
+    provider: (_n, metadata) => ({ name: 'gcp', apiEndpoint: emu.endpoint, metadataEndpoint: metadata }),
+    calls: () => sum(emu.stats().calls),
     faults(on) {
       fired += emu.faults.list().reduce((a, r) => a + ((r as { fired?: number }).fired ?? 0), 0);
       emu.faults.clear();
@@ -109,10 +159,12 @@ function azureCloud(): Cloud {
         vms: [0, 1].map((i) => ({ name: `vm${i}`, size: 'Standard_D4s_v5', subnet: 'vnet/nodes' })),
       });
     },
-    provider: (n) => ({
+    metadata: (n) => emu.imdsUrlFor(`vm${n}`),
+    calls: () => sum(emu.stats().calls),
+    provider: (_n, metadata) => ({
       name: 'azure',
       apiEndpoint: endpoint,
-      metadataEndpoint: emu.imdsUrlFor(`vm${n}`),
+      metadataEndpoint: metadata,
       caFile: emu.tls.caPath,
       identity: 'workload',
       tenantId: emu.state.tenantId,
@@ -169,7 +221,9 @@ class Node {
   }
 }
 
-function nodeConfig(cloud: Cloud, n: number, dir: string): string {
+const sum = (calls: Record<string, number>): number => Object.values(calls).reduce((a, b) => a + b, 0);
+
+function nodeConfig(cloud: Cloud, n: number, dir: string, metadata = cloud.metadata(n)): string {
   mkdirSync(join(dir, 'netns'), { recursive: true });
   const file = join(dir, 'config.json');
   writeFileSync(
@@ -179,7 +233,7 @@ function nodeConfig(cloud: Cloud, n: number, dir: string): string {
       logLevel: 'silent',
       apiListen: '127.0.0.1:0',
       metricsListen: '127.0.0.1:0',
-      provider: cloud.provider(n),
+      provider: cloud.provider(n, metadata),
       paths: agentPaths(dir),
       cni: { addDeadlineMs: 10_000, netnsPathPrefixes: [join(dir, 'netns') + '/'] },
       reconcile: { intervalMs: 2000 },
@@ -195,8 +249,13 @@ describe.each([['aws', awsCloud], ['azure', azureCloud], ['gcp', gcpCloud]] as c
   const work = mkdtempSync(join(tmpdir(), `vpcnet-faults-${cloud.name}-`));
   const nodes: Node[] = [];
   let forwarder = '';
+  const servers: Server[] = [];
   afterAll(async () => {
     for (const n of nodes) await n.kill('SIGKILL');
+    for (const sv of servers) {
+      sv.closeAllConnections();
+      await new Promise<void>((r) => sv.close(() => r()));
+    }
     await cloud.stop();
     rmSync(work, { recursive: true, force: true });
   });
@@ -213,10 +272,13 @@ describe.each([['aws', awsCloud], ['azure', azureCloud], ['gcp', gcpCloud]] as c
     nodes.push(clean);
     const cleanMs = await clean.start();
     await clean.kill('SIGTERM');
-    // node 1 under faults from its first call
+    // node 1 under faults from its first call, its metadata answering late
+    const late = await lateMetadata(cloud.metadata(1), METADATA_DELAY_MS);
+    servers.push(late.server);
+    const callsBefore = cloud.calls();
     cloud.faults(true);
     const dir = join(work, 'node1');
-    const node = new Node(nodeConfig(cloud, 1, dir));
+    const node = new Node(nodeConfig(cloud, 1, dir, late.url));
     nodes.push(node);
     const faultyMs = await node.start();
     const burst = await Promise.all(Array.from({ length: BURST }, (_, i) => cni(dir, 'ADD', `burst-${i}`)));
@@ -227,6 +289,7 @@ describe.each([['aws', awsCloud], ['azure', azureCloud], ['gcp', gcpCloud]] as c
     const adds = [...burst, ...more];
     const codes = adds.map((r) => (r.code === 0 ? 0 : Number((r.json as { code?: number } | undefined)?.code ?? -1)));
     const fired = cloud.fired();
+    const calls = cloud.calls() - callsBefore;
     // the reconcile after the faults stop: the pool holds what the cloud holds for this node
     cloud.faults(false);
     await new Promise((r) => setTimeout(r, 5000));
@@ -238,7 +301,7 @@ describe.each([['aws', awsCloud], ['azure', azureCloud], ['gcp', gcpCloud]] as c
     const after = await node.status();
     console.log(
       `${cloud.name} (seed ${SEED}): first ADDs ok ${codes.filter((c) => c === 0).length}/${adds.length}, code 11: ${codes.filter((c) => c === 11).length}, ` +
-        `other failures: ${codes.filter((c) => c !== 0 && c !== 11).length}; faults answered ${fired}; ` +
+        `other failures: ${codes.filter((c) => c !== 0 && c !== 11).length}; cloud calls ${calls}, faults answered ${fired}, metadata answers delayed ${late.delayed()}; ` +
         `start-up fault-free ${cleanMs} ms, under faults ${faultyMs} ms (${(faultyMs / cleanMs).toFixed(2)}x), after kill -9 ${restartMs} ms; ` +
         `pool blocks ${poolBlocks.length}, cloud blocks ${cloudBlocks.length}; DELs ok ${dels.filter((d) => d.code === 0).length}/${dels.length}, ` +
         `allocations left ${after.pods?.length ?? -1}`,
@@ -259,7 +322,7 @@ async function cloudBlocksOf(cloud: Cloud, _status: AgentStatus): Promise<string
   const { pino } = await import('pino');
   const { MemoryMetrics } = await import('../../../src/metrics/metrics.ts');
   const { systemClock } = await import('../../../src/util/clock.ts');
-  const config = configSchema.parse({ clusterName: 'faults', provider: cloud.provider(1) });
+  const config = configSchema.parse({ clusterName: 'faults', provider: cloud.provider(1, cloud.metadata(1)) });
   const p = await createProvider(config, { clock: systemClock, metrics: new MemoryMetrics(), logger: pino({ level: 'silent' }), credentials: { accessKeyId: 'AKIDFAULTS', secretAccessKey: 'faults-secret' } });
   const nics = await p.listNics();
   return nics.flatMap((n) => n.blocks.map((b) => b.cidr)).sort();
