@@ -59,28 +59,21 @@ async function makeEnis(x: Harness, n: number): Promise<string[]> {
 }
 
 describe('NextToken, with the AWS CLI', () => {
-  it('`--page-size` pages through every ENI exactly once, several calls', async () => {
+  it('the token is opaque, the CLI pages with it, and a changed one is refused with InvalidPaginationToken', async () => {
     h = await startHarness();
     await makeEnis(h, 12);
-    const res = await awsEc2(h.emu.endpoint, ['describe-network-interfaces', '--page-size', '5']);
-    expect(res.stderr).toBe('');
-    const ids = (JSON.parse(res.stdout) as { NetworkInterfaces: Array<{ NetworkInterfaceId: string }> }).NetworkInterfaces.map((e) => e.NetworkInterfaceId);
-    expect(ids).toHaveLength(h.emu.listEnis().length);
-    expect(new Set(ids).size).toBe(ids.length);
+    // `--page-size`: the CLI follows the tokens through every ENI, each once.
+    const all = await awsEc2(h.emu.endpoint, ['describe-network-interfaces', '--page-size', '5']);
+    expect(all.stderr).toBe('');
+    const ids = (JSON.parse(all.stdout) as { NetworkInterfaces: Array<{ NetworkInterfaceId: string }> }).NetworkInterfaces.map((e) => e.NetworkInterfaceId);
+    expect(ids.sort()).toEqual(h.emu.listEnis().map((e) => e.eniId).sort());
     expect(h.emu.stats().calls.DescribeNetworkInterfaces).toBe(Math.ceil(ids.length / 5));
-  });
-
-  it('the token is opaque, and a changed one is refused with InvalidPaginationToken', async () => {
-    h = await startHarness();
-    await makeEnis(h, 12);
     const first = await awsEc2(h.emu.endpoint, ['describe-network-interfaces', '--max-results', '5']);
     const token = (JSON.parse(first.stdout) as { NextToken?: string }).NextToken ?? '';
     expect(token).not.toBe('');
     // Not an offset, in the clear or in base64.
     expect(token).not.toMatch(/^\d+$/);
     expect(Buffer.from(token, 'base64url').toString('latin1')).not.toMatch(/^\d+$/);
-    const second = await awsEc2(h.emu.endpoint, ['describe-network-interfaces', '--max-results', '5', '--next-token', token]);
-    expect(second.rc).toBe(0);
     const tampered = token.slice(0, 10) + (token[10] === 'x' ? 'y' : 'x') + token.slice(11);
     const bad = await awsEc2(h.emu.endpoint, ['describe-network-interfaces', '--max-results', '5', '--next-token', tampered]);
     expect(bad.rc).not.toBe(0);
@@ -88,7 +81,8 @@ describe('NextToken, with the AWS CLI', () => {
     // A readable offset (what a client might forge) is no token either.
     const forged = await awsEc2(h.emu.endpoint, ['describe-network-interfaces', '--max-results', '5', '--next-token', Buffer.from('5').toString('base64url')]);
     expect(forged.stderr).toContain('(InvalidPaginationToken)');
-  });
+    // Each CLI start costs seconds of Python on a busy machine.
+  }, 120_000);
 });
 
 describe('NextToken under concurrent changes (SDK)', () => {
