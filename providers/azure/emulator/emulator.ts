@@ -38,6 +38,8 @@ export interface AzureEmulatorOptions {
    * waits that long whatever updateIntervalInMs says. Default 0: none, so polls follow the client.
    */
   asyncRetryAfterS?: number;
+  /** Subnets list the ipConfigurations that use them, as ARM does (default true); see AzureState. */
+  subnetBackReferences?: boolean;
   /** Items per page of a list answer (then a nextLink follows). Default 100. */
   listPageSize?: number;
   /**
@@ -115,6 +117,7 @@ export class AzureEmulator {
     this.tls = opts.tls ?? makeCertificates();
     this.asyncRetryAfterS = opts.asyncRetryAfterS ?? 0;
     this.acceptAnyToken = opts.acceptAnyToken ?? false;
+    this.state.subnetBackReferences = opts.subnetBackReferences ?? true;
     this.lists = new ArmLists(opts.listPageSize ?? 100);
   }
 

@@ -49,7 +49,7 @@ export function renderNic(s: AzureState, nic: Nic): Record<string, unknown> {
 export function renderSubnet(s: AzureState, key: string): Record<string, unknown> | undefined {
   const sub = s.subnetOf(key);
   if (!sub) return undefined;
-  const users = s.subnetIpConfigurationIds(key);
+  const users = s.subnetBackReferences ? s.subnetIpConfigurationIds(key) : [];
   return {
     name: sub.name,
     id: sub.id,

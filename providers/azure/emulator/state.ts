@@ -138,6 +138,11 @@ export class AzureState {
   readonly operations = new Map<string, Operation>();
   /** Resource groups that hold something (lower-case name -> name as first written, location). */
   readonly resourceGroups = new Map<string, { name: string; location: string }>();
+  /**
+   * Subnets (and the subnets in a VNet) list the ipConfigurations that use them, as ARM does.
+   * Each such GET then grows with the subnet: at thousands of NICs a scale run may turn it off.
+   */
+  subnetBackReferences = true;
   /** Per subnet: the ipConfiguration ids that use it (ARM's subnet `ipConfigurations` back references). */
   private readonly subnetUsers = new Map<string, Set<string>>();
   /** Injected: the next operations on these NICs end Failed (their new configs Failed). */
