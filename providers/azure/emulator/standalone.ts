@@ -12,7 +12,7 @@ export const azureSpec: CommandSpec = {
   name: 'vpcnet emulator azure',
   summary: 'the Azure Resource Manager (network, compute) + IMDS emulator, for integration tests',
   options: {
-    port: { type: 'string', value: 'N', description: 'ARM (HTTPS) port (0: pick a free one)', default: '8997' },
+    port: { type: 'string', value: 'N', description: 'ARM (HTTPS) port (0: pick a free one)', default: '8998' },
     'imds-port': { type: 'string', value: 'N', description: 'IMDS (HTTP) port, serving every VM under /imds/<vm>/ (default: a free one)' },
     host: { type: 'string', value: 'H', description: 'address to listen on', default: '127.0.0.1' },
     scenario: { type: 'string', value: 'FILE', description: 'JSON scenario: resource group, VNets, subnets, VMs (default: a small cluster)' },
@@ -27,7 +27,7 @@ export const azureSpec: CommandSpec = {
 
 async function runAzure(p: Parsed): Promise<void> {
   const spec = azureSpec;
-  const port = intValue(spec, p, 'port', { min: 0, max: 65535 }, 8997);
+  const port = intValue(spec, p, 'port', { min: 0, max: 65535 }, 8998);
   const imdsPort = intValue(spec, p, 'imds-port', { min: 0, max: 65535 });
   const host = stringValue(p, 'host') ?? '127.0.0.1';
   const file = stringValue(p, 'scenario');
