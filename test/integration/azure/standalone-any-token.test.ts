@@ -23,7 +23,7 @@ afterEach(async () => {
 
 /** Starts the standalone emulator on a free port; resolves with its endpoint, CA and subscription. */
 function startStandalone(flags: string[]): Promise<{ endpoint: string; ca: string; subscription: string }> {
-  const proc = spawn(NODE, [MAIN, 'emulator', 'azure', '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(NODE, [MAIN, 'emulator', 'azure', '--port', '0', '--imds-port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
   child = proc;
   return new Promise((resolve, reject) => {
     let out = '';
