@@ -3,6 +3,7 @@
 // workload identity) and IMDS per VM over plain HTTP. Models etags, one operation per NIC,
 // size limits, full subnets, ARM throttling, permissions per principal, latency and faults.
 import { createHmac, randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -88,6 +89,7 @@ export class AzureEmulator {
   readonly throttler: ArmThrottler;
   readonly imds: AzureImds;
   readonly tls: EmulatorTls;
+  private readonly ownsTls: boolean;
   /** Actions allowed per principal id; absent = everything (Owner). */
   readonly permissions = new Map<string, Set<string>>();
   readonly calls: Record<string, number> = {};
@@ -114,6 +116,8 @@ export class AzureEmulator {
     this.faults = new FaultTable(ids.random(1), { code: 'InternalServerError', statusOf: faultStatus });
     this.throttler = new ArmThrottler(this.clock, opts.throttling);
     this.imds = new AzureImds(this.state, { issue: (p, resource) => this.issue({ id: p.principalId, kind: 'managed' }, resource) }, ids.random(3));
+    // Certificates it made itself (private keys included) are its own to remove at stop().
+    this.ownsTls = opts.tls === undefined;
     this.tls = opts.tls ?? makeCertificates();
     this.asyncRetryAfterS = opts.asyncRetryAfterS ?? 0;
     this.acceptAnyToken = opts.acceptAnyToken ?? false;
@@ -164,6 +168,7 @@ export class AzureEmulator {
           }),
       ),
     );
+    if (this.ownsTls) rmSync(this.tls.dir, { recursive: true, force: true });
   }
 
   applyScenario(s: Scenario | unknown = DEFAULT_SCENARIO): ScenarioResult {
