@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { isAbsolute, join } from 'node:path';
 import { VpcnetError } from '../errors.ts';
-import type { KubeCredentials, RequestAuth } from './kubeconfig.ts';
+import type { KubeCredentials, RequestAuth } from './kube-credentials.ts';
 
 export interface ExecConfig {
   apiVersion?: unknown;

@@ -10,21 +10,9 @@ import { dirname, isAbsolute, join } from 'node:path';
 import yaml from 'js-yaml';
 import { VpcnetError } from '../errors.ts';
 import { execCredentials, type ExecConfig } from './kube-exec-credential.ts';
+import type { KubeCredentials, RequestAuth } from './kube-credentials.ts';
 
-/** What one request carries: a bearer token and/or a client certificate (PEM), and the CA to verify the server with. */
-export interface RequestAuth {
-  token?: string;
-  basic?: string;
-  cert?: string;
-  key?: string;
-  ca?: string;
-}
-
-export interface KubeCredentials {
-  get(): Promise<RequestAuth>;
-  /** The server answered 401: forget cached credentials so the next get() fetches new ones. */
-  invalidate(): void;
-}
+export type { KubeCredentials, RequestAuth } from './kube-credentials.ts';
 
 export interface KubeTarget {
   /** Base URL of the API server (may carry a path prefix, e.g. behind a proxy). */
