@@ -221,9 +221,11 @@ export class Rtnl {
   }
 
   /**
-   * Several changes in one sendmsg: the kernel runs the messages in order and acks each, so a
-   * pod's wiring costs one round trip per namespace instead of one per change. Resolves with
-   * each change's errno name (undefined: done), in order; a kernel refusal never rejects.
+   * Several changes in one sendmsg: the kernel runs the messages in order, answers each one it
+   * refuses with its errno and goes on, so a pod's wiring costs one round trip per namespace
+   * instead of one per change. Only the last message asks for an ACK: its answer comes after
+   * every refusal of the ones before, so a batch that succeeds is one reply to read. Resolves
+   * with each change's errno name (undefined: done), in order; a kernel refusal never rejects.
    */
   async batch(ops: BatchOp[]): Promise<Array<string | undefined>> {
     return this.serial(() => this.sendBatch(ops));
@@ -239,13 +241,16 @@ export class Rtnl {
     const nl = this.sock.socket;
     const port = nl.address().port;
     const parts: Uint8Array[] = [];
-    const answers: Array<string | undefined> = new Array(ops.length);
+    const answers: Array<string | undefined> = new Array(ops.length).fill(undefined);
     const slot = new Map<number, number>();
+    let lastSeq = 0;
     for (const [i, o] of ops.entries()) {
       const seq = nl.generateSeq();
       slot.set(seq, i);
+      lastSeq = seq;
       const [type, body, flags] = this.batchMessage(o);
-      parts.push(...netlinkPkg.formatMessage({ type, flags: flags | F_REQUEST | F_ACK, seq, port, data: body }));
+      const ack = i === ops.length - 1 ? F_ACK : 0;
+      parts.push(...netlinkPkg.formatMessage({ type, flags: flags | F_REQUEST | ack, seq, port, data: body }));
     }
     return new Promise((resolve, reject) => {
       const finish = (): void => {
@@ -256,9 +261,8 @@ export class Rtnl {
         const first = msgs[0];
         const i = first === undefined ? undefined : slot.get(first.seq);
         if (first === undefined || i === undefined) return; // not ours (e.g. a late ACK after an echo)
-        slot.delete(first.seq);
         answers[i] = replyErrno(first);
-        if (slot.size > 0) return;
+        if (first.seq !== lastSeq) return;
         finish();
         resolve(answers);
       };
