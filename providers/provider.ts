@@ -90,6 +90,8 @@ export interface AttachNicRequest {
   /** Secondary blocks to create together with the NIC (saves a call). */
   blockKind?: BlockKind;
   blockCount?: number;
+  /** Pods are waiting for these blocks (or the node cannot serve before): see providers/kit/urgency.ts. */
+  urgent?: boolean;
 }
 
 export interface AssignRequest {
@@ -98,6 +100,13 @@ export interface AssignRequest {
   count: number;
   /** For `range` blocks: the prefix length wanted (e.g. 24). */
   prefixLength?: number;
+  /** Pods are waiting for these blocks (or the node cannot serve before): see providers/kit/urgency.ts. */
+  urgent?: boolean;
+}
+
+export interface ListNicsOptions {
+  /** The listing gates serving pods (start-up, a reconcile with ADDs waiting). */
+  urgent?: boolean;
 }
 
 export interface ReleaseRequest {
@@ -110,6 +119,19 @@ export interface LeakedNic {
   subnetId: string;
   /** Milliseconds since the epoch, as the cloud reports it (creation or detach time). */
   since: number;
+}
+
+/** A subnet's free aligned /28s as the node last read it (fragmentation-aware placement). */
+export interface SubnetSpaceReport {
+  subnetId: string;
+  cidr: string;
+  /** Aligned /28s with no address in use. */
+  freePrefixes: number;
+  /** Aligned /28s the subnet has in all. */
+  prefixes: number;
+  freeAddresses: number;
+  /** When the subnet was read (ms since the epoch); the node's own changes since are counted. */
+  readAt: number;
 }
 
 export interface ProviderCondition {
@@ -147,10 +169,10 @@ export interface ClusterServices {
 /** Core of every provider. */
 export interface CloudProvider {
   readonly name: ProviderName;
-  /** Who and what this node is: instance identity from metadata, limits from the API. */
+  /** Who and what this node is: instance identity from metadata, limits from the API. Start-up: urgent. */
   discover(): Promise<{ node: NodeInfo; limits: NodeLimits }>;
   /** The node's NICs and their blocks as the cloud API sees them now. */
-  listNics(): Promise<CloudNic[]>;
+  listNics(opts?: ListNicsOptions): Promise<CloudNic[]>;
   /**
    * Assigns up to `count` new blocks to a NIC in as few calls as the API allows and returns
    * the blocks actually assigned (may be fewer than asked on partial success).
@@ -160,6 +182,8 @@ export interface CloudProvider {
   release(req: ReleaseRequest): Promise<void>;
   /** Conditions users should see that are no error of a call (GCE: a route next hop that cannot forward). Optional. */
   conditions?(): ProviderCondition[];
+  /** Free aligned /28s of the subnets the node has read (AWS, where it placed single addresses). Optional. */
+  subnetSpace?(): SubnetSpaceReport[];
   /** Capability: NICs attached and detached at run time (AWS). Absent on Azure and GCE. */
   readonly nicLifecycle?: NicLifecycle;
   /** Capability: finding and deleting NICs this cluster leaked (created, never attached). */

@@ -15,6 +15,8 @@ export function renderStatus(name: string, s: AgentStatus): string {
     `${name}: ${node ? `${node.instanceId} ${node.instanceType} ${node.zone} primary ${node.primaryIp}` : 'not discovered yet'}` +
       `  ready=${s.ready} cni-installed=${s.installed}`,
   );
+  const b = s.startup?.blocked;
+  if (b) out.push(`start-up waiting: step ${b.step} failed ${b.attempts} time(s) with ${b.code}, next try in ${Math.ceil(b.retryInMs / 1000)} s: ${b.message}`);
   if (s.kubernetes) out.push(kubeLine(s.kubernetes));
   const pool = s.pool;
   if (!pool) return out.join('\n');
@@ -47,6 +49,9 @@ export function renderStatus(name: string, s: AgentStatus): string {
   ].filter(Boolean);
   out.push(`pool: ${pool.counts.assigned} assigned, ${pool.counts.available} free, ${pool.counts.cooldown} cooling down, ${pool.counts.total} held; targets ${targets.join(' ')}`);
   for (const c of pool.conditions) out.push(`condition ${c.type}: ${c.message}`);
+  for (const sub of s.subnets ?? []) {
+    out.push(`subnet ${sub.subnetId} ${sub.cidr}: ${sub.freePrefixes} of ${sub.prefixes} aligned /28s free, ${sub.freeAddresses} addresses free (read ${new Date(sub.readAt).toISOString()})`);
+  }
   for (const l of pool.lost) out.push(`lost: ${l.containerId}/${l.ifname} ${l.ip} (the cloud took its address away)`);
   return out.join('\n');
 }

@@ -2,6 +2,7 @@
 // node's NICs are described once and then kept from our own calls' answers, with metadata as
 // the drift detector that tells when to describe again (nic-view.ts).
 // ENI secondary IPs are 'ip' blocks (/32), delegated /28 prefixes are 'prefix' blocks.
+import { withUrgency } from '../../kit/urgency.ts';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { VpcnetError, isVpcnetError } from '../../../src/errors.ts';
@@ -19,6 +20,8 @@ import type {
   NodeInfo,
   NodeLimits,
   ReleaseRequest,
+  ListNicsOptions,
+  SubnetSpaceReport,
 } from '../../provider.ts';
 import { isAmbiguous } from '../../kit/classify.ts';
 import { pollUntil } from '../../kit/poll.ts';
@@ -33,6 +36,7 @@ import { InstanceLimitsCache } from './instance-limits.ts';
 import { DEFAULT_SUBNET_TAGS, TAGS, type AwsProviderOptions } from './options.ts';
 import { Ec2RateLimiter } from './rate-limiter.ts';
 import { chooseSubnet, type SubnetCandidate } from './subnet-select.ts';
+import { SubnetUsage } from './subnet-usage.ts';
 
 const DEFAULT_METADATA_ENDPOINT = 'http://169.254.169.254';
 const POLL_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2000, deadlineMs: 60_000 };
@@ -70,6 +74,8 @@ export class AwsProvider implements CloudProvider {
   private readonly view: NicView;
   /** Subnet candidates of the node's zone, with when they were read. */
   private subnets: { at: number; key: string; list: SubnetCandidate[] } | undefined;
+  /** Used addresses of the subnets where single addresses were placed (fragmentation-aware placement). */
+  private readonly subnetUsage: SubnetUsage;
 
   constructor(opts: AwsProviderOptions) {
     this.opts = opts;
@@ -88,6 +94,17 @@ export class AwsProvider implements CloudProvider {
     this.limitsCache = new InstanceLimitsCache((type) => this.call('DescribeInstanceTypes', { InstanceTypes: [type] }));
     this.region = opts.region;
     this.view = new NicView({ clock: this.clock, random: this.random, ...opts.nicState });
+    this.subnetUsage = new SubnetUsage({
+      describeSubnetNics: (subnetId) => this.describeAll({ Filters: [{ Name: 'subnet-id', Values: [subnetId] }] }),
+      clock: this.clock,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+      ...(opts.subnetUsageTtlMs !== undefined ? { ttlMs: opts.subnetUsageTtlMs } : {}),
+    });
+  }
+
+  /** Free aligned /28s of the subnets this node has read (where it placed single addresses). */
+  subnetSpace(): SubnetSpaceReport[] {
+    return this.subnetUsage.report();
   }
 
   /** EC2 calls sent per action (retries included), for the scale benchmark. */
@@ -95,7 +112,12 @@ export class AwsProvider implements CloudProvider {
     return this.ec2?.callCounts() ?? {};
   }
 
-  async discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+  /** Start-up: urgent (kit/urgency.ts). */
+  discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+    return withUrgency(true, () => this.discoverNow());
+  }
+
+  private async discoverNow(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
     this.identity ??= this.loadIdentity();
     try {
       return await this.identity;
@@ -110,7 +132,11 @@ export class AwsProvider implements CloudProvider {
    * the view (EC2's last listing plus our own calls' answers) unless the view is stale, the
    * drift check says so, or the periodic full check is due (nic-view.ts).
    */
-  async listNics(): Promise<CloudNic[]> {
+  listNics(opts: ListNicsOptions = {}): Promise<CloudNic[]> {
+    return withUrgency(opts.urgent, () => this.listNicsNow());
+  }
+
+  private async listNicsNow(): Promise<CloudNic[]> {
     const cached = this.view.get();
     if (cached) {
       const meta = await this.imds.addresses().catch((err: unknown) => {
@@ -170,7 +196,11 @@ export class AwsProvider implements CloudProvider {
     return nics.map((n) => ({ ...n, blocks: n.blocks.map((b) => ({ ...b })) }));
   }
 
-  async attachNic(req: AttachNicRequest): Promise<CloudNic> {
+  attachNic(req: AttachNicRequest): Promise<CloudNic> {
+    return withUrgency(req.urgent, () => this.attachNicNow(req));
+  }
+
+  private async attachNicNow(req: AttachNicRequest): Promise<CloudNic> {
     const { node } = await this.discover();
     if (req.blockKind === 'range') throw rangeUnsupported();
     await this.deleteOrphans();
@@ -348,24 +378,49 @@ export class AwsProvider implements CloudProvider {
     }
   }
 
-  async assign(req: AssignRequest): Promise<CloudBlock[]> {
+  assign(req: AssignRequest): Promise<CloudBlock[]> {
+    return withUrgency(req.urgent, () => this.assignNow(req));
+  }
+
+  private async assignNow(req: AssignRequest): Promise<CloudBlock[]> {
     if (req.kind === 'range') throw rangeUnsupported();
     if (req.count <= 0) return [];
     const nic = this.view.get()?.find((n) => n.id === req.nicId);
-    const out = await this.call(
-      'AssignPrivateIpAddresses',
-      {
-        NetworkInterfaceId: req.nicId,
-        ...(req.kind === 'prefix' ? { Ipv4PrefixCount: req.count } : { SecondaryPrivateIpAddressCount: req.count }),
-      },
-      { settleAmbiguous: () => this.assignLanded(req, nic) },
-    );
+    const named = req.kind === 'ip' ? await this.namedAddresses(nic, req.count) : undefined;
+    const ask = (addresses: string[] | undefined): Promise<Ec2Ops['AssignPrivateIpAddresses'][1]> =>
+      this.call(
+        'AssignPrivateIpAddresses',
+        {
+          NetworkInterfaceId: req.nicId,
+          ...(req.kind === 'prefix' ? { Ipv4PrefixCount: req.count } : addresses ? { PrivateIpAddresses: addresses } : { SecondaryPrivateIpAddressCount: req.count }),
+        },
+        { settleAmbiguous: () => this.assignLanded(req, nic) },
+      );
+    const out = await ask(named).catch((err: unknown) => {
+      // A named address someone else took since our read (InvalidIPAddress.InUse): let EC2 pick.
+      if (!named || !nic || !isVpcnetError(err, 'CLOUD_CONFLICT')) throw err;
+      this.subnetUsage.forget(nic.subnetId);
+      return ask(undefined);
+    });
     const blocks: CloudBlock[] =
       req.kind === 'prefix'
         ? (out.AssignedIpv4Prefixes ?? []).flatMap((p) => (p.Ipv4Prefix ? [{ kind: 'prefix' as const, cidr: p.Ipv4Prefix }] : []))
         : (out.AssignedPrivateIpAddresses ?? []).flatMap((a) => (a.PrivateIpAddress ? [{ kind: 'ip' as const, cidr: `${a.PrivateIpAddress}/32` }] : []));
     this.view.addBlocks(req.nicId, blocks);
     return blocks;
+  }
+
+  /**
+   * Single addresses to name in an assign so that free aligned /28s survive, while prefix
+   * delegation is on (the subnet's /28s matter then); undefined lets EC2 pick. A failed read of
+   * the subnet is no reason to fail the assign.
+   */
+  private async namedAddresses(nic: CloudNic | undefined, count: number): Promise<string[] | undefined> {
+    if (!nic || this.opts.prefixDelegation === false || this.opts.singlePlacement === 'any') return undefined;
+    return this.subnetUsage.choose(nic.subnetId, nic.subnetCidr, count).catch((err: unknown) => {
+      this.log.warn({ subnetId: nic.subnetId, err: (err as Error).message }, 'subnet not readable for placement; EC2 picks the addresses');
+      return undefined;
+    });
   }
 
   /**
