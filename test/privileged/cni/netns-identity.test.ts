@@ -3,8 +3,8 @@
 // refused whatever path names it, a netns only the runtime's mount namespace can see works. The
 // real forwarder, the real socket server and the Linux datapath, with throwaway namespaces
 // vc8c<random>-*: "node" plays the node's root netns (with a default route of its own), pods
-// are plain netns. Nothing here
-// touches the host's namespaces; every namespace is removed at the end, also on failure.
+// are plain netns. Nothing here touches the host's namespaces; every namespace is removed at
+// the end, also on failure.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
