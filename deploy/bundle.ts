@@ -20,7 +20,7 @@ export const BUNDLE_DIR = resolve(root, 'build/bundle');
 /**
  * Node flags of the production agent (the image's ENTRYPOINT; bench:agent runs the bundle with
  * them; test/integration/agent/bundle.test.ts keeps the Dockerfile equal). Measured in
- * docs/benchmarks.md (bench:agent):
+ * docs/benchmarks-history.md (bench:agent):
  * - `--max-semi-space-size=1`: the young generation stops growing to 16 MB semi-spaces that
  *   an agent allocating a few KB per request never needs back (~10-15 MB of RSS), for more
  *   frequent but tiny scavenges (idle CPU and ADD latency unchanged within noise).

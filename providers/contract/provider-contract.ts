@@ -2,7 +2,7 @@
 // emulator through the real SDK, later Azure and GCE. It runs by capability: a setup states
 // what its provider claims (NIC lifecycle, leaked-NIC clean-up, block kinds), the suite checks
 // the claim against what the provider exposes, then runs the parts for what it claims.
-import { ipToInt } from '../../src/util/ipv4.ts';
+import { ipToInt } from '../../src/util/ip.ts';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { VpcnetError, type ErrorCode } from '../../src/errors.ts';
 import { blockUsable, capabilitiesOf, type BlockKind, type CloudBlock, type CloudNic, type CloudProvider, type NicLifecycle, type LeakedNicCleanup } from '../provider.ts';

@@ -6,11 +6,10 @@ import { closeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { VpcnetError, toVpcnetError } from '../errors.ts';
 import type { Drift, HostNic, NodeNetConfig, PodNetworkRequest, PodNetworkResult, PodTeardownRequest } from './datapath.ts';
-import { IpvlanLinks } from './ipvlan-link.ts';
 import { POD_VETH, describeRoute, planPod, tempIfname, toRouteSpec, type IpvlanPlan } from './ipvlan-plan.ts';
 import type { PodWiring } from './linux-datapath.ts';
 import { hostVethName } from './naming.ts';
-import { Rtnl, errnoOf, openNetnsFd, type LinkInfo, type RouteInfo } from './netlink/index.ts';
+import { Rtnl, errnoOf, ipvlanInfoData, openNetnsFd, type LinkInfo, type RouteInfo } from './netlink/index.ts';
 
 const RT_TABLE_MAIN = 254;
 
@@ -157,9 +156,10 @@ export class IpvlanWiring implements PodWiring {
     // The kernel checks the new name against the socket's (node) namespace, where the NIC may
     // itself be called eth0: create under a unique temporary name, rename inside the pod.
     // A socket per pod, like LinuxDatapath's node sockets: concurrent pods never queue on one.
-    const links = new IpvlanLinks(this.nodeNetns);
+    // `ip link add link NIC name TEMP netns FD mtu M type ipvlan mode l2`: created in place, no move.
+    const links = Rtnl.open(this.nodeNetns);
     try {
-      await links.create({ name: plan.tempIfname, parentIndex: nic.index, mode: 'l2', netnsFd: fd, mtu: req.mtu });
+      await links.createLink({ name: plan.tempIfname, kind: 'ipvlan', parentIndex: nic.index, netnsFd: fd, mtu: req.mtu, infoData: ipvlanInfoData('l2') });
     } finally {
       links.close();
     }

@@ -1,7 +1,8 @@
 // KubeClient on our own HTTP transport (kube-http.ts): the dozen calls vpcnet makes, as plain
-// REST paths. @kubernetes/client-node did the same in ~140 MB of loaded code; the wire format
-// is the stable Kubernetes REST API, so this is the production client and client-node stays
-// the test-side reference (test/support/client-node-kube-client.ts, held to one contract).
+// REST paths. @kubernetes/client-node costs the agent more memory for the same calls (measured:
+// docs/architecture.md, "A lean agent"); the wire format is the stable Kubernetes REST API, so
+// this is the production client and client-node stays the test-side reference
+// (test/support/client-node-kube-client.ts, held to one contract).
 import { VpcnetError } from '../errors.ts';
 import { toK8sError } from './k8s-errors.ts';
 import type {

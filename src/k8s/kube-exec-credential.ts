@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { isAbsolute, join } from 'node:path';
 import { VpcnetError } from '../errors.ts';
-import type { KubeCredentials, RequestAuth } from './kubeconfig.ts';
+import type { KubeCredentials, RequestAuth } from './kube-credentials.ts';
 
 export interface ExecConfig {
   apiVersion?: unknown;
@@ -28,7 +28,7 @@ export interface ExecContext {
   /** Its directory: a command given with a slash resolves against it, as kubectl does. */
   base: string;
   now?: () => number;
-  /** spec.cluster of KUBERNETES_EXEC_INFO when provideClusterInfo is set. */
+  /** spec.cluster of KUBERNETES_EXEC_INFO, sent when the plugin sets provideClusterInfo. */
   cluster?: Record<string, unknown>;
 }
 
@@ -64,7 +64,7 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
   });
 }
 
-export function execCredentials(cfg: ExecConfig, ctx: ExecContext, certPart: RequestAuth): KubeCredentials {
+export function execCredentials(cfg: ExecConfig, ctx: ExecContext): KubeCredentials {
   const { apiVersion, command, args, env } = validate(cfg, ctx);
   const now = ctx.now ?? Date.now;
   const hint = typeof cfg.installHint === 'string' ? ` (${cfg.installHint.trim()})` : '';
@@ -97,7 +97,6 @@ export function execCredentials(cfg: ExecConfig, ctx: ExecContext, certPart: Req
       throw new VpcnetError('K8S_UNAVAILABLE', `kubeconfig exec plugin ${command} answered no ${apiVersion} credential`, { retryable: true, details: { command, apiVersion: String(cred.apiVersion) } });
     }
     const auth: RequestAuth = {
-      ...certPart,
       ...(typeof s['token'] === 'string' ? { token: s['token'] } : {}),
       ...(typeof s['clientCertificateData'] === 'string' && typeof s['clientKeyData'] === 'string'
         ? { cert: s['clientCertificateData'], key: s['clientKeyData'] }

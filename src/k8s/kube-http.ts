@@ -78,10 +78,10 @@ export class KubeHttp {
     };
     if (this.secure) {
       // TLS options per request: the agent pools connections by them, so a rotated client
-      // certificate gets new connections.
+      // certificate or CA gets new connections.
       Object.assign(opts, {
         rejectUnauthorized: this.target.rejectUnauthorized,
-        ...(this.target.ca !== undefined ? { ca: this.target.ca } : {}),
+        ...((auth.ca ?? this.target.ca) !== undefined ? { ca: auth.ca ?? this.target.ca } : {}),
         ...(this.target.servername ? { servername: this.target.servername } : {}),
         ...(auth.cert !== undefined ? { cert: auth.cert, key: auth.key } : {}),
       });

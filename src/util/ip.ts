@@ -1,17 +1,12 @@
-// The one address module: IPv4 and IPv6 addresses and prefixes, used by the pool, the
-// datapath, the lab, the providers and the emulators. Pure (no I/O, no env).
-//
-// Host bits, three different meanings, three different entry points:
-// - a *network* (subnet, block, route destination): parseNetwork / parseCidr refuse host bits;
-// - an *interface address* (10.0.1.5/24: an address and the prefix it lives in): parseInterface;
-// - "the network that contains this address": networkOf masks host bits on purpose.
-// IPv4 values are unsigned 32-bit numbers (fast path used by allocators and the emulators);
-// the family-neutral API uses bigint values.
+// The one address module, used by the pool, the datapath, the lab, the providers and the
+// emulators. Pure (no I/O, no env). IPv4 values are unsigned 32-bit numbers; a network is
+// strict about host bits ("10.0.0.5/24" is an interface address, not a network). IPv6 is only
+// validated (tryParseNetwork: ip-masq-agent's nonMasqueradeCIDRs may hold IPv6 networks).
 import { VpcnetError } from '../errors.ts';
 
-export type IpFamily = 4 | 6;
+type IpFamily = 4 | 6;
 
-export interface IpAddress {
+interface IpAddress {
   family: IpFamily;
   value: bigint;
 }
@@ -23,7 +18,7 @@ export interface IpPrefix {
   length: number;
 }
 
-export function bitsOf(family: IpFamily): number {
+function bitsOf(family: IpFamily): number {
   return family === 4 ? 32 : 128;
 }
 
@@ -88,7 +83,7 @@ export function parseCidr(text: string): Cidr {
   const c = tryParseCidr(text);
   if (c) return c;
   const masked = tryNetworkOf(text);
-  if (masked && masked.family === 4) throw badAddress(text, `host bits set in a network (did you mean ${formatPrefix(masked)}?)`);
+  if (masked && masked.family === 4) throw badAddress(text, `host bits set in a network (did you mean ${formatCidr(Number(masked.value), masked.length)}?)`);
   throw badAddress(text, 'not an IPv4 CIDR');
 }
 
@@ -115,20 +110,14 @@ export function cidrContains(cidr: string, ip: string): boolean {
   return n >= base && n < base + size;
 }
 
-/** The last address of an IPv4 network (its broadcast address). */
-export function cidrLast(cidr: string): string {
-  const { base, size } = parseCidr(cidr);
-  return intToIp(base + size - 1);
-}
-
 /** The subnet's router: its first host address (AWS, Azure and GCE all reserve it). */
 export function subnetGateway(subnetCidr: string): string {
   return intToIp(parseCidr(subnetCidr).base + 1);
 }
 
-// ---- both families ------------------------------------------------------------------------
+// ---- both families (validation) -----------------------------------------------------------
 
-export function tryParseAddress(text: string): IpAddress | undefined {
+function tryParseAddress(text: string): IpAddress | undefined {
   if (text.includes(':')) {
     const v = parseIpv6(text);
     return v === undefined ? undefined : { family: 6, value: v };
@@ -137,52 +126,14 @@ export function tryParseAddress(text: string): IpAddress | undefined {
   return n === undefined ? undefined : { family: 4, value: BigInt(n) };
 }
 
-export function parseAddress(text: string): IpAddress {
-  const a = tryParseAddress(text);
-  if (!a) throw badAddress(text, 'not an IP address');
-  return a;
-}
-
-/** IPv4 dotted quad; IPv6 in RFC 5952 canonical form (lowercase, longest zero run as ::). */
-export function formatAddress(a: IpAddress): string {
-  if (a.family === 4) return intToIp(Number(a.value));
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((a.value >> BigInt(i * 16)) & 0xffffn));
-  let best = -1;
-  let bestLen = 1; // a single zero group is not compressed (RFC 5952 4.2.2)
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
-
-/** Canonical text of an address (IPv6 compressed and lowercased), or undefined if invalid. */
-export function canonicalAddress(text: string): string | undefined {
-  const a = tryParseAddress(text);
-  return a ? formatAddress(a) : undefined;
-}
-
-/** Address and prefix length of an interface address ("10.0.1.5/24"); host bits allowed. */
-export function parseInterface(text: string): { address: IpAddress; length: number; network: IpPrefix } {
+/** The network an interface address ("10.0.1.5/24") lives in; host bits masked. */
+function tryNetworkOf(text: string): IpPrefix | undefined {
   const [ip = '', len, ...rest] = text.split('/');
   const address = tryParseAddress(ip);
-  const length = len === undefined ? (address ? bitsOf(address.family) : 0) : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
-  if (!address || rest.length > 0 || !(length >= 0 && length <= bitsOf(address.family))) {
-    throw badAddress(text, 'not an interface address');
-  }
-  return { address, length, network: { family: address.family, value: address.value & maskOf(address.family, length), length } };
+  if (!address || rest.length > 0) return undefined;
+  const length = len === undefined ? bitsOf(address.family) : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
+  if (!(length >= 0 && length <= bitsOf(address.family))) return undefined;
+  return { family: address.family, value: address.value & maskOf(address.family, length), length };
 }
 
 /** Strict network of either family; host bits set: undefined. A bare address is a host prefix. */
@@ -191,60 +142,6 @@ export function tryParseNetwork(text: string): IpPrefix | undefined {
   if (!p) return undefined;
   const [ip = ''] = text.split('/');
   return (tryParseAddress(ip) as IpAddress).value === p.value ? p : undefined;
-}
-
-export function parseNetwork(text: string): IpPrefix {
-  const p = tryParseNetwork(text);
-  if (p) return p;
-  const masked = tryNetworkOf(text);
-  if (masked) throw badAddress(text, `host bits set in a network (did you mean ${formatPrefix(masked)}?)`);
-  throw badAddress(text, 'not a CIDR');
-}
-
-/** The network that holds an interface address: host bits are masked on purpose. */
-export function networkOf(text: string): IpPrefix {
-  const p = tryNetworkOf(text);
-  if (!p) throw badAddress(text, 'not a CIDR');
-  return p;
-}
-
-function tryNetworkOf(text: string): IpPrefix | undefined {
-  try {
-    return parseInterface(text).network;
-  } catch {
-    return undefined;
-  }
-}
-
-export function formatPrefix(p: IpPrefix): string {
-  return `${formatAddress({ family: p.family, value: p.value })}/${p.length}`;
-}
-
-/** Number of addresses in a prefix (bigint: an IPv6 /64 does not fit a number). */
-export function prefixSize(p: IpPrefix): bigint {
-  return 1n << BigInt(bitsOf(p.family) - p.length);
-}
-
-export function prefixLastValue(p: IpPrefix): bigint {
-  return p.value + prefixSize(p) - 1n;
-}
-
-export function prefixContainsAddress(p: IpPrefix, a: IpAddress): boolean {
-  return p.family === a.family && a.value >= p.value && a.value <= prefixLastValue(p);
-}
-
-export function prefixContainsPrefix(outer: IpPrefix, inner: IpPrefix): boolean {
-  return outer.family === inner.family && inner.length >= outer.length && inner.value >= outer.value && prefixLastValue(inner) <= prefixLastValue(outer);
-}
-
-export function prefixesOverlap(a: IpPrefix, b: IpPrefix): boolean {
-  return a.family === b.family && a.value <= prefixLastValue(b) && b.value <= prefixLastValue(a);
-}
-
-/** The `index`-th address of a prefix (0 is the network address). */
-export function addressAt(p: IpPrefix, index: bigint): IpAddress {
-  if (index < 0n || index >= prefixSize(p)) throw badAddress(formatPrefix(p), `index ${index} outside the prefix`);
-  return { family: p.family, value: p.value + index };
 }
 
 function maskOf(family: IpFamily, length: number): bigint {

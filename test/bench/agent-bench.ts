@@ -19,7 +19,7 @@ import { decodeResponse, encodeRequest, FrameReader } from '../../src/cni/wire.t
 import { FakeApiServer } from '../support/fake-apiserver/server.ts';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-/** Today's reference: one agent idling on main (issue 12, measured before this work). */
+/** The reference: the agent idling before the lean-agent work (measured with the Linux datapath). */
 const REFERENCE_IDLE_RSS_MB = 288;
 const NODE = 'bench-node';
 
@@ -222,6 +222,6 @@ if (!values.json) {
   ];
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ')}\n`);
-  process.stdout.write(`reference: main idles at ${REFERENCE_IDLE_RSS_MB} MB RSS (issue 12); target: at most 100 MB at 250 pods\n`);
+  process.stdout.write(`reference: main idles at ${REFERENCE_IDLE_RSS_MB} MB RSS (before the lean-agent work); target: at most 100 MB at 250 pods\n`);
 }
 for (const r of results) process.stdout.write(`${JSON.stringify({ bench: 'agent', ...r, referenceIdleRssMb: REFERENCE_IDLE_RSS_MB })}\n`);

@@ -1,5 +1,6 @@
-// Builds the AWS provider against a fresh in-process EC2 emulator: the real SDK speaks the
-// Query protocol over loopback, IMDSv2 is served per instance by the emulator.
+// Builds the AWS provider against a fresh in-process EC2 emulator: the provider's own EC2 Query
+// client speaks the Query protocol over loopback (the SDK's client sets scenarios up and checks
+// the cloud's side), IMDSv2 is served per instance by the emulator.
 import { CreateNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AwsProvider } from '../../providers/aws/client/aws-provider.ts';
 import type { AwsProviderOptions } from '../../providers/aws/client/options.ts';

@@ -3,7 +3,8 @@
 // EC2's ~700 operations in one object graph that no bundler can shake, and loading it costs an
 // agent ~80 MB of RSS (docs/architecture.md). The SDK's client stays what the tests use to prove
 // the emulator wire-compatible, and test/unit/aws-client/ec2-query-wire.test.ts holds this
-// client to the SDK's serialisation and parsing of every action.
+// client to the SDK's serialisation and parsing of every action. Query names and response
+// shapes per action come from the SDK's model at dev time (ec2-shapes.ts, generated).
 //
 // Signing: SigV4 by @smithy/signature-v4. Credentials: the SDK's default chain
 // (@aws-sdk/credential-provider-node: env, web identity / IRSA, ECS, instance profile; memoized
@@ -15,6 +16,9 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { XMLParser } from 'fast-xml-parser';
+import { VpcnetError } from '../../../src/errors.ts';
+import type { Shape } from './ec2-shape.ts';
+import { INPUT_SHAPES, OUTPUT_SHAPES } from './ec2-shapes.ts';
 import type { Ec2Action, Ec2Ops, Ec2Transport } from './ec2-types.ts';
 
 export const EC2_API_VERSION = '2016-11-15';
@@ -55,40 +59,33 @@ export function regionalEndpoint(region: string): string {
 // ---- request: input members -> Query parameters ----
 
 /**
- * SDK member name -> Query name, where they differ. EC2 flattens lists as Name.1, Name.2 and
- * names list members in the singular (the `queryName` of the service model).
+ * Flattens an input into Query parameters (Action and Version first), naming each member as
+ * the action's model does (ec2-shapes.ts, generated from the SDK's model): EC2's names depend
+ * on the action (PrivateIpAddresses is PrivateIpAddress.N of strings in one action and
+ * PrivateIpAddresses.N.* of structures in another). Lists are flattened as Name.N.
  */
-const QUERY_NAMES: Record<string, string> = {
-  Filters: 'Filter',
-  Values: 'Value',
-  Groups: 'SecurityGroupId',
-  NetworkInterfaceIds: 'NetworkInterfaceId',
-  TagSpecifications: 'TagSpecification',
-  Tags: 'Tag',
-  Resources: 'ResourceId',
-  PrivateIpAddresses: 'PrivateIpAddress',
-  Ipv4Prefixes: 'Ipv4Prefix',
-  InstanceTypes: 'InstanceType',
-  SubnetIds: 'SubnetId',
-};
-
-/** Flattens an input into Query parameters (Action and Version first). */
 export function queryParams(action: Ec2Action, input: object): Array<[string, string]> {
   const out: Array<[string, string]> = [
     ['Action', action],
     ['Version', EC2_API_VERSION],
   ];
-  const walk = (prefix: string, value: unknown): void => {
+  const walk = (prefix: string, shape: Shape, value: unknown): void => {
     if (value === undefined || value === null) return;
-    if (Array.isArray(value)) {
-      value.forEach((v, i) => walk(`${prefix}.${i + 1}`, v));
-    } else if (typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${QUERY_NAMES[k] ?? k}` : (QUERY_NAMES[k] ?? k), v);
-    } else {
-      out.push([prefix, String(value)]);
+    if (typeof shape === 'object' && 'list' in shape) {
+      if (Array.isArray(value)) value.forEach((v, i) => walk(`${prefix}.${i + 1}`, shape.list, v));
+      return;
     }
+    if (typeof shape === 'object') {
+      for (const [k, v] of Object.entries(value as object)) {
+        const member = shape.struct[k];
+        if (!member) throw new VpcnetError('INTERNAL', 'an EC2 input member the action does not have', { details: { action, member: prefix ? `${prefix}.${k}` : k } });
+        walk(prefix ? `${prefix}.${member[0]}` : member[0], member[1], v);
+      }
+      return;
+    }
+    out.push([prefix, String(value)]);
   };
-  walk('', input);
+  walk('', INPUT_SHAPES[action], input);
   return out;
 }
 
@@ -100,81 +97,7 @@ export function formBody(params: Array<[string, string]>): string {
 
 // ---- response: XML elements -> output members ----
 
-/** A shape: scalar, list of <item>s, or structure of member -> [element name, shape]. */
-type Shape = 'string' | 'number' | 'boolean' | { list: Shape } | { struct: Record<string, [string, Shape]> };
-const S = 'string' as const;
-const N = 'number' as const;
-const B = 'boolean' as const;
-const list = (of: Shape): Shape => ({ list: of });
-const struct = (members: Record<string, [string, Shape]>): Shape => ({ struct: members });
-
-const TAG = struct({ Key: ['key', S], Value: ['value', S] });
-const NETWORK_INTERFACE = struct({
-  NetworkInterfaceId: ['networkInterfaceId', S],
-  SubnetId: ['subnetId', S],
-  VpcId: ['vpcId', S],
-  AvailabilityZone: ['availabilityZone', S],
-  MacAddress: ['macAddress', S],
-  PrivateIpAddress: ['privateIpAddress', S],
-  Status: ['status', S],
-  Description: ['description', S],
-  Attachment: [
-    'attachment',
-    struct({
-      AttachmentId: ['attachmentId', S],
-      DeviceIndex: ['deviceIndex', N],
-      NetworkCardIndex: ['networkCardIndex', N],
-      InstanceId: ['instanceId', S],
-      Status: ['status', S],
-      DeleteOnTermination: ['deleteOnTermination', B],
-    }),
-  ],
-  Groups: ['groupSet', list(struct({ GroupId: ['groupId', S], GroupName: ['groupName', S] }))],
-  PrivateIpAddresses: ['privateIpAddressesSet', list(struct({ PrivateIpAddress: ['privateIpAddress', S], Primary: ['primary', B] }))],
-  Ipv4Prefixes: ['ipv4PrefixSet', list(struct({ Ipv4Prefix: ['ipv4Prefix', S] }))],
-  TagSet: ['tagSet', list(TAG)],
-});
-const SUBNET = struct({
-  SubnetId: ['subnetId', S],
-  VpcId: ['vpcId', S],
-  CidrBlock: ['cidrBlock', S],
-  AvailabilityZone: ['availabilityZone', S],
-  AvailableIpAddressCount: ['availableIpAddressCount', N],
-  Tags: ['tagSet', list(TAG)],
-});
-const INSTANCE_TYPE = struct({
-  InstanceType: ['instanceType', S],
-  Hypervisor: ['hypervisor', S],
-  BareMetal: ['bareMetal', B],
-  NetworkInfo: [
-    'networkInfo',
-    struct({
-      MaximumNetworkInterfaces: ['maximumNetworkInterfaces', N],
-      Ipv4AddressesPerInterface: ['ipv4AddressesPerInterface', N],
-      NetworkCards: ['networkCards', list(struct({ NetworkCardIndex: ['networkCardIndex', N], MaximumNetworkInterfaces: ['maximumNetworkInterfaces', N] }))],
-    }),
-  ],
-});
-const EMPTY = struct({});
-
-/** Output shape of each action (the members vpcnet reads; others are not parsed). */
-export const OUTPUT_SHAPES: Record<Ec2Action, Shape> = {
-  AssignPrivateIpAddresses: struct({
-    NetworkInterfaceId: ['networkInterfaceId', S],
-    AssignedPrivateIpAddresses: ['assignedPrivateIpAddressesSet', list(struct({ PrivateIpAddress: ['privateIpAddress', S] }))],
-    AssignedIpv4Prefixes: ['assignedIpv4PrefixSet', list(struct({ Ipv4Prefix: ['ipv4Prefix', S] }))],
-  }),
-  AttachNetworkInterface: struct({ AttachmentId: ['attachmentId', S], NetworkCardIndex: ['networkCardIndex', N] }),
-  CreateNetworkInterface: struct({ NetworkInterface: ['networkInterface', NETWORK_INTERFACE], ClientToken: ['clientToken', S] }),
-  CreateTags: EMPTY,
-  DeleteNetworkInterface: EMPTY,
-  DescribeInstanceTypes: struct({ InstanceTypes: ['instanceTypeSet', list(INSTANCE_TYPE)], NextToken: ['nextToken', S] }),
-  DescribeNetworkInterfaces: struct({ NetworkInterfaces: ['networkInterfaceSet', list(NETWORK_INTERFACE)], NextToken: ['nextToken', S] }),
-  DescribeSubnets: struct({ Subnets: ['subnetSet', list(SUBNET)], NextToken: ['nextToken', S] }),
-  DetachNetworkInterface: EMPTY,
-  ModifyNetworkInterfaceAttribute: EMPTY,
-  UnassignPrivateIpAddresses: EMPTY,
-};
+export { OUTPUT_SHAPES };
 
 const xml = new XMLParser({
   ignoreAttributes: true,

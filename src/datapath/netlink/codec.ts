@@ -1,9 +1,7 @@
 // Small encoders for what the netlink package leaves to the caller: IPv4 and MAC byte
 // forms, CIDR parsing, and raw attribute (TLV) assembly for nested link info.
 import { VpcnetError } from '../../errors.ts';
-import { bytesToIpv4, cidrContains as ipCidrContains, intToIp, ipToInt, ipv4ToBytes, tryParseCidr, tryParseIpv4 } from '../../util/ip.ts';
-
-export { intToIp, ipToInt };
+import { bytesToIpv4, cidrContains as ipCidrContains, intToIp, ipv4ToBytes, tryParseCidr, tryParseIpv4 } from '../../util/ip.ts';
 
 export function ipToBuf(ip: string): Buffer {
   if (tryParseIpv4(ip) === undefined) throw new VpcnetError('INTERNAL', 'not an IPv4 address', { details: { ip } });

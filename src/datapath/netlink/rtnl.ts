@@ -37,12 +37,13 @@ export type BatchOp =
   | { op: 'rule.add'; spec: RuleSpec }
   | { op: 'rule.del'; spec: RuleSpec };
 
-/** The package's request bookkeeping, which batch() shares so replies find their callers. */
-interface NlSocketInternals {
-  socket: { address(): { port: number }; send(msg: Uint8Array[], options: object, cb: (err?: Error) => void): void };
-  generateSeq(): number;
-  makeRef(seq: number, cb: (err: Error | null, msg?: Array<{ type: number; flags: number; seq: number; port: number; data: Buffer }>) => void): number;
-  dropRef(seq: number): void;
+/** A reply as the package's NetlinkSocket hands it over on its public 'message' event. */
+interface NlReply {
+  type: number;
+  flags: number;
+  seq: number;
+  port: number;
+  data: Buffer;
 }
 
 const AF_INET = 2;
@@ -220,39 +221,58 @@ export class Rtnl {
   }
 
   /**
-   * Several changes in one sendmsg: the kernel runs the messages in order and acks each, so a
-   * pod's wiring costs one round trip per namespace instead of one per change. Resolves with
-   * each change's errno name (undefined: done), in order; a kernel refusal never rejects.
+   * Several changes in one sendmsg: the kernel runs the messages in order, answers each one it
+   * refuses with its errno and goes on, so a pod's wiring costs one round trip per namespace
+   * instead of one per change. Only the last message asks for an ACK: its answer comes after
+   * every refusal of the ones before, so a batch that succeeds is one reply to read. Resolves
+   * with each change's errno name (undefined: done), in order; a kernel refusal never rejects.
    */
   async batch(ops: BatchOp[]): Promise<Array<string | undefined>> {
-    return this.serial(async () => {
-      const nl = this.sock.socket as unknown as NlSocketInternals;
-      const port = nl.socket.address().port;
-      const parts: Uint8Array[] = [];
-      const seqs: number[] = [];
-      const answers = ops.map((o) => {
-        const seq = nl.generateSeq();
-        seqs.push(seq);
-        const [type, body, flags] = this.batchMessage(o);
-        parts.push(...netlinkPkg.formatMessage({ type, flags: flags | F_REQUEST | F_ACK, seq, port, data: body }));
-        return new Promise<string | undefined>((resolve) => {
-          nl.makeRef(seq, (err, msg) => {
-            nl.dropRef(seq);
-            if (err) return resolve(errnoOf(err) ?? 'EIO');
-            try {
-              if (msg?.[0]) netlinkPkg.checkError(msg[0]);
-              resolve(undefined);
-            } catch (e) {
-              resolve(errnoOf(e) ?? 'EIO');
-            }
-          });
-        });
+    return this.serial(() => this.sendBatch(ops));
+  }
+
+  /**
+   * Public API of the package only: sequence numbers from generateSeq(), one sendmsg through
+   * the raw socket, and the replies from the 'message' event (the package emits a reply there
+   * when no request() waits for its sequence number). The socket is kept referenced meanwhile.
+   */
+  private sendBatch(ops: BatchOp[]): Promise<Array<string | undefined>> {
+    if (ops.length === 0) return Promise.resolve([]);
+    const nl = this.sock.socket;
+    const port = nl.address().port;
+    const parts: Uint8Array[] = [];
+    const answers: Array<string | undefined> = new Array(ops.length).fill(undefined);
+    const slot = new Map<number, number>();
+    let lastSeq = 0;
+    for (const [i, o] of ops.entries()) {
+      const seq = nl.generateSeq();
+      slot.set(seq, i);
+      lastSeq = seq;
+      const [type, body, flags] = this.batchMessage(o);
+      const ack = i === ops.length - 1 ? F_ACK : 0;
+      parts.push(...netlinkPkg.formatMessage({ type, flags: flags | F_REQUEST | ack, seq, port, data: body }));
+    }
+    return new Promise((resolve, reject) => {
+      const finish = (): void => {
+        nl.off('message', onMessage);
+        nl.ref(false);
+      };
+      const onMessage = (msgs: NlReply[]): void => {
+        const first = msgs[0];
+        const i = first === undefined ? undefined : slot.get(first.seq);
+        if (first === undefined || i === undefined) return; // not ours (e.g. a late ACK after an echo)
+        answers[i] = replyErrno(first);
+        if (first.seq !== lastSeq) return;
+        finish();
+        resolve(answers);
+      };
+      nl.on('message', onMessage);
+      nl.ref(true);
+      nl.socket.send(parts, {}, (err) => {
+        if (!err) return;
+        finish(); // nothing was sent: no answer will come
+        reject(wrap(err, 'batch', { ops: ops.map((o) => o.op), netns: this.netns }));
       });
-      await new Promise<void>((resolve, reject) => nl.socket.send(parts, {}, (err) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
-        for (const seq of seqs) nl.dropRef(seq); // nothing was sent: no answer will come
-        throw wrap(err, 'batch', { ops: ops.map((o) => o.op), netns: this.netns });
-      });
-      return Promise.all(answers);
     });
   }
 
@@ -630,6 +650,16 @@ export class Rtnl {
     await this.run('neigh.del', { ...spec }, () =>
       this.sock.delNeighbor({ family: AF_INET, ifindex: spec.ifindex }, { dst: ipToBuf(spec.ip) }),
     );
+  }
+}
+
+/** The errno name a batch reply carries (undefined: an ACK). */
+function replyErrno(msg: NlReply): string | undefined {
+  try {
+    netlinkPkg.checkError(msg);
+    return undefined;
+  } catch (e) {
+    return errnoOf(e) ?? 'EIO';
   }
 }
 

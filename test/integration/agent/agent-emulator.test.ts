@@ -162,7 +162,7 @@ describe('agent against the EC2 emulator', () => {
 
   let third: Agent;
 
-  it('a DEL while the agent is down is spooled (success) and applied at the next start before any ADD (defect 9)', async () => {
+  it('a DEL while the agent is down is spooled (success) and applied at the next start before any ADD', async () => {
     await third.stop();
     const del = await cni('DEL', 'pod-a');
     expect(del).toMatchObject({ code: 0, stdout: '' });
@@ -174,7 +174,7 @@ describe('agent against the EC2 emulator', () => {
     expect(readdirSync(join(dir, 'del-spool'))).toEqual([]);
   });
 
-  it('writes a conflist that old libcni accepts (cniVersion 1.0.0, newer in cniVersions) naming its socket and spool (defects 7, 8)', () => {
+  it('writes a conflist that old libcni accepts (cniVersion 1.0.0, newer in cniVersions) naming its socket and spool', () => {
     const list = JSON.parse(readFileSync(join(dir, 'net.d', '10-vpcnet.conflist'), 'utf8')) as { cniVersion: string; cniVersions: string[]; plugins: Array<Record<string, unknown>> };
     expect(list.cniVersion).toBe('1.0.0');
     expect(list.cniVersions).toEqual(['0.4.0', '1.0.0', '1.1.0']);

@@ -72,7 +72,7 @@ describe('agent start-up under cloud errors (GCE emulator)', () => {
     expect(after).toMatch(/vpcnet_startup_blocked\{step="discover",code="CLOUD_PERMISSION_DENIED"\} 0/);
   }, 60_000);
 
-  it('403 rateLimitExceeded on every call for a while: start-up waits, then finishes (the issue\'s "agent failed to start")', async () => {
+  it('403 rateLimitExceeded on every call for a while: start-up waits, then finishes (never "agent failed to start")', async () => {
     const { emu, agent: a } = await setup();
     emu.faults.add({ method: '*', status: 403, reason: 'rateLimitExceeded', message: 'Rate Limit Exceeded', count: 8 });
     await a.start();

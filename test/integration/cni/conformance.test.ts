@@ -291,7 +291,7 @@ describe('bad input gets a spec error object and changes nothing', () => {
 });
 
 describe('forwarder settings come from the network config', () => {
-  it('agentSocket in the config reaches the agent whatever the environment says (defect 8)', async () => {
+  it('agentSocket in the config reaches the agent whatever the environment says', async () => {
     await h.run(env('ADD'), conf('1.0.0'));
     expect(agent.ipam.list()).toHaveLength(1);
     // as podman's later `container cleanup` runs it: same config, none of the ADD's environment
@@ -316,7 +316,7 @@ describe('agent down', () => {
     expect(r.json?.msg).toBe('vpcnet agent is not reachable');
   });
 
-  it('DEL is spooled durably (root-only atomic file) and answered with success (defect 9)', async () => {
+  it('DEL is spooled durably (root-only atomic file) and answered with success', async () => {
     const spool = join(h.dir, 'spool-down');
     const before = Date.now();
     const r = await h.run(env('DEL', 'gone1'), conf('0.4.0', { agentSocket: `${h.dir}/nothing.sock`, delSpoolDir: spool }));

@@ -1,4 +1,4 @@
-// DEL is never lost (issue 8, defect 9): with the agent down the BUILT forwarder records the DEL
+// DEL is never lost: with the agent down the BUILT forwarder records the DEL
 // in the spool directory named by the netconf and answers success; the agent's DelSpool applies
 // every record before it serves, and a record never undoes a newer ADD of the same attachment.
 import { afterEach, describe, expect, it } from '@jest/globals';

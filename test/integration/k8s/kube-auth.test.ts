@@ -78,6 +78,24 @@ describe('client certificates over TLS', () => {
     expect(api.clientCertNames).toEqual(['system:node:node-a']);
   });
 
+  it('rotated certificate files are used without a restart: the next connection presents the new certificate', async () => {
+    const api = await server({ tls: { key: tls.key, cert: tls.cert, ca: tls.ca, clientCa: tls.ca } });
+    const put = (name: string): void => {
+      const c = tls.client(name);
+      writeFileSync(join(dir, 'node.pem'), c.cert);
+      writeFileSync(join(dir, 'node.key'), c.key);
+    };
+    writeFileSync(join(dir, 'ca.pem'), tls.ca);
+    put('system:node:node-a');
+    let now = 0;
+    const c = client(writeKubeconfig(`server: ${api.url}\ncertificate-authority: ca.pem`, 'client-certificate: node.pem\nclient-key: node.key'), () => now);
+    await c.getNode('node-a');
+    put('system:node:node-a-renewed');
+    now += TOKEN_FILE_REREAD_MS;
+    await c.getNode('node-a');
+    expect(api.clientCertNames).toEqual(['system:node:node-a', 'system:node:node-a-renewed']);
+  });
+
   it('inline -data fields work the same', async () => {
     const api = await server({ tls: { key: tls.key, cert: tls.cert, ca: tls.ca, clientCa: tls.ca } });
     const c = tls.client('admin');
@@ -182,6 +200,24 @@ printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"%s"%s}}' "
     await c.getNode('node-a');
     expect(runs()).toBe(2);
     expect(api.requests.map((r) => r.authorization)).toEqual(['Bearer exec-1', 'Bearer exec-1', 'Bearer exec-2']);
+  });
+
+  it('provideClusterInfo: the plugin is told the cluster (server, CA, TLS name, its exec extension) in KUBERNETES_EXEC_INFO', async () => {
+    const api = await server({ tls: { key: tls.key, cert: tls.cert, ca: tls.ca }, tokens: () => ['exec-1'] });
+    plugin();
+    writeFileSync(join(dir, 'token'), 'exec-1');
+    writeFileSync(join(dir, 'ca.pem'), tls.ca);
+    const user = `${execUser('client.authentication.k8s.io/v1', { API: 'client.authentication.k8s.io/v1', EXTRA: '' })}\n  provideClusterInfo: true`;
+    const cluster = [`server: ${api.url}`, 'certificate-authority: ca.pem', 'tls-server-name: localhost', 'extensions:', '- name: client.authentication.k8s.io/exec', '  extension:', '    audience: vpcnet-tests'].join('\n');
+    await expect(client(writeKubeconfig(cluster, user)).getNode('node-a')).resolves.toMatchObject({ name: 'node-a' });
+    expect(JSON.parse(readFileSync(join(dir, 'info'), 'utf8'))).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      spec: {
+        interactive: false,
+        cluster: { server: api.url, 'tls-server-name': 'localhost', 'certificate-authority-data': b64(tls.ca), config: { audience: 'vpcnet-tests' } },
+      },
+    });
   });
 
   it('v1beta1 without an expiry: cached until the server answers 401, then run again', async () => {

@@ -1,8 +1,10 @@
 // The pod netns is decided once, by identity, from the descriptor the forwarder opened in the
-// runtime's mount namespace (issue 8, defects 1-4 and 10). The real forwarder, the real socket
-// server and the Linux datapath, with throwaway namespaces vc8c<random>-*: "node" plays the
-// node's root netns (with a default route of its own), pods are plain netns. Nothing here
-// touches the host's namespaces; every namespace is removed at the end, also on failure.
+// runtime's mount namespace: a thread's netns path works, the node's or the host's own netns is
+// refused whatever path names it, a netns only the runtime's mount namespace can see works. The
+// real forwarder, the real socket server and the Linux datapath, with throwaway namespaces
+// vc8c<random>-*: "node" plays the node's root netns (with a default route of its own), pods
+// are plain netns. Nothing here touches the host's namespaces; every namespace is removed at
+// the end, also on failure.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -106,7 +108,7 @@ async function sleeperIn(ns: string): Promise<number> {
 }
 
 describe('pod netns decided by identity', () => {
-  it('defect 1: CNI_NETNS=/proc/<pid>/task/<pid>/ns/net works for ADD, and DEL frees the address', async () => {
+  it('CNI_NETNS=/proc/<pid>/task/<pid>/ns/net works for ADD, and DEL frees the address', async () => {
     const pid = await sleeperIn(POD1);
     const netns = `/proc/${pid}/task/${pid}/ns/net`;
     const add = await cni('ADD', netns);
@@ -119,7 +121,7 @@ describe('pod netns decided by identity', () => {
     expect(ipIn(NODE, 'rule', 'show')).not.toContain('10.77.0.20');
   });
 
-  it("defect 2/4: a symlink under /var/run/netns naming the node's own netns is refused with 4 before anything is allocated", async () => {
+  it("a symlink under /var/run/netns naming the node's own netns is refused with 4 before anything is allocated", async () => {
     symlinkSync(path(NODE), ALIAS);
     try {
       const before = nodeState();
@@ -131,7 +133,7 @@ describe('pod netns decided by identity', () => {
     }
   });
 
-  it("defect 4: ADD into the node's own netns with CNI_IFNAME=eth9 is refused; the node keeps its default route, also after DEL", async () => {
+  it("ADD into the node's own netns with CNI_IFNAME=eth9 is refused; the node keeps its default route, also after DEL", async () => {
     const before = nodeState();
     const r = await cni('ADD', path(NODE), { ifname: 'eth9' });
     expectRefused(r, 4);
@@ -142,7 +144,7 @@ describe('pod netns decided by identity', () => {
     expect(ipIn(NODE, 'route', 'show')).toContain('default via 10.99.0.254');
   });
 
-  it("defect 2: CNI_NETNS=/proc/1/ns/net (the host's initial netns) is refused with 4 before anything is allocated", async () => {
+  it("CNI_NETNS=/proc/1/ns/net (the host's initial netns) is refused with 4 before anything is allocated", async () => {
     // Refused by identity where the forwarder can open it, and as unopenable where PID 1's
     // namespace is closed to us (as on some CI machines): either way nothing is allocated.
     const r = await cni('ADD', '/proc/1/ns/net');
@@ -156,7 +158,7 @@ describe('pod netns decided by identity', () => {
     expectNothingAllocated();
   });
 
-  it('defect 3: a repeated ADD in another netns is refused and the first attachment is untouched; the same request is idempotent', async () => {
+  it('a repeated ADD in another netns is refused and the first attachment is untouched; the same request is idempotent', async () => {
     const first = await cni('ADD', path(POD1));
     expect(first.code).toBe(0);
     const pod1Before = ipIn(POD1, 'addr', 'show');
@@ -174,7 +176,7 @@ describe('pod netns decided by identity', () => {
     expect(ipam.list()).toHaveLength(1);
   });
 
-  it("defect 10: a netns bind mount only the runtime's mount namespace can see works (unshare -m)", async () => {
+  it("a netns bind mount only the runtime's mount namespace can see works (unshare -m)", async () => {
     const hidden = `/run/netns/${prefix}-hidden`;
     // In a private mount namespace: a tmpfs over /run/netns (so the file exists only there) and
     // POD3 bind-mounted under a name the agent's mount namespace never sees.

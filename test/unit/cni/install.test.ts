@@ -37,7 +37,7 @@ describe('install', () => {
     expect(readdirSync(dir)).toEqual(['10-vpcnet.conflist']);
   });
 
-  it('defect 7/8: the conflist speaks 1.0.0 to libcni < 1.2, lists newer versions, and carries the forwarder settings', async () => {
+  it('the conflist speaks 1.0.0 to libcni < 1.2, lists newer versions, and carries the forwarder settings', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vpcnet-install-'));
     dirs.push(dir);
     const file = await writeConflist({ confDir: dir, agentSocket: '/run/x/cni.sock', delSpoolDir: '/var/lib/x/spool' });

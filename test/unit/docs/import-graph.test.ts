@@ -116,6 +116,19 @@ const RULES: Rule[] = [
         (f) => !['src/config/load.ts', 'src/k8s/kube-exec-credential.ts'].includes(f) && /process\.env\b/.test(readFileSync(join(ROOT, f), 'utf8')),
       ),
   },
+  {
+    id: 'R7',
+    // One module owns the netlink package, through its public API only: no member its typings
+    // declare protected or private (request bookkeeping that changes without notice).
+    violations: () => {
+      const owner = 'src/datapath/netlink/rtnl.ts';
+      const importers = EDGES.filter((e) => /^netlink(\/|$)/.test(e.to) && e.from !== owner).map(show);
+      const typings = ['netlink.d.ts', 'raw.d.ts', 'rt/rt.d.ts'].map((f) => readFileSync(join(ROOT, 'node_modules/netlink/dist', f), 'utf8')).join('\n');
+      const hidden = new Set([...typings.matchAll(/^\s*(?:protected|private)\s+(?:readonly\s+)?(\w+)/gm)].map((m) => m[1]));
+      const used = [...readFileSync(join(ROOT, owner), 'utf8').matchAll(/\.(\w+)\b/g)].map((m) => m[1] ?? '').filter((n) => hidden.has(n));
+      return [...importers, ...[...new Set(used)].map((n) => `${owner} uses non-public ${n}`)];
+    },
+  },
 ];
 
 describe('import graph (docs/architecture.md, "Import rules")', () => {

@@ -1,5 +1,6 @@
 // At the node's hard address limit (every NIC full, no NIC can be added) an ADD cannot be helped
-// by waiting: the pool manager answers at once and raises NodeAddressLimit (issue 8, defect 6).
+// by waiting: the pool manager answers at once, rather than after the ADD deadline, and raises
+// NodeAddressLimit.
 import { describe, expect, it } from '@jest/globals';
 import { FakeCloudProvider } from '../../../providers/fake/fake-provider.ts';
 import { MemoryCheckpointStore } from '../../../src/ipam/checkpoint.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { inClusterTarget, kubeconfigFileTarget, kubeconfigTarget } from '../../../src/k8s/kubeconfig.ts';
+import { inClusterTarget, kubeconfigFileTarget, kubeconfigTarget, TOKEN_FILE_REREAD_MS } from '../../../src/k8s/kubeconfig.ts';
 import { lazyKubeClient } from '../../../src/k8s/lazy-kube-client.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'k8l-kubeconfig-'));
@@ -27,8 +27,8 @@ describe('kubeconfig', () => {
   it('resolves the current context: server, CA, TLS name, token', async () => {
     const t = kubeconfigTarget(doc({ cluster: { 'certificate-authority-data': Buffer.from('CA PEM').toString('base64'), 'tls-server-name': 'api.internal' } }), '/etc/kubeconfig');
     expect(t.server.href).toBe('https://10.0.0.1:6443/');
-    expect(t).toMatchObject({ ca: 'CA PEM', rejectUnauthorized: true, servername: 'api.internal' });
-    await expect(t.credentials.get()).resolves.toEqual({ token: 't0k' });
+    expect(t).toMatchObject({ rejectUnauthorized: true, servername: 'api.internal' });
+    await expect(t.credentials.get()).resolves.toEqual({ ca: 'CA PEM', token: 't0k' });
   });
 
   it('reads tokenFile and certificate files relative to the kubeconfig, username/password as basic auth', async () => {
@@ -41,12 +41,34 @@ describe('kubeconfig', () => {
     await expect(basic.credentials.get()).resolves.toEqual({ basic: Buffer.from('admin:pw').toString('base64') });
   });
 
-  it('in a pod: https to the service address (IPv6 in brackets), the mounted CA', () => {
+  it('in a pod: https to the service address (IPv6 in brackets), the mounted CA', async () => {
     writeFileSync(join(dir, 'ca.crt'), 'SA CA');
     writeFileSync(join(dir, 'token'), 'sa-token');
     const t = inClusterTarget({ host: 'fd00::1', port: 443, serviceAccountDir: dir });
     expect(t.server.href).toBe('https://[fd00::1]/');
-    expect(t).toMatchObject({ ca: 'SA CA', rejectUnauthorized: true });
+    expect(t).toMatchObject({ rejectUnauthorized: true });
+    await expect(t.credentials.get()).resolves.toEqual({ ca: 'SA CA', token: 'sa-token' });
+  });
+
+  it('CA and client certificate files are re-read as they rotate: after the re-read period, and at once after a 401', async () => {
+    const rot = mkdtempSync(join(dir, 'rotate-'));
+    const put = (ca: string, cert: string, key: string): void => {
+      writeFileSync(join(rot, 'ca.pem'), ca);
+      writeFileSync(join(rot, 'c.pem'), cert);
+      writeFileSync(join(rot, 'c.key'), key);
+    };
+    put('CA-1', 'CERT-1', 'KEY-1');
+    let now = 0;
+    const t = kubeconfigTarget(doc({ cluster: { 'certificate-authority': 'ca.pem' }, user: { token: undefined, 'client-certificate': 'c.pem', 'client-key': 'c.key' } }), join(rot, 'config'), () => now);
+    await expect(t.credentials.get()).resolves.toEqual({ ca: 'CA-1', cert: 'CERT-1', key: 'KEY-1' });
+    put('CA-2', 'CERT-2', 'KEY-2');
+    now += TOKEN_FILE_REREAD_MS - 1;
+    await expect(t.credentials.get()).resolves.toEqual({ ca: 'CA-1', cert: 'CERT-1', key: 'KEY-1' });
+    now += 1;
+    await expect(t.credentials.get()).resolves.toEqual({ ca: 'CA-2', cert: 'CERT-2', key: 'KEY-2' });
+    put('CA-3', 'CERT-3', 'KEY-3');
+    t.credentials.invalidate();
+    await expect(t.credentials.get()).resolves.toEqual({ ca: 'CA-3', cert: 'CERT-3', key: 'KEY-3' });
   });
 
   it.each([
