@@ -42,7 +42,10 @@ describe('allocate / release', () => {
     await settle(pool, cloud, T0);
     const a = pool.allocate(pod(1), T0);
     pool.release(pod(1), T0);
-    expect(pool.allocate(pod(2), T0 + 1)?.ip).not.toBe(a?.ip);
+    const b = pool.allocate(pod(2), T0 + 1);
+    expect(a?.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(b?.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(b?.ip).not.toBe(a?.ip);
   });
 
   it('fences blocks being released: nothing is handed out from them', async () => {
@@ -55,8 +58,11 @@ describe('allocate / release', () => {
     const begun = release ? pool.begin(release, t) : null;
     expect(begun).not.toBeNull();
     expect(pool.counts(t).available).toBe(1);
+    // The one address outside the fenced blocks is still served, and nothing after it.
     const a = pool.allocate(pod(9), t);
     const fenced = begun?.kind === 'release' ? begun.blocks.map((b) => b.cidr) : [];
+    expect(fenced.length).toBeGreaterThan(0);
+    expect(a?.blockCidr).toMatch(/\/32$/);
     expect(fenced).not.toContain(a?.blockCidr);
     expect(pool.allocate(pod(10), t)).toBeNull();
   });
