@@ -38,7 +38,8 @@ async function started(shape: FakeShape, datapath: { mtu?: number } = {}): Promi
   });
   cleanups.push(() => agent.stop());
   await agent.start();
-  for (let i = 0; i < 200 && !agent.status().installed; i++) await new Promise((r) => setTimeout(r, 10));
+  // the install is file I/O on a ready agent: wait for I/O turns, not for time
+  for (let i = 0; i < 10_000 && !agent.status().installed; i++) await new Promise((r) => setImmediate(r));
   expect(agent.status().installed).toBe(true);
   return { datapath: dp, conflist: () => JSON.parse(readFileSync(join(dir, 'net.d', '10-vpcnet.conflist'), 'utf8')) as { plugins: Array<{ mtu?: number }> } };
 }
