@@ -8,6 +8,7 @@ import { FakeCloudProvider } from '../../../providers/fake/fake-provider.ts';
 import { fakeShape, type FakeShape } from '../../../providers/fake/shapes.ts';
 import { Agent } from '../../../src/agent/agent.ts';
 import { configSchema } from '../../../src/config/schema.ts';
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { MemoryCheckpointStore } from '../../../src/ipam/checkpoint.ts';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.ts';
@@ -31,6 +32,7 @@ async function started(shape: FakeShape, datapath: { mtu?: number } = {}): Promi
   const agent = new Agent(config, {
     provider: new FakeCloudProvider(fakeShape(shape)),
     datapath: dp,
+    netns: new MemoryNetnsInspector(),
     store: new MemoryCheckpointStore(),
     metrics: new PrometheusMetrics({ processMetrics: false }),
     forwarderPath: forwarder,
