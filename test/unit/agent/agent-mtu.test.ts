@@ -12,6 +12,7 @@ import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { MemoryCheckpointStore } from '../../../src/ipam/checkpoint.ts';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.ts';
+import { agentPaths } from '../../support/agent-paths.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -26,7 +27,7 @@ async function started(shape: FakeShape, datapath: { mtu?: number } = {}): Promi
   const config = configSchema.parse({
     datapath,
     reconcile: { enabled: false },
-    paths: { socket: join(dir, 'run', 'cni.sock'), checkpoint: join(dir, 'c.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
+    paths: agentPaths(dir), // all under dir: the default spool dir is the host's /var/lib/vpcnet
   });
   const dp = new FakeDatapath();
   const agent = new Agent(config, {
