@@ -90,6 +90,8 @@ export interface AttachNicRequest {
   /** Secondary blocks to create together with the NIC (saves a call). */
   blockKind?: BlockKind;
   blockCount?: number;
+  /** Pods are waiting for these blocks (or the node cannot serve before): see providers/kit/urgency.ts. */
+  urgent?: boolean;
 }
 
 export interface AssignRequest {
@@ -98,6 +100,13 @@ export interface AssignRequest {
   count: number;
   /** For `range` blocks: the prefix length wanted (e.g. 24). */
   prefixLength?: number;
+  /** Pods are waiting for these blocks (or the node cannot serve before): see providers/kit/urgency.ts. */
+  urgent?: boolean;
+}
+
+export interface ListNicsOptions {
+  /** The listing gates serving pods (start-up, a reconcile with ADDs waiting). */
+  urgent?: boolean;
 }
 
 export interface ReleaseRequest {
@@ -147,10 +156,10 @@ export interface ClusterServices {
 /** Core of every provider. */
 export interface CloudProvider {
   readonly name: ProviderName;
-  /** Who and what this node is: instance identity from metadata, limits from the API. */
+  /** Who and what this node is: instance identity from metadata, limits from the API. Start-up: urgent. */
   discover(): Promise<{ node: NodeInfo; limits: NodeLimits }>;
   /** The node's NICs and their blocks as the cloud API sees them now. */
-  listNics(): Promise<CloudNic[]>;
+  listNics(opts?: ListNicsOptions): Promise<CloudNic[]>;
   /**
    * Assigns up to `count` new blocks to a NIC in as few calls as the API allows and returns
    * the blocks actually assigned (may be fewer than asked on partial success).

@@ -6,3 +6,4 @@ export { pollUntil, type PollOptions } from './poll.ts';
 export { KeyedRateLimiter, TokenBucket, type BucketRate } from './rate-limit.ts';
 export { classifyCode, classifyHttpStatus, classifyTransport, isAmbiguous, isRetryableClass, type ErrorClass } from './classify.ts';
 export { AddressSpace, type AddressSpaceOptions, type Pick } from './allocator.ts';
+export { isUrgent, urgentSpacing, withUrgency } from './urgency.ts';

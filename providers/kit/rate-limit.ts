@@ -5,6 +5,7 @@
 // the bucket decides when the next one may start.
 import PQueue from 'p-queue';
 import { systemClock, type Clock } from '../../src/util/clock.ts';
+import { isUrgent } from './urgency.ts';
 
 export interface BucketRate {
   /** Tokens added per second: the sustained call rate. */
@@ -92,10 +93,14 @@ export class KeyedRateLimiter<K extends string = string> {
     this.fallback = opts.fallback ?? { perSecond: 10, concurrency: 10 };
   }
 
-  /** Runs `fn` once its bucket has a token and a free slot; calls of one bucket start in order. */
-  run<T>(key: K, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` once its bucket has a token and a free slot; calls of one bucket start in order,
+   * urgent ones (kit/urgency.ts) before the others waiting.
+   */
+  run<T>(key: K, fn: () => Promise<T>, opts: { urgent?: boolean } = {}): Promise<T> {
     const b = this.bucketOf(key);
     b.waiting++;
+    const priority = (opts.urgent ?? isUrgent()) ? 1 : 0;
     return b.queue.add(async () => {
       try {
         await b.bucket.take();
@@ -103,7 +108,7 @@ export class KeyedRateLimiter<K extends string = string> {
         b.waiting--;
       }
       return fn();
-    }) as Promise<T>;
+    }, { priority }) as Promise<T>;
   }
 
   /** Calls not started yet in this bucket (waiting for a slot or a token). */

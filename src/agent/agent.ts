@@ -14,7 +14,7 @@ import type { Datapath, NodeNetConfig } from '../datapath/datapath.ts';
 import { IpvlanWiring } from '../datapath/ipvlan.ts';
 import { LinuxDatapath } from '../datapath/linux-datapath.ts';
 import { optionalRenameExchange } from '../datapath/native/setns-addon.ts';
-import { VpcnetError } from '../errors.ts';
+import { isVpcnetError, VpcnetError } from '../errors.ts';
 import { FileCheckpointStore, type CheckpointStore } from '../ipam/checkpoint.ts';
 import { PoolManager } from '../ipam/pool-manager.ts';
 import type { Allocation, PoolStatus } from '../ipam/types.ts';
@@ -24,7 +24,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { silentLogger } from '../util/logger.ts';
 import { IpMasqWatcher, type IpMasqStatus } from './ip-masq-watcher.ts';
 import { ipv4NonMasq } from '../datapath/ip-masq-config.ts';
-import { retryTransient } from './boot-retry.ts';
+import { retryUntilReady, type StartupBlock } from './boot-retry.ts';
 import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
 import { createProvider, type ProviderDeps } from './provider-factory.ts';
@@ -55,9 +55,22 @@ export interface AgentOverrides {
   kube?: KubeWiringOverrides;
   /** Pod netns identity (tests with a fake datapath); default: the forwarder's descriptor. */
   netns?: NetnsInspector;
+  /** Jitter of start-up retries, 0..1 (tests); default Math.random. */
+  random?: () => number;
+}
+
+/** Where the start-up is: `blocked` says which step waits to be retried after which error. */
+export interface StartupStatus {
+  phase: 'starting' | 'blocked' | 'started' | 'stopped';
+  /** The step being retried and its last error (phase blocked). */
+  blocked?: StartupBlock;
+  /** Failed attempts of all steps so far. */
+  failures: number;
 }
 
 export interface AgentStatus {
+  /** Start-up progress: until `started` the agent does not serve, and says why here. */
+  startup: StartupStatus;
   node: NodeInfo | undefined;
   limits: NodeLimits | undefined;
   ready: boolean;
@@ -103,6 +116,9 @@ export class Agent {
   private installed = false;
   private installTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private readonly startAbort = new AbortController();
+  private startup: StartupStatus = { phase: 'starting', failures: 0 };
+  private readonly random: (() => number) | undefined;
 
   constructor(config: VpcnetConfig, o: AgentOverrides = {}) {
     this.config = config;
@@ -128,20 +144,37 @@ export class Agent {
     this.forwarderPath = o.forwarderPath ?? DEFAULT_FORWARDER;
     this.noHttp = o.noHttp ?? false;
     this.netnsOverride = o.netns;
+    this.random = o.random;
   }
 
+  /**
+   * Starts the agent. Cloud failures never make it fail: each step is retried with backoff
+   * until it succeeds (boot-retry.ts), and until then /readyz answers 503, `vpcnet status`,
+   * the metrics and the node condition say which step waits and why. Resolves once the CNI
+   * socket serves, or when stop() ends a start-up still waiting.
+   */
   async start(): Promise<void> {
+    try {
+      await this.startSteps();
+      this.startup = { phase: 'started', failures: this.startup.failures };
+    } catch (err) {
+      if (!this.startAbort.signal.aborted) throw err;
+      this.startup = { ...this.startup, phase: 'stopped' };
+      this.log.info({}, 'start-up ended by stop');
+    }
+  }
+
+  private async startSteps(): Promise<void> {
     // Listen first: a port in use fails before any cloud call or kernel change, and the probes
     // answer during boot (/readyz 503 until the pool can serve).
     if (!this.noHttp) await this.startHttp();
     this.cloud ??= await createProvider(this.config, this.providerDeps);
-    const boot = { clock: this.clock, logger: this.log };
-    const { node, limits } = await retryTransient('discover', () => this.provider.discover(), boot);
+    const { node, limits } = await this.untilReady('discover', () => this.provider.discover());
     this.node = node;
     this.limits = limits;
     this.log.info({ instanceId: node.instanceId, instanceType: node.instanceType, zone: node.zone, limits }, 'node discovered');
     // The pool's first reconcile reuses this listing (the provider answers it from its NIC view).
-    const nics = await retryTransient('list-nics', () => this.provider.listNics(), boot);
+    const nics = await this.untilReady('list-nics', () => this.provider.listNics({ urgent: true }));
     this.mtu = this.config.datapath.mtu ?? podMtuOf(node, nics);
     const netCfg = this.nodeNetConfig(node, nics);
     this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
@@ -150,20 +183,10 @@ export class Agent {
     await this.followIpMasqAgent(netCfg);
 
     const mtu = this.mtu;
-    const pool = new PoolManager({
-      provider: this.kube ? this.kube.wrapProvider(this.provider) : this.provider,
-      store: this.store,
-      limits,
-      targets: this.config.pool,
-      clock: this.clock,
-      metrics: this.metrics,
-      logger: this.log,
-      allocateDeadlineMs: this.config.cni.addDeadlineMs,
-      // One period for "the next reconcile": cloud truth for blocks, kernel, leaked NICs.
-      reconcileIntervalMs: this.config.reconcile.intervalMs,
-    });
-    await pool.start();
+    const pool = await this.untilReady('pool', () => this.startPool(limits));
     this.pool = pool;
+    this.unblocked();
+    if (this.startAbort.signal.aborted) throw new VpcnetError('POOL_NOT_READY', 'agent stopping');
     // Before the socket opens: its first kernel pass may act at once (no ADD can be in flight).
     if (this.config.reconcile.enabled) await this.startReconciler(this.dp, pool);
 
@@ -213,6 +236,57 @@ export class Agent {
     this.log.info({ socket: this.config.paths.socket }, 'agent started');
   }
 
+  /** The pool restored, reconciled with the cloud and filled; a failed try leaves nothing running. */
+  private async startPool(limits: NodeLimits): Promise<PoolManager> {
+    const pool = new PoolManager({
+      provider: this.kube ? this.kube.wrapProvider(this.provider) : this.provider,
+      store: this.store,
+      limits,
+      targets: this.config.pool,
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.log,
+      allocateDeadlineMs: this.config.cni.addDeadlineMs,
+      // One period for "the next reconcile": cloud truth for blocks, kernel, leaked NICs.
+      reconcileIntervalMs: this.config.reconcile.intervalMs,
+    });
+    try {
+      await pool.start();
+    } catch (err) {
+      await pool.stop().catch(() => undefined);
+      throw err;
+    }
+    return pool;
+  }
+
+  /** A cloud-facing start-up step, retried until it succeeds (never fatal), reported while it fails. */
+  private untilReady<T>(step: string, fn: () => Promise<T>): Promise<T> {
+    return retryUntilReady(step, fn, {
+      clock: this.clock,
+      logger: this.log,
+      signal: this.startAbort.signal,
+      ...(this.random ? { random: this.random } : {}),
+      // local state no retry can mend
+      isFatal: (err) => isVpcnetError(err) && (err.code === 'CHECKPOINT_CORRUPT' || err.code === 'CHECKPOINT_VERSION' || err.code === 'CHECKPOINT_IO'),
+      onBlocked: (block) => this.blocked(block),
+    });
+  }
+
+  private blocked(block: StartupBlock): void {
+    const prev = this.startup.blocked;
+    if (prev && (prev.step !== block.step || prev.code !== block.code)) this.metrics.set('vpcnet_startup_blocked', 0, { step: prev.step, code: prev.code });
+    this.startup = { phase: 'blocked', blocked: block, failures: this.startup.failures + 1 };
+    this.metrics.inc('vpcnet_startup_failures_total', { step: block.step, code: block.code });
+    this.metrics.set('vpcnet_startup_blocked', 1, { step: block.step, code: block.code });
+    this.kube?.reportStartupBlocked(block);
+  }
+
+  private unblocked(): void {
+    const prev = this.startup.blocked;
+    if (prev) this.metrics.set('vpcnet_startup_blocked', 0, { step: prev.step, code: prev.code });
+    this.startup = { phase: 'starting', failures: this.startup.failures };
+  }
+
   /** True when a CNI ADD can be served now. */
   ready(): boolean {
     return this.pool?.ready() ?? false;
@@ -220,6 +294,7 @@ export class Agent {
 
   status(): AgentStatus {
     return {
+      startup: { ...this.startup },
       node: this.node,
       limits: this.limits,
       ready: this.ready(),
@@ -263,6 +338,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.startAbort.abort(new VpcnetError('POOL_NOT_READY', 'agent stopping'));
     clearTimeout(this.installTimer);
     await this.kube?.quiesce();
     await this.socket?.close();

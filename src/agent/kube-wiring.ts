@@ -148,6 +148,20 @@ export class KubeWiring {
     this.setReadiness(STARTING);
   }
 
+  /**
+   * A start-up step waits to be retried (the agent is not serving): VpcnetReady=False with the
+   * error as reason (StartupCloudThrottled, StartupCloudPermissionDenied ...) and its message.
+   * Written in the background; the Node need not be known yet.
+   */
+  reportStartupBlocked(block: { step: string; code: string; message: string; attempts: number }): void {
+    const reason = `Startup${block.code
+      .toLowerCase()
+      .split('_')
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join('')}`;
+    this.setReadiness({ ready: false, reason, message: `start-up step ${block.step} failed and is retried: ${block.message}` });
+  }
+
   /** The provider the pool should use: new NICs follow this node's NodeNetworkConfig. */
   wrapProvider(inner: CloudProvider): CloudProvider {
     return new NetworkConfigProvider(inner, {

@@ -21,6 +21,7 @@ import type {
   NodeLimits,
   ProviderName,
   ReleaseRequest,
+  ListNicsOptions,
 } from '../../providers/provider.ts';
 import { VpcnetError } from '../errors.ts';
 import type { EffectiveNetworkConfig } from '../k8s/network-config.ts';
@@ -78,8 +79,8 @@ export class NetworkConfigProvider implements CloudProvider {
     return this.inner.discover();
   }
 
-  listNics(): Promise<CloudNic[]> {
-    return this.inner.listNics();
+  listNics(opts?: ListNicsOptions): Promise<CloudNic[]> {
+    return this.inner.listNics(opts);
   }
 
   async assign(req: AssignRequest): Promise<CloudBlock[]> {

@@ -21,6 +21,7 @@ const emulatorSpec: CommandSpec = {
 export async function runEmulatorCommand(argv: string[]): Promise<void> {
   const [cloud, ...rest] = argv;
   const available = `available: ${availableClouds().join(', ')}`;
+  if (cloud === 'help') return console.log(helpText(emulatorSpec));
   if (cloud === undefined || cloud.startsWith('-')) {
     const parsed = parseCommand(emulatorSpec, argv);
     if (parsed === 'help') return console.log(helpText(emulatorSpec));

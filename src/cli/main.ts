@@ -4,7 +4,8 @@
 // thrown is a bug and keeps its stack trace.
 import { readFileSync } from 'node:fs';
 import { isVpcnetError } from '../errors.ts';
-import { usageError } from '../util/cli-args.ts';
+import { helpText, parseCommand, usageError, type CommandSpec } from '../util/cli-args.ts';
+import { route, type CommandName } from './route.ts';
 
 const usage = `vpcnet - VPC-native pod networking
 
@@ -16,43 +17,52 @@ Commands:
   demo [--cloud C --nodes N]  the simulated-VPC demo (root): lab, agents, pods, connectivity
   emulator <cloud> [--port N] run a cloud emulator: aws (EC2 + IMDSv2), azure (ARM + IMDS),
                               gcp (Compute + metadata); --scenario FILE, --help for the rest
-  version, --version          print the version
-  help [command], --help      this text, or a command's help`;
+  version, --version, -V      print the version
+  help [command], --help, -h  this text, or a command's help (also: vpcnet <command> --help)`;
 
-function version(): string {
+const versionSpec: CommandSpec = {
+  name: 'vpcnet version',
+  summary: 'print the version of vpcnet',
+  options: {},
+  notes: 'Also: vpcnet --version, vpcnet -V.',
+};
+
+function version(argv: string[]): void {
+  const parsed = parseCommand(versionSpec, argv);
+  if (parsed === 'help') return console.log(helpText(versionSpec));
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return `vpcnet ${pkg.version ?? 'unknown'}`;
+  console.log(`vpcnet ${pkg.version ?? 'unknown'}`);
 }
 
-async function dispatch(command: string, rest: string[]): Promise<void> {
-  switch (command) {
+async function runCommand(name: CommandName, argv: string[]): Promise<void> {
+  switch (name) {
     case 'agent':
-      return (await import('./agent-command.ts')).runAgentCommand(rest);
+      return (await import('./agent-command.ts')).runAgentCommand(argv);
     case 'status':
-      return (await import('./status-command.ts')).runStatusCommand(rest);
+      return (await import('./status-command.ts')).runStatusCommand(argv);
     case 'demo':
-      return (await import('./demo-command.ts')).runDemoCommand(rest);
+      return (await import('./demo-command.ts')).runDemoCommand(argv);
     case 'emulator':
-      return (await import('./emulator-command.ts')).runEmulatorCommand(rest);
-    case 'version':
-    case '--version':
-    case '-V':
-      console.log(version());
-      return;
-    case 'help':
-    case '--help':
-    case '-h':
-      if (rest[0] && rest[0] !== 'help') return dispatch(rest[0], [...rest.slice(1), '--help']);
-      console.log(usage);
-      return;
-    default:
-      throw usageError(undefined, `unknown command "${command}"`);
+      return (await import('./emulator-command.ts')).runEmulatorCommand(argv);
   }
 }
 
-const [command = 'help', ...rest] = process.argv.slice(2);
+async function dispatch(argv: string[]): Promise<void> {
+  const r = route(argv);
+  switch (r.kind) {
+    case 'usage':
+      return console.log(usage);
+    case 'version':
+      return version(r.argv);
+    case 'command':
+      return runCommand(r.name, r.argv);
+    case 'unknown':
+      throw usageError(undefined, `unknown command "${r.name}"`);
+  }
+}
+
 try {
-  await dispatch(command, rest);
+  await dispatch(process.argv.slice(2));
 } catch (err) {
   if (isVpcnetError(err, 'USAGE')) {
     const text = typeof err.details.usage === 'string' ? err.details.usage : usage;

@@ -15,6 +15,8 @@ export function renderStatus(name: string, s: AgentStatus): string {
     `${name}: ${node ? `${node.instanceId} ${node.instanceType} ${node.zone} primary ${node.primaryIp}` : 'not discovered yet'}` +
       `  ready=${s.ready} cni-installed=${s.installed}`,
   );
+  const b = s.startup?.blocked;
+  if (b) out.push(`start-up waiting: step ${b.step} failed ${b.attempts} time(s) with ${b.code}, next try in ${Math.ceil(b.retryInMs / 1000)} s: ${b.message}`);
   if (s.kubernetes) out.push(kubeLine(s.kubernetes));
   const pool = s.pool;
   if (!pool) return out.join('\n');

@@ -93,7 +93,8 @@ export class CniHandler {
     // VERSION needs nothing but CNI_COMMAND; the forwarder answers it the same way
     if (req.env.CNI_COMMAND === 'VERSION') return versionResponse(req.stdin);
     const env = parseEnv(req.env, this.settings.netnsPathPrefixes);
-    const conf = parseNetConf(req.stdin);
+    const conf = parseNetConf(req.stdin, { tolerateHints: env.command === 'DEL' });
+    if (conf.ignored) this.log.warn({ command: env.command, containerId: env.containerId, ifname: env.ifname, ignored: conf.ignored }, 'cni request: malformed hints ignored');
     if (compareVersions(conf.cniVersion, COMMAND_SINCE[env.command]) < 0) {
       throw new VpcnetError('CNI_VERSION_UNSUPPORTED', `config version does not allow ${env.command}`, {
         details: { config: conf.cniVersion, needs: COMMAND_SINCE[env.command] },

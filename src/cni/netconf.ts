@@ -1,6 +1,6 @@
 // Network config from stdin: decode (CNI 6), version (1), unsupported fields (2), then the
 // rest of the validation (7). Nothing is acted on until all of it passes.
-import { VpcnetError } from '../errors.ts';
+import { isVpcnetError, VpcnetError } from '../errors.ts';
 import { isSupportedVersion, isVersionString, SUPPORTED_VERSIONS, type CniVersion } from './versions.ts';
 import { parsePrevResult, type CniDns, type CniResult } from './result.ts';
 import type { PodKey } from '../ipam/types.ts';
@@ -20,7 +20,21 @@ export interface NetConf {
   validAttachments?: PodKey[];
   /** Digest of the config without prevResult: a repeated ADD must carry the same one. */
   digest: string;
+  /** Hints that were malformed and left out (DEL only, see HINT_KEYS); the handler logs them. */
+  ignored?: string[];
 }
+
+export interface ParseOptions {
+  /**
+   * DEL: the hints (prevResult, runtimeConfig, capabilities) are not preconditions. A runtime
+   * replays its cached prevResult on every DEL, so refusing a bad one would make that pod's DEL
+   * fail forever; a malformed hint is dropped and named in `ignored` instead.
+   */
+  tolerateHints?: boolean;
+}
+
+/** What DEL may ignore when malformed: it cleans up by container id and interface name alone. */
+const HINT_KEYS = ['prevResult', 'runtimeConfig', 'capabilities'] as const;
 
 /** Keys vpcnet reads or tolerates; anything else is refused with code 2. */
 const KNOWN_KEYS = new Set(['cniVersion', 'cniVersions', 'name', 'type', 'mtu', 'dns', 'ipMasq', 'capabilities', 'runtimeConfig', 'args', 'prevResult', 'agentSocket', 'delSpoolDir']);
@@ -74,7 +88,7 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-export function decodeConfig(stdin: string): Record<string, unknown> {
+export function decodeConfig(stdin: string, dropDeepHints?: string[]): Record<string, unknown> {
   if (Buffer.byteLength(stdin) > MAX_STDIN_BYTES) {
     throw new VpcnetError('CNI_IO', 'network config on stdin is too large', { details: { limitBytes: MAX_STDIN_BYTES } });
   }
@@ -85,14 +99,33 @@ export function decodeConfig(stdin: string): Record<string, unknown> {
     throw new VpcnetError('CNI_DECODE', 'network config is not valid JSON', { cause: err, details: { reason: (err as Error).message } });
   }
   if (!isObj(raw)) throw new VpcnetError('CNI_DECODE', 'network config must be a JSON object');
+  if (dropDeepHints && depthOf(raw) > MAX_CONFIG_DEPTH) {
+    for (const key of HINT_KEYS) {
+      if (raw[key] !== undefined && depthOf(raw[key]) + 1 > MAX_CONFIG_DEPTH) {
+        delete raw[key];
+        dropDeepHints.push(`${key}: nests deeper than ${MAX_CONFIG_DEPTH} levels`);
+      }
+    }
+  }
   if (depthOf(raw) > MAX_CONFIG_DEPTH) {
     throw invalid(`network config nests deeper than ${MAX_CONFIG_DEPTH} levels`, { limit: MAX_CONFIG_DEPTH });
   }
   return raw;
 }
 
-export function parseNetConf(stdin: string): NetConf {
-  const raw = decodeConfig(stdin);
+export function parseNetConf(stdin: string, opts: ParseOptions = {}): NetConf {
+  const ignored: string[] = [];
+  const raw = decodeConfig(stdin, opts.tolerateHints ? ignored : undefined);
+  // A malformed hint is refused (ADD, CHECK), or dropped and named when tolerated (DEL).
+  const hint = (key: (typeof HINT_KEYS)[number], check: () => void): void => {
+    try {
+      check();
+    } catch (err) {
+      if (!opts.tolerateHints || !isVpcnetError(err, 'CNI_INVALID_CONFIG')) throw err;
+      ignored.push(`${key}: ${err.message}`);
+      delete raw[key];
+    }
+  };
   const version = raw.cniVersion;
   if (typeof version !== 'string') throw invalid('cniVersion is required');
   if (!isSupportedVersion(version)) {
@@ -124,14 +157,21 @@ export function parseNetConf(stdin: string): NetConf {
     if (!Number.isInteger(raw.mtu) || (raw.mtu as number) < 576 || (raw.mtu as number) > 9216) throw invalid('mtu must be an integer from 576 to 9216');
     conf.mtu = raw.mtu as number;
   }
-  if (raw.runtimeConfig !== undefined && !isObj(raw.runtimeConfig)) throw invalid('runtimeConfig must be an object');
-  if (raw.capabilities !== undefined && !isObj(raw.capabilities)) throw invalid('capabilities must be an object');
+  hint('runtimeConfig', () => {
+    if (raw.runtimeConfig !== undefined && !isObj(raw.runtimeConfig)) throw invalid('runtimeConfig must be an object');
+  });
+  hint('capabilities', () => {
+    if (raw.capabilities !== undefined && !isObj(raw.capabilities)) throw invalid('capabilities must be an object');
+  });
   if (raw.cniVersions !== undefined && !(Array.isArray(raw.cniVersions) && raw.cniVersions.every(isVersionString))) {
     throw invalid('cniVersions must be a list of versions');
   }
-  if (raw.prevResult !== undefined && raw.prevResult !== null) conf.prevResult = parsePrevResult(raw.prevResult);
+  hint('prevResult', () => {
+    if (raw.prevResult !== undefined && raw.prevResult !== null) conf.prevResult = parsePrevResult(raw.prevResult);
+  });
   const attachments = raw['cni.dev/valid-attachments'];
   if (attachments !== undefined) conf.validAttachments = parseAttachments(attachments);
+  if (ignored.length) conf.ignored = ignored;
   return conf;
 }
 

@@ -11,6 +11,9 @@ const DEFAULT_TYPES: Record<DemoCloud, string> = { aws: 't3.medium', azure: 'Sta
 export function defaultInstanceType(cloud: DemoCloud): string {
   return DEFAULT_TYPES[cloud];
 }
+/** What --prefix accepts: namespace names stay short, and `Lab.cleanupStale` matches them exactly. */
+export const LAB_PREFIX = /^[a-z][a-z0-9]{2,9}$/;
+
 /** Every node runs its agent in the demo's one process; more would only slow it down. */
 export const MAX_DEMO_NODES = 8;
 

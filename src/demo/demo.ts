@@ -2,9 +2,9 @@
 // node, pods created through the real CNI executable, then the pool table and a connectivity
 // matrix; everything is torn down at the end, also on Ctrl-C or failure.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLOUDS } from '../../providers/registry.ts';
 import { Agent } from '../agent/agent.ts';
 import { table, renderStatus } from '../cli/status-table.ts';
@@ -15,6 +15,7 @@ import { VpcnetError } from '../errors.ts';
 import { INTERNET_IP, Lab } from '../lab/lab.ts';
 import { createLogger } from '../util/logger.ts';
 import { DEMO_DEFAULTS, defaultInstanceType, demoOptionsProblem, type DemoCloud } from './demo-options.ts';
+import { keptLabRecipe, writeKeptLab, type KeptLab } from './kept-lab.ts';
 
 const ECHO_PORT = 7777;
 const CREDENTIALS = { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo-secret' };
@@ -28,6 +29,12 @@ export interface DemoOptions {
   /** Where progress and results go. */
   out?: (line: string) => void;
   signal?: AbortSignal;
+  /** Leave the lab, emulator and agents up after the checks until `signal` aborts; then tear down as usual. */
+  keep?: boolean;
+  /** Lab namespace prefix (default vpdemo + 4 random hex digits). */
+  prefix?: string;
+  /** Where a kept lab's state file goes (default KEPT_LAB_DIR). */
+  keptLabDir?: string;
 }
 
 /** Thrown when the signal aborts the demo; everything is cleaned up before it propagates. */
@@ -53,6 +60,9 @@ interface DemoNode {
   instanceId: string;
   primaryIp: string;
   agent: Agent;
+  ns: string;
+  dir: string;
+  cniConfDir: string;
   socket: string;
   delSpoolDir: string;
   cniBin: string;
@@ -87,12 +97,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
   const pods: DemoPod[] = [];
   const servers: EchoServer[] = [];
   let ok = false;
+  let keptFile: string | undefined;
   try {
     check();
     const scenario = await interruptible(sim.start());
     say(scenario.description);
 
-    lab = Lab.create({ basePrefix: 'vpdemo' });
+    lab = Lab.create(opts.prefix ? { prefix: opts.prefix } : { basePrefix: 'vpdemo' });
     cloudLab = new CloudLab({ lab, cloud: sim.labCloud });
     scenario.instanceIds.forEach((id, i) => cloudLab!.addInstance(`node${i + 1}`, id));
     await interruptible(cloudLab.start());
@@ -116,7 +127,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
         paths: { socket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool'), checkpoint: join(dir, 'state', 'checkpoint.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
       });
       const agent = new Agent(config, { logger: logger.child({ node: name }), ...(sim.credentials ? { credentials: sim.credentials } : {}) });
-      nodes.push({ name, instanceId, primaryIp: '', agent, socket: config.paths.socket, delSpoolDir: config.paths.delSpoolDir, cniBin: join(config.paths.cniBinDir, 'vpcnet') });
+      nodes.push({ name, instanceId, primaryIp: '', agent, ns: lab.node(name).ns, dir, cniConfDir: config.paths.cniConfDir, socket: config.paths.socket, delSpoolDir: config.paths.delSpoolDir, cniBin: join(config.paths.cniBinDir, 'vpcnet') });
       await interruptible(agent.start());
     }
     await waitFor(() => nodes.every((n) => n.agent.status().installed), 30_000, opts.signal);
@@ -189,11 +200,20 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     const drops = lab.fabricDrops();
     out(`      fabric drops so far: source/destination check ${drops.srcdst}, internet gateway ${drops.igw}`);
 
-    say('teardown: DEL every pod through the CNI executable, stop the agents, delete the namespaces');
     for (const s of servers.splice(0)) s.stop();
+    let teardownSignal = opts.signal;
+    if (opts.keep) {
+      keptFile = writeKeptLab(keptLabOf(cloud, lab.prefix, work, nodes), opts.keptLabDir);
+      out(keptLabRecipe(readKeptLab(keptFile)));
+      await untilAborted(opts.signal);
+      out('stopping the kept lab...');
+      // Stopping a kept lab is its normal end: the pods are deleted as in any run.
+      teardownSignal = undefined;
+    }
+    say('teardown: DEL every pod through the CNI executable, stop the agents, delete the namespaces');
     for (const p of pods) {
       const n = nodes.find((x) => x.name === p.node)!;
-      const res = await cni(n, 'DEL', p.containerId, p.netnsPath, opts.signal);
+      const res = await cni(n, 'DEL', p.containerId, p.netnsPath, teardownSignal);
       if (res.code !== 0) throw new Error(`DEL ${p.name} failed: ${describeCniFailure(res)}`);
     }
     out(`      ${pods.length} pods deleted; addresses back in the pools (cooling down): ${nodes.map((n) => `${n.name} ${n.agent.status().pool?.counts.cooldown ?? 0}`).join(', ')}`);
@@ -205,10 +225,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<boolean> {
     for (const n of nodes) await n.agent.stop().catch(() => undefined);
     cloudLab?.stop();
     lab?.destroy();
+    // A kept lab may hold namespaces the user made with its prefix (the recipe's own pod).
+    if (opts.keep && lab) Lab.cleanupStale(lab.prefix);
     await sim.stop().catch(() => undefined);
+    if (keptFile) rmSync(keptFile, { force: true });
     if (logStream) await new Promise<void>((resolve) => logStream!.end(() => resolve()));
-    // Interrupted on purpose is not a failure: nothing is kept then.
-    keepLogsOnFailure(work, logFile, ok || opts.signal?.aborted === true, out);
+    // Interrupted on purpose is not a failure: nothing is kept then (a kept lab ends that way).
+    keepLogsOnFailure(work, logFile, ok || (opts.signal?.aborted === true && !opts.keep), out);
   }
 }
 
@@ -356,7 +379,14 @@ async function azureCloud(nodeCount: number, size: string, work: string): Promis
       lroPollMs: 50,
     }),
     calls: () => emulator.stats().calls,
-    stop: () => emulator.stop(),
+    // The emulator's certificate directory holds its private keys: it goes with the emulator.
+    stop: async () => {
+      try {
+        await emulator.stop();
+      } finally {
+        rmSync(emulator.tls.dir, { recursive: true, force: true });
+      }
+    },
   };
 }
 
@@ -379,9 +409,39 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
   });
 }
 
+/** The network config the forwarder gets, as the node's conflist gives it: each demo agent has its own socket and DEL spool. */
+function netconfOf(node: DemoNode): string {
+  return JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: node.socket, delSpoolDir: node.delSpoolDir });
+}
+
+function keptLabOf(cloud: string, prefix: string, work: string, nodes: DemoNode[]): KeptLab {
+  return {
+    pid: process.pid,
+    prefix,
+    cloud,
+    work,
+    nodes: nodes.map((n) => {
+      const netconf = join(n.dir, 'vpcnet.conf');
+      writeFileSync(netconf, `${netconfOf(n)}\n`);
+      return { name: n.name, ns: n.ns, api: `127.0.0.1:${n.agent.ports().api ?? 0}`, cniBinDir: dirname(n.cniBin), cniConfDir: n.cniConfDir, netconf };
+    }),
+  };
+}
+
+function readKeptLab(file: string): KeptLab {
+  return JSON.parse(readFileSync(file, 'utf8')) as KeptLab;
+}
+
+/** Resolves once the signal aborts (at once without a signal: nothing could stop the lab later). */
+function untilAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal || signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
 function cni(node: DemoNode, command: string, containerId: string, netns: string, signal?: AbortSignal): Promise<{ code: number; stdout: string }> {
-  // As the node's conflist gives it: each demo agent has its own socket and DEL spool.
-  const conf = JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: node.socket, delSpoolDir: node.delSpoolDir });
+  const conf = netconfOf(node);
   return run(node.cniBin, [], {
     CNI_COMMAND: command,
     CNI_CONTAINERID: containerId,

@@ -5,7 +5,9 @@ import type { CloudBlock, CloudNic, CloudProvider, NicLifecycle } from '../../pr
 import { VpcnetError, toVpcnetError } from '../errors.ts';
 import type { ActionOutcome, PlanAction } from './types.ts';
 
-export async function executeAction(provider: CloudProvider, action: PlanAction): Promise<ActionOutcome> {
+/** `urgent`: pods are waiting for this action, or the node cannot serve before it (providers/kit/urgency.ts). */
+export async function executeAction(provider: CloudProvider, action: PlanAction, opts: { urgent?: boolean } = {}): Promise<ActionOutcome> {
+  const urgent = opts.urgent ? { urgent: true } : {};
   switch (action.kind) {
     case 'assign':
       return attempt(async () => ({
@@ -14,10 +16,11 @@ export async function executeAction(provider: CloudProvider, action: PlanAction)
           kind: action.blockKind,
           count: action.count,
           ...(action.prefixLength ? { prefixLength: action.prefixLength } : {}),
+          ...urgent,
         }),
       }));
     case 'attach-nic':
-      return attachWithBlocks(provider, action);
+      return attachWithBlocks(provider, action, urgent);
     case 'release':
       return attempt(async () => {
         await provider.release({ nicId: action.nicId, blocks: action.blocks });
@@ -31,10 +34,10 @@ export async function executeAction(provider: CloudProvider, action: PlanAction)
   }
 }
 
-async function attachWithBlocks(provider: CloudProvider, action: Extract<PlanAction, { kind: 'attach-nic' }>): Promise<ActionOutcome> {
+async function attachWithBlocks(provider: CloudProvider, action: Extract<PlanAction, { kind: 'attach-nic' }>, urgent: { urgent?: boolean }): Promise<ActionOutcome> {
   let nic: CloudNic;
   try {
-    nic = await nicLifecycleOf(provider).attachNic({ deviceIndex: action.deviceIndex, blockKind: action.blockKind, blockCount: action.blockCount });
+    nic = await nicLifecycleOf(provider).attachNic({ deviceIndex: action.deviceIndex, blockKind: action.blockKind, blockCount: action.blockCount, ...urgent });
   } catch (err) {
     return failure(err);
   }
@@ -43,7 +46,7 @@ async function attachWithBlocks(provider: CloudProvider, action: Extract<PlanAct
   // The cloud attached the NIC with fewer blocks than asked: top it up in one more call.
   let blocks: CloudBlock[] = [];
   try {
-    blocks = await provider.assign({ nicId: nic.id, kind: action.blockKind, count: missing });
+    blocks = await provider.assign({ nicId: nic.id, kind: action.blockKind, count: missing, ...urgent });
   } catch (err) {
     return { nic, ...failure(err) };
   }

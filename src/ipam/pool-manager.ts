@@ -62,6 +62,8 @@ export class PoolManager {
   private truthUnknown = false;
   private started = false;
   private stopped = false;
+  /** Until the first refill is done the node cannot serve: its cloud calls are urgent. */
+  private booting = true;
 
   constructor(opts: PoolManagerOptions) {
     this.opts = opts;
@@ -87,7 +89,11 @@ export class PoolManager {
     // No checkpoint ever written means no address was ever handed out: adopt blocks as free.
     await this.reconcileNow({ trustUnknown: data === null });
     this.started = true;
-    await this.refill();
+    try {
+      await this.refill();
+    } finally {
+      this.booting = false;
+    }
     this.loopAbort = new AbortController();
     this.loopDone = this.loop(this.loopAbort.signal);
   }
@@ -199,7 +205,7 @@ export class PoolManager {
           if (round === 0) this.log.debug({ reason: plan.reason }, 'pool at target');
           return;
         }
-        if (!(await this.executePlan(plan))) return;
+        if (!(await this.executePlan(plan, this.urgent()))) return;
       }
     });
   }
@@ -259,19 +265,24 @@ export class PoolManager {
     return new VpcnetError('POOL_EXHAUSTED', msg, { details: { waitedMs: waitMs, counts: s.counts, conditions: s.conditions } });
   }
 
-  private async executePlan(plan: Plan): Promise<boolean> {
-    this.log.info({ reason: plan.reason, actions: plan.actions }, 'pool plan');
+  /** Pods wait for the pool, or the node cannot serve yet: the cloud calls go first (providers/kit/urgency.ts). */
+  private urgent(): boolean {
+    return this.waiting > 0 || this.booting;
+  }
+
+  private async executePlan(plan: Plan, urgent: boolean): Promise<boolean> {
+    this.log.info({ reason: plan.reason, actions: plan.actions, urgent }, 'pool plan');
     for (const planned of plan.actions) {
       const action = this.current.begin(planned, this.clock.now());
       if (!action) continue;
-      if (!(await this.execute(action))) return false;
+      if (!(await this.execute(action, urgent))) return false;
     }
     return true;
   }
 
-  private async execute(action: PlanAction): Promise<boolean> {
+  private async execute(action: PlanAction, urgent: boolean): Promise<boolean> {
     const started = this.clock.now();
-    const outcome = await executeAction(this.provider, action);
+    const outcome = await executeAction(this.provider, action, { urgent });
     const result = outcome.error ? outcome.error.code : 'ok';
     this.metrics.inc('vpcnet_cloud_calls_total', { action: action.kind, outcome: result });
     this.metrics.observe('vpcnet_cloud_call_seconds', (this.clock.now() - started) / 1000, { action: action.kind });
@@ -291,7 +302,7 @@ export class PoolManager {
   private async reconcileLocked(opts: { trustUnknown?: boolean }): Promise<ReconcileReport> {
     let report: ReconcileReport;
     try {
-      report = this.current.reconcile(await this.provider.listNics(), this.clock.now(), opts);
+      report = this.current.reconcile(await this.provider.listNics(this.urgent() ? { urgent: true } : {}), this.clock.now(), opts);
     } catch (err) {
       this.metrics.inc('vpcnet_reconcile_total', { outcome: 'error' });
       throw toVpcnetError(err, 'CLOUD_UNAVAILABLE');
@@ -356,7 +367,8 @@ export class PoolManager {
   /** Sleeps until the pool changes, a cooling address becomes free, or the deadline. */
   private async waitForChange(deadline: number): Promise<void> {
     const now = this.clock.now();
-    const until = Math.min(deadline, this.current.nextCooldownEnd(now) ?? deadline);
+    // also wake when a growth pause ends for waiting pods, to kick the refill again
+    const until = Math.min(deadline, this.current.nextCooldownEnd(now) ?? deadline, this.current.urgentGrowthAt(now) ?? deadline);
     const abort = new AbortController();
     let wake: () => void = () => undefined;
     const changed = new Promise<void>((resolve) => {

@@ -141,7 +141,7 @@ export class Pool {
 
   /** What to do now to meet the targets; `demand` = ADDs waiting for an address. */
   plan(now: number, opts: { demand?: number } = {}): Plan {
-    const pausedBy = this.conditions.pausing(now);
+    const pausedBy = this.growthPause(now, opts.demand ?? 0);
     this.lastGrowthAt ??= now;
     const detachHold = now - this.lastGrowthAt < (this.settings.detachHoldMs ?? 0);
     const recentPeak = this.recentPeak(now);
@@ -158,6 +158,28 @@ export class Pool {
       ...(recentPeak !== undefined ? { recentPeak } : {}),
       ...this.starvedExtras(now),
     });
+  }
+
+  /**
+   * The condition pausing growth now. Pods waiting shorten a pause after a transient failure
+   * (throttled, 5xx) to urgentRetryPauseMs since the failure: the provider's limiter paces the
+   * urgent call to what the cloud's bucket refills, so waiting longer here only fails ADDs.
+   */
+  private growthPause(now: number, demand: number): ReturnType<ConditionSet['pausing']> {
+    const p = this.conditions.pausing(now);
+    const resume = demand > 0 ? this.urgentResumeAt(p) : undefined;
+    return resume !== undefined && now >= resume ? undefined : p;
+  }
+
+  private urgentResumeAt(p: ReturnType<ConditionSet['pausing']>): number | undefined {
+    if (p?.type !== 'CloudUnavailable' || this.lastGrowthFailureAt === undefined) return undefined;
+    return this.lastGrowthFailureAt + Math.max(100, this.settings.urgentRetryPauseMs ?? 1000);
+  }
+
+  /** When growth paused by a transient failure may go on for waiting pods (undefined: not paused that way). */
+  urgentGrowthAt(now: number): number | undefined {
+    const resume = this.urgentResumeAt(this.conditions.pausing(now));
+    return resume !== undefined && resume > now ? resume : undefined;
   }
 
   /**

@@ -11,6 +11,7 @@ export const DEFAULT_TARGETS: PoolTargets & Required<Omit<PoolTuning, 'rangePref
   growthPauseMs: 60_000,
   retryPauseMs: 5_000,
   retryPauseMaxMs: 300_000,
+  urgentRetryPauseMs: 1_000,
   // A NIC detached soon after growth is often created again on the next wave of pods, at two
   // network-interface tokens each time: keep NICs at least 10 minutes after the last growth.
   detachHoldMs: 600_000,

@@ -86,6 +86,11 @@ export interface PoolTuning {
   retryPauseMs?: number;
   /** Longest growth pause after repeated transient failures. */
   retryPauseMaxMs?: number;
+  /**
+   * With ADDs waiting, a pause after a transient failure lasts only this long (the provider's
+   * limiter then paces the urgent call to the cloud's refill). Never below 100 ms.
+   */
+  urgentRetryPauseMs?: number;
   /** No secondary NIC is detached until the pool has not grown for this long (a minimum NIC age). */
   detachHoldMs?: number;
   /**

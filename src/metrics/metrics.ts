@@ -21,6 +21,8 @@ export const METRICS = {
   vpcnet_cni_request_seconds: { kind: 'histogram', help: 'CNI request latency by command and result' },
   vpcnet_reconcile_total: { kind: 'counter', help: 'Reconcile runs and repairs by outcome' },
   vpcnet_pool_condition: { kind: 'gauge', help: 'Pool conditions currently raised (1 = raised), by condition' },
+  vpcnet_startup_failures_total: { kind: 'counter', help: 'Failed start-up steps (retried, never fatal) by step and error code' },
+  vpcnet_startup_blocked: { kind: 'gauge', help: 'The start-up is waiting to retry this step after this error (1), or not (0): the agent does not serve yet' },
   vpcnet_datapath_pending_deletions: { kind: 'gauge', help: 'Host veths of torn-down pods the kernel is still deleting (DEL answered once the pod was detached)' },
 } as const;
 

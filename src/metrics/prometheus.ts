@@ -17,6 +17,8 @@ export const METRIC_LABELS: Record<MetricName, readonly string[]> = {
   vpcnet_cni_request_seconds: ['command', 'result'],
   vpcnet_reconcile_total: ['kind', 'outcome'],
   vpcnet_pool_condition: ['condition'],
+  vpcnet_startup_failures_total: ['step', 'code'],
+  vpcnet_startup_blocked: ['step', 'code'],
   vpcnet_datapath_pending_deletions: [],
 };
 

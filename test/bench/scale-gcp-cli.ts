@@ -9,7 +9,6 @@ export async function runGcpScaleCli(argv: string[]): Promise<never> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      cloud: { type: 'string' },
       nodes: { type: 'string', default: '1000' },
       mode: { type: 'string', default: 'alias-ip' },
       speed: { type: 'string', default: '20' },
@@ -19,10 +18,6 @@ export async function runGcpScaleCli(argv: string[]): Promise<never> {
       json: { type: 'boolean', default: false },
     },
   });
-  if (values.cloud !== 'gcp') {
-    process.stderr.write(`--cloud ${values.cloud ?? ''}: only gcp has its own run here (AWS is the default run)\n`);
-    process.exit(2);
-  }
   const mode = values.mode;
   if (mode !== 'alias-ip' && mode !== 'route') {
     process.stderr.write('--mode must be alias-ip or route\n');

@@ -3,6 +3,7 @@
 // address to the NIC whose ipConfiguration provisioned. Pods reach each other without NAT and
 // their node; the internet sees the node address (SNAT). Runs the demo's azure path, which
 // checks the source address the far end sees and cleans up its namespaces, also on failure.
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { runDemo } from '../../src/demo/demo.ts';
 import { requireRoot } from './helpers/lab-helpers.ts';
@@ -20,5 +21,9 @@ describe('Azure lab: two nodes', () => {
     expect(rows.some((r) => /SNAT/.test(r))).toBe(true);
     for (const r of rows) expect(r).toMatch(/\sok\s/);
     expect(ok).toBe(true);
+    // The emulator's certificate directory (its private keys) went with it.
+    const ca = /TLS, CA (\S+)\/ca\.pem\)/.exec(text)?.[1];
+    expect(ca).toBeDefined();
+    expect(existsSync(ca!)).toBe(false);
   }, 120_000);
 });

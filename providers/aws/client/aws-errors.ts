@@ -10,7 +10,22 @@ const LIMIT_CODES = new Set([
   'NetworkInterfaceLimitExceeded',
   'AddressLimitExceeded',
 ]);
-const THROTTLE_CODES = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException']);
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html and the SDKs' throttling lists
+const THROTTLE_CODES = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'EC2ThrottledException',
+  'BandwidthLimitExceeded',
+  'SlowDown',
+  'PriorRequestNotComplete',
+]);
+/** The account may not use the action (not an IAM statement, but the same remedy: someone must act). */
+const DENIED_CODES = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'OptInRequired', 'Blocked', 'PendingVerification']);
 const AUTH_CODES = new Set([
   'AuthFailure',
   'InvalidClientTokenId',
@@ -21,7 +36,7 @@ const AUTH_CODES = new Set([
   'RequestExpired',
   'CredentialsProviderError',
 ]);
-const UNAVAILABLE_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
+const UNAVAILABLE_CODES = new Set(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'Unavailable']);
 const TIMEOUT_CODES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 const NETWORK_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const TIMEOUT_ERRNOS = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
@@ -76,7 +91,7 @@ export function vpcnetCodeForAws(facts: AwsErrorFacts): ErrorCode {
   if (SUBNET_FULL_CODES.has(c)) return 'SUBNET_FULL';
   if (c === 'InvalidParameterValue' && isSubnetFullMessage(facts.message)) return 'SUBNET_FULL';
   if (LIMIT_CODES.has(c)) return 'CLOUD_LIMIT_EXCEEDED';
-  if (c === 'UnauthorizedOperation' || c === 'AccessDenied' || c === 'AccessDeniedException') return 'CLOUD_PERMISSION_DENIED';
+  if (DENIED_CODES.has(c)) return 'CLOUD_PERMISSION_DENIED';
   if (AUTH_CODES.has(c)) return 'CLOUD_AUTH';
   if (c === 'InvalidInstanceType') return 'UNKNOWN_INSTANCE_TYPE';
   if (c.endsWith('.NotFound')) return 'CLOUD_NOT_FOUND';

@@ -2,6 +2,7 @@
 // node's NICs are described once and then kept from our own calls' answers, with metadata as
 // the drift detector that tells when to describe again (nic-view.ts).
 // ENI secondary IPs are 'ip' blocks (/32), delegated /28 prefixes are 'prefix' blocks.
+import { withUrgency } from '../../kit/urgency.ts';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { VpcnetError, isVpcnetError } from '../../../src/errors.ts';
@@ -19,6 +20,7 @@ import type {
   NodeInfo,
   NodeLimits,
   ReleaseRequest,
+  ListNicsOptions,
 } from '../../provider.ts';
 import { isAmbiguous } from '../../kit/classify.ts';
 import { pollUntil } from '../../kit/poll.ts';
@@ -95,7 +97,12 @@ export class AwsProvider implements CloudProvider {
     return this.ec2?.callCounts() ?? {};
   }
 
-  async discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+  /** Start-up: urgent (kit/urgency.ts). */
+  discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+    return withUrgency(true, () => this.discoverNow());
+  }
+
+  private async discoverNow(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
     this.identity ??= this.loadIdentity();
     try {
       return await this.identity;
@@ -110,7 +117,11 @@ export class AwsProvider implements CloudProvider {
    * the view (EC2's last listing plus our own calls' answers) unless the view is stale, the
    * drift check says so, or the periodic full check is due (nic-view.ts).
    */
-  async listNics(): Promise<CloudNic[]> {
+  listNics(opts: ListNicsOptions = {}): Promise<CloudNic[]> {
+    return withUrgency(opts.urgent, () => this.listNicsNow());
+  }
+
+  private async listNicsNow(): Promise<CloudNic[]> {
     const cached = this.view.get();
     if (cached) {
       const meta = await this.imds.addresses().catch((err: unknown) => {
@@ -170,7 +181,11 @@ export class AwsProvider implements CloudProvider {
     return nics.map((n) => ({ ...n, blocks: n.blocks.map((b) => ({ ...b })) }));
   }
 
-  async attachNic(req: AttachNicRequest): Promise<CloudNic> {
+  attachNic(req: AttachNicRequest): Promise<CloudNic> {
+    return withUrgency(req.urgent, () => this.attachNicNow(req));
+  }
+
+  private async attachNicNow(req: AttachNicRequest): Promise<CloudNic> {
     const { node } = await this.discover();
     if (req.blockKind === 'range') throw rangeUnsupported();
     await this.deleteOrphans();
@@ -348,7 +363,11 @@ export class AwsProvider implements CloudProvider {
     }
   }
 
-  async assign(req: AssignRequest): Promise<CloudBlock[]> {
+  assign(req: AssignRequest): Promise<CloudBlock[]> {
+    return withUrgency(req.urgent, () => this.assignNow(req));
+  }
+
+  private async assignNow(req: AssignRequest): Promise<CloudBlock[]> {
     if (req.kind === 'range') throw rangeUnsupported();
     if (req.count <= 0) return [];
     const nic = this.view.get()?.find((n) => n.id === req.nicId);

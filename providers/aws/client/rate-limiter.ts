@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../../../src/util/clock.ts';
 import { KeyedRateLimiter, type BucketRate } from '../../kit/rate-limit.ts';
 import { ec2BucketKey, ec2BucketSpec } from '../ec2-throttling.ts';
 import { AdaptiveRate } from './adaptive-rate.ts';
+import { isUrgent } from '../../kit/urgency.ts';
 
 export type { BucketRate };
 
@@ -71,12 +72,14 @@ export class Ec2RateLimiter {
     this.limiter = new KeyedRateLimiter<Ec2Bucket>(rates, { clock });
   }
 
+  /** Runs one call in its bucket's turn; urgent calls (kit/urgency.ts) go first and skip the throttled spacing. */
   run<T>(action: string, fn: () => Promise<T>, opts: RunOptions = {}): Promise<T> {
     const key = bucketOf(action, opts.filtered ?? true);
-    return this.limiter.run(key, async () => {
+    const urgent = isUrgent();
+    const paced = async (): Promise<T> => {
       const pace = this.adaptiveOf(key);
       if (!pace) return fn();
-      await pace.acquire();
+      await pace.acquire(undefined, urgent);
       try {
         const out = await fn();
         pace.succeeded();
@@ -85,7 +88,8 @@ export class Ec2RateLimiter {
         if (opts.isThrottled?.(err)) pace.throttled();
         throw err;
       }
-    });
+    };
+    return this.limiter.run(key, paced, { urgent });
   }
 
   /** Calls waiting for a slot or a token, per bucket used so far. */
@@ -114,7 +118,9 @@ export class Ec2RateLimiter {
       const minIntervalMs = 1000 / this.rateOf(key).perSecond;
       const maxIntervalMs = Math.max(minIntervalMs, this.o.maxIntervalMs ?? DEFAULT_MAX_INTERVAL_MS);
       const throttledMinIntervalMs = Math.min(maxIntervalMs, this.o.throttledMinIntervalMs ?? 10_000);
-      a = new AdaptiveRate({ minIntervalMs, maxIntervalMs, throttledMinIntervalMs }, this.clock, this.o.random);
+      // one token of the account's bucket (its published refill), the urgent spacing after a throttle
+      const tokenIntervalMs = Math.max(minIntervalMs, 1000 / ec2BucketSpec(key).refillPerSecond);
+      a = new AdaptiveRate({ minIntervalMs, maxIntervalMs, throttledMinIntervalMs, tokenIntervalMs }, this.clock, this.o.random);
       this.adaptive.set(key, a);
     }
     return a;

@@ -3,13 +3,14 @@
 // with If-Match carrying all new configurations, wait for the operation, read back what Azure
 // chose, hand out only configurations whose provisioning succeeded. A scale-set instance's NICs
 // are written through the scale-set VM's network profile instead (@azure/arm-compute).
+import { withUrgency } from '../../kit/urgency.ts';
 import { randomBytes } from 'node:crypto';
 import type { VirtualMachineScaleSetVM } from '@azure/arm-compute';
 import type { NetworkInterface, NetworkInterfaceIPConfiguration } from '@azure/arm-network';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
-import type { AssignRequest, BlockState, CloudBlock, CloudNic, CloudProvider, NodeInfo, NodeLimits, ReleaseRequest } from '../../provider.ts';
+import type { AssignRequest, BlockState, CloudBlock, CloudNic, CloudProvider, NodeInfo, NodeLimits, ReleaseRequest, ListNicsOptions } from '../../provider.ts';
 import { AZURE_MTU, MAX_IP_CONFIGS_PER_NIC, MAX_PRIVATE_IPS_PER_VM, PREFIX_LENGTH, azureMaxPods, vmSizeLimits } from '../limits.ts';
 import { ArmApi, type ArmApiOptions } from './arm-api.ts';
 import { isStaleEtag } from './azure-errors.ts';
@@ -65,17 +66,30 @@ export class AzureProvider implements CloudProvider {
     this.log = opts.logger ?? pino({ level: 'silent' });
   }
 
-  async discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+  /** Start-up: urgent (kit/urgency.ts). */
+  discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+    return withUrgency(true, () => this.discoverNow());
+  }
+
+  private async discoverNow(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
     const ctx = await this.context();
     return { node: ctx.node, limits: ctx.limits };
   }
 
-  async listNics(): Promise<CloudNic[]> {
+  listNics(opts: ListNicsOptions = {}): Promise<CloudNic[]> {
+    return withUrgency(opts.urgent, () => this.listNicsNow());
+  }
+
+  private async listNicsNow(): Promise<CloudNic[]> {
     const ctx = await this.context();
     return Promise.all(ctx.nics.map(async (ref) => this.toCloudNic(ref, await this.readNic(ctx, ref))));
   }
 
-  async assign(req: AssignRequest): Promise<CloudBlock[]> {
+  assign(req: AssignRequest): Promise<CloudBlock[]> {
+    return withUrgency(req.urgent, () => this.assignNow(req));
+  }
+
+  private async assignNow(req: AssignRequest): Promise<CloudBlock[]> {
     const ctx = await this.context();
     const ref = this.nicRef(ctx, req.nicId);
     if (req.kind !== 'ip' && !(req.kind === 'prefix' && ctx.limits.blockKinds.includes('prefix'))) {

@@ -5,7 +5,7 @@ import compute from '@google-cloud/compute';
 import { OAuth2Client } from 'google-auth-library';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
-import { gceError, operationError } from './gce-errors.ts';
+import { gceError, gceFailureError, gceFailureFromBody, operationError } from './gce-errors.ts';
 import type { MetadataClient } from './metadata-client.ts';
 import { GceRateLimiter } from './rate-limiter.ts';
 
@@ -252,10 +252,9 @@ export class SdkComputeApi implements ComputeApi {
       const res = await this.auth.request<Op>({ url: `${this.base}${path}`, method, data, timeout: this.callOpts.timeout, retry: false });
       return res.data;
     } catch (err) {
-      const r = (err as { response?: { status?: number; data?: { error?: { message?: string; details?: { reason?: string }[] } } } }).response;
+      const r = (err as { response?: { status?: number; data?: unknown } }).response;
       if (r?.status === undefined) throw gceError(err, name);
-      const reason = r.data?.error?.details?.find((d) => typeof d.reason === 'string')?.reason;
-      throw gceError({ httpStatusCode: r.status, message: r.data?.error?.message, ...(reason ? { reason } : {}) }, name);
+      throw gceFailureError(gceFailureFromBody(r.status, r.data), name, err);
     }
   }
 }

@@ -1,12 +1,13 @@
 // The GCE provider: one pod range per node, routed by the VPC either as an alias IP range on
 // nic0 (VPC-native, as GKE) or as a route with the instance as next hop. Pod addresses are then
 // handed out locally by the pool; the cloud is asked only for the range.
+import { withUrgency } from '../../kit/urgency.ts';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import { formatCidr, parseCidr, tryParseCidr } from '../../../src/util/ip.ts';
-import type { AssignRequest, CloudBlock, CloudNic, CloudProvider, ClusterServices, NodeInfo, NodeLimits, ProviderCondition, ReleaseRequest } from '../../provider.ts';
+import type { AssignRequest, CloudBlock, CloudNic, CloudProvider, ClusterServices, NodeInfo, NodeLimits, ProviderCondition, ReleaseRequest, ListNicsOptions } from '../../provider.ts';
 import { maxPodsForRange } from '../limits.ts';
 import type { AliasRangeView, ComputeApi, InstanceView, NicView, RouteView } from './compute-api.ts';
 import type { InstanceMetadata, MetadataClient } from './metadata-client.ts';
@@ -101,7 +102,12 @@ export class GcpProvider implements CloudProvider {
     return this.currentConditions();
   }
 
-  async discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+  /** Start-up: urgent (kit/urgency.ts). */
+  discover(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
+    return withUrgency(true, () => this.discoverNow());
+  }
+
+  private async discoverNow(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
     const id = await this.ident();
     const nic0 = id.meta.nics[0];
     if (!nic0) throw new VpcnetError('METADATA_UNREACHABLE', 'GCE metadata lists no network interface');
@@ -125,7 +131,11 @@ export class GcpProvider implements CloudProvider {
     return { node, limits };
   }
 
-  async listNics(): Promise<CloudNic[]> {
+  listNics(opts: ListNicsOptions = {}): Promise<CloudNic[]> {
+    return withUrgency(opts.urgent, () => this.listNicsNow());
+  }
+
+  private async listNicsNow(): Promise<CloudNic[]> {
     const id = await this.ident();
     const inst = await this.getInstance(id);
     const nic = primary(inst);
@@ -155,7 +165,11 @@ export class GcpProvider implements CloudProvider {
     ];
   }
 
-  async assign(req: AssignRequest): Promise<CloudBlock[]> {
+  assign(req: AssignRequest): Promise<CloudBlock[]> {
+    return withUrgency(req.urgent, () => this.assignNow(req));
+  }
+
+  private async assignNow(req: AssignRequest): Promise<CloudBlock[]> {
     const id = await this.ident();
     if (req.nicId !== 'nic0') throw new VpcnetError('CLOUD_NOT_FOUND', `GCE nodes hold their pod range on nic0, not "${req.nicId}"`, { details: { nicId: req.nicId } });
     if (req.kind !== 'range') throw new VpcnetError('CLOUD_BAD_REQUEST', `GCE nodes take one pod range, not "${req.kind}" blocks`, { details: { kind: req.kind } });

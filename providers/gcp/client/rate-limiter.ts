@@ -6,8 +6,13 @@
 // - a hold after a throttled answer: once GCE says a group is spent (403 rateLimitExceeded),
 //   every call of that group waits for the next interval (plus a jitter that spreads the nodes
 //   of a project over its first seconds) instead of retrying into a spent quota.
+// Urgent calls (pods waiting, start-up: kit/urgency.ts) skip that hold: they go first and, after
+// a throttled answer, wait one token's time of the node's share (400 ms at the default quota),
+// doubling per throttle in a row and jittered, never past the next interval. A start-up under
+// throttling so finishes at the pace the quota allows instead of a minute per throttled answer.
 import { systemClock, type Clock } from '../../../src/util/clock.ts';
 import { KeyedRateLimiter, type BucketRate } from '../../kit/rate-limit.ts';
+import { isUrgent, urgentSpacing } from '../../kit/urgency.ts';
 import { DEFAULT_QUOTAS, groupOf, msToNextWindow, QUOTA_GROUPS, QUOTA_WINDOW_MS, type QuotaGroup } from '../api-quotas.ts';
 
 /** Share of a group's per-project quota one node uses at most. */
@@ -41,6 +46,9 @@ export class GceRateLimiter {
   /** Per group: calls wait until then (the start of the interval after a throttled answer, plus jitter). */
   private readonly heldUntil = new Map<QuotaGroup, number>();
   private readonly holdsValue: Record<QuotaGroup, number> = { read: 0, list: 0, mutation: 0, operationRead: 0 };
+  /** Per group: urgent calls wait until then after a throttled answer, and how many in a row. */
+  private readonly urgentAfter = new Map<QuotaGroup, { at: number; throttles: number }>();
+  private readonly rates: Partial<Record<QuotaGroup, BucketRate>>;
 
   constructor(opts: GceRateLimiterOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -49,6 +57,7 @@ export class GceRateLimiter {
     this.random = opts.random ?? Math.random;
     const rates: Partial<Record<QuotaGroup, BucketRate>> = {};
     for (const g of QUOTA_GROUPS) rates[g] = opts.rates?.[g] ?? defaultGroupRate(g, opts.quotas?.[g]);
+    this.rates = rates;
     this.limiter = new KeyedRateLimiter<QuotaGroup>(rates, { clock: this.clock });
   }
 
@@ -58,20 +67,43 @@ export class GceRateLimiter {
    */
   run<T>(method: string, fn: () => Promise<T>, isThrottled: (err: unknown) => boolean): Promise<T> {
     const group = groupOf(method);
-    return this.limiter.run(group, async () => {
-      for (;;) {
-        const wait = (this.heldUntil.get(group) ?? 0) - this.clock.now();
-        if (wait <= 0) break;
-        await this.clock.sleep(wait);
-      }
-      const sentAt = this.clock.now();
-      try {
-        return await fn();
-      } catch (err) {
-        if (isThrottled(err)) this.hold(group, sentAt);
-        throw err;
-      }
-    });
+    const urgent = isUrgent();
+    return this.limiter.run(
+      group,
+      async () => {
+        for (;;) {
+          const wait = this.readyAt(group, urgent) - this.clock.now();
+          if (wait <= 0) break;
+          await this.clock.sleep(wait);
+        }
+        const sentAt = this.clock.now();
+        try {
+          const out = await fn();
+          this.urgentAfter.delete(group);
+          return out;
+        } catch (err) {
+          if (isThrottled(err)) {
+            this.hold(group, sentAt);
+            this.holdUrgent(group);
+          }
+          throw err;
+        }
+      },
+      { urgent },
+    );
+  }
+
+  private readyAt(group: QuotaGroup, urgent: boolean): number {
+    return urgent ? (this.urgentAfter.get(group)?.at ?? 0) : (this.heldUntil.get(group) ?? 0);
+  }
+
+  /** Urgent calls of the group wait one token's time (doubling per throttle in a row), never past the refill. */
+  private holdUrgent(group: QuotaGroup): void {
+    const now = this.clock.now();
+    const throttles = (this.urgentAfter.get(group)?.throttles ?? 0) + 1;
+    const rate = this.rates[group]?.perSecond ?? 1;
+    const toRefill = msToNextWindow(now, this.windowMs) + this.spreadMs;
+    this.urgentAfter.set(group, { at: now + urgentSpacing(1000 / rate, throttles, toRefill, this.random), throttles });
   }
 
   /** Times a group was held after a throttled answer (status, tests). */

@@ -4,6 +4,7 @@
 import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import { withRetry } from '../../kit/retry.ts';
+import { isUrgent } from '../../kit/urgency.ts';
 import { isRetryable } from './gce-errors.ts';
 
 export interface RetryPolicy {
@@ -17,11 +18,15 @@ export interface RetryPolicy {
 // GCE refills a spent quota at the start of the next minute: the retries must outlast one window.
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 12, baseMs: 500, capMs: 20_000, deadlineMs: 150_000 };
 
+/** Urgent calls (kit/urgency.ts) back off at most this much: the limiter already paces them to the quota. */
+export const URGENT_CAP_MS = 2000;
+
 export function retrying<T>(clock: Clock, policy: RetryPolicy, random: () => number, fn: () => Promise<T>): Promise<T> {
   let failures = 0;
+  const capMs = isUrgent() ? Math.min(policy.capMs, URGENT_CAP_MS) : policy.capMs;
   return withRetry(() => fn(), {
     clock,
-    policy: { baseMs: policy.baseMs, capMs: policy.capMs, deadlineMs: policy.deadlineMs ?? 600_000 },
+    policy: { baseMs: Math.min(policy.baseMs, capMs), capMs, deadlineMs: policy.deadlineMs ?? 600_000 },
     random,
     isRetryable: (err) => ++failures < policy.attempts && err instanceof VpcnetError && isRetryable(err),
   });

@@ -2,20 +2,26 @@
 // the metadata server of every instance (/metadata/<zone>/<name>/computeMetadata/v1/..., or a
 // listener per instance serving /computeMetadata/v1/... at its root, which is what clients that
 // take only host:port need), and an admin API (/_emulator/...).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import { systemClock, type Clock } from '../../../src/util/clock.ts';
 import { EmulatorHttp, readBody, type ListenOptions } from '../../kit/emulator/index.ts';
 import { handleAdmin } from './admin.ts';
 import { Faults } from './faults.ts';
-import { errorEnvelope, GceApiError, invalid, notFound } from './gce-error.ts';
+import { errorEnvelope, GceApiError, notFound } from './gce-error.ts';
 import { serveMetadata, TokenStore } from './metadata.ts';
 import { RateQuotas, groupOf, type QuotaGroup } from './quota.ts';
-import { renderInstance, renderOperation, renderRoute, renderSubnet } from './render.ts';
+import { renderInstance, renderNetwork, renderOperation, renderRegion, renderRoute, renderSubnet, renderZone } from './render.ts';
 import { applyScenario, type ScenarioResult } from './scenario.ts';
 import { GceState, type ChangeEvent } from './state.ts';
 import { listFilter } from './filter.ts';
+import { parseBatch, renderBatch, type BatchPart } from './batch.ts';
+import { aggregatedPage, page } from './listing.ts';
+import { resolveMethod } from './methods.ts';
+
+/** Where gcloud and the Google SDKs send batched Compute calls. */
+const BATCH_PATH = '/batch/compute/v1';
 
 export type { ListenOptions };
 
@@ -42,7 +48,6 @@ export interface GcpEmulatorOptions {
 
 interface Ctx {
   method: string;
-  req: IncomingMessage;
   url: URL;
   body: Record<string, unknown>;
 }
@@ -111,6 +116,7 @@ export class GcpEmulator {
 
 
   stop(): Promise<void> {
+    this.state.close();
     return this.http.stop();
   }
 
@@ -139,24 +145,57 @@ export class GcpEmulator {
     if (md) work = serveMetadata(this.metadataDeps(), { zone: md[1] as string, name: md[2] as string }, req, res, md[3] ?? '/', url.searchParams);
     else if (url.pathname.startsWith('/computeMetadata/')) work = serveMetadata(this.metadataDeps(), undefined, req, res, url.pathname, url.searchParams);
     else if (url.pathname.startsWith('/_emulator/')) work = handleAdmin(this, req, res, url);
+    else if (url.pathname === BATCH_PATH) work = this.serveBatch(req, res);
     else work = this.serveCompute(req, res, url);
     return work;
   }
 
-
   private async serveCompute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const text = await readBody(req);
-    const reply = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-      res.end(JSON.stringify(body));
-    };
-    const path = url.pathname.replace(/^\/compute\/v1/, '');
-    const resolved = resolveMethod(req.method ?? 'GET', path);
-    if (!resolved) return reply(404, errorEnvelope(new GceApiError(404, 'notFound', `No such method: ${req.method ?? ''} ${url.pathname}`)));
-    const { method, params } = resolved;
-    this.calls[method] = (this.calls[method] ?? 0) + 1;
+    const out = await this.call({ verb: req.method ?? 'GET', url, headers: req.headers, text });
+    if (out === 'reset') {
+      res.socket?.destroy();
+      return;
+    }
+    reply(res, out.status, out.body);
+  }
+
+  /** POST /batch/compute/v1: each part is one call, with the outer request's headers beneath its own. */
+  private async serveBatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = await readBody(req);
+    let parts: BatchPart[];
     try {
-      this.authorize(req);
+      if (req.method !== 'POST') throw new GceApiError(400, 'badRequest', 'Batch requests must be POST.');
+      parts = parseBatch(req.headers['content-type'], text);
+    } catch (err) {
+      if (err instanceof GceApiError) return reply(res, err.status, errorEnvelope(err));
+      throw err;
+    }
+    this.calls.batch = (this.calls.batch ?? 0) + 1;
+    const answers: { contentId: string | undefined; status: number; body: unknown }[] = [];
+    for (const part of parts) {
+      const url = new URL(part.target, 'http://x');
+      const out = await this.call({ verb: part.verb, url, headers: { ...req.headers, ...part.headers }, text: part.body });
+      if (out === 'reset') {
+        res.socket?.destroy();
+        return;
+      }
+      answers.push({ contentId: part.contentId, ...out });
+    }
+    const batch = renderBatch(answers);
+    res.writeHead(200, { 'content-type': batch.contentType });
+    res.end(batch.body);
+  }
+
+  /** One Compute call, direct or from a batch: its status and JSON body, or a connection reset. */
+  private async call(input: { verb: string; url: URL; headers: IncomingHttpHeaders; text: string }): Promise<{ status: number; body: unknown } | 'reset'> {
+    let method: string | undefined;
+    try {
+      const resolved = resolveMethod(input.verb, input.url.pathname.replace(/^\/compute\/v1(?=\/)/, ''));
+      method = resolved.method;
+      const params = resolved.params;
+      this.calls[method] = (this.calls[method] ?? 0) + 1;
+      this.authorize(input.headers);
       if (params.project !== this.state.project) throw notFound(`projects/${params.project ?? ''}`);
       if (!this.quotas.take(groupOf(method))) {
         this.throttled[method] = (this.throttled[method] ?? 0) + 1;
@@ -169,37 +208,40 @@ export class GcpEmulator {
       const latency = this.faults.latencyFor(method) / this.speed;
       if (latency > 0) await this.clock.sleep(latency);
       const fault = this.faults.take(method);
-      if (fault?.kind === 'reset') {
-        res.socket?.destroy();
-        return;
-      }
+      if (fault?.kind === 'reset') return 'reset';
       if (fault?.kind === 'error') throw new GceApiError(fault.status, fault.reason, fault.message);
       let body: Record<string, unknown> = {};
-      if (text) {
+      if (input.text.trim()) {
         try {
-          body = JSON.parse(text) as Record<string, unknown>;
+          body = JSON.parse(input.text) as Record<string, unknown>;
         } catch {
           throw new GceApiError(400, 'parseError', 'Parse Error');
         }
       }
-      const ctx: Ctx = { method, req, url, body };
+      const ctx: Ctx = { method, url: input.url, body };
       const out = await this.dispatch(ctx, params, fault?.kind === 'operation' ? { code: fault.reason, message: fault.message, httpStatus: fault.status } : undefined);
       this.log.debug({ method }, 'compute call');
-      reply(200, out);
+      return { status: 200, body: out };
     } catch (err) {
       if (err instanceof GceApiError) {
         this.log.debug({ method, status: err.status, reason: err.reason }, 'compute call failed');
-        return reply(err.status, errorEnvelope(err));
+        return { status: err.status, body: errorEnvelope(err) };
       }
       throw err;
     }
   }
 
-  private authorize(req: IncomingMessage): void {
+  private authorize(headers: IncomingHttpHeaders): void {
     if (this.auth === 'none') return;
-    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    const m = /^Bearer (\S+)$/.exec(headers.authorization ?? '');
     if (!m) throw new GceApiError(401, 'required', 'Request is missing required authentication credential. Expected OAuth 2 access token.');
     if (this.auth === 'issued' && !this.tokens.holder(m[1] as string)) throw new GceApiError(401, 'authError', 'Invalid Credentials');
+  }
+
+  /** Operations of a zone (or the global ones), moved along by the clock, in the order they were made. */
+  private operationsIn(zone: string | undefined): Record<string, unknown>[] {
+    const s = this.state;
+    return [...s.operations.values()].filter((op) => op.zone === zone).map((op) => renderOperation(s, s.advance(op)));
   }
 
   private async dispatch(ctx: Ctx, p: Record<string, string>, forced: { code: string; message: string; httpStatus: number } | undefined): Promise<unknown> {
@@ -209,9 +251,16 @@ export class GcpEmulator {
       case 'instances.get':
         return renderInstance(s, s.instance(p.zone as string, p.instance as string));
       case 'instances.list': {
-        const zone = p.zone as string;
+        const zone = s.zone(p.zone as string);
         const items = [...s.instances.values()].filter((i) => i.zone === zone).map((i) => renderInstance(s, i));
         return page(s, 'compute#instanceList', `zones/${zone}/instances`, listFilter(items, q.get('filter')), q);
+      }
+      case 'instances.aggregatedList': {
+        const scopes = [...s.zones].sort().map((zone) => ({
+          scope: `zones/${zone}`,
+          items: listFilter([...s.instances.values()].filter((i) => i.zone === zone).map((i) => renderInstance(s, i)), q.get('filter')),
+        }));
+        return aggregatedPage(s, 'compute#instanceAggregatedList', 'instances', 'instances', scopes, q);
       }
       case 'instances.updateNetworkInterface': {
         const nicName = q.get('networkInterface');
@@ -232,6 +281,30 @@ export class GcpEmulator {
         return renderOperation(s, s.getOperation(p.operation as string, p.zone));
       case 'globalOperations.get':
         return renderOperation(s, s.getOperation(p.operation as string, undefined));
+      case 'regionOperations.get':
+      case 'regionOperations.wait':
+        // every operation here is zonal or global: a regional one of that name does not exist
+        s.region(p.region as string);
+        throw notFound(`projects/${s.project}/regions/${p.region as string}/operations/${p.operation as string}`);
+      case 'zoneOperations.list': {
+        const zone = s.zone(p.zone as string);
+        return page(s, 'compute#operationList', `zones/${zone}/operations`, listFilter(this.operationsIn(zone), q.get('filter')), q);
+      }
+      case 'regionOperations.list': {
+        const region = s.region(p.region as string);
+        return page(s, 'compute#operationList', `regions/${region}/operations`, [], q);
+      }
+      case 'globalOperations.list':
+        return page(s, 'compute#operationList', 'global/operations', listFilter(this.operationsIn(undefined), q.get('filter')), q);
+      case 'globalOperations.aggregatedList': {
+        const f = q.get('filter');
+        const scopes = [
+          { scope: 'global', items: listFilter(this.operationsIn(undefined), f) },
+          ...s.regions().map((r) => ({ scope: `regions/${r}`, items: [] })),
+          ...[...s.zones].sort().map((z) => ({ scope: `zones/${z}`, items: listFilter(this.operationsIn(z), f) })),
+        ];
+        return aggregatedPage(s, 'compute#operationAggregatedList', 'operations', 'operations', scopes, q);
+      }
       case 'zoneOperations.wait':
       case 'globalOperations.wait': {
         const op = s.getOperation(p.operation as string, ctx.method.startsWith('zone') ? p.zone : undefined);
@@ -265,55 +338,41 @@ export class GcpEmulator {
         return renderSubnet(s, s.subnet(p.region as string, p.subnetwork as string));
       case 'subnetworks.list': {
         const items = [...s.subnets.values()].filter((x) => x.region === p.region).map((x) => renderSubnet(s, x));
-        return page(s, 'compute#subnetworkList', `regions/${p.region as string}/subnetworks`, listFilter(items, q.get('filter')), q);
+        return page(s, 'compute#subnetworkList', `regions/${s.region(p.region as string)}/subnetworks`, listFilter(items, q.get('filter')), q);
       }
+      case 'subnetworks.aggregatedList': {
+        const scopes = s.regions().map((region) => ({
+          scope: `regions/${region}`,
+          items: listFilter([...s.subnets.values()].filter((x) => x.region === region).map((x) => renderSubnet(s, x)), q.get('filter')),
+        }));
+        return aggregatedPage(s, 'compute#subnetworkAggregatedList', 'subnetworks', 'subnetworks', scopes, q);
+      }
+      case 'networks.get': {
+        const net = s.networks.get(p.network as string);
+        if (!net) throw notFound(`projects/${s.project}/global/networks/${p.network as string}`);
+        return renderNetwork(s, net);
+      }
+      case 'networks.list': {
+        const items = [...s.networks.values()].sort((a, b) => a.name.localeCompare(b.name)).map((n) => renderNetwork(s, n));
+        return page(s, 'compute#networkList', 'global/networks', listFilter(items, q.get('filter')), q);
+      }
+      case 'zones.get':
+        return renderZone(s, s.zone(p.zone as string));
+      case 'zones.list': {
+        const items = [...s.zones].sort().map((z) => renderZone(s, z));
+        return page(s, 'compute#zoneList', 'zones', listFilter(items, q.get('filter')), q);
+      }
+      case 'regions.get':
+        return renderRegion(s, s.region(p.region as string));
+      case 'regions.list':
+        return page(s, 'compute#regionList', 'regions', listFilter(s.regions().map((r) => renderRegion(s, r)), q.get('filter')), q);
       default:
         throw new GceApiError(400, 'invalid', `Method ${ctx.method} is not supported by this emulator`);
     }
   }
 }
 
-const METHODS: [string, RegExp, string[], string][] = [
-  ['GET', /^\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)$/, ['project', 'zone', 'instance'], 'instances.get'],
-  ['GET', /^\/projects\/([^/]+)\/zones\/([^/]+)\/instances$/, ['project', 'zone'], 'instances.list'],
-  ['PATCH', /^\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/updateNetworkInterface$/, ['project', 'zone', 'instance'], 'instances.updateNetworkInterface'],
-  ['GET', /^\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)$/, ['project', 'zone', 'operation'], 'zoneOperations.get'],
-  ['POST', /^\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)\/wait$/, ['project', 'zone', 'operation'], 'zoneOperations.wait'],
-  ['GET', /^\/projects\/([^/]+)\/global\/operations\/([^/]+)$/, ['project', 'operation'], 'globalOperations.get'],
-  ['POST', /^\/projects\/([^/]+)\/global\/operations\/([^/]+)\/wait$/, ['project', 'operation'], 'globalOperations.wait'],
-  ['POST', /^\/projects\/([^/]+)\/global\/routes$/, ['project'], 'routes.insert'],
-  ['GET', /^\/projects\/([^/]+)\/global\/routes$/, ['project'], 'routes.list'],
-  ['GET', /^\/projects\/([^/]+)\/global\/routes\/([^/]+)$/, ['project', 'route'], 'routes.get'],
-  ['DELETE', /^\/projects\/([^/]+)\/global\/routes\/([^/]+)$/, ['project', 'route'], 'routes.delete'],
-  ['GET', /^\/projects\/([^/]+)\/regions\/([^/]+)\/subnetworks\/([^/]+)$/, ['project', 'region', 'subnetwork'], 'subnetworks.get'],
-  ['GET', /^\/projects\/([^/]+)\/regions\/([^/]+)\/subnetworks$/, ['project', 'region'], 'subnetworks.list'],
-];
-
-function resolveMethod(verb: string, path: string): { method: string; params: Record<string, string> } | undefined {
-  for (const [v, re, names, method] of METHODS) {
-    if (v !== verb) continue;
-    const m = re.exec(path);
-    if (!m) continue;
-    const params: Record<string, string> = {};
-    names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] as string)));
-    return { method, params };
-  }
-  return undefined;
-}
-
-function page(s: GceState, kind: string, path: string, items: Record<string, unknown>[], q: URLSearchParams): Record<string, unknown> {
-  const max = q.has('maxResults') ? Number(q.get('maxResults')) : 500;
-  if (!Number.isInteger(max) || max < 0 || max > 500) throw invalid('maxResults', q.get('maxResults') ?? '', 'Must be between 0 and 500.');
-  const start = q.get('pageToken') ? Number(Buffer.from(q.get('pageToken') as string, 'base64url').toString()) : 0;
-  if (!Number.isInteger(start) || start < 0) throw invalid('pageToken', q.get('pageToken') ?? '', 'Invalid page token.');
-  const size = max === 0 ? 500 : max;
-  const slice = items.slice(start, start + size);
-  const next = start + size < items.length ? Buffer.from(String(start + size)).toString('base64url') : undefined;
-  return {
-    kind,
-    id: `projects/${s.project}/${path}`,
-    items: slice,
-    ...(next ? { nextPageToken: next } : {}),
-    selfLink: `https://www.googleapis.com/compute/v1/projects/${s.project}/${path}`,
-  };
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+  res.end(JSON.stringify(body));
 }

@@ -6,7 +6,26 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GceState, Instance } from './state.ts';
 
-type Tree = { [k: string]: Tree | Tree[] | string | number | boolean } | Tree[] | string | number | boolean;
+/**
+ * A list the server answers as one value, not as a directory: `json` always as a JSON array
+ * whatever `alt` says (instance/tags), `lines` as text one item a line (service account scopes).
+ */
+class Leaf {
+  readonly value: string[];
+  readonly as: 'json' | 'lines';
+  constructor(value: string[], as: 'json' | 'lines') {
+    this.value = value;
+    this.as = as;
+  }
+  toJSON(): unknown {
+    return this.value;
+  }
+  text(): string {
+    return this.as === 'json' ? JSON.stringify(this.value) : this.value.map((v) => `${v}\n`).join('');
+  }
+}
+
+type Tree = { [k: string]: Tree | Tree[] | string | number | boolean | Leaf } | Tree[] | string | number | boolean | Leaf;
 
 export interface TokenIssuer {
   issue(instance: string): { token: string; expiresIn: number };
@@ -52,21 +71,26 @@ export function instanceTree(s: GceState, inst: Instance): Tree {
       subnetmask: maskOf(Number(n.subnet.ipCidrRange.split('/')[1])),
       targetInstanceIps: [],
     })),
-    serviceAccounts: {
-      default: {
-        aliases: ['default'],
-        email: `vpcnet@${s.project}.iam.gserviceaccount.com`,
-        scopes: ['https://www.googleapis.com/auth/compute'],
-      },
-    },
+    tags: new Leaf([...inst.tags], 'json'),
+    // listed under "default" and under its email, as GCE does (gcloud reads <account>/email of each)
+    serviceAccounts: { default: serviceAccount(s), [serviceAccountEmail(s)]: serviceAccount(s) },
     zone: `projects/${s.projectNumber}/zones/${inst.zone}`,
   };
+}
+
+function serviceAccountEmail(s: GceState): string {
+  return `vpcnet@${s.project}.iam.gserviceaccount.com`;
+}
+
+function serviceAccount(s: GceState): Tree {
+  return { aliases: new Leaf(['default'], 'lines'), email: serviceAccountEmail(s), scopes: new Leaf(['https://www.googleapis.com/auth/compute'], 'lines') };
 }
 
 function rootTree(s: GceState, inst: Instance): Tree {
   return {
     instance: instanceTree(s, inst),
     project: { attributes: {}, numericProjectId: s.projectNumber, projectId: s.project },
+    universe: { universeDomain: 'googleapis.com' },
   };
 }
 
@@ -74,13 +98,13 @@ const dashed = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCa
 
 function child(node: Tree, seg: string): Tree | undefined {
   if (Array.isArray(node)) return /^\d+$/.test(seg) ? node[Number(seg)] : undefined;
-  if (node === null || typeof node !== 'object') return undefined;
+  if (node === null || typeof node !== 'object' || node instanceof Leaf) return undefined;
   for (const [k, v] of Object.entries(node)) if (dashed(k) === seg) return v;
   return undefined;
 }
 
 function isDir(node: Tree): boolean {
-  return typeof node === 'object' && node !== null;
+  return typeof node === 'object' && node !== null && !(node instanceof Leaf);
 }
 
 function listing(node: Tree): string {
@@ -89,9 +113,10 @@ function listing(node: Tree): string {
 }
 
 function textOf(node: Tree, prefix = ''): string {
+  if (node instanceof Leaf) return `${prefix}${node.text()}`;
   if (!isDir(node)) return `${prefix}${String(node)}`;
   const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node as Record<string, Tree>).map(([k, v]) => [dashed(k), v] as const);
-  return entries.map(([k, v]) => (isDir(v) ? textOf(v, `${prefix}${k}/`) : `${prefix}${k} ${String(v)}`)).join('\n');
+  return entries.map(([k, v]) => (isDir(v) ? textOf(v, `${prefix}${k}/`) : `${prefix}${k} ${v instanceof Leaf ? v.text().trimEnd() : String(v)}`)).join('\n');
 }
 
 /** The real server writes ids as bare JSON integers beyond float precision; so do we. */
@@ -183,6 +208,6 @@ export async function serveMetadata(deps: MetadataDeps, zoneAndName: { zone: str
     if (alt === 'json') return send(res, 200, JSON.stringify(Array.isArray(node) ? node.map((_, i) => String(i)) : Object.keys(node).map((k) => dashed(k))), 'application/json', etag);
     return send(res, 200, listing(node), 'application/text', etag);
   }
-  if (alt === 'json') return send(res, 200, rawIds(JSON.stringify(node)), 'application/json', etag);
+  if (alt === 'json' || (node instanceof Leaf && node.as === 'json')) return send(res, 200, rawIds(JSON.stringify(node)), 'application/json', etag);
   return send(res, 200, textOf(node), 'application/text', etag);
 }

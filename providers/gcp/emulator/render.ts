@@ -34,7 +34,7 @@ export function renderInstance(s: GceState, inst: Instance): Record<string, unkn
     networkInterfaces: inst.nics.map((n) => renderNic(s, n)),
     disks: [],
     metadata: { kind: 'compute#metadata', fingerprint: 'AAAAAAAAAAA=' },
-    tags: { fingerprint: 'AAAAAAAAAAA=' },
+    tags: { ...(inst.tags.length ? { items: [...inst.tags] } : {}), fingerprint: 'AAAAAAAAAAA=' },
     scheduling: { automaticRestart: true, onHostMaintenance: 'MIGRATE' },
     selfLink: `${zoneLink}/instances/${inst.name}`,
   };
@@ -121,3 +121,52 @@ export function renderOperation(s: GceState, op: Operation): Record<string, unkn
 }
 
 export { regionOf };
+
+export function renderNetwork(s: GceState, net: { id: string; name: string; creationTimestamp: string }): Record<string, unknown> {
+  const subnets = [...s.subnets.values()].filter((x) => x.network === net.name);
+  return {
+    kind: 'compute#network',
+    id: net.id,
+    creationTimestamp: net.creationTimestamp,
+    name: net.name,
+    selfLink: s.networkLink(net.name),
+    selfLinkWithId: `${projectBase(s)}/global/networks/${net.id}`,
+    autoCreateSubnetworks: false,
+    subnetworks: subnets.map((x) => `${projectBase(s)}/regions/${x.region}/subnetworks/${x.name}`),
+    routingConfig: { routingMode: 'REGIONAL' },
+    networkFirewallPolicyEnforcementOrder: 'AFTER_CLASSIC_FIREWALL',
+    mtu: 1460,
+  };
+}
+
+const EPOCH = '1969-12-31T16:00:00.000-08:00'; // what GCE reports as the creationTimestamp of zones and regions
+
+export function renderZone(s: GceState, zone: string): Record<string, unknown> {
+  return {
+    kind: 'compute#zone',
+    id: s.stableId(`zone:${zone}`),
+    creationTimestamp: EPOCH,
+    name: zone,
+    description: zone,
+    status: 'UP',
+    region: `${projectBase(s)}/regions/${regionOf(zone)}`,
+    selfLink: `${projectBase(s)}/zones/${zone}`,
+    availableCpuPlatforms: ['Intel Cascade Lake', 'AMD Milan'],
+    supportsPzs: false,
+  };
+}
+
+export function renderRegion(s: GceState, region: string): Record<string, unknown> {
+  return {
+    kind: 'compute#region',
+    id: s.stableId(`region:${region}`),
+    creationTimestamp: EPOCH,
+    name: region,
+    description: region,
+    status: 'UP',
+    zones: [...s.zones].filter((z) => regionOf(z) === region).sort().map((z) => `${projectBase(s)}/zones/${z}`),
+    quotas: [],
+    selfLink: `${projectBase(s)}/regions/${region}`,
+    supportsPzs: false,
+  };
+}

@@ -30,6 +30,7 @@ export const scenarioSchema = z.strictObject({
         mtu: z.number().int().min(576).max(8896).optional(),
         aliasIpRanges: z.array(z.strictObject({ ipCidrRange: z.string(), subnetworkRangeName: z.string().optional() })).optional(),
         count: z.number().int().positive().optional(),
+        tags: z.array(z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/)).optional(),
       }),
     )
     .default([]),
@@ -93,6 +94,7 @@ export function applyScenario(state: GceState, input: unknown): ScenarioResult {
         ...(i.canIpForward !== undefined ? { canIpForward: i.canIpForward } : {}),
         ...(i.mtu !== undefined ? { mtu: i.mtu } : {}),
         ...(i.aliasIpRanges ? { aliasIpRanges: i.aliasIpRanges } : {}),
+        ...(i.tags ? { tags: i.tags } : {}),
       });
       out.instances.push({ zone: i.zone, name });
     }

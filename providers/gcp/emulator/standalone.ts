@@ -12,7 +12,7 @@ export const gcpSpec: CommandSpec = {
   name: 'vpcnet emulator gcp',
   summary: 'the Compute Engine v1 + metadata server emulator, for integration tests',
   options: {
-    port: { type: 'string', value: 'N', description: 'port to listen on (0: pick a free one)', default: '8998' },
+    port: { type: 'string', value: 'N', description: 'port to listen on, metadata server included (0: pick a free one)', default: '8997' },
     host: { type: 'string', value: 'H', description: 'address to listen on', default: '127.0.0.1' },
     scenario: { type: 'string', value: 'FILE', description: 'JSON scenario: project, subnetworks, instances (default: a small project)' },
     speed: { type: 'string', value: 'X', description: 'emulated time runs X times faster (quota minutes, operations)', default: '1' },
@@ -27,7 +27,7 @@ export const gcpSpec: CommandSpec = {
 
 async function runGcp(p: Parsed): Promise<void> {
   const spec = gcpSpec;
-  const port = intValue(spec, p, 'port', { min: 0, max: 65535 }, 8998);
+  const port = intValue(spec, p, 'port', { min: 0, max: 65535 }, 8997);
   const host = stringValue(p, 'host') ?? '127.0.0.1';
   const file = stringValue(p, 'scenario');
   const scenario = file ? readScenarioFile(spec, file, parseScenario) : parseScenario(DEFAULT_SCENARIO);

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { formatCidr, intToIp, parseCidr, tryParseCidr, tryParseIpv4 } from '../../../src/util/ip.ts';
 import type { Clock } from '../../../src/util/clock.ts';
 import { GceApiError, invalid, notFound, required, type OperationError } from './gce-error.ts';
+import { sameFingerprint } from './fingerprint.ts';
 import { RangeSpace } from './range-space.ts';
 
 export const API_BASE = 'https://www.googleapis.com/compute/v1';
@@ -54,6 +55,8 @@ export interface Instance {
   canIpForward: boolean;
   status: 'RUNNING' | 'TERMINATED';
   nics: Nic[];
+  /** Network tags (instance.tags.items; the metadata server's instance/tags). */
+  tags: string[];
   creationTimestamp: string;
 }
 
@@ -117,10 +120,13 @@ export class GceState {
   readonly subnets = new Map<string, Subnet>();
   readonly instances = new Map<string, Instance>();
   readonly routes = new Map<string, Route>();
+  /** Zones the project sees: three per region of a subnetwork (as GCE has at least), plus every instance's. */
+  readonly zones = new Set<string>();
   readonly operations = new Map<string, Operation>();
   /** Bumped on every visible change (metadata ETags, the lab's fabric). */
   version = 0;
   private readonly opts: StateOptions;
+  private closing = new AbortController();
   private counter = 0;
 
   constructor(opts: StateOptions) {
@@ -181,11 +187,12 @@ export class GceState {
       creationTimestamp: this.stamp(),
     };
     this.subnets.set(key, subnet);
+    for (const z of ['a', 'b', 'c']) this.zones.add(`${input.region}-${z}`);
     this.touch();
     return subnet;
   }
 
-  createInstance(input: { name: string; zone: string; machineType: string; subnet: string; canIpForward?: boolean; mtu?: number; aliasIpRanges?: AliasRange[] }): Instance {
+  createInstance(input: { name: string; zone: string; machineType: string; subnet: string; canIpForward?: boolean; mtu?: number; aliasIpRanges?: AliasRange[]; tags?: string[] }): Instance {
     const key = `${input.zone}/${input.name}`;
     if (!NAME_RE.test(input.name)) throw invalid('resource.name', input.name, 'Must be a match of regex \'[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?\'');
     if (this.instances.has(key)) throw new GceApiError(409, 'alreadyExists', `The resource '${this.instancePath(input.zone, input.name)}' already exists`);
@@ -214,6 +221,7 @@ export class GceState {
       canIpForward: input.canIpForward ?? false,
       status: 'RUNNING',
       nics: [nic],
+      tags: Array.isArray(input.tags) ? input.tags.filter((t): t is string => typeof t === 'string') : [],
       creationTimestamp: this.stamp(),
     };
     for (const r of input.aliasIpRanges ?? []) {
@@ -221,6 +229,7 @@ export class GceState {
       if (err) throw new GceApiError(400, 'invalid', err.message);
     }
     this.instances.set(key, inst);
+    this.zones.add(input.zone);
     this.touch({ type: 'instance-added', instance: input.name });
     if (nic.aliasIpRanges.length) this.touch({ type: 'alias', instance: inst.name, nic: nic.name, ranges: nic.aliasIpRanges });
     return inst;
@@ -256,6 +265,28 @@ export class GceState {
   instanceByLink(link: string): Instance | undefined {
     const m = /zones\/([^/]+)\/instances\/([^/]+)$/.exec(link);
     return m ? this.instances.get(`${m[1]}/${m[2]}`) : undefined;
+  }
+
+  /** Regions: those of the zones. */
+  regions(): string[] {
+    return [...new Set([...this.zones].map(regionOf))].sort();
+  }
+
+  /** Throws GCE's 404 for a zone the project does not have. */
+  zone(name: string): string {
+    if (!this.zones.has(name)) throw notFound(`projects/${this.project}/zones/${name}`);
+    return name;
+  }
+
+  region(name: string): string {
+    if (!this.regions().includes(name)) throw notFound(`projects/${this.project}/regions/${name}`);
+    return name;
+  }
+
+  /** A stable id for a name (zones, regions), not drawn from the counter so ids of other resources stay as they were. */
+  stableId(what: string): string {
+    const h = createHash('sha256').update(`${this.opts.seed}:${what}`).digest();
+    return (BigInt(`0x${h.subarray(0, 8).toString('hex')}`) % 9000000000000000000n + 1000000000000000000n).toString();
   }
 
   subnet(region: string, name: string): Subnet {
@@ -299,7 +330,7 @@ export class GceState {
     }
     if (body.name !== undefined && body.name !== nicName) throw invalid('resource.name', String(body.name), 'Must match the networkInterface parameter.');
     if (typeof body.fingerprint !== 'string' || body.fingerprint === '') throw required('resource.fingerprint');
-    if (body.fingerprint !== nic.fingerprint) {
+    if (!sameFingerprint(body.fingerprint, nic.fingerprint)) {
       throw new GceApiError(412, 'conditionNotMet', 'Supplied fingerprint does not match current metadata fingerprint.');
     }
     const raw = body.aliasIpRanges;
@@ -461,7 +492,25 @@ export class GceState {
     };
     this.operations.set(name, op);
     this.advance(op);
+    if (op.status !== 'DONE') void this.finishOnTime(op);
     return op;
+  }
+
+  /** GCE completes an operation whether or not anyone polls it: so does its own timer here. */
+  private async finishOnTime(op: Operation): Promise<void> {
+    const { clock } = this.opts;
+    try {
+      // a timer may wake a little before the clock reads doneAt: sleep again for the rest
+      while (this.advance(op).status !== 'DONE') await clock.sleep(Math.max(1, op.doneAt - clock.now()), this.closing.signal);
+    } catch {
+      // closed: the emulator stopped, pending operations stay pending
+    }
+  }
+
+  /** Stops the operation timers (the emulator is shutting down). */
+  close(): void {
+    this.closing.abort();
+    this.closing = new AbortController();
   }
 
   /** Moves an operation along by the clock; the change is applied when it reaches DONE. */

@@ -379,6 +379,14 @@ int main(void) {
   /* 5 = I/O failure: the config could not be read whole, so nothing of it is looked at. */
   if (oversized) return fail(version, 5, "network config on stdin is too large", "limit is 1048576 bytes");
 
+  /* 6 = decode failure, answered here: with no JSON object on stdin there is no agentSocket to
+   * ask, and "agent not reachable" (11) would send the runtime into retries. Only the first
+   * character is looked at; the agent decodes the rest (same messages as src/cni/netconf.ts). */
+  size_t at = 0;
+  while (at < in.len && (in.data[at] == ' ' || in.data[at] == '\t' || in.data[at] == '\n' || in.data[at] == '\r')) at++;
+  if (at == in.len) return fail(version, 6, "network config is not valid JSON", "stdin is empty");
+  if (in.data[at] != '{') return fail(version, 6, "network config must be a JSON object", "stdin does not start with {");
+
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   char path[sizeof addr.sun_path];
   char spool[MAX_PATH_VALUE + 1];

@@ -178,6 +178,10 @@ describe('user errors: one line, the usage, exit 2', () => {
     it.each(['aws', 'azure', 'gcp'])('%s: is named with a way out', async (cloud) => {
       expectUsageError(await vpcnet(['emulator', cloud, '--port', String(port)]), `vpcnet emulator ${cloud}`, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use .*--port 0`));
     });
+
+    it('azure: a busy IMDS port is named with its own way out', async () => {
+      expectUsageError(await vpcnet(['emulator', 'azure', '--port', '0', '--imds-port', String(port)]), 'vpcnet emulator azure', new RegExp(`IMDS port ${port} on 127\\.0\\.0\\.1 is in use .*--imds-port 0`));
+    });
   });
 
   it('an unknown cloud', async () => {
@@ -200,6 +204,8 @@ describe('user errors: one line, the usage, exit 2', () => {
     [['demo', '--pods', '16'], /--pods 16 is more than one t3\.medium holds: 3 NICs x 5 secondary addresses = 15 pods/],
     [['demo', '--pods', '40', '--instance-type', 'm5.large'], /--pods 40 is more than one m5\.large holds: 3 NICs x 9 secondary addresses = 27 pods/],
     [['demo', '--instance-type', 'm5.giant'], /--instance-type m5\.giant is not an EC2 instance type the emulator knows \(m5: /],
+    [['demo', '--prefix', 'Lab-1'], /--prefix must be 3 to 10 lowercase letters and digits, starting with a letter, got "Lab-1"/],
+    [['demo', '--keep', '--down'], /--keep and --down do not go together/],
   ])('demo options are checked before anything starts: %j', async (args, problem) => {
     // No root needed to hear about a bad option: the check comes first.
     expectUsageError(await vpcnet(args), 'vpcnet demo', problem);
@@ -217,7 +223,7 @@ describe('the emulator command runs', () => {
   });
 
   it('azure: starts the default cluster and prints the ARM endpoint, its CA and each VM with its IMDS', async () => {
-    const r = await vpcnet(['emulator', 'azure', '--port', '0'], { untilStdout: /VMs \(IMDS per VM\):[\s\S]*NIC .*\n/ });
+    const r = await vpcnet(['emulator', 'azure', '--port', '0', '--imds-port', '0'], { untilStdout: /VMs \(IMDS per VM\):[\s\S]*NIC .*\n/ });
     expect(r.stdout).toMatch(/ARM endpoint: +https:\/\/127\.0\.0\.1:\d+ +\(HTTPS; CA: \S+ca\.pem\)/);
     expect(r.stdout).toMatch(/IMDS http:\/\/127\.0\.0\.1:\d+\/imds\//);
     expect(r.stderr).not.toMatch(/\n\s+at /);

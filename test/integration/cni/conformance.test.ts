@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { readRecord } from '../../../src/cni/del-spool.ts';
+import { MALFORMED_HINTS } from '../../unit/cni/malformed-hints.ts';
 
 let agent: TestAgent;
 let h: Harness;
@@ -148,6 +149,17 @@ describe('DEL', () => {
     expect((await h.run(noNetns, conf('1.0.0'))).code).toBe(0);
     expect(agent.ipam.list()).toEqual([]);
   });
+
+  it.each(MALFORMED_HINTS)('with %s: succeeds and frees the address (the hint is ignored); ADD with it is refused (7)', async (_name, key, value) => {
+    expect((await h.run(env('ADD'), conf('1.0.0'))).code).toBe(0);
+    const r = await h.run(env('DEL'), conf('1.0.0', { [key]: value }));
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(agent.ipam.list()).toEqual([]);
+    expect(agent.ipam.freeCount).toBe(3);
+    expect(agent.datapath.calls).toContain('teardown c1/eth0');
+    expectError(await h.run(env('ADD', 'c9'), conf('1.0.0', { [key]: value })), 7);
+    expect(agent.ipam.list()).toEqual([]);
+  });
 });
 
 describe('CHECK', () => {
@@ -249,6 +261,20 @@ describe('bad input gets a spec error object and changes nothing', () => {
     expectNoStateChange();
     const direct = await agent.handler.handle({ env: env('ADD'), stdin: big });
     expect(JSON.parse(direct.stdout).code).toBe(5);
+  });
+
+  it.each(['', ' \n\t', '[]', 'null'])('stdin %j is a decode failure (6) for every command, also with no agent to ask', async (stdin) => {
+    for (const command of ['ADD', 'CHECK', 'DEL', 'GC', 'STATUS']) {
+      expectError(await h.run(env(command), stdin), 6, '1.1.0');
+    }
+    // No config means no agentSocket: the forwarder answers by itself, never "not reachable" (11).
+    // (DEL is left out here: on a forwarder without this check it would spool into the real default directory.)
+    for (const command of ['ADD', 'CHECK', 'GC', 'STATUS']) {
+      const r = await h.run(env(command), stdin, { VPCNET_AGENT_SOCKET: join(h.dir, 'nothing.sock') });
+      expectError(r, 6, '1.1.0');
+      expect(String(r.json?.msg)).toMatch(/^network config (is not valid JSON|must be a JSON object)$/);
+    }
+    expectNoStateChange();
   });
 
   it('invalid UTF-8 on stdin is a decode failure (6)', async () => {
