@@ -198,12 +198,15 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     for (const p of wired) expect(await add(p)).toBe(true);
     // Slow attaches widen the window; with the 8 pods above the burst needs more addresses than two NICs hold.
     h.emulator.faults.setLatency('AttachNetworkInterface', 1500);
+    const attaches = (): number => h.emulator.stats().calls.AttachNetworkInterface ?? 0;
+    const attachesBefore = attaches();
     const adds = Array.from({ length: 12 }, () => newPod());
     const dels = wired.slice(0, 3);
     const addRuns = adds.map((p) => add(p));
     const delRuns = dels.map(async (p) => (await cni('DEL', p)).code === 0);
-    // Created, not yet attached: the attach request sits in the emulator's latency.
-    const attaching = await waitUntil(() => leakedNics().length > 0, 10_000, () => 'no NIC attach started').then(
+    // Created, not yet attached, and its attach request has reached the emulator (counted on
+    // arrival): it sits in the emulator's latency.
+    const attaching = await waitUntil(() => attaches() > attachesBefore && leakedNics().length > 0, 10_000, () => 'no NIC attach started').then(
       () => leakedNics()[0],
       () => undefined,
     );
