@@ -121,6 +121,19 @@ export interface LeakedNic {
   since: number;
 }
 
+/** A subnet's free aligned /28s as the node last read it (fragmentation-aware placement). */
+export interface SubnetSpaceReport {
+  subnetId: string;
+  cidr: string;
+  /** Aligned /28s with no address in use. */
+  freePrefixes: number;
+  /** Aligned /28s the subnet has in all. */
+  prefixes: number;
+  freeAddresses: number;
+  /** When the subnet was read (ms since the epoch); the node's own changes since are counted. */
+  readAt: number;
+}
+
 export interface ProviderCondition {
   type: string;
   message: string;
@@ -169,6 +182,8 @@ export interface CloudProvider {
   release(req: ReleaseRequest): Promise<void>;
   /** Conditions users should see that are no error of a call (GCE: a route next hop that cannot forward). Optional. */
   conditions?(): ProviderCondition[];
+  /** Free aligned /28s of the subnets the node has read (AWS, where it placed single addresses). Optional. */
+  subnetSpace?(): SubnetSpaceReport[];
   /** Capability: NICs attached and detached at run time (AWS). Absent on Azure and GCE. */
   readonly nicLifecycle?: NicLifecycle;
   /** Capability: finding and deleting NICs this cluster leaked (created, never attached). */

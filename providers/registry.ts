@@ -6,8 +6,9 @@
 import type { Logger } from 'pino';
 import type { VpcnetConfig } from '../src/config/schema.ts';
 import type { Metrics } from '../src/metrics/metrics.ts';
+import type { OptionSpec } from '../src/util/cli-args.ts';
 import type { Clock } from '../src/util/clock.ts';
-import type { CloudProvider, ClusterServices, ProviderName } from './provider.ts';
+import type { CloudProvider, ClusterServices, NodeLimits, ProviderName } from './provider.ts';
 
 export interface ProviderDeps {
   clock: Clock;
@@ -29,11 +30,24 @@ export interface StandaloneEmulatorModule {
   runStandaloneEmulator(argv: string[]): Promise<void>;
 }
 
+/** providers/<cloud>/max-pods-cli.ts: that cloud's part of `vpcnet max-pods` (limits tables, no cloud call). */
+export interface MaxPodsModule {
+  /** The option that picks this cloud, e.g. 'instance-type'. */
+  selector: string;
+  /** This cloud's options, the selector included. */
+  options: Record<string, OptionSpec>;
+  /** Throws VpcnetError USAGE or UNKNOWN_INSTANCE_TYPE on a user's mistake. */
+  maxPods(values: Record<string, string | boolean | undefined>): { maxPods: number; why: string };
+  /** The same figure for a running node: its type, its limits, whether it grows by prefixes. */
+  forNode(instanceType: string, limits: NodeLimits, prefixDelegation: boolean): number;
+}
+
 export interface CloudEntry<Emulator = unknown, Lab = unknown> {
   provider: () => Promise<ProviderModule>;
   emulator: () => Promise<Emulator>;
   standaloneEmulator: () => Promise<StandaloneEmulatorModule>;
   lab: () => Promise<Lab>;
+  maxPods: () => Promise<MaxPodsModule>;
 }
 
 export const CLOUDS = {
@@ -42,18 +56,21 @@ export const CLOUDS = {
     emulator: () => import('./aws/emulator/index.ts'),
     standaloneEmulator: () => import('./aws/emulator/standalone.ts'),
     lab: () => import('./aws/lab-binding.ts'),
+    maxPods: () => import('./aws/max-pods-cli.ts'),
   },
   azure: {
     provider: () => import('./azure/provider-entry.ts'),
     emulator: () => import('./azure/emulator/index.ts'),
     standaloneEmulator: () => import('./azure/emulator/standalone.ts'),
     lab: () => import('./azure/lab-binding.ts'),
+    maxPods: () => import('./azure/max-pods-cli.ts'),
   },
   gcp: {
     provider: () => import('./gcp/provider-entry.ts'),
     emulator: () => import('./gcp/emulator/index.ts'),
     standaloneEmulator: () => import('./gcp/emulator/standalone.ts'),
     lab: () => import('./gcp/lab-binding.ts'),
+    maxPods: () => import('./gcp/max-pods-cli.ts'),
   },
 } satisfies Partial<Record<ProviderName, CloudEntry>>;
 

@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { CloudNic, CloudProvider, NodeInfo, NodeLimits, ProviderCondition } from '../../providers/provider.ts';
+import type { CloudNic, CloudProvider, NodeInfo, NodeLimits, ProviderCondition, SubnetSpaceReport } from '../../providers/provider.ts';
 import { CniHandler } from '../cni/handler.ts';
 import { installForwarder, writeConflist } from '../cni/install.ts';
 import { cniSettingsFrom } from '../cni/settings.ts';
@@ -27,7 +27,7 @@ import { ipv4NonMasq } from '../datapath/ip-masq-config.ts';
 import { retryUntilReady, type StartupBlock } from './boot-retry.ts';
 import { KubeWiring, nodeNameOf, type KubeStatus, type KubeWiringOverrides } from './kube-wiring.ts';
 import { NicDirectory } from './nic-directory.ts';
-import { createProvider, type ProviderDeps } from './provider-factory.ts';
+import { createProvider, nodeMaxPods, type ProviderDeps } from './provider-factory.ts';
 import { Reconciler } from './reconciler.ts';
 import { CniSocketServer } from './socket-server.ts';
 import { startCniBoundary, type CniBoundary } from './cni-boundary.ts';
@@ -84,6 +84,8 @@ export interface AgentStatus {
   ipMasqAgent?: IpMasqStatus;
   /** Conditions the cloud provider raises outside any one call (GCE NextHopCannotIpForward). */
   providerConditions?: ProviderCondition[];
+  /** Free aligned /28s of the subnets the node has read (AWS with prefix delegation). */
+  subnets?: SubnetSpaceReport[];
 }
 
 export class Agent {
@@ -180,6 +182,13 @@ export class Agent {
     this.dp = this.datapathOverride ?? this.linuxDatapath(netCfg);
     await this.dp.setupNode(netCfg);
     this.kube?.start(node);
+    const wiring = this.kube;
+    if (wiring) {
+      void nodeMaxPods(this.config, node, limits).then(
+        (n) => wiring.publishMaxPods(n),
+        (err: unknown) => this.log.warn({ err: (err as Error).message }, 'max pods not computed; the node is not annotated'),
+      );
+    }
     await this.followIpMasqAgent(netCfg);
 
     const mtu = this.mtu;
@@ -304,6 +313,7 @@ export class Agent {
       ...(this.kube ? { kubernetes: this.kube.status() } : {}),
       ...(this.ipMasq ? { ipMasqAgent: this.ipMasq.status() } : {}),
       ...(this.cloud?.conditions?.().length ? { providerConditions: this.cloud.conditions() } : {}),
+      ...(this.cloud?.subnetSpace?.().length ? { subnets: this.cloud.subnetSpace() } : {}),
     };
   }
 

@@ -9,8 +9,8 @@ import type { VpcnetConfig } from '../config/schema.ts';
 import { toVpcnetError, VpcnetError, type ErrorCode } from '../errors.ts';
 import type { PoolManager } from '../ipam/pool-manager.ts';
 import type { Allocation, PodKey, PoolConditionType } from '../ipam/types.ts';
-import type { Backoff } from '../../providers/kit/retry.ts';
-import type { KubeClient } from '../k8s/kube-client.ts';
+import { backoffDelay, type Backoff } from '../../providers/kit/retry.ts';
+import { KUBE_BACKOFF, type KubeClient } from '../k8s/kube-client.ts';
 import { KubeServices } from '../k8s/kube-services.ts';
 import type { EffectiveNetworkConfig } from '../k8s/network-config.ts';
 import type { NodeIdentity } from '../k8s/node-identity.ts';
@@ -80,6 +80,9 @@ export function createKubeClient(settings: KubeSettings): KubeClient {
 }
 
 /** Where the agents' Leases live (kube-system, as the DaemonSet; deploy/base/rbac.yaml allows them). */
+/** Node annotation with the pods this node can run (`vpcnet max-pods` for its type and mode), for tooling. */
+export const MAX_PODS_ANNOTATION = 'vpcnet.io/max-pods';
+
 export const SWEEP_LEASE_NAMESPACE = 'kube-system';
 /** The leaked-NIC sweep lease. */
 export const SWEEP_LEASE_NAME = 'vpcnet-leaked-nic-sweep';
@@ -178,6 +181,29 @@ export class KubeWiring {
     this.loops.push(this.every(this.opts.statusIntervalMs ?? 1000, () => this.syncPoolState()));
     this.loops.push(this.every(this.opts.settings.podReconcileIntervalMs, () => this.releaseGoneSoon()));
     if (this.services.pods.synced) this.releaseGoneSoon();
+  }
+
+  /** Publishes the node's max pods as an annotation; retried with the loops' backoff until it lands or the agent stops. */
+  publishMaxPods(maxPods: number): void {
+    const signal = this.stopper.signal;
+    const annotations = { [MAX_PODS_ANNOTATION]: String(maxPods) };
+    this.loops.push(
+      (async () => {
+        for (let attempt = 0; !signal.aborted; attempt++) {
+          try {
+            await this.client.patchNodeAnnotations(this.opts.nodeName, annotations);
+            return;
+          } catch (err) {
+            if (attempt === 0) this.log.warn({ err: toVpcnetError(err).message, maxPods }, 'could not annotate the node with its max pods; retrying');
+          }
+          try {
+            await this.opts.clock.sleep(backoffDelay(attempt, this.opts.backoff ?? KUBE_BACKOFF), signal);
+          } catch {
+            return;
+          }
+        }
+      })(),
+    );
   }
 
   /** A Lease of kube-system held by this node (one agent of the cluster at a time). */

@@ -15,6 +15,7 @@ Commands:
   agent [--config FILE]       run the node agent (config: file + VPCNET_* environment)
   status [--api H:P] [--json] the local agent's NICs, addresses, pods and pool targets
   demo [--cloud C --nodes N]  the simulated-VPC demo (root): lab, agents, pods, connectivity
+  max-pods --instance-type T  pods a node can run (AWS type, --vm-size, --pod-range)
   emulator <cloud> [--port N] run a cloud emulator: aws (EC2 + IMDSv2), azure (ARM + IMDS),
                               gcp (Compute + metadata); --scenario FILE, --help for the rest
   version, --version, -V      print the version
@@ -42,6 +43,8 @@ async function runCommand(name: CommandName, argv: string[]): Promise<void> {
       return (await import('./status-command.ts')).runStatusCommand(argv);
     case 'demo':
       return (await import('./demo-command.ts')).runDemoCommand(argv);
+    case 'max-pods':
+      return (await import('./max-pods-command.ts')).runMaxPodsCommand(argv);
     case 'emulator':
       return (await import('./emulator-command.ts')).runEmulatorCommand(argv);
   }

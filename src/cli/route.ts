@@ -5,7 +5,7 @@
 export const HELP_WORDS: readonly string[] = ['help', '--help', '-h'];
 export const VERSION_WORDS: readonly string[] = ['version', '--version', '-V'];
 /** The subcommands main.ts dispatches to (version and help aside). */
-export const COMMANDS = ['agent', 'status', 'demo', 'emulator'] as const;
+export const COMMANDS = ['agent', 'status', 'demo', 'max-pods', 'emulator'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export type Route =

@@ -49,6 +49,9 @@ export function renderStatus(name: string, s: AgentStatus): string {
   ].filter(Boolean);
   out.push(`pool: ${pool.counts.assigned} assigned, ${pool.counts.available} free, ${pool.counts.cooldown} cooling down, ${pool.counts.total} held; targets ${targets.join(' ')}`);
   for (const c of pool.conditions) out.push(`condition ${c.type}: ${c.message}`);
+  for (const sub of s.subnets ?? []) {
+    out.push(`subnet ${sub.subnetId} ${sub.cidr}: ${sub.freePrefixes} of ${sub.prefixes} aligned /28s free, ${sub.freeAddresses} addresses free (read ${new Date(sub.readAt).toISOString()})`);
+  }
   for (const l of pool.lost) out.push(`lost: ${l.containerId}/${l.ifname} ${l.ip} (the cloud took its address away)`);
   return out.join('\n');
 }

@@ -117,6 +117,17 @@ export class FakeKubeClient implements KubeClient {
     return this.updateNode(name, resourceVersion, (n) => (n.taints = structuredClone(taints)));
   }
 
+  async patchNodeAnnotations(name: string, annotations: Record<string, string | null>): Promise<void> {
+    this.check();
+    const n = this.nodes.get(name);
+    if (!n) throw new VpcnetError('K8S_NOT_FOUND', 'node not found', { details: { name } });
+    for (const [k, v] of Object.entries(annotations)) {
+      if (v === null) delete n.annotations[k];
+      else n.annotations[k] = v;
+    }
+    n.resourceVersion = this.nextRv();
+  }
+
   async listPods(opts: ListOptions): Promise<ListResult<KubePod>> {
     this.check();
     const node = nodeNameOf(opts.fieldSelector);

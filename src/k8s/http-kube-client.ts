@@ -90,6 +90,10 @@ export class HttpKubeClient implements KubeClient {
     return nodeFromApi(await this.call<ApiNode>('patch node taints', 'PATCH', `/api/v1/nodes/${enc(name)}`, { body, contentType: MERGE_PATCH }));
   }
 
+  async patchNodeAnnotations(name: string, annotations: Record<string, string | null>): Promise<void> {
+    await this.call('patch node', 'PATCH', `/api/v1/nodes/${enc(name)}`, { body: { metadata: { annotations } }, contentType: MERGE_PATCH });
+  }
+
   async listPods(opts: ListOptions): Promise<ListResult<KubePod>> {
     const list = await this.call<ApiList<ApiPod>>('list pods', 'GET', '/api/v1/pods', { query: selectors(opts) });
     return { items: (list.items ?? []).map(podFromApi), resourceVersion: list.metadata?.resourceVersion ?? '' };

@@ -131,6 +131,8 @@ export interface KubeClient {
   replaceNodeTaints(name: string, resourceVersion: string, taints: Taint[]): Promise<KubeNode>;
   listPods(opts: ListOptions): Promise<ListResult<KubePod>>;
   watchPods(opts: WatchOptions, onEvent: (e: WatchEvent<KubePod>) => void): Promise<WatchHandle>;
+  /** Merge-patches annotations on a node (null removes a key). */
+  patchNodeAnnotations(name: string, annotations: Record<string, string | null>): Promise<void>;
   /** Merge-patches annotations on a pod (null removes a key). */
   patchPodAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
   /** Creates the event, or updates count/message/lastTimestamp when one with the same name exists. */

@@ -47,6 +47,7 @@ export function lazyKubeClient(settings: LazyKubeSettings): KubeClient {
     replaceNodeTaints: forward('replaceNodeTaints'),
     listPods: forward('listPods'),
     watchPods: forward('watchPods'),
+    patchNodeAnnotations: forward('patchNodeAnnotations'),
     patchPodAnnotations: forward('patchPodAnnotations'),
     recordNodeEvent: forward('recordNodeEvent'),
     listNetworkConfigs: forward('listNetworkConfigs'),

@@ -23,6 +23,7 @@ export const METRICS = {
   vpcnet_pool_condition: { kind: 'gauge', help: 'Pool conditions currently raised (1 = raised), by condition' },
   vpcnet_startup_failures_total: { kind: 'counter', help: 'Failed start-up steps (retried, never fatal) by step and error code' },
   vpcnet_startup_blocked: { kind: 'gauge', help: 'The start-up is waiting to retry this step after this error (1), or not (0): the agent does not serve yet' },
+  vpcnet_subnet_free_prefixes: { kind: 'gauge', help: 'Free aligned /28s per subnet, as of the last read of its NICs (taken when single addresses are placed) plus our own changes since' },
   vpcnet_datapath_pending_deletions: { kind: 'gauge', help: 'Host veths of torn-down pods the kernel is still deleting (DEL answered once the pod was detached)' },
 } as const;
 

@@ -20,6 +20,7 @@ export const METRIC_LABELS: Record<MetricName, readonly string[]> = {
   vpcnet_startup_failures_total: ['step', 'code'],
   vpcnet_startup_blocked: ['step', 'code'],
   vpcnet_datapath_pending_deletions: [],
+  vpcnet_subnet_free_prefixes: ['subnet'],
 };
 
 const BUCKETS: Partial<Record<MetricName, number[]>> = {

@@ -31,8 +31,9 @@ describe('AWS provider call budget (emulator)', () => {
     // Metadata agrees with the view: no describe.
     expect((await spent(() => p.listNics()))[1]).toEqual({});
 
+    // Single addresses on a prefix-delegation node are placed: one read of the subnet's NICs first.
     const [ips, assign] = await spent(() => p.assign({ nicId: node.primaryNicId, kind: 'ip', count: 9 }));
-    expect(assign).toEqual({ AssignPrivateIpAddresses: 1 });
+    expect(assign).toEqual({ AssignPrivateIpAddresses: 1, DescribeNetworkInterfaces: 1 });
     expect((await spent(() => p.release({ nicId: node.primaryNicId, blocks: ips })))[1]).toEqual({ UnassignPrivateIpAddresses: 1 });
     expect((await spent(() => p.release({ nicId: node.primaryNicId, blocks: ips })))[1]).toEqual({
       UnassignPrivateIpAddresses: 1,

@@ -137,6 +137,10 @@ export class ClientNodeKubeClient implements KubeClient {
     return this.watch('/api/v1/pods', opts, (o) => podFromApi(o as ApiPod), onEvent);
   }
 
+  async patchNodeAnnotations(name: string, annotations: Record<string, string | null>): Promise<void> {
+    await this.call('patch node', () => this.core.patchNode({ name, body: { metadata: { annotations } } }, deadline(this.timeoutMs, PatchStrategy.MergePatch)));
+  }
+
   async patchPodAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
     await this.call('patch pod', () =>
       this.core.patchNamespacedPod(

@@ -21,6 +21,7 @@ import type {
   NodeLimits,
   ReleaseRequest,
   ListNicsOptions,
+  SubnetSpaceReport,
 } from '../../provider.ts';
 import { isAmbiguous } from '../../kit/classify.ts';
 import { pollUntil } from '../../kit/poll.ts';
@@ -35,6 +36,7 @@ import { InstanceLimitsCache } from './instance-limits.ts';
 import { DEFAULT_SUBNET_TAGS, TAGS, type AwsProviderOptions } from './options.ts';
 import { Ec2RateLimiter } from './rate-limiter.ts';
 import { chooseSubnet, type SubnetCandidate } from './subnet-select.ts';
+import { SubnetUsage } from './subnet-usage.ts';
 
 const DEFAULT_METADATA_ENDPOINT = 'http://169.254.169.254';
 const POLL_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2000, deadlineMs: 60_000 };
@@ -72,6 +74,8 @@ export class AwsProvider implements CloudProvider {
   private readonly view: NicView;
   /** Subnet candidates of the node's zone, with when they were read. */
   private subnets: { at: number; key: string; list: SubnetCandidate[] } | undefined;
+  /** Used addresses of the subnets where single addresses were placed (fragmentation-aware placement). */
+  private readonly subnetUsage: SubnetUsage;
 
   constructor(opts: AwsProviderOptions) {
     this.opts = opts;
@@ -90,6 +94,17 @@ export class AwsProvider implements CloudProvider {
     this.limitsCache = new InstanceLimitsCache((type) => this.call('DescribeInstanceTypes', { InstanceTypes: [type] }));
     this.region = opts.region;
     this.view = new NicView({ clock: this.clock, random: this.random, ...opts.nicState });
+    this.subnetUsage = new SubnetUsage({
+      describeSubnetNics: (subnetId) => this.describeAll({ Filters: [{ Name: 'subnet-id', Values: [subnetId] }] }),
+      clock: this.clock,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+      ...(opts.subnetUsageTtlMs !== undefined ? { ttlMs: opts.subnetUsageTtlMs } : {}),
+    });
+  }
+
+  /** Free aligned /28s of the subnets this node has read (where it placed single addresses). */
+  subnetSpace(): SubnetSpaceReport[] {
+    return this.subnetUsage.report();
   }
 
   /** EC2 calls sent per action (retries included), for the scale benchmark. */
@@ -371,20 +386,41 @@ export class AwsProvider implements CloudProvider {
     if (req.kind === 'range') throw rangeUnsupported();
     if (req.count <= 0) return [];
     const nic = this.view.get()?.find((n) => n.id === req.nicId);
-    const out = await this.call(
-      'AssignPrivateIpAddresses',
-      {
-        NetworkInterfaceId: req.nicId,
-        ...(req.kind === 'prefix' ? { Ipv4PrefixCount: req.count } : { SecondaryPrivateIpAddressCount: req.count }),
-      },
-      { settleAmbiguous: () => this.assignLanded(req, nic) },
-    );
+    const named = req.kind === 'ip' ? await this.namedAddresses(nic, req.count) : undefined;
+    const ask = (addresses: string[] | undefined): Promise<Ec2Ops['AssignPrivateIpAddresses'][1]> =>
+      this.call(
+        'AssignPrivateIpAddresses',
+        {
+          NetworkInterfaceId: req.nicId,
+          ...(req.kind === 'prefix' ? { Ipv4PrefixCount: req.count } : addresses ? { PrivateIpAddresses: addresses } : { SecondaryPrivateIpAddressCount: req.count }),
+        },
+        { settleAmbiguous: () => this.assignLanded(req, nic) },
+      );
+    const out = await ask(named).catch((err: unknown) => {
+      // A named address someone else took since our read (InvalidIPAddress.InUse): let EC2 pick.
+      if (!named || !nic || !isVpcnetError(err, 'CLOUD_CONFLICT')) throw err;
+      this.subnetUsage.forget(nic.subnetId);
+      return ask(undefined);
+    });
     const blocks: CloudBlock[] =
       req.kind === 'prefix'
         ? (out.AssignedIpv4Prefixes ?? []).flatMap((p) => (p.Ipv4Prefix ? [{ kind: 'prefix' as const, cidr: p.Ipv4Prefix }] : []))
         : (out.AssignedPrivateIpAddresses ?? []).flatMap((a) => (a.PrivateIpAddress ? [{ kind: 'ip' as const, cidr: `${a.PrivateIpAddress}/32` }] : []));
     this.view.addBlocks(req.nicId, blocks);
     return blocks;
+  }
+
+  /**
+   * Single addresses to name in an assign so that free aligned /28s survive, while prefix
+   * delegation is on (the subnet's /28s matter then); undefined lets EC2 pick. A failed read of
+   * the subnet is no reason to fail the assign.
+   */
+  private async namedAddresses(nic: CloudNic | undefined, count: number): Promise<string[] | undefined> {
+    if (!nic || this.opts.prefixDelegation === false || this.opts.singlePlacement === 'any') return undefined;
+    return this.subnetUsage.choose(nic.subnetId, nic.subnetCidr, count).catch((err: unknown) => {
+      this.log.warn({ subnetId: nic.subnetId, err: (err as Error).message }, 'subnet not readable for placement; EC2 picks the addresses');
+      return undefined;
+    });
   }
 
   /**

@@ -64,7 +64,7 @@ export interface InstanceTypeInfo {
 
 export interface Ec2Ops {
   AssignPrivateIpAddresses: [
-    { NetworkInterfaceId: string; SecondaryPrivateIpAddressCount?: number; Ipv4PrefixCount?: number },
+    { NetworkInterfaceId: string; SecondaryPrivateIpAddressCount?: number; PrivateIpAddresses?: string[]; Ipv4PrefixCount?: number },
     { NetworkInterfaceId?: string; AssignedPrivateIpAddresses?: Array<{ PrivateIpAddress?: string }>; AssignedIpv4Prefixes?: Array<{ Ipv4Prefix?: string }> },
   ];
   AttachNetworkInterface: [{ NetworkInterfaceId: string; InstanceId: string; DeviceIndex: number }, { AttachmentId?: string; NetworkCardIndex?: number }];

@@ -27,6 +27,13 @@ export interface AwsProviderOptions {
   /** Offer /28 prefix blocks on Nitro instance types. Default true (Xen types get secondary IPs). */
   prefixDelegation?: boolean;
   /**
+   * Where single addresses go while prefix delegation is on: 'aware' (default) names them inside
+   * /28s already broken, reading the subnet's NICs first (subnet-usage.ts); 'any' lets EC2 pick.
+   */
+  singlePlacement?: 'aware' | 'any';
+  /** How long one read of a subnet's used addresses is trusted. Default 60 s. */
+  subnetUsageTtlMs?: number;
+  /**
    * Node state: EC2 is described again only when metadata disagrees for this long (drift
    * outlasting metadata's lag; doubles while the disagreement stays), default 30 s, and
    * `fullCheckMs` (jittered 75-125%, default 1 h) after the last confirmed state (a listing, or

@@ -18,6 +18,7 @@ import {
 import { azIdOf, type Ec2State } from './state.ts';
 import { PREFIX_LENGTH } from './subnet-space.ts';
 import { leaf, list, node, response } from './xml.ts';
+import { pageAfter } from '../../kit/emulator/keyset-pages.ts';
 
 export type ActionHandler = (p: QueryParams, state: Ec2State, requestId: string) => string;
 
@@ -28,17 +29,26 @@ interface PageLimits {
   defaultSize?: number;
 }
 
-/** Slices a result list by MaxResults/NextToken (the token is the next offset). */
-function paginate<T>(p: QueryParams, items: T[], limits: PageLimits = {}): { page: T[]; nextToken?: string } {
+/**
+ * One page by MaxResults/NextToken. As on EC2 the token is opaque: it names the last key
+ * returned (sealed by the emulator, bound to the action and its other parameters), so items
+ * added or removed meanwhile never shift a later page. A changed or foreign token is refused.
+ */
+function paginate<T>(p: QueryParams, s: Ec2State, items: T[], keyOf: (item: T) => string, limits: PageLimits = {}): { page: T[]; nextToken?: string } {
   const upper = limits.max ?? 1000;
   const max = p.int('MaxResults') ?? limits.defaultSize;
   const tokenText = p.str('NextToken');
-  const start = tokenText === undefined ? 0 : Number(Buffer.from(tokenText, 'base64url').toString());
-  if (!Number.isInteger(start) || start < 0) throw ec2Error('InvalidParameterValue', 'Invalid NextToken');
-  if (max === undefined) return { page: items.slice(start) };
-  if (max < 5 || max > upper) throw ec2Error('InvalidParameterValue', `Value (${max}) for parameter maxResults is invalid. Parameter must be between 5 and ${upper}.`);
-  const end = start + max;
-  return end < items.length ? { page: items.slice(start, end), nextToken: Buffer.from(String(end)).toString('base64url') } : { page: items.slice(start) };
+  const scope = p.canonical(['NextToken', 'MaxResults', 'Version']);
+  let after: string | undefined;
+  if (tokenText !== undefined && tokenText !== '') {
+    after = s.pageTokens.open(scope, tokenText);
+    if (after === undefined) throw ec2Error('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.');
+  }
+  if (max !== undefined && (max < 5 || max > upper)) throw ec2Error('InvalidParameterValue', `Value (${max}) for parameter maxResults is invalid. Parameter must be between 5 and ${upper}.`);
+  // Without MaxResults and a token, everything in the state's own order (as before paging existed).
+  if (max === undefined && after === undefined) return { page: items };
+  const { page, last } = pageAfter(items, keyOf, after, max ?? Number.MAX_SAFE_INTEGER);
+  return last === undefined ? { page } : { page, nextToken: s.pageTokens.seal(scope, last) };
 }
 
 /** EC2 refuses MaxResults beside explicit ids for these describes (they return every id named). */
@@ -55,7 +65,7 @@ const ctxOf = (s: Ec2State): { region: string; ownerId: string } => ({ region: s
 export const ACTIONS: Record<string, ActionHandler> = {
   DescribeInstances(p, s, rid) {
     const found = s.describeInstances(refuseMaxResultsWithIds(p, 'InstanceId'), p.filters());
-    const { page, nextToken } = paginate(p, found);
+    const { page, nextToken } = paginate(p, s, found, (i) => i.id);
     return response(
       'DescribeInstances',
       rid,
@@ -69,7 +79,7 @@ export const ACTIONS: Record<string, ActionHandler> = {
     );
   },
 
-  DescribeInstanceTypes(p, _s, rid) {
+  DescribeInstanceTypes(p, s, rid) {
     const names = p.list('InstanceType');
     const unknown = names.filter((n) => !instanceTypeLimits(n));
     if (unknown.length) {
@@ -77,13 +87,13 @@ export const ACTIONS: Record<string, ActionHandler> = {
     }
     const all = names.length ? names.map((n) => instanceTypeLimits(n)!) : [...INSTANCE_TYPE_LIMITS.values()];
     // As on EC2: at most 100 types per page, and 100 when MaxResults is not given.
-    const { page, nextToken } = paginate(p, applyFilters(all, p.filters(), instanceTypeFilterValues), { max: 100, defaultSize: 100 });
+    const { page, nextToken } = paginate(p, s, applyFilters(all, p.filters(), instanceTypeFilterValues), (t) => t.instanceType, { max: 100, defaultSize: 100 });
     return response('DescribeInstanceTypes', rid, list('instanceTypeSet', page, renderInstanceType), leaf('nextToken', nextToken));
   },
 
   DescribeNetworkInterfaces(p, s, rid) {
     const found = s.describeNetworkInterfaces(refuseMaxResultsWithIds(p, 'NetworkInterfaceId'), p.filters());
-    const { page, nextToken } = paginate(p, found);
+    const { page, nextToken } = paginate(p, s, found, (e) => e.id);
     return response(
       'DescribeNetworkInterfaces',
       rid,
@@ -94,7 +104,7 @@ export const ACTIONS: Record<string, ActionHandler> = {
 
   DescribeSubnets(p, s, rid) {
     const found = s.describeSubnets(p.list('SubnetId'), p.filters());
-    const { page, nextToken } = paginate(p, found);
+    const { page, nextToken } = paginate(p, s, found, (x) => x.id);
     return response('DescribeSubnets', rid, list('subnetSet', page, (x) => renderSubnet(x, ctxOf(s))), leaf('nextToken', nextToken));
   },
 
@@ -191,12 +201,12 @@ export const ACTIONS: Record<string, ActionHandler> = {
   },
 
   DescribeTags(p, s, rid) {
-    const { page, nextToken } = paginate(p, s.describeTags(p.filters()));
+    const { page, nextToken } = paginate(p, s, s.describeTags(p.filters()), (t) => `${t.resourceId}\u0000${t.resourceType}\u0000${t.key}`);
     return response('DescribeTags', rid, list('tagSet', page, renderTagRow), leaf('nextToken', nextToken));
   },
 
   DescribeVpcs(p, s, rid) {
-    const { page, nextToken } = paginate(p, s.describeVpcs(p.list('VpcId'), p.filters()));
+    const { page, nextToken } = paginate(p, s, s.describeVpcs(p.list('VpcId'), p.filters()), (v) => v.id);
     return response('DescribeVpcs', rid, list('vpcSet', page, (v) => renderVpc(v, ctxOf(s))), leaf('nextToken', nextToken));
   },
 

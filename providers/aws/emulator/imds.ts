@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../../src/util/clock.ts';
 import type { ChangeEvent, InstanceView } from './model.ts';
-import type { Ec2State } from './state.ts';
+import { privateDnsName } from './render.ts';
+import { azIdOf, type Ec2State } from './state.ts';
 
 const MAX_TTL_SECONDS = 21600;
 /** Above this many tokens, expired ones are dropped when a new one is issued. */
@@ -54,6 +55,12 @@ export class Imds {
     }
     const view = this.viewOf(instanceId);
     if (!view || view.state !== 'running') return { status: 404, body: 'Not Found' };
+    if (/^\/latest\/?$/.test(path)) return { status: 200, body: 'dynamic\nmeta-data' };
+    const dyn = /^\/latest\/dynamic\/?(.*)$/.exec(path);
+    if (dyn) {
+      const value = dynamicValue(view, (dyn[1] ?? '').replace(/\/+$/, ''));
+      return value === undefined ? { status: 404, body: 'Not Found' } : { status: 200, body: value };
+    }
     const m = /^\/latest\/meta-data\/?(.*)$/.exec(path);
     if (!m) return { status: 404, body: 'Not Found' };
     const value = metadataValue(view, this.state.ownerId, (m[1] ?? '').replace(/\/+$/, ''));
@@ -114,7 +121,7 @@ function headerValue(headers: Record<string, string | string[] | undefined>, nam
   return Array.isArray(v) ? v[0] : v;
 }
 
-const TOP_LEVEL = ['instance-id', 'instance-type', 'local-ipv4', 'mac', 'network/', 'placement/'];
+const TOP_LEVEL = ['ami-id', 'hostname', 'instance-id', 'instance-type', 'local-hostname', 'local-ipv4', 'mac', 'network/', 'placement/'];
 const ENI_KEYS = [
   'device-number',
   'interface-id',
@@ -135,6 +142,11 @@ function metadataValue(view: InstanceView, ownerId: string, key: string): string
   switch (key) {
     case '':
       return TOP_LEVEL.join('\n');
+    case 'ami-id':
+      return view.imageId;
+    case 'hostname':
+    case 'local-hostname':
+      return primary ? privateDnsName(primary.primaryIp, view.region) : undefined;
     case 'instance-id':
       return view.instanceId;
     case 'instance-type':
@@ -144,9 +156,11 @@ function metadataValue(view: InstanceView, ownerId: string, key: string): string
     case 'mac':
       return primary?.mac;
     case 'placement':
-      return 'availability-zone\nregion';
+      return 'availability-zone\navailability-zone-id\nregion';
     case 'placement/availability-zone':
       return view.az;
+    case 'placement/availability-zone-id':
+      return azIdOf(view.az);
     case 'placement/region':
       return view.region;
     case 'network':
@@ -189,4 +203,40 @@ function metadataValue(view: InstanceView, ownerId: string, key: string): string
     default:
       return undefined;
   }
+}
+
+/** /latest/dynamic/...: the instance identity document (unsigned: no pkcs7 or signature here). */
+function dynamicValue(view: InstanceView, key: string): string | undefined {
+  switch (key) {
+    case '':
+      return 'instance-identity/';
+    case 'instance-identity':
+      return 'document';
+    case 'instance-identity/document':
+      return identityDocument(view);
+    default:
+      return undefined;
+  }
+}
+
+/** The document's fields, order and layout as EC2 serves it (`"key" : value`, two-space indent). */
+export function identityDocument(view: InstanceView): string {
+  const doc = {
+    accountId: view.accountId,
+    architecture: view.architecture,
+    availabilityZone: view.az,
+    billingProducts: null,
+    devpayProductCodes: null,
+    marketplaceProductCodes: null,
+    imageId: view.imageId,
+    instanceId: view.instanceId,
+    instanceType: view.instanceType,
+    kernelId: null,
+    pendingTime: new Date(view.launchTime).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    privateIp: view.enis.find((e) => e.deviceIndex === 0)?.primaryIp ?? null,
+    ramdiskId: null,
+    region: view.region,
+    version: '2017-09-30',
+  };
+  return JSON.stringify(doc, null, 2).replace(/^( {2}"[A-Za-z]+"): /gm, '$1 : ');
 }

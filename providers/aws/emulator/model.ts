@@ -117,6 +117,11 @@ export interface EniView {
 export interface InstanceView {
   instanceId: string;
   instanceType: string;
+  imageId: string;
+  /** ms since the epoch (the identity document's pendingTime). */
+  launchTime: number;
+  architecture: string;
+  accountId: string;
   az: string;
   region: string;
   state: Instance['state'];

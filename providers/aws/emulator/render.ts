@@ -11,7 +11,12 @@ export function isoTime(ms: number): string {
 }
 
 function dnsName(ip: number, region: string): string {
-  return `ip-${formatIpv4(ip).replace(/\./g, '-')}.${region}.compute.internal`;
+  return privateDnsName(formatIpv4(ip), region);
+}
+
+/** EC2's IP-based private DNS name: ip-10-0-0-4.us-west-2.compute.internal (us-east-1: ec2.internal). */
+export function privateDnsName(ip: string, region: string): string {
+  return `ip-${ip.replace(/\./g, '-')}.${region === 'us-east-1' ? 'ec2' : `${region}.compute`}.internal`;
 }
 
 export function renderTags(tags: Tags): string {

@@ -2,6 +2,7 @@
 // production (per-type NIC and address limits, finite and fragmentable subnets, device
 // indexes, in-use ENIs). Every method is synchronous and throws EC2 errors (ec2Error); every
 // change bumps `version` and emits a ChangeEvent on `events`.
+import { PageTokens } from '../../kit/emulator/keyset-pages.ts';
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../src/util/clock.ts';
 import { instanceTypeLimits } from '../limits.ts';
@@ -106,6 +107,8 @@ export interface ModifyEniInput {
 
 export class Ec2State {
   readonly events = new EventEmitter<{ change: [ChangeEvent] }>();
+  /** Seals the describes' NextTokens (opaque, keyed to this account). */
+  readonly pageTokens = new PageTokens();
   readonly region: string;
   readonly ownerId: string;
   private readonly clock: Clock;
@@ -569,6 +572,11 @@ export class Ec2State {
     return {
       instanceId: i.id,
       instanceType: i.limits.instanceType,
+      imageId: i.imageId,
+      launchTime: i.launchTime,
+      // The identity document says x86_64 or arm64 (Mac types included).
+      architecture: i.limits.architecture.startsWith('arm64') ? 'arm64' : 'x86_64',
+      accountId: this.ownerId,
       az: i.az,
       region: this.region,
       state: i.state,

@@ -12,9 +12,10 @@ import { systemClock, type Clock } from '../../../src/util/clock.ts';
 import { FaultTable, readBody } from '../../kit/emulator/index.ts';
 import type { ArmOpClass } from '../limits.ts';
 import { handleAdmin } from './admin.ts';
-import { ArmError, notFound } from './arm-error.ts';
+import { ArmError, notFound, resourceGroupNotFound, unmodelled } from './arm-error.ts';
 import { AzureImds } from './imds.ts';
-import { renderIpConfig, renderNic, renderSubnet, renderVm, renderVmssVm, renderVnet } from './render.ts';
+import { ArmLists } from './lists.ts';
+import { renderIpConfig, renderNic, renderResourceGroup, renderSubnet, renderVm, renderVmssVm, renderVnet } from './render.ts';
 import { applyScenario, DEFAULT_SCENARIO, type Scenario, type ScenarioResult } from './scenario.ts';
 import { AzureState, type ChangeEvent, type Nic, type Operation, type Vm, type WantedConfig } from './state.ts';
 import { ArmThrottler, type ThrottleOptions } from './throttle.ts';
@@ -37,6 +38,15 @@ export interface AzureEmulatorOptions {
    * waits that long whatever updateIntervalInMs says. Default 0: none, so polls follow the client.
    */
   asyncRetryAfterS?: number;
+  /** Subnets list the ipConfigurations that use them, as ARM does (default true); see AzureState. */
+  subnetBackReferences?: boolean;
+  /** Items per page of a list answer (then a nextLink follows). Default 100. */
+  listPageSize?: number;
+  /**
+   * Accept any well-formed bearer token (RFC 6750 syntax), not only tokens this emulator issued:
+   * for clients that cannot fetch a token from it (az, tools with their own login). Off by default.
+   */
+  acceptAnyToken?: boolean;
 }
 
 export interface ListenOptions {
@@ -82,6 +92,8 @@ export class AzureEmulator {
   readonly permissions = new Map<string, Set<string>>();
   readonly calls: Record<string, number> = {};
   asyncRetryAfterS: number;
+  acceptAnyToken: boolean;
+  readonly lists: ArmLists;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly servers: Server[] = [];
@@ -104,6 +116,9 @@ export class AzureEmulator {
     this.imds = new AzureImds(this.state, { issue: (p, resource) => this.issue({ id: p.principalId, kind: 'managed' }, resource) }, ids.random(3));
     this.tls = opts.tls ?? makeCertificates();
     this.asyncRetryAfterS = opts.asyncRetryAfterS ?? 0;
+    this.acceptAnyToken = opts.acceptAnyToken ?? false;
+    this.state.subnetBackReferences = opts.subnetBackReferences ?? true;
+    this.lists = new ArmLists(opts.listPageSize ?? 100);
   }
 
   get endpoint(): string {
@@ -298,7 +313,11 @@ export class AzureEmulator {
     const m = /^Bearer (.+)$/.exec(auth);
     if (!m) throw new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", { 'www-authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/", error="invalid_token"' });
     const [tag, payload, sig] = (m[1] as string).split('.');
-    if (tag !== 'emu' || !payload || sig !== this.sign(payload)) throw new ArmError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
+    if (tag !== 'emu' || !payload || sig !== this.sign(payload)) {
+      const any = this.acceptAnyToken ? anyTokenPrincipal(m[1] as string) : undefined;
+      if (any) return any;
+      throw new ArmError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
+    }
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { oid?: unknown; kind?: unknown };
     return { id: String(claims.oid ?? ''), kind: claims.kind === 'workload' ? 'workload' : 'managed' };
   }
@@ -328,17 +347,58 @@ export class AzureEmulator {
       const prov = (m[1] as string).toLowerCase() === 'network' ? 'Microsoft.Network' : 'Microsoft.Compute';
       return read(`${prov}/locations/operations/read`, prov === 'Microsoft.Network', () => this.operationReply(id));
     }
-    m = /^\/resourceGroups\/([^/]+)\/providers\/(.+)$/i.exec(rest);
+    const apiVersion = url.searchParams.get('api-version') ?? '';
+    const list = <T>(items: () => readonly T[], idOf: (x: T) => string, render: (x: T) => unknown) => (): Reply => this.lists.page(this.endpoint, url, items(), idOf, render);
+    const standaloneNics = (): Nic[] => [...s.nics.values()].filter((n) => !n.vmss);
+    const standaloneVms = (): Vm[] => [...s.vms.values()].filter((v) => !v.vmss);
+    // Subscription scope: resource groups and the listAll calls.
+    if ((m = /^\/resourcegroups(?:\/([^/]+))?$/i.exec(rest)) && method === 'GET') {
+      const name = m[1];
+      return read('Microsoft.Resources/subscriptions/resourceGroups/read', false, () => {
+        if (name === undefined) return list(() => [...s.resourceGroups.values()], (g) => g.name, (g) => renderResourceGroup(s, g))();
+        const g = s.resourceGroups.get(name.toLowerCase());
+        if (!g) throw resourceGroupNotFound(name);
+        return { status: 200, body: renderResourceGroup(s, g) };
+      });
+    }
+    if (/^\/providers\/Microsoft\.Network\/networkInterfaces$/i.test(rest) && method === 'GET') {
+      return read('Microsoft.Network/networkInterfaces/read', true, list(standaloneNics, (n) => n.id, (n) => renderNic(s, n)));
+    }
+    if (/^\/providers\/Microsoft\.Network\/virtualNetworks$/i.test(rest) && method === 'GET') {
+      return read('Microsoft.Network/virtualNetworks/read', true, list(() => [...s.vnets.values()], (v) => v.id, (v) => renderVnet(s, v.rg, v.name)));
+    }
+    if (/^\/providers\/Microsoft\.Compute\/virtualMachines$/i.test(rest) && method === 'GET') {
+      return read('Microsoft.Compute/virtualMachines/read', false, list(standaloneVms, (v) => v.id, renderVm));
+    }
+    if ((m = /^\/providers\/(.+)$/i.exec(rest))) throw unmodelled(m[1] as string, apiVersion);
+    m = /^\/resourceGroups\/([^/]+)(?:\/providers\/(.+))?$/i.exec(rest);
     if (!m) throw new ArmError(404, 'NotFound', `No route for ${p}.`);
     const rg = m[1] as string;
-    const tail = m[2] as string;
+    // ARM checks the resource group before anything under it.
+    if (!s.hasResourceGroup(rg)) throw resourceGroupNotFound(rg);
+    if (m[2] === undefined) throw new ArmError(404, 'NotFound', `No route for ${p}.`);
+    const tail = m[2];
     const rgBase = `${s.rgPrefix(rg)}/providers`;
+    const inRg = (x: { rg: string }): boolean => x.rg.toLowerCase() === rg.toLowerCase();
     // Microsoft.Network/networkInterfaces
     if ((m = /^Microsoft\.Network\/networkInterfaces$/i.exec(tail)) && method === 'GET') {
-      return read('Microsoft.Network/networkInterfaces/read', true, () => ({
-        status: 200,
-        body: { value: [...s.nics.values()].filter((n) => !n.vmss && n.rg.toLowerCase() === rg.toLowerCase()).map((n) => renderNic(s, n)) },
-      }));
+      return read('Microsoft.Network/networkInterfaces/read', true, list(() => standaloneNics().filter(inRg), (n) => n.id, (n) => renderNic(s, n)));
+    }
+    if (/^Microsoft\.Network\/virtualNetworks$/i.test(tail) && method === 'GET') {
+      return read('Microsoft.Network/virtualNetworks/read', true, list(() => [...s.vnets.values()].filter(inRg), (v) => v.id, (v) => renderVnet(s, v.rg, v.name)));
+    }
+    if (/^Microsoft\.Compute\/virtualMachines$/i.test(tail) && method === 'GET') {
+      return read('Microsoft.Compute/virtualMachines/read', false, list(() => standaloneVms().filter(inRg), (v) => v.id, renderVm));
+    }
+    // The scale-set-wide NIC list (every instance's NICs).
+    if ((m = /^Microsoft\.Compute\/virtualMachineScaleSets\/([^/]+)\/networkInterfaces$/i.exec(tail)) && method === 'GET') {
+      const ssName = m[1] as string;
+      return read('Microsoft.Compute/virtualMachineScaleSets/virtualMachines/networkInterfaces/read', true, () => {
+        const members = [...s.vms.values()].filter((v) => inRg(v) && v.vmss?.name.toLowerCase() === ssName.toLowerCase());
+        if (!members.length) throw notFound('Microsoft.Compute/virtualMachineScaleSets', ssName, rg);
+        const nics = members.flatMap((v) => v.nicIds.map((id) => s.getNic(id)));
+        return list(() => nics, (n) => n.id, (n) => renderNic(s, n))();
+      });
     }
     if ((m = /^Microsoft\.Network\/networkInterfaces\/([^/]+)(?:\/ipConfigurations(?:\/([^/]+))?)?$/i.exec(tail))) {
       const nicId = `${rgBase}/Microsoft.Network/networkInterfaces/${m[1] as string}`;
@@ -396,10 +456,8 @@ export class AzureEmulator {
       const base = `${rgBase}/Microsoft.Compute/virtualMachineScaleSets/${ss}/virtualMachines`;
       if (!inst) {
         if (method !== 'GET') throw methodNotAllowed(method);
-        return read('Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read', false, () => ({
-          status: 200,
-          body: { value: [...s.vms.values()].filter((v) => v.vmss?.name.toLowerCase() === ss.toLowerCase()).map((v) => renderVmssVm(s, v)) },
-        }));
+        const members = (): Vm[] => [...s.vms.values()].filter((v) => inRg(v) && v.vmss?.name.toLowerCase() === ss.toLowerCase());
+        return read('Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read', false, list(members, (v) => v.id, (v) => renderVmssVm(s, v)));
       }
       const vmId = `${base}/${inst}`;
       if (/\/networkInterfaces/i.test(tail)) {
@@ -407,7 +465,7 @@ export class AzureEmulator {
         const op = 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/networkInterfaces/read';
         return read(op, true, () => {
           const vm = s.getVm(vmId);
-          if (!nicName) return { status: 200, body: { value: vm.nicIds.map((id) => renderNic(s, s.getNic(id))) } };
+          if (!nicName) return list(() => vm.nicIds.map((id) => s.getNic(id)), (n) => n.id, (n) => renderNic(s, n))();
           const nic = s.getNic(`${vmId}/networkInterfaces/${nicName}`);
           return /\/ipConfigurations/i.test(tail) ? this.ipConfigsReply(nic, cfg) : { status: 200, body: renderNic(s, nic) };
         });
@@ -418,7 +476,7 @@ export class AzureEmulator {
       }
       throw methodNotAllowed(method);
     }
-    throw new ArmError(404, 'NotFound', `No route for ${p}.`);
+    throw unmodelled(tail, apiVersion);
   }
 
   private ipConfigsReply(nic: Nic, cfg: string | undefined): Reply {
@@ -523,6 +581,19 @@ function sameNames(nic: Nic, wanted: WantedConfig[]): boolean {
   const a = nic.ipConfigs.map((c) => c.name.toLowerCase()).sort();
   const b = wanted.map((w) => w.name.toLowerCase()).sort();
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A principal for any RFC 6750 bearer token (acceptAnyToken): the JWT's oid claim when it has one, else one shared id. */
+function anyTokenPrincipal(token: string): Principal | undefined {
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) return undefined;
+  const payload = token.split('.')[1];
+  let oid: unknown;
+  try {
+    oid = payload ? (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { oid?: unknown }).oid : undefined;
+  } catch {
+    oid = undefined;
+  }
+  return { id: typeof oid === 'string' && oid !== '' ? oid : 'any-token', kind: 'managed' };
 }
 
 function methodNotAllowed(method: string): ArmError {

@@ -49,6 +49,7 @@ export function renderNic(s: AzureState, nic: Nic): Record<string, unknown> {
 export function renderSubnet(s: AzureState, key: string): Record<string, unknown> | undefined {
   const sub = s.subnetOf(key);
   if (!sub) return undefined;
+  const users = s.subnetBackReferences ? s.subnetIpConfigurationIds(key) : [];
   return {
     name: sub.name,
     id: sub.id,
@@ -57,6 +58,8 @@ export function renderSubnet(s: AzureState, key: string): Record<string, unknown
     properties: {
       provisioningState: 'Succeeded',
       addressPrefix: formatCidr(sub.cidr),
+      // ARM lists every ipConfiguration in the subnet by id, and leaves the field out when none.
+      ...(users.length ? { ipConfigurations: users.map((id) => ({ id })) } : {}),
       privateEndpointNetworkPolicies: 'Disabled',
       privateLinkServiceNetworkPolicies: 'Enabled',
     },
@@ -82,6 +85,16 @@ export function renderVnet(s: AzureState, rg: string, name: string): Record<stri
 
 function networkInterfaces(vm: Vm): Array<Record<string, unknown>> {
   return vm.nicIds.map((id, i) => ({ id, properties: { primary: i === 0 } }));
+}
+
+export function renderResourceGroup(s: AzureState, rg: { name: string; location: string }): Record<string, unknown> {
+  return {
+    id: s.rgPrefix(rg.name),
+    name: rg.name,
+    type: 'Microsoft.Resources/resourceGroups',
+    location: rg.location,
+    properties: { provisioningState: 'Succeeded' },
+  };
 }
 
 export function renderVm(vm: Vm): Record<string, unknown> {

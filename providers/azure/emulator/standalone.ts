@@ -22,6 +22,7 @@ export const azureSpec: CommandSpec = {
     'operation-ms': { type: 'string', value: 'N', description: 'a long-running operation takes N ms', default: '1000' },
     'async-retry-after': { type: 'string', value: 'S', description: 'Retry-After (seconds) on long-running operations', default: '0' },
     'no-throttling': { type: 'boolean', description: 'turn the ARM request buckets off' },
+    'accept-any-token': { type: 'boolean', description: 'accept any well-formed bearer token, for clients that cannot fetch one from the emulator (e.g. az)' },
   },
   notes: 'Clients (CA file, workload identity token), the admin API and what is modelled: docs/providers/azure-emulator.md',
 };
@@ -38,6 +39,7 @@ async function runAzure(p: Parsed): Promise<void> {
     operationMs: numberValue(spec, p, 'operation-ms', 0, 1000),
     asyncRetryAfterS: numberValue(spec, p, 'async-retry-after', 0, 0),
     throttling: { enabled: p.values['no-throttling'] !== true },
+    acceptAnyToken: p.values['accept-any-token'] === true,
     logger: pino({ level: 'warn' }),
   };
   // The certificate directory holds the CA and server private keys: made 0700 (mkdtemp) and

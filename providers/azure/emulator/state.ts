@@ -136,6 +136,15 @@ export class AzureState {
   readonly nics = new Map<string, Nic>();
   readonly vms = new Map<string, Vm>();
   readonly operations = new Map<string, Operation>();
+  /** Resource groups that hold something (lower-case name -> name as first written, location). */
+  readonly resourceGroups = new Map<string, { name: string; location: string }>();
+  /**
+   * Subnets (and the subnets in a VNet) list the ipConfigurations that use them, as ARM does.
+   * Each such GET then grows with the subnet: at thousands of NICs a scale run may turn it off.
+   */
+  subnetBackReferences = true;
+  /** Per subnet: the ipConfiguration ids that use it (ARM's subnet `ipConfigurations` back references). */
+  private readonly subnetUsers = new Map<string, Set<string>>();
   /** Injected: the next operations on these NICs end Failed (their new configs Failed). */
   readonly failNextProvisioning = new Map<string, number>();
   operationMs: number;
@@ -170,6 +179,7 @@ export class AzureState {
 
   // ---- set-up ----
   addVnet(rg: string, name: string, location: string, addressPrefixes: string[]): Vnet {
+    this.addResourceGroup(rg, location);
     const v: Vnet = { name, rg, location, addressPrefixes, id: `${this.rgPrefix(rg)}/providers/Microsoft.Network/virtualNetworks/${name}` };
     this.vnets.set(lower(`${rg}/${name}`), v);
     return v;
@@ -192,6 +202,19 @@ export class AzureState {
     return s;
   }
 
+  addResourceGroup(rg: string, location: string): void {
+    if (!this.resourceGroups.has(lower(rg))) this.resourceGroups.set(lower(rg), { name: rg, location });
+  }
+
+  hasResourceGroup(rg: string): boolean {
+    return this.resourceGroups.has(lower(rg));
+  }
+
+  /** ipConfiguration ids of the NICs in a subnet, in the order they were made. */
+  subnetIpConfigurationIds(key: string): string[] {
+    return [...(this.subnetUsers.get(key) ?? [])];
+  }
+
   createVm(input: CreateVmInput): Vm {
     const limits = vmSizeLimits(input.size) ?? (input.maxNics ? { size: input.size, maxNics: input.maxNics, vcpus: 2 } : undefined);
     if (!limits) throw new ArmError(400, 'InvalidParameter', `The value ${input.size} provided for the VM size is not valid.`);
@@ -203,6 +226,7 @@ export class AzureState {
     if (!subnet) throw notFound('Microsoft.Network/virtualNetworks/subnets', input.subnetKey, input.rg);
     const vnet = this.vnets.get(lower(`${subnet.rg}/${subnet.vnet}`));
     const location = input.location ?? vnet?.location ?? 'eastus';
+    this.addResourceGroup(input.rg, location);
     const vmName = input.scaleSet ? `${input.scaleSet.name}_${input.scaleSet.instanceId}` : input.name;
     const id = input.scaleSet
       ? `${this.rgPrefix(input.rg)}/providers/Microsoft.Compute/virtualMachineScaleSets/${input.scaleSet.name}/virtualMachines/${input.scaleSet.instanceId}`
@@ -240,6 +264,7 @@ export class AzureState {
         ...(input.scaleSet ? { vmss: { name: input.scaleSet.name, instanceId: input.scaleSet.instanceId, configName: nicName } } : {}),
       };
       this.nics.set(AzureState.nicKey(nicId), nic);
+      this.indexNic(nic, true);
       vm.nicIds.push(nicId);
     });
     this.vms.set(lower(id), vm);
@@ -255,6 +280,7 @@ export class AzureState {
       const nic = this.nics.get(AzureState.nicKey(nicId));
       if (!nic) continue;
       for (const c of nic.ipConfigs) this.freeConfig(c);
+      this.indexNic(nic, false);
       this.nics.delete(AzureState.nicKey(nicId));
       this.emit({ kind: 'nic-deleted', nicId });
     }
@@ -382,7 +408,9 @@ export class AzureState {
     }
     const removed = nic.ipConfigs.filter((c) => !names.has(lower(c.name)));
     for (const c of removed) this.freeConfig(c);
+    this.indexNic(nic, false);
     nic.ipConfigs = [...kept, ...added];
+    this.indexNic(nic, true);
     const op = this.startOperation(opts.via === 'nic' ? 'Microsoft.Network' : 'Microsoft.Compute');
     nic.busyOp = op.id;
     nic.state = 'Updating';
@@ -416,6 +444,7 @@ export class AzureState {
     if (nic.vmId) throw new ArmError(400, 'NicInUse', `Network Interface ${nic.id} is used by existing resource ${nic.vmId}. In order to delete the network interface, it must be dissociated from the resource.`);
     if (nic.busyOp) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on this or dependent resource is in progress.`);
     for (const c of nic.ipConfigs) this.freeConfig(c);
+    this.indexNic(nic, false);
     this.nics.delete(AzureState.nicKey(id));
     this.emit({ kind: 'nic-deleted', nicId: nic.id });
     const op = this.startOperation('Microsoft.Network');
@@ -430,6 +459,17 @@ export class AzureState {
     const n = s.space.freeCount;
     s.space.allocate(n);
     return n;
+  }
+
+  /** Adds or drops a NIC's configurations in the per-subnet back references (kept up to date, so a subnet GET costs its own size only). */
+  private indexNic(nic: Nic, add: boolean): void {
+    for (const c of nic.ipConfigs) {
+      let users = this.subnetUsers.get(c.subnetKey);
+      if (!users) this.subnetUsers.set(c.subnetKey, (users = new Set()));
+      const id = `${nic.id}/ipConfigurations/${c.name}`;
+      if (add) users.add(id);
+      else users.delete(id);
+    }
   }
 
   private freeConfig(c: IpConfig): void {

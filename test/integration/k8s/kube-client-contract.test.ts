@@ -143,6 +143,15 @@ describe.each(SUBJECTS)('KubeClient contract: %s', (_name, make) => {
     await expect(s.client.getNode('node-a')).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE' });
   });
 
+  it('merge-patches node annotations (null removes a key)', async () => {
+    const s = await make();
+    s.addNode('node-a', 'aws:///us-west-2a/i-0abc');
+    await s.client.patchNodeAnnotations('node-a', { 'vpcnet.io/max-pods': '110', other: 'x' });
+    await s.client.patchNodeAnnotations('node-a', { other: null });
+    expect((await s.client.getNode('node-a')).annotations).toEqual({ 'vpcnet.io/max-pods': '110' });
+    await expect(s.client.patchNodeAnnotations('gone', { a: 'b' })).rejects.toMatchObject({ code: 'K8S_NOT_FOUND' });
+  });
+
   it('merge-patches pod annotations (null removes a key)', async () => {
     const s = await make();
     s.addPod('default', 'a1', 'node-a');
@@ -267,6 +276,7 @@ describe('side by side', () => {
       w.stop();
       await w.done;
       await c.patchPodAnnotations('default', 'a1', { 'vpcnet.io/pod-ip': '10.0.1.5', gone: null });
+      await c.patchNodeAnnotations('node-a', { 'vpcnet.io/max-pods': '110' });
       await c.recordNodeEvent(event(1));
       await c.recordNodeEvent(event(2));
       const configs = await c.listNetworkConfigs();
@@ -281,7 +291,7 @@ describe('side by side', () => {
     };
     const a = await run(ours);
     const b = await run(clientNode);
-    expect(a.length).toBe(14);
+    expect(a.length).toBe(15);
     expect(a).toEqual(b);
   });
 });

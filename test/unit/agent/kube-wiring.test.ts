@@ -317,3 +317,16 @@ describe('network config for new NICs', () => {
     expect([...s.client.events.values()].map((e) => e.reason)).toContain('InvalidConfig');
   });
 });
+
+describe('max pods on the Node', () => {
+  it('annotates the node with the max pods it was given, retrying while the API server is down', async () => {
+    const s = await setup();
+    s.client.setDown(true);
+    s.wiring.publishMaxPods(110);
+    await s.clock.advance(50);
+    expect((await s.client.getNode(NODE).catch(() => undefined))?.annotations['vpcnet.io/max-pods']).toBeUndefined();
+    s.client.setDown(false);
+    await s.clock.advance(50);
+    expect((await s.client.getNode(NODE)).annotations['vpcnet.io/max-pods']).toBe('110');
+  });
+});
