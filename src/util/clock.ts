@@ -7,22 +7,27 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
+function wallSleep(keepAlive: boolean): Clock['sleep'] {
+  return (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const timer = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }, ms);
+      if (!keepAlive) timer.unref();
       const onAbort = (): void => {
         clearTimeout(timer);
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+    });
+}
+
+export const systemClock: Clock = { now: () => Date.now(), sleep: wallSleep(true) };
+
+/** The wall clock for background loops: a pending sleep does not keep the process alive. */
+export const backgroundClock: Clock = { now: () => Date.now(), sleep: wallSleep(false) };
 
 interface Sleeper {
   at: number;

@@ -1,7 +1,6 @@
-// 110 pods land on one node at once, as when a node is handed many pods (wall time is printed,
-// not asserted): the EC2 emulator, a lab node, the agent with the real Linux datapath in that
-// node's netns, and 110 CNI ADDs started together through the built forwarder, as kubelet does.
-// Then 110 DELs at once.
+// 110 pods land on one node at once: the EC2 emulator, a lab node, the
+// agent with the real Linux datapath in that node's netns, and 110 CNI ADDs started together
+// through the built forwarder, as kubelet does. Then 110 DELs at once.
 // Cases:
 //  - warm secondary IPs on m5.4xlarge (8 NICs x 29 secondary IPs): 110 pods need the primary
 //    NIC and three secondary NICs, so the burst also wires pods on secondary NICs (per-NIC
@@ -10,8 +9,9 @@
 //    prefixes, 5 on the primary NIC and 2 on a secondary one.
 //  - cold pool (2 warm addresses): the burst waits for refills, which must come in a few
 //    batched cloud calls, not one per pod.
-// Wall time of each burst is printed, never asserted.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+// Wall time of each burst is printed, never asserted. Each case is one test with a node of its
+// own (ADD burst, checks, DEL burst), so each runs alone; it checks itself that its lab is gone.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,12 +45,17 @@ beforeAll(() => {
   runner = buildRunner(work);
 });
 
+// Cleanup only: a failed test's namespaces. A passing test checked its own (destroyed()).
 afterAll(() => {
   for (const p of usedPrefixes) Lab.cleanupStale(p);
   if (work) rmSync(work, { recursive: true, force: true });
-  const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(runPrefix));
-  expect(left).toEqual([]);
 });
+
+/** Destroys the test's node; returns the namespaces of its lab still listed (none expected). */
+async function destroyed(node: LabAgent, prefix: string): Promise<string[]> {
+  await node.destroy();
+  return execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(prefix));
+}
 
 function labPrefix(tag: string): string {
   const p = `${runPrefix}${tag}`;
@@ -184,78 +189,69 @@ const WARM_CASES: WarmCase[] = [
 
 for (const c of WARM_CASES) {
   describe(`110 pods at once on one node: ${c.name}`, () => {
-    let node: LabAgent;
-    let netnsPrefix: string;
-    let before: string;
-    let pods: Pod[] = [];
-    const idPrefix = 'burst';
-
-    beforeAll(async () => {
-      node = await startLabAgent({ prefix: labPrefix(c.tag), instanceType: c.instanceType, pool: c.pool });
-      netnsPrefix = node.addPods(PODS);
-      before = nodeState(node);
-    }, 180_000);
-
-    afterAll(async () => {
+    let node: LabAgent | undefined;
+    afterEach(async () => {
       await node?.destroy();
+      node = undefined;
     });
 
-    it('starts with a warm pool big enough for the burst', () => {
-      expect(node.agent.status().pool?.counts.available).toBeGreaterThanOrEqual(PODS);
-    });
+    it('all 110 concurrent ADDs succeed from the warm pool with distinct cloud addresses, every pod is networked and reachable, and 110 concurrent DELs leave the node as before', async () => {
+      const prefix = labPrefix(c.tag);
+      const n = await startLabAgent({ prefix, instanceType: c.instanceType, pool: c.pool });
+      node = n;
+      const netnsPrefix = n.addPods(PODS);
+      const before = nodeState(n);
+      const idPrefix = 'burst';
+      // a warm pool big enough for the burst
+      expect(n.agent.status().pool?.counts.available).toBeGreaterThanOrEqual(PODS);
 
-    it('all 110 concurrent ADDs succeed with distinct addresses the cloud assigned to this instance, served from the warm pool', async () => {
-      const calls = cloudCalls(node);
-      const b = await burst(node, 'ADD', netnsPrefix, idPrefix);
-      report(`${c.name} ADD`, b);
-      pods = podsOf(node, idPrefix);
+      const calls = cloudCalls(n);
+      const add = await burst(n, 'ADD', netnsPrefix, idPrefix);
+      report(`${c.name} ADD`, add);
+      const pods = podsOf(n, idPrefix);
       expect(new Set(pods.map((p) => p.alloc.deviceIndex)).size).toBe(c.nicsUsed);
       // the pool was warm: growth after the burst (back to the warm target) is at most a call or two
-      expect(cloudCalls(node) - calls).toBeLessThanOrEqual(2);
-    }, 180_000);
+      expect(cloudCalls(n) - calls).toBeLessThanOrEqual(2);
 
-    it('every pod netns has its address on eth0 and the default route', async () => {
+      // every pod netns has its address on eth0 and the default route
       expect(pods).toHaveLength(PODS);
-      await expectNetworked(node, pods);
-    }, 120_000);
+      await expectNetworked(n, pods);
 
-    it('a sample of pods on every NIC reaches the node, a pod on another NIC and the VPC', async () => {
-      await node.syncFabric();
-      await expectConnectivity(node, pods, 10);
-    }, 180_000);
+      // a sample of pods on every NIC reaches the node, a pod on another NIC and the VPC
+      await n.syncFabric();
+      await expectConnectivity(n, pods, 10);
 
-    it('110 concurrent DELs free every address and leave the node netns as before', async () => {
-      const b = await burst(node, 'DEL', netnsPrefix, idPrefix);
-      report(`${c.name} DEL`, b);
-      expect(node.agent.status().pool?.counts.assigned).toBe(0);
-      await node.agent.datapath.settled?.();
-      const after = nodeState(node);
+      const del = await burst(n, 'DEL', netnsPrefix, idPrefix);
+      report(`${c.name} DEL`, del);
+      expect(n.agent.status().pool?.counts.assigned).toBe(0);
+      await n.agent.datapath.settled?.();
+      const after = nodeState(n);
       // nothing per pod is left: no veth, no route or rule naming a pod address
       expect(after).not.toMatch(/\beni[0-9a-f]{11}\b/);
       expect(pods.filter((p) => after.includes(`${p.ip} `) || after.includes(`${p.ip}/`)).map((p) => p.ip)).toEqual([]);
       // and once the secondary NICs are unconfigured again (the agent set them up for their
       // first pod), the node is exactly as before the burst
-      for (const eni of node.enis().filter((e) => (e.deviceIndex ?? 0) > 0)) await node.agent.datapath.teardownNic(node.hostNic(eni));
-      expect(nodeState(node)).toBe(before);
-    }, 180_000);
+      for (const eni of n.enis().filter((e) => (e.deviceIndex ?? 0) > 0)) await n.agent.datapath.teardownNic(n.hostNic(eni));
+      expect(nodeState(n)).toBe(before);
+      node = undefined;
+      expect(await destroyed(n, prefix)).toEqual([]);
+    }, 600_000);
   });
 }
 
 describe('110 pods at once on one node: cold pool', () => {
-  let node: LabAgent;
-  let netnsPrefix: string;
-  const idPrefix = 'cold';
-
-  beforeAll(async () => {
-    node = await startLabAgent({ prefix: labPrefix('c'), instanceType: 'm5.4xlarge', pool: { prefixDelegation: false, warmIps: 2 } });
-    netnsPrefix = node.addPods(PODS);
-  }, 180_000);
-
-  afterAll(async () => {
-    await node?.destroy();
+  let running: LabAgent | undefined;
+  afterEach(async () => {
+    await running?.destroy();
+    running = undefined;
   });
 
   it('serves every ADD after a few batched cloud calls, not one per pod', async () => {
+    const prefix = labPrefix('c');
+    const node = await startLabAgent({ prefix, instanceType: 'm5.4xlarge', pool: { prefixDelegation: false, warmIps: 2 } });
+    running = node;
+    const netnsPrefix = node.addPods(PODS);
+    const idPrefix = 'cold';
     expect(node.agent.status().pool?.counts.total).toBeLessThanOrEqual(4);
     const stats = node.emulator.stats().calls;
     const b = await burst(node, 'ADD', netnsPrefix, idPrefix);
@@ -274,5 +270,7 @@ describe('110 pods at once on one node: cold pool', () => {
     const del = await burst(node, 'DEL', netnsPrefix, idPrefix);
     report('cold pool DEL', del);
     expect(node.agent.status().pool?.counts.assigned).toBe(0);
-  }, 240_000);
+    running = undefined;
+    expect(await destroyed(node, prefix)).toEqual([]);
+  }, 420_000);
 });

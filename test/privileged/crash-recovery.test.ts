@@ -3,8 +3,9 @@
 // ADD/DEL through the built forwarder as a runtime does, SIGKILLs the agent at chosen points,
 // restarts it, and checks the brief's promise: no address on two pods, every acknowledged ADD
 // durable, no kernel wiring without an allocation, no NIC leaked past the grace period, every
-// address the cloud holds on the instance known to the pool, and ADD/DEL working again.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+// address the cloud holds on the instance known to the pool, and ADD/DEL working again. Each
+// test starts its own node (lab, emulator, agent), so each runs alone.
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { AwsEmulator } from '../../providers/aws/emulator/index.ts';
 import { hostVethName } from '../../src/datapath/naming.ts';
@@ -28,20 +29,32 @@ interface Pod {
   ip?: string;
 }
 
+interface Harness {
+  node: CrashNode;
+  emulator: AwsEmulator;
+  lab: Lab;
+  agent: AgentProcess;
+  checkpoint: string;
+  instanceId: string;
+  nodeNs: string;
+  pods: Map<string, Pod>;
+}
+
 describe('crash recovery: agent SIGKILLed and restarted', () => {
-  let node: CrashNode;
-  let emulator: AwsEmulator;
-  let lab: Lab;
-  let agent: AgentProcess;
-  let checkpoint: string;
-  let instanceId: string;
-  let nodeNs: string;
-  const pods = new Map<string, Pod>();
+  let running: CrashNode | undefined;
+  afterEach(async () => {
+    // only on a failed test: a passing one stopped its node and checked nothing was left
+    await running?.stop();
+    running = undefined;
+  });
+
+  let h: Harness;
   let seq = 0;
 
-  beforeAll(async () => {
+  /** A node of its own for this test: lab namespaces, emulator and agent process. */
+  async function fresh(): Promise<void> {
     requireRoot();
-    node = await startCrashNode({
+    const node = await startCrashNode({
       tag: 'vpr',
       seed: 11,
       vpcCidr: '10.30.0.0/16',
@@ -50,21 +63,26 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
       cni: { addDeadlineMs: 8000 },
       reconcile: { intervalMs: INTERVAL_MS, leakedNicGraceMs: GRACE_MS, leakedNicSoloSweepMs: GRACE_MS },
     });
-    ({ emulator, lab, agent, checkpoint, instanceId, nodeNs } = node);
-  }, 60_000);
+    running = node;
+    const { emulator, lab, agent, checkpoint, instanceId, nodeNs } = node;
+    h = { node, emulator, lab, agent, checkpoint, instanceId, nodeNs, pods: new Map() };
+  }
 
-  afterAll(async () => {
-    if (node) expect(await node.stop()).toEqual([]);
-  });
+  /** Stops the test's node: nothing of its lab may be left. */
+  async function finish(): Promise<void> {
+    const node = running;
+    running = undefined;
+    expect(await node?.stop()).toEqual([]);
+  }
 
   function newPod(): Pod {
     const name = `c${++seq}`;
-    const pod: Pod = { name, containerId: `crash${name}`, netns: lab.addPod(name) };
-    pods.set(name, pod);
+    const pod: Pod = { name, containerId: `crash${name}`, netns: h.lab.addPod(name) };
+    h.pods.set(name, pod);
     return pod;
   }
 
-  const cni = (command: 'ADD' | 'DEL', pod: Pod): Promise<CniRun> => node.cni(command, pod, 'default');
+  const cni = (command: 'ADD' | 'DEL', pod: Pod): Promise<CniRun> => h.node.cni(command, pod, 'default');
 
   /** ADD as a runtime does; records the acknowledged address. */
   async function add(pod: Pod): Promise<boolean> {
@@ -83,29 +101,29 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     }
   }
 
-  const readCheckpoint = (): CheckpointView => node.readCheckpoint();
+  const readCheckpoint = (): CheckpointView => h.node.readCheckpoint();
 
   /** vpcnet's pod wiring in the node, read with `ip` (independent of the datapath code). */
   function kernelWiring(): { links: string[]; routedIps: string[]; ruleIps: string[] } {
-    const links = (JSON.parse(lab.ip(nodeNs, ['-j', 'link', 'show', 'type', 'veth'])) as Array<{ ifname: string }>)
+    const links = (JSON.parse(h.lab.ip(h.nodeNs, ['-j', 'link', 'show', 'type', 'veth'])) as Array<{ ifname: string }>)
       .map((l) => l.ifname)
       .filter((n) => /^eni[0-9a-f]{11}$/.test(n));
-    const routes = JSON.parse(lab.ip(nodeNs, ['-j', 'route', 'show', 'table', 'main'])) as Array<{ dst: string; dev?: string }>;
+    const routes = JSON.parse(h.lab.ip(h.nodeNs, ['-j', 'route', 'show', 'table', 'main'])) as Array<{ dst: string; dev?: string }>;
     const routedIps = routes.filter((r) => r.dev && links.includes(r.dev)).map((r) => r.dst.replace(/\/32$/, ''));
-    const rules = JSON.parse(lab.ip(nodeNs, ['-j', 'rule', 'show'])) as Array<{ priority: number; src?: string; dst?: string }>;
+    const rules = JSON.parse(h.lab.ip(h.nodeNs, ['-j', 'rule', 'show'])) as Array<{ priority: number; src?: string; dst?: string }>;
     const ruleIps = rules.flatMap((r) => (r.priority === TO_POD_PRIORITY ? [r.dst ?? ''] : r.priority === FROM_POD_PRIORITY ? [r.src ?? ''] : []));
     return { links, routedIps, ruleIps: ruleIps.filter(Boolean) };
   }
 
   function cloudIps(): string[] {
-    return emulator
+    return h.emulator
       .listEnis()
-      .filter((e) => e.instanceId === instanceId && e.attachmentStatus === 'attached')
+      .filter((e) => e.instanceId === h.instanceId && e.attachmentStatus === 'attached')
       .flatMap((e) => e.secondaryIps);
   }
 
   function leakedNics(): string[] {
-    return emulator
+    return h.emulator
       .listEnis()
       .filter((e) => e.status === 'available' && e.tags[CLUSTER_TAG] === CLUSTER)
       .map((e) => e.eniId);
@@ -117,7 +135,7 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     // No address on two pods: in the checkpoint, and among the pods the runtime believes wired.
     const allocIps = cp.allocations.map((a) => a.ip);
     expect(new Set(allocIps).size).toBe(allocIps.length);
-    const live = [...pods.values()].filter((p) => p.ip !== undefined);
+    const live = [...h.pods.values()].filter((p) => p.ip !== undefined);
     expect(new Set(live.map((p) => p.ip)).size).toBe(live.length);
     // Every acknowledged ADD survived the kill, with the same address.
     for (const p of live) expect(cp.allocations.find((a) => a.containerId === p.containerId)?.ip).toBe(p.ip);
@@ -143,17 +161,18 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
   }
 
   it('killed between CreateNetworkInterface and AttachNetworkInterface: the NIC is deleted after the grace period', async () => {
+    await fresh();
     for (let i = 0; i < 2; i++) expect(await add(newPod())).toBe(true);
     // Kill inside the emulator's handler of the create: the agent cannot have sent the attach.
     let leaked: string | undefined;
-    const off = emulator.onChange(() => {
+    const off = h.emulator.onChange(() => {
       if (leaked) return;
       leaked = leakedNics()[0];
-      if (leaked) agent.killNow();
+      if (leaked) h.agent.killNow();
     });
     const failed: Pod[] = [];
     try {
-      for (let i = 0; i < 14 && agent.alive; i++) {
+      for (let i = 0; i < 14 && h.agent.alive; i++) {
         const p = newPod();
         if (!(await add(p))) failed.push(p);
       }
@@ -161,39 +180,46 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
       off();
     }
     expect(leaked).toBeDefined();
-    expect(agent.alive).toBe(false);
+    expect(h.agent.alive).toBe(false);
     expect(leakedNics()).toContain(leaked);
 
-    await agent.start();
+    await h.agent.start();
     await retryFailed(failed);
     await checkInvariants();
-    expect(emulator.listEnis().some((e) => e.eniId === leaked)).toBe(false);
+    expect(h.emulator.listEnis().some((e) => e.eniId === leaked)).toBe(false);
     // the log line travels through a pipe after the cloud already shows the delete
-    await agent.waitLog((l) => l.msg === 'leaked NIC deleted' && l.nicId === leaked, 10_000);
-  }, 60_000);
+    await h.agent.waitLog((l) => l.msg === 'leaked NIC deleted' && l.nicId === leaked, 10_000);
+    await finish();
+  }, 90_000);
 
   it('killed while a NIC is being attached, in a burst of concurrent ADDs and DELs', async () => {
-    // Slow attaches widen the window; the burst needs more addresses than two NICs hold.
-    emulator.faults.setLatency('AttachNetworkInterface', 1500);
+    await fresh();
+    const wired = Array.from({ length: 8 }, () => newPod());
+    for (const p of wired) expect(await add(p)).toBe(true);
+    // Slow attaches widen the window; with the 8 pods above the burst needs more addresses than two NICs hold.
+    h.emulator.faults.setLatency('AttachNetworkInterface', 1500);
+    const attaches = (): number => h.emulator.stats().calls.AttachNetworkInterface ?? 0;
+    const attachesBefore = attaches();
     const adds = Array.from({ length: 12 }, () => newPod());
-    const dels = [...pods.values()].filter((p) => p.ip !== undefined).slice(0, 3);
+    const dels = wired.slice(0, 3);
     const addRuns = adds.map((p) => add(p));
     const delRuns = dels.map(async (p) => (await cni('DEL', p)).code === 0);
-    // Created, not yet attached: the attach request sits in the emulator's latency.
-    const attaching = await waitUntil(() => leakedNics().length > 0, 10_000, () => 'no NIC attach started').then(
+    // Created, not yet attached, and its attach request has reached the emulator (counted on
+    // arrival): it sits in the emulator's latency.
+    const attaching = await waitUntil(() => attaches() > attachesBefore && leakedNics().length > 0, 10_000, () => 'no NIC attach started').then(
       () => leakedNics()[0],
       () => undefined,
     );
-    await agent.kill();
+    await h.agent.kill();
     const addOk = await Promise.all(addRuns);
     const delOk = await Promise.all(delRuns);
-    emulator.faults.setLatency('AttachNetworkInterface', 0);
+    h.emulator.faults.setLatency('AttachNetworkInterface', 0);
     expect(attaching).toBeDefined();
     expect(addOk.every(Boolean)).toBe(false);
     // The cloud got the attach before the kill: it lands, with addresses no checkpoint knows.
-    await waitUntil(() => emulator.listEnis().some((e) => e.eniId === attaching && e.attachmentStatus === 'attached'), 5000, () => 'attach did not land');
+    await waitUntil(() => h.emulator.listEnis().some((e) => e.eniId === attaching && e.attachmentStatus === 'attached'), 5000, () => 'attach did not land');
 
-    await agent.start();
+    await h.agent.start();
     // The runtime repeats a DEL that failed; a DEL that succeeded is done for good.
     for (const [i, p] of dels.entries()) {
       if (!delOk[i]) expect((await cni('DEL', p)).code).toBe(0);
@@ -201,46 +227,57 @@ describe('crash recovery: agent SIGKILLed and restarted', () => {
     }
     await retryFailed(adds.filter((_, i) => !addOk[i]));
     await checkInvariants();
-  }, 60_000);
+    await finish();
+  }, 90_000);
 
   it('wiring whose allocation the checkpoint no longer has (a lost DEL) is removed on restart', async () => {
-    const victim = [...pods.values()].find((p) => p.ip !== undefined)!;
-    await agent.kill();
-    const raw = JSON.parse(readFileSync(checkpoint, 'utf8')) as { data: CheckpointView };
+    await fresh();
+    const victim = newPod();
+    expect(await add(victim)).toBe(true);
+    expect(await add(newPod())).toBe(true);
+    await h.agent.kill();
+    const raw = JSON.parse(readFileSync(h.checkpoint, 'utf8')) as { data: CheckpointView };
     raw.data.allocations = raw.data.allocations.filter((a) => a.containerId !== victim.containerId);
-    writeFileSync(checkpoint, JSON.stringify(raw));
+    writeFileSync(h.checkpoint, JSON.stringify(raw));
     expect(kernelWiring().links).toContain(hostVethName(victim.containerId, 'eth0'));
     const victimIp = victim.ip;
     delete victim.ip;
 
-    await agent.start();
+    await h.agent.start();
     // its route and rules are gone when start returns; the veth once the kernel deleted it
     await waitUntil(() => !kernelWiring().links.includes(hostVethName(victim.containerId, 'eth0')), 10_000, () => 'the victim veth is still there');
     const k = kernelWiring();
     expect([...k.routedIps, ...k.ruleIps]).not.toContain(victimIp);
-    expect(agent.lines.some((l) => l.msg === 'removed pod wiring without an allocation')).toBe(true);
+    expect(h.agent.lines.some((l) => l.msg === 'removed pod wiring without an allocation')).toBe(true);
     await checkInvariants();
-  }, 60_000);
+    await finish();
+  }, 90_000);
 
-  it('ADD and DEL keep working after the crashes, and pods reach each other', async () => {
+  it('ADD and DEL keep working after a crash, and pods reach each other', async () => {
+    await fresh();
+    const before = [newPod(), newPod()];
+    for (const p of before) expect(await add(p)).toBe(true);
+    await h.agent.kill();
+    await h.agent.start();
     const a = newPod();
     const b = newPod();
     expect(await add(a)).toBe(true);
     expect(await add(b)).toBe(true);
-    const echo = await startEcho(lab.podNs(b.name), 7100);
+    const echo = await startEcho(h.lab.podNs(b.name), 7100);
     try {
-      expect(await echoFrom(lab.podNs(a.name), b.ip!, 7100)).toBe(a.ip);
+      expect(await echoFrom(h.lab.podNs(a.name), b.ip!, 7100)).toBe(a.ip);
     } finally {
       echo.stop();
     }
-    for (const p of pods.values()) {
+    for (const p of h.pods.values()) {
       expect((await cni('DEL', p)).code).toBe(0);
       delete p.ip;
     }
     expect(readCheckpoint().allocations).toEqual([]);
     expect(kernelWiring()).toEqual({ links: [], routedIps: [], ruleIps: [] });
     await checkInvariants();
-  }, 60_000);
+    await finish();
+  }, 90_000);
 });
 
 function sleep(ms: number): Promise<void> {

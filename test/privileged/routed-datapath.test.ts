@@ -1,6 +1,8 @@
 // Routed datapath in the simulated VPC: two nodes, pods on primary and secondary NICs,
-// real traffic through the fabric (source/destination check) and the internet namespace.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+// real traffic through the fabric (source/destination check) and the internet namespace. Each
+// test builds its own lab (fresh namespaces, pods and echo servers) and removes it, so each runs
+// alone and checks itself that nothing of its lab is left.
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { PodNetworkRequest } from '../../src/datapath/datapath.ts';
@@ -22,11 +24,13 @@ interface Pod {
 }
 
 const PORT = 7000;
+// The current test's lab (set by fresh()).
 let scenario: Scenario;
 let prefix: string;
 const servers: Server[] = [];
 const pods: Pod[] = [];
-const hostTablesBefore = execFileSync('nft', ['list', 'tables']).toString();
+let hostTablesBefore: string;
+let live = false;
 
 function pod(name: string): Pod {
   const p = pods.find((x) => x.name === name);
@@ -56,29 +60,48 @@ async function expectError(p: Promise<unknown>, code: string): Promise<void> {
   expect(isVpcnetError(err) ? err.code : err).toBe(code);
 }
 
-beforeAll(async () => {
+/**
+ * A lab of its own for the test: two nodes with their NICs; with `pods`, two pods on each NIC of
+ * each node; with `echo`, an echo server in every pod, node and the internet namespace.
+ */
+async function fresh(opts: { pods?: boolean; echo?: boolean } = {}): Promise<void> {
   requireRoot();
+  hostTablesBefore = execFileSync('nft', ['list', 'tables']).toString();
   prefix = runPrefix();
+  pods.length = 0;
+  servers.length = 0;
   scenario = await createScenario({ prefix, podsPerNic: 4 });
+  live = true;
+  if (!opts.pods) return;
   for (const node of scenario.nodes) {
     for (const dev of [0, 1]) for (const k of [0, 1]) await addPod(node, dev, k);
   }
+  if (!opts.echo) return;
   for (const p of pods) servers.push(await startEcho(p.ns, PORT));
   for (const n of scenario.nodes) servers.push(await startEcho(n.ns, PORT));
   servers.push(await startEcho(scenario.lab.internetNs, PORT));
-}, 120_000);
+}
 
-afterAll(() => {
-  for (const s of servers) s.stop();
-  scenario?.destroy();
-  if (prefix) {
-    const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(prefix));
-    expect(left).toEqual([]);
-  }
+function destroy(): string[] {
+  live = false;
+  for (const s of servers.splice(0)) s.stop();
+  scenario.destroy();
+  return execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(prefix));
+}
+
+/** Removes the test's lab: none of its namespaces may be left. */
+function finish(): void {
+  expect(destroy()).toEqual([]);
+}
+
+// A failed test's lab (a passing test removed its own in finish()).
+afterEach(() => {
+  if (live) destroy();
 });
 
 describe('routed datapath in the lab', () => {
   it('connects pods across nodes without NAT, on primary and secondary NICs', async () => {
+    await fresh({ pods: true, echo: true });
     const src = pods.filter((p) => p.node.name === 'node1' && p.name.endsWith('-0'));
     const dst = pods.filter((p) => p.node.name === 'node2' && p.name.endsWith('-0'));
     for (const a of src) {
@@ -87,9 +110,11 @@ describe('routed datapath in the lab', () => {
         expect(await echoFrom(b.ns, a.req.ip, PORT)).toBe(b.req.ip);
       }
     }
+    finish();
   }, 120_000);
 
   it('connects pods on the same node and pods with their own node', async () => {
+    await fresh({ pods: true, echo: true });
     const a = pod('node1-e0-0');
     const b = pod('node1-e1-1');
     expect(await echoFrom(a.ns, b.req.ip, PORT)).toBe(a.req.ip);
@@ -97,20 +122,26 @@ describe('routed datapath in the lab', () => {
     // pod -> own node's primary address, and node -> pod on the secondary NIC
     expect(await echoFrom(b.ns, node1.cfg.primaryIp, PORT)).toBe(b.req.ip);
     expect(await echoFrom(node1.ns, b.req.ip, PORT)).toBe(node1.cfg.primaryIp);
+    finish();
   }, 60_000);
 
   it('does not masquerade traffic to VPC CIDRs (other node sees the pod address)', async () => {
+    await fresh({ pods: true, echo: true });
     const node2 = scenario.nodes[1]!;
     for (const p of [pod('node1-e0-0'), pod('node1-e1-0')]) {
       expect(await echoFrom(p.ns, node2.cfg.primaryIp, PORT)).toBe(p.req.ip);
     }
+    finish();
   }, 60_000);
 
   it('SNATs pod traffic to the internet to the node primary address, from both NICs', async () => {
+    await fresh({ pods: true, echo: true });
     for (const p of pods) expect(await echoFrom(p.ns, INTERNET_IP, PORT)).toBe(p.node.cfg.primaryIp);
+    finish();
   }, 120_000);
 
   it('a mis-routed pod (from rule removed) is dropped by the fabric, checkPod reports it, setup repairs it', async () => {
+    await fresh({ pods: true, echo: true });
     const p = pod('node1-e1-1');
     const target = pod('node2-e0-0');
     const rule = { priority: FROM_POD_PRIORITY, table: 2, from: `${p.req.ip}/32` };
@@ -127,9 +158,11 @@ describe('routed datapath in the lab', () => {
     await p.node.datapath.setupPod(p.req);
     expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
     expect(await echoFrom(p.ns, target.req.ip, PORT)).toBe(p.req.ip);
+    finish();
   }, 60_000);
 
   it('setupPod twice yields the same node and pod state', async () => {
+    await fresh({ pods: true });
     const p = pod('node2-e1-0');
     const nodeBefore = dumpNs(scenario.lab, p.node.ns);
     const podBefore = dumpNs(scenario.lab, p.ns);
@@ -137,9 +170,11 @@ describe('routed datapath in the lab', () => {
     expect(res.ip).toBe(p.req.ip);
     expect(dumpNs(scenario.lab, p.node.ns)).toBe(nodeBefore);
     expect(dumpNs(scenario.lab, p.ns)).toBe(podBefore);
+    finish();
   }, 60_000);
 
   it('teardown leaves the node namespace exactly as before the pod, and is idempotent', async () => {
+    await fresh();
     const node = scenario.nodes[0]!;
     const before = dumpNs(scenario.lab, node.ns);
     const p = await addPod(node, 1, 3);
@@ -151,9 +186,11 @@ describe('routed datapath in the lab', () => {
     await node.datapath.teardownPod({ containerId: p.req.containerId, ifname: 'eth0', netns: p.req.netns });
     expect(dumpNs(scenario.lab, node.ns)).toBe(before);
     pods.splice(pods.indexOf(p), 1);
+    finish();
   }, 60_000);
 
   it('teardown without the IP still removes the pod rules (found through the host route)', async () => {
+    await fresh();
     const node = scenario.nodes[1]!;
     const before = dumpNs(scenario.lab, node.ns);
     const p = await addPod(node, 1, 3);
@@ -161,9 +198,11 @@ describe('routed datapath in the lab', () => {
     expect(dumpNs(scenario.lab, node.ns)).toBe(before);
     scenario.lab.removePod(p.name);
     pods.splice(pods.indexOf(p), 1);
+    finish();
   }, 60_000);
 
   it('teardown after the pod netns was deleted first still removes the rules', async () => {
+    await fresh();
     const node = scenario.nodes[0]!;
     const before = dumpNs(scenario.lab, node.ns);
     const p = await addPod(node, 1, 3);
@@ -171,9 +210,11 @@ describe('routed datapath in the lab', () => {
     await node.datapath.teardownPod({ containerId: p.req.containerId, ifname: 'eth0', netns: p.req.netns, ip: p.req.ip });
     expect(dumpNs(scenario.lab, node.ns)).toBe(before);
     pods.splice(pods.indexOf(p), 1);
+    finish();
   }, 60_000);
 
   it('sets up and tears down pods concurrently on one node (shared netlink socket)', async () => {
+    await fresh();
     const node = scenario.nodes[1]!;
     const before = dumpNs(scenario.lab, node.ns);
     const reqs: PodNetworkRequest[] = [];
@@ -190,6 +231,7 @@ describe('routed datapath in the lab', () => {
     await Promise.all(reqs.map((r) => node.datapath.teardownPod({ containerId: r.containerId, ifname: r.ifname, ip: r.ip })));
     expect(dumpNs(scenario.lab, node.ns)).toBe(before);
     for (const r of reqs) scenario.lab.removePod(r.containerId);
+    finish();
   }, 60_000);
 
   describe('DEL answered once the pod is detached (deferVethDeletion, as the agent runs it)', () => {
@@ -208,6 +250,7 @@ describe('routed datapath in the lab', () => {
     const linkExists = (node: ScenarioNode, name: string): boolean => scenario.lab.ip(node.ns, ['-o', 'link', 'show']).includes(` ${name}@`);
 
     it('no route or rule to the pod is left when teardown returns; the veth is gone once settled; listPods never reports it', async () => {
+      await fresh();
       const node = scenario.nodes[0]!;
       const before = dumpNs(scenario.lab, node.ns);
       await withDeferred(node, async (dp, metrics) => {
@@ -229,9 +272,11 @@ describe('routed datapath in the lab', () => {
         scenario.lab.removePod(name);
       });
       expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+      finish();
     }, 60_000);
 
     it('an ADD of the same attachment right after its DEL waits for the old veth and wires a working pod', async () => {
+      await fresh();
       const node = scenario.nodes[0]!;
       await withDeferred(node, async (dp) => {
         const name = 'defer-b';
@@ -248,9 +293,11 @@ describe('routed datapath in the lab', () => {
         await dp.teardownPod({ containerId: name, ifname: 'eth0', netns: req.netns, ip, nic: req.nic });
         scenario.lab.removePod(name);
       });
+      finish();
     }, 60_000);
 
     it("the address of a pending deletion is wired to another pod only once the old veth is gone", async () => {
+      await fresh();
       const node = scenario.nodes[0]!;
       await withDeferred(node, async (dp) => {
         const ip = podAddresses(node, 1)[3]!;
@@ -267,10 +314,12 @@ describe('routed datapath in the lab', () => {
         await dp.teardownPod({ containerId: b.containerId, ifname: 'eth0', ip, nic: b.nic });
         for (const n of ['defer-c', 'defer-d']) scenario.lab.removePod(n);
       });
+      finish();
     }, 60_000);
   });
 
   it('listPods reports every wired pod and rules left without a pod', async () => {
+    await fresh({ pods: true });
     const node = scenario.nodes[1]!;
     const mine = pods.filter((p) => p.node === node);
     const listed = await node.datapath.listPods();
@@ -283,9 +332,11 @@ describe('routed datapath in the lab', () => {
     expect((await node.datapath.listPods()).filter((w) => !w.hostIfname)).toEqual([{ ips: ['10.0.1.250'] }]);
     await node.datapath.teardownPod({ containerId: 'leaked', ifname: 'eth0', ip: '10.0.1.250' });
     expect((await node.datapath.listPods()).filter((w) => !w.hostIfname)).toEqual([]);
+    finish();
   }, 30_000);
 
   it('checkPod reports drift precisely', async () => {
+    await fresh({ pods: true });
     const p = pod('node2-e0-1');
     expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
     const hostIfname = (await p.node.datapath.setupPod(p.req)).hostIfname;
@@ -308,9 +359,11 @@ describe('routed datapath in the lab', () => {
     expect(await p.node.datapath.checkPod(p.req)).toEqual([{ kind: 'unexpected', object: `rule from ${p.req.ip} lookup 2 pref 1536` }]);
     await p.node.datapath.setupPod(p.req);
     expect(await p.node.datapath.checkPod(p.req)).toEqual([]);
+    finish();
   }, 60_000);
 
   it('a failed setup (ifname taken in the pod) leaves the node unchanged and reports EEXIST', async () => {
+    await fresh();
     const node = scenario.nodes[0]!;
     const before = dumpNs(scenario.lab, node.ns);
     const netns = scenario.lab.addPod('taken');
@@ -322,9 +375,11 @@ describe('routed datapath in the lab', () => {
     expect(isVpcnetError(err, 'NETLINK') && err.details.errno).toBe('EEXIST');
     expect(dumpNs(scenario.lab, node.ns)).toBe(before);
     scenario.lab.removePod('taken');
+    finish();
   }, 30_000);
 
   it('rejects hostile netns paths and interface names, changing nothing', async () => {
+    await fresh({ pods: true });
     const node = scenario.nodes[0]!;
     const base = pod('node1-e0-0').req;
     const before = dumpNs(scenario.lab, node.ns);
@@ -342,11 +397,15 @@ describe('routed datapath in the lab', () => {
       rmSync(notNs, { force: true });
     }
     expect(dumpNs(scenario.lab, node.ns)).toBe(before);
+    finish();
   }, 60_000);
 
   it('external SNAT (masquerade off) sends pod traffic with its own address; the internet drops it', async () => {
+    await fresh({ pods: true, echo: true });
     const node = scenario.nodes[0]!;
     const p = pod('node1-e0-0');
+    // Traffic first, so that the gateway's neighbour entry is part of the state compared below.
+    expect(await echoFrom(p.ns, INTERNET_IP, PORT)).toBe(node.cfg.primaryIp);
     const on = dumpNs(scenario.lab, node.ns);
     await node.datapath.setupNode({ ...node.cfg, masquerade: { ...node.cfg.masquerade, enabled: false } });
     expect(scenario.lab.execSync(node.ns, 'nft', ['list', 'ruleset'])).not.toContain('vpcnet');
@@ -357,17 +416,21 @@ describe('routed datapath in the lab', () => {
     await node.datapath.setupNode(node.cfg);
     expect(dumpNs(scenario.lab, node.ns)).toBe(on);
     expect(await echoFrom(p.ns, INTERNET_IP, PORT)).toBe(node.cfg.primaryIp);
+    finish();
   }, 60_000);
 
   it('masquerades link-local only when asked', async () => {
+    await fresh();
     const node = scenario.nodes[1]!;
     await node.datapath.setupNode({ ...node.cfg, masquerade: { ...node.cfg.masquerade, masqueradeLinkLocal: true } });
     expect(scenario.lab.execSync(node.ns, 'nft', ['list', 'set', 'ip', 'vpcnet', 'nonmasq'])).not.toContain('169.254.0.0/16');
     await node.datapath.setupNode(node.cfg);
     expect(scenario.lab.execSync(node.ns, 'nft', ['list', 'set', 'ip', 'vpcnet', 'nonmasq'])).toContain('169.254.0.0/16');
+    finish();
   }, 30_000);
 
   it('teardownNode removes the masquerade table and fwmark rule; nothing reached the host namespace', async () => {
+    await fresh();
     const node = scenario.nodes[1]!;
     await node.datapath.teardownNode();
     expect(scenario.lab.execSync(node.ns, 'nft', ['list', 'ruleset'])).toBe('');
@@ -375,9 +438,11 @@ describe('routed datapath in the lab', () => {
     expect(execFileSync('nft', ['list', 'tables']).toString()).toBe(hostTablesBefore);
     expect(execFileSync('ip', ['link', 'show']).toString()).not.toMatch(/\beni[0-9a-f]{11}\b|\bf\de\d\b/);
     await node.datapath.setupNode(node.cfg);
+    finish();
   }, 30_000);
 
   it('the fabric routes an address only while the cloud state says a NIC owns it', async () => {
+    await fresh({ pods: true });
     const node = scenario.nodes[1]!;
     const from = pod('node1-e0-0');
     const extra = '10.0.2.99';
@@ -393,9 +458,11 @@ describe('routed datapath in the lab', () => {
     node.blocks.set(1, node.blocks.get(1)!.filter((b) => b !== `${extra}/32`));
     await scenario.syncFabric();
     expect(await echoFrom(from.ns, extra, PORT, 1500)).toBe('unreachable');
+    finish();
   }, 60_000);
 
   it('setupNic configures a newly attached NIC idempotently and teardownNic undoes it', async () => {
+    await fresh();
     const node = scenario.nodes[0]!;
     const nic = { deviceIndex: 2, mac: '02:00:00:00:01:02', primaryIp: '10.0.2.50', subnetCidr: '10.0.2.0/24', gateway: '10.0.2.1', mtu: MTU };
     scenario.lab.attachNic(node.name, { ...nic });
@@ -410,14 +477,18 @@ describe('routed datapath in the lab', () => {
     // The kernel attaches the default qdisc on first up and keeps it: the one lasting trace.
     expect(dumpNs(scenario.lab, node.ns)).toBe(before.replace(/(eth2@if\d+: <[^>]*> mtu \d+ qdisc) noop/g, '$1 noqueue'));
     scenario.lab.detachNic(node.name, nic.mac);
+    finish();
   }, 60_000);
 
   it('cleanupStale removes leftover namespaces of exactly one run prefix', () => {
-    const stale = Lab.create({ prefix: `${prefix}xy` });
+    requireRoot();
+    const own = runPrefix();
+    const stale = Lab.create({ prefix: `${own}xy` });
     stale.addPod('left');
     // a shorter prefix names another run: nothing of this one is touched
-    expect(Lab.cleanupStale(`${prefix}x`)).toEqual([]);
-    const gone = Lab.cleanupStale(`${prefix}xy-`);
-    expect(gone.sort()).toEqual([`${prefix}xy-fabric`, `${prefix}xy-inet`, `${prefix}xy-p-left`].sort());
+    expect(Lab.cleanupStale(`${own}x`)).toEqual([]);
+    const gone = Lab.cleanupStale(`${own}xy-`);
+    expect(gone.sort()).toEqual([`${own}xy-fabric`, `${own}xy-inet`, `${own}xy-p-left`].sort());
+    expect(execFileSync('ip', ['netns', 'list']).toString()).not.toContain(own);
   });
 });

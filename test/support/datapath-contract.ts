@@ -1,7 +1,7 @@
 // One Datapath contract, run on FakeDatapath (test/unit) and LinuxDatapath in lab namespaces
 // (test/privileged): the fake that the CNI handler, agent and reconciler tests lean on must
 // answer as the kernel-backed one does, through the interface alone.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Datapath, PodNetworkRequest } from '../../src/datapath/datapath.ts';
 import { isVpcnetError } from '../../src/errors.ts';
 
@@ -11,8 +11,8 @@ export interface DatapathHarness {
   newPod(name: string, deviceIndex: number): PodNetworkRequest;
   /** Deletes the pod's netns, as a runtime may before DEL. */
   removeNetns(req: PodNetworkRequest): void;
-  /** Removes everything the harness made (namespaces); runs also after failures. */
-  destroy(): Promise<void> | void;
+  /** Removes everything the harness made; returns what is still there (e.g. namespaces), none expected. */
+  destroy(): Promise<string[] | void> | string[] | void;
 }
 
 async function codeOf(p: Promise<unknown>): Promise<unknown> {
@@ -26,13 +26,23 @@ const listed = async (dp: Datapath, ip: string): Promise<string | undefined> => 
 
 export function datapathContract(name: string, make: () => Promise<DatapathHarness>, timeoutMs = 30_000): void {
   describe(`Datapath contract: ${name}`, () => {
+    // A fresh harness per test (its own namespaces for LinuxDatapath), so each test runs alone.
     let h: DatapathHarness;
-    beforeAll(async () => {
+    let live = false;
+    beforeEach(async () => {
       h = await make();
+      live = true;
     }, 120_000);
-    afterAll(async () => {
-      await h?.destroy();
+    // Cleanup only, after a failed test: a passing one ends with finish().
+    afterEach(async () => {
+      if (live) await h.destroy();
+      live = false;
     });
+    /** Removes the test's harness: nothing of it may be left. */
+    async function finish(): Promise<void> {
+      live = false;
+      expect((await h.destroy()) ?? []).toEqual([]);
+    }
 
     it(
       'wires a pod: result names the pod side, the host veth, the link-local gateway; listPods and checkPod agree',
@@ -49,6 +59,7 @@ export function datapathContract(name: string, make: () => Promise<DatapathHarne
         });
         expect(await listed(h.datapath, req.ip)).toBe(res.hostIfname);
         expect(await h.datapath.checkPod(req)).toEqual([]);
+        await finish();
       },
       timeoutMs,
     );
@@ -62,6 +73,7 @@ export function datapathContract(name: string, make: () => Promise<DatapathHarne
         expect(second).toEqual(first);
         expect((await h.datapath.listPods()).filter((w) => w.ips.includes(req.ip))).toHaveLength(1);
         expect(await h.datapath.checkPod(req)).toEqual([]);
+        await finish();
       },
       timeoutMs,
     );
@@ -78,6 +90,7 @@ export function datapathContract(name: string, make: () => Promise<DatapathHarne
         const drift = await h.datapath.checkPod(req);
         expect(drift.length).toBeGreaterThan(0);
         expect(drift.every((d) => d.kind === 'missing')).toBe(true);
+        await finish();
       },
       timeoutMs,
     );
@@ -90,6 +103,7 @@ export function datapathContract(name: string, make: () => Promise<DatapathHarne
         h.removeNetns(req);
         await h.datapath.teardownPod({ containerId: req.containerId, ifname: req.ifname, netns: req.netns });
         expect(await listed(h.datapath, req.ip)).toBeUndefined();
+        await finish();
       },
       timeoutMs,
     );
@@ -107,6 +121,7 @@ export function datapathContract(name: string, make: () => Promise<DatapathHarne
         }
         expect(await codeOf(h.datapath.teardownPod({ containerId: req.containerId, ifname: 'eth0', hostIfname: 'eth0' }))).toBe('IFNAME_INVALID');
         expect(await h.datapath.listPods()).toEqual(before);
+        await finish();
       },
       timeoutMs,
     );

@@ -1,7 +1,8 @@
 // The whole agent (config -> AWS provider over the real SDK -> pool -> CNI socket) against
 // the EC2 emulator, driven through the built forwarder as a runtime would. No root: the
-// datapath is the recording fake; the privileged tier covers the kernel side.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+// datapath is the recording fake; the privileged tier covers the kernel side. Each test builds
+// its own emulator, directory and agents, so each runs alone.
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,66 +18,75 @@ import { agentPaths } from '../../support/agent-paths.ts';
 const conf = (dir: string): string => JSON.stringify({ cniVersion: '1.1.0', name: 'vpcnet', type: 'vpcnet', agentSocket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool') });
 
 describe('agent against the EC2 emulator', () => {
-  let emulator: AwsEmulator;
-  let dir: string;
-  let forwarder: string;
-  let instanceId: string;
-  const agents: Agent[] = [];
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
 
-  beforeAll(async () => {
+  interface Scenario {
+    emulator: AwsEmulator;
+    dir: string;
+    instanceId: string;
+    startAgent(): Promise<Agent>;
+    cni(command: string, containerId: string): Promise<CniRun>;
+    /** ADDs each container and returns its address; fails the test on an error. */
+    add(...ids: string[]): Promise<Map<string, string>>;
+  }
+
+  async function scenario(): Promise<Scenario> {
     process.env.AWS_ACCESS_KEY_ID ??= 'AKIDEXAMPLE';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'secret';
-    emulator = new AwsEmulator({ seed: 7 });
+    const emulator = new AwsEmulator({ seed: 7 });
     await emulator.start({ port: 0 });
+    cleanups.push(() => emulator.stop());
     const result = emulator.applyScenario({
       vpcs: [{ cidr: '10.20.0.0/16', subnets: [{ cidr: '10.20.0.0/20', az: 'us-west-2a' }] }],
       instances: [{ instanceType: 'm5.large', subnet: '10.20.0.0/20' }],
     });
-    instanceId = result.instanceIds[0]!;
-    dir = mkdtempSync(join(tmpdir(), 'vpcnet-agent-'));
+    const instanceId = result.instanceIds[0]!;
+    const dir = mkdtempSync(join(tmpdir(), 'vpcnet-agent-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(join(dir, 'netns'));
-    forwarder = join(await installBuiltForwarder(dir), 'vpcnet');
-  });
-
-  afterAll(async () => {
-    for (const a of agents) await a.stop();
-    await emulator.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function config(): VpcnetConfig {
-    return configSchema.parse({
-      clusterName: 'it',
-      apiListen: '127.0.0.1:0',
-      metricsListen: '127.0.0.1:0',
-      provider: { name: 'aws', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
-      pool: { warmIps: 3, cooldownMs: 1000 },
-      datapath: { mtu: 1500 },
-      paths: agentPaths(dir),
-      cni: { addDeadlineMs: 5000, netnsPathPrefixes: [join(dir, 'netns') + '/'] },
-    });
-  }
-
-  async function startAgent(): Promise<Agent> {
-    // no namespaces here: the fake datapath's paths are their own identity
-    const agent = new Agent(config(), { datapath: new FakeDatapath({ allowedNetnsDirs: [join(dir, 'netns')] }), netns: new MemoryNetnsInspector() });
-    agents.push(agent);
-    await agent.start();
-    return agent;
-  }
-
-  function cni(command: string, containerId: string): Promise<CniRun> {
-    return runForwarder(
-      forwarder,
-      {
-        CNI_COMMAND: command,
-        CNI_CONTAINERID: containerId,
-        CNI_NETNS: join(dir, 'netns', containerId),
-        CNI_IFNAME: 'eth0',
-        CNI_PATH: dir,
+    const forwarder = join(await installBuiltForwarder(dir), 'vpcnet');
+    const config = (): VpcnetConfig =>
+      configSchema.parse({
+        clusterName: 'it',
+        apiListen: '127.0.0.1:0',
+        metricsListen: '127.0.0.1:0',
+        provider: { name: 'aws', apiEndpoint: emulator.endpoint, metadataEndpoint: emulator.imdsEndpoint(instanceId), region: 'us-west-2' },
+        pool: { warmIps: 3, cooldownMs: 1000 },
+        datapath: { mtu: 1500 },
+        paths: agentPaths(dir),
+        cni: { addDeadlineMs: 5000, netnsPathPrefixes: [join(dir, 'netns') + '/'] },
+      });
+    const cni = (command: string, containerId: string): Promise<CniRun> =>
+      runForwarder(
+        forwarder,
+        { CNI_COMMAND: command, CNI_CONTAINERID: containerId, CNI_NETNS: join(dir, 'netns', containerId), CNI_IFNAME: 'eth0', CNI_PATH: dir },
+        conf(dir),
+      );
+    return {
+      emulator,
+      dir,
+      instanceId,
+      cni,
+      startAgent: async () => {
+        // no namespaces here: the fake datapath's paths are their own identity
+        const agent = new Agent(config(), { datapath: new FakeDatapath({ allowedNetnsDirs: [join(dir, 'netns')] }), netns: new MemoryNetnsInspector() });
+        cleanups.push(() => agent.stop());
+        await agent.start();
+        return agent;
       },
-      conf(dir),
-    );
+      add: async (...ids) => {
+        const out = new Map<string, string>();
+        for (const id of ids) {
+          const run = await cni('ADD', id);
+          expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining('"ips"') });
+          out.set(id, ipOf(run));
+        }
+        return out;
+      },
+    };
   }
 
   function ipOf(run: CniRun): string {
@@ -84,7 +94,7 @@ describe('agent against the EC2 emulator', () => {
     return ips?.[0]?.address.split('/')[0] ?? '';
   }
 
-  function cloudAddresses(): Set<string> {
+  function cloudAddresses(emulator: AwsEmulator): Set<string> {
     const out = new Set<string>();
     for (const eni of emulator.listEnis()) {
       for (const ip of eni.secondaryIps) out.add(ip);
@@ -98,42 +108,45 @@ describe('agent against the EC2 emulator', () => {
     return out;
   }
 
-  let first: Agent;
-  const ips = new Map<string, string>();
-
   it('starts, fills the pool from the cloud and installs the CNI executable and conflist once ready', async () => {
-    first = await startAgent();
-    await waitFor(() => first.status().installed);
-    expect(existsSync(join(dir, 'host-bin', 'vpcnet'))).toBe(true);
-    const conflist = JSON.parse(readFileSync(join(dir, 'net.d', '10-vpcnet.conflist'), 'utf8')) as { plugins: Array<{ type: string }> };
+    const s = await scenario();
+    const agent = await s.startAgent();
+    await waitFor(() => agent.status().installed);
+    expect(existsSync(join(s.dir, 'host-bin', 'vpcnet'))).toBe(true);
+    const conflist = JSON.parse(readFileSync(join(s.dir, 'net.d', '10-vpcnet.conflist'), 'utf8')) as { plugins: Array<{ type: string }> };
     expect(conflist.plugins[0]!.type).toBe('vpcnet');
-    expect(first.status().pool!.counts.available).toBeGreaterThanOrEqual(3);
+    expect(agent.status().pool!.counts.available).toBeGreaterThanOrEqual(3);
   });
 
   it('hands pods addresses the cloud has assigned to this instance, idempotently', async () => {
-    for (const id of ['pod-a', 'pod-b', 'pod-c']) {
-      const run = await cni('ADD', id);
-      expect(run.stdout).toContain('"ips"');
-      expect(run.code).toBe(0);
-      ips.set(id, ipOf(run));
-    }
-    const cloud = cloudAddresses();
+    const s = await scenario();
+    await s.startAgent();
+    const ips = await s.add('pod-a', 'pod-b', 'pod-c');
+    const cloud = cloudAddresses(s.emulator);
     for (const ip of ips.values()) expect(cloud.has(ip)).toBe(true);
     expect(new Set(ips.values()).size).toBe(3);
-    const again = await cni('ADD', 'pod-a');
+    const again = await s.cni('ADD', 'pod-a');
     expect(ipOf(again)).toBe(ips.get('pod-a'));
   });
 
   it('DEL releases; DEL of an unknown container succeeds', async () => {
-    expect((await cni('DEL', 'pod-c')).code).toBe(0);
-    expect((await cni('DEL', 'never-added')).code).toBe(0);
-    expect(first.status().pool!.counts.assigned).toBe(2);
+    const s = await scenario();
+    const agent = await s.startAgent();
+    await s.add('pod-a', 'pod-c');
+    expect(agent.status().pool!.counts.assigned).toBe(2);
+    expect((await s.cni('DEL', 'pod-c')).code).toBe(0);
+    expect((await s.cni('DEL', 'never-added')).code).toBe(0);
+    expect(agent.status().pool!.counts.assigned).toBe(1);
+    expect(agent.status().pods?.map((p) => p.containerId)).toEqual(['pod-a']);
   });
 
   it('serves status and metrics on its local API', async () => {
-    const { api, metrics } = first.ports();
+    const s = await scenario();
+    const agent = await s.startAgent();
+    const ips = await s.add('pod-a', 'pod-b', 'pod-c');
+    const { api, metrics } = agent.ports();
     const status = (await (await fetch(`http://127.0.0.1:${api}/v1/status`)).json()) as { node: { instanceId: string }; ready: boolean };
-    expect(status.node.instanceId).toBe(instanceId);
+    expect(status.node.instanceId).toBe(s.instanceId);
     expect(status.ready).toBe(true);
     expect((await fetch(`http://127.0.0.1:${api}/readyz`)).status).toBe(200);
     const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
@@ -143,42 +156,47 @@ describe('agent against the EC2 emulator', () => {
     // async: the agent serving the request lives in this process
     const cli = await runCli(['status', '--api', `127.0.0.1:${api}`]);
     expect(cli.status).toBe(0);
-    expect(cli.stdout).toContain(instanceId);
+    expect(cli.stdout).toContain(s.instanceId);
     expect(cli.stdout).toMatch(/eni-[0-9a-f]+\s+0\s+10\.20\.0\.0\/20/);
     expect(cli.stdout).toContain(ips.get('pod-a'));
   });
 
   it('after a restart, pods keep their addresses (checkpoint + cloud reconcile)', async () => {
+    const s = await scenario();
+    const first = await s.startAgent();
+    const ips = await s.add('pod-a', 'pod-b');
     await first.stop();
-    const second = await startAgent();
+    const second = await s.startAgent();
     expect(second.status().pool!.counts.assigned).toBe(2);
-    const again = await cni('ADD', 'pod-b');
+    const again = await s.cni('ADD', 'pod-b');
     expect(ipOf(again)).toBe(ips.get('pod-b'));
-    const fresh = await cni('ADD', 'pod-d');
+    const fresh = await s.cni('ADD', 'pod-d');
     expect(fresh.code).toBe(0);
     expect([ips.get('pod-a'), ips.get('pod-b')]).not.toContain(ipOf(fresh));
-    third = second;
   });
 
-  let third: Agent;
-
-  it('a DEL while the agent is down is spooled (success) and applied at the next start before any ADD', async () => {
-    await third.stop();
-    const del = await cni('DEL', 'pod-a');
+  it('a DEL while the agent is down is spooled (success) and applied at the next start before any ADD: the address is not leaked', async () => {
+    const s = await scenario();
+    const first = await s.startAgent();
+    await s.add('pod-a', 'pod-b');
+    await first.stop();
+    const del = await s.cni('DEL', 'pod-a');
     expect(del).toMatchObject({ code: 0, stdout: '' });
-    expect(readdirSync(join(dir, 'del-spool')).filter((f) => f.startsWith('del-'))).toHaveLength(1);
-    const next = await startAgent();
+    expect(readdirSync(join(s.dir, 'del-spool')).filter((f) => f.startsWith('del-'))).toHaveLength(1);
+    const next = await s.startAgent();
     // applied during start(), before the socket opened
-    expect(next.status().pods?.map((p) => p.containerId)).not.toContain('pod-a');
-    expect(next.status().pods?.map((p) => p.containerId).sort()).toEqual(['pod-b', 'pod-d']);
-    expect(readdirSync(join(dir, 'del-spool'))).toEqual([]);
+    expect(next.status().pods?.map((p) => p.containerId)).toEqual(['pod-b']);
+    expect(readdirSync(join(s.dir, 'del-spool'))).toEqual([]);
   });
 
-  it('writes a conflist that old libcni accepts (cniVersion 1.0.0, newer in cniVersions) naming its socket and spool', () => {
-    const list = JSON.parse(readFileSync(join(dir, 'net.d', '10-vpcnet.conflist'), 'utf8')) as { cniVersion: string; cniVersions: string[]; plugins: Array<Record<string, unknown>> };
+  it('writes a conflist that old libcni accepts (cniVersion 1.0.0, newer in cniVersions) naming its socket and spool', async () => {
+    const s = await scenario();
+    const agent = await s.startAgent();
+    await waitFor(() => agent.status().installed);
+    const list = JSON.parse(readFileSync(join(s.dir, 'net.d', '10-vpcnet.conflist'), 'utf8')) as { cniVersion: string; cniVersions: string[]; plugins: Array<Record<string, unknown>> };
     expect(list.cniVersion).toBe('1.0.0');
     expect(list.cniVersions).toEqual(['0.4.0', '1.0.0', '1.1.0']);
-    expect(list.plugins[0]).toMatchObject({ type: 'vpcnet', agentSocket: join(dir, 'run', 'cni.sock'), delSpoolDir: join(dir, 'del-spool') });
+    expect(list.plugins[0]).toMatchObject({ type: 'vpcnet', agentSocket: join(s.dir, 'run', 'cni.sock'), delSpoolDir: join(s.dir, 'del-spool') });
   });
 });
 

@@ -3,7 +3,7 @@
 // node (the alias range on nic0), none per pod; pods get addresses of that range with the NIC's
 // MTU; a released address cools down before reuse. No root: the datapath is the recording fake.
 import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,22 +26,28 @@ describe('agent against the GCE emulator (alias-ip range mode)', () => {
   let datapath: FakeDatapath;
   let agent: Agent;
 
-  beforeAll(async () => {
+  let live = false;
+  /** A fresh emulator, directory and agent for the test, so each test runs alone. */
+  async function start(): Promise<void> {
     emulator = new GcpEmulator({ project: 'vc10-agent', operationDelayMs: 50, auth: 'issued' });
     emulator.applyScenario({
       subnets: [{ name: 'nodes', region: 'us-central1', network: 'vpc', ipCidrRange: '10.128.0.0/20', secondaryIpRanges: [{ rangeName: 'pods', ipCidrRange: '10.4.0.0/14' }] }],
       instances: [{ name: 'node-a', zone: ZONE, subnet: 'nodes' }],
     });
     await emulator.start();
+    live = true;
     dir = mkdtempSync(join(tmpdir(), 'vc10-agent-'));
     mkdirSync(join(dir, 'netns'));
     forwarder = join(await installBuiltForwarder(dir), 'vpcnet');
     datapath = new FakeDatapath({ allowedNetnsDirs: [join(dir, 'netns')] });
     agent = new Agent(config(), { datapath, netns: new MemoryNetnsInspector() });
     await agent.start();
-  });
+    await waitFor(() => agent.status().installed);
+  }
 
-  afterAll(async () => {
+  afterEach(async () => {
+    if (!live) return;
+    live = false;
     await agent?.stop();
     await emulator.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -70,7 +76,7 @@ describe('agent against the GCE emulator (alias-ip range mode)', () => {
   const range = (): string => emulator.state.instance(ZONE, 'node-a').nics[0]!.aliasIpRanges[0]?.ipCidrRange ?? '';
 
   it('takes one /24 alias range on nic0 and hands pods its addresses with no cloud call per pod', async () => {
-    await waitFor(() => agent.status().installed);
+    await start();
     expect(range()).toMatch(/^10\.[4-7]\.\d+\.0\/24$/);
     const writesBefore = emulator.stats().calls['instances.updateNetworkInterface'];
     const callsBefore = Object.values(emulator.stats().calls).reduce((a, b) => a + b, 0);
@@ -88,14 +94,18 @@ describe('agent against the GCE emulator (alias-ip range mode)', () => {
     expect(agent.status().pool!.mode).toBe('range');
   });
 
-  it('pods get the NIC MTU (1460 on GCE)', () => {
+  it('pods get the NIC MTU (1460 on GCE)', async () => {
+    await start();
+    for (const id of ['pod-a', 'pod-b']) expect((await cni('ADD', id)).code).toBe(0);
     const setups = datapath.calls('setupPod');
-    expect(setups.length).toBeGreaterThan(0);
+    expect(setups).toHaveLength(2);
     for (const s of setups) expect(s.req.mtu).toBe(1460);
   });
 
   it('a released address cools down: the next pod gets another one', async () => {
+    await start();
     const run = await cni('ADD', 'pod-x');
+    expect(run.code).toBe(0);
     const ip = ipOf(run);
     expect((await cni('DEL', 'pod-x')).code).toBe(0);
     const next = await cni('ADD', 'pod-y');

@@ -16,6 +16,11 @@ afterEach(async () => {
   env = undefined;
 });
 
+async function emulator(opts?: Parameters<typeof startAzureEmulatorEnv>[0]): Promise<AzureEmulatorEnv> {
+  env = await startAzureEmulatorEnv(opts);
+  return env;
+}
+
 async function pool(e: AzureEmulatorEnv): Promise<PoolManager> {
   const { limits } = await e.provider.discover();
   pm = new PoolManager({ provider: e.provider, store: new MemoryCheckpointStore(), limits, targets: { warmIps: 4, maxAboveTarget: 2 }, intervalMs: 50, reconcileIntervalMs: 100 });
@@ -27,7 +32,7 @@ const pod = (n: number): { containerId: string; ifname: string } => ({ container
 
 describe('Azure pool: only provisioned configurations are handed out', () => {
   it('configurations still provisioning are held but not handed out; once Succeeded they are', async () => {
-    const e = await startAzureEmulatorEnv({ emulator: { operationMs: 1500 }, provider: { settleMs: 100 } });
+    const e = await emulator({ emulator: { operationMs: 1500 }, provider: { settleMs: 100 } });
     // The provider stops waiting on the operation (poll fails), so it reports pending blocks.
     const fault = e.emu.faults.add({ action: 'Microsoft.Network/locations/operations/read', code: 'InternalServerError', status: 500 });
     const m = await pool(e);
@@ -42,7 +47,7 @@ describe('Azure pool: only provisioned configurations are handed out', () => {
   });
 
   it('configurations that failed are never handed out and are given back to the subnet', async () => {
-    const e = await startAzureEmulatorEnv();
+    const e = await emulator();
     const { node } = await e.provider.discover();
     e.emu.state.failNextProvisioning.set(node.primaryNicId.toLowerCase(), 1);
     const m = await pool(e);

@@ -130,15 +130,30 @@ describe('ip-masq-agent file watcher', () => {
 
   it('follows the file every resyncInterval (the file\'s own)', async () => {
     const { path, applied, watcher, clock } = setup();
+    const t0 = clock.now();
     writeFileSync(path, 'resyncInterval: 5s\n');
     await watcher.start();
-    writeFileSync(path, 'resyncInterval: 5s\nmasqLinkLocal: true\n');
-    await clock.advance(4_000);
-    await new Promise((r) => setTimeout(r, 20));
+    await parked(clock);
     expect(applied).toHaveLength(1);
-    await clock.advance(1_000);
-    for (let i = 0; i < 50 && applied.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(clock.nextAt()).toBe(t0 + 5_000); // the file's 5 s, not the 60 s default
+    writeFileSync(path, 'resyncInterval: 5s\nmasqLinkLocal: true\n');
+    await clock.advance(4_999);
+    expect(clock.pending).toBe(1); // still asleep: the change is not read before the interval
+    expect(applied).toHaveLength(1);
+    await clock.advance(1);
+    await parked(clock);
+    expect(applied).toHaveLength(2);
     expect(applied.at(-1)?.masqLinkLocal).toBe(true);
+    expect(clock.nextAt()).toBe(t0 + 10_000);
     await watcher.stop();
+    expect(clock.pending).toBe(0);
   });
 });
+
+/** Waits (for file I/O, not for time) until the watcher's loop sleeps on the clock again. */
+async function parked(clock: FakeClock): Promise<void> {
+  for (let i = 0; clock.pending === 0; i++) {
+    if (i > 10_000) throw new Error('the watcher did not go back to sleep');
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}

@@ -4,9 +4,8 @@
 // left, and a filesystem without the exchange falls back to rename for good.
 import { describe, expect, it } from '@jest/globals';
 import { existsSync, renameSync } from 'node:fs';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SETNS_ADDON_PATH, optionalRenameExchange } from '../../../src/datapath/native/setns-addon.ts';
 import { FileCheckpointStore, replaceFileSync, type RenameExchange } from '../../../src/ipam/checkpoint.ts';
 import type { CheckpointData } from '../../../src/ipam/types.ts';
 import { VpcnetError } from '../../../src/errors.ts';
@@ -82,16 +81,5 @@ describe('FileCheckpointStore with a name exchange', () => {
     expect(calls).toHaveLength(1);
     expect(await readFile(files.path, 'utf8')).toBe('{"x":1}');
     expect(await readdir(files.dir)).toEqual(['checkpoint.json']);
-  });
-
-  it('the setns addon exchanges two names atomically (build/native, deploy/bootstrap.sh)', async () => {
-    const exchange = optionalRenameExchange();
-    if (!exchange) throw new Error(`setns addon without renameExchange at ${SETNS_ADDON_PATH}: run bash src/datapath/native/build.sh`);
-    const a = join(files.dir, 'a');
-    await writeFile(a, 'A');
-    await writeFile(files.path, 'B');
-    exchange(a, files.path);
-    expect([await readFile(a, 'utf8'), await readFile(files.path, 'utf8')]).toEqual(['B', 'A']);
-    expect(() => exchange(a, join(files.dir, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });

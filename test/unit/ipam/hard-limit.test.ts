@@ -1,6 +1,6 @@
 // At the node's hard address limit (every NIC full, no NIC can be added) an ADD cannot be helped
-// by waiting: the pool manager answers at once, rather than after the ADD deadline, and raises
-// NodeAddressLimit.
+// by waiting: the pool manager answers at once (the kubelet would otherwise hold the pod for the
+// whole deadline) and raises NodeAddressLimit.
 import { describe, expect, it } from '@jest/globals';
 import { FakeCloudProvider } from '../../../providers/fake/fake-provider.ts';
 import { MemoryCheckpointStore } from '../../../src/ipam/checkpoint.ts';
@@ -11,10 +11,20 @@ import { MemoryMetrics } from '../../../src/metrics/metrics.ts';
 import { FakeClock } from '../../../src/util/clock.ts';
 import { T0, pod } from './helpers.ts';
 
-/** Settles `p` if it settles without the fake clock moving; 'pending' otherwise. */
-async function settledNow<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown } | 'pending'> {
-  const marker = new Promise<'pending'>((r) => setTimeout(() => r('pending'), 50));
-  return Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), marker]);
+/**
+ * How `p` settles while the fake clock stands still: it gets every turn of the event loop it
+ * needs, but no time passes, so a wait for the deadline (or any sleep) leaves it 'pending'.
+ */
+async function settledNow<T>(p: Promise<T>, clock: FakeClock): Promise<{ value?: T; error?: unknown } | 'pending'> {
+  let outcome: { value?: T; error?: unknown } | undefined;
+  void p.then(
+    (value) => (outcome = { value }),
+    (error: unknown) => (outcome = { error }),
+  );
+  const start = clock.now();
+  for (let i = 0; i < 100 && !outcome; i++) await clock.advance(0);
+  expect(clock.now()).toBe(start);
+  return outcome ?? 'pending';
 }
 
 function make(limits: { maxNics: number; addressesPerNic: number }): { m: PoolManager; clock: FakeClock } {
@@ -27,12 +37,12 @@ function make(limits: { maxNics: number; addressesPerNic: number }): { m: PoolMa
 describe('node address limit', () => {
   it('ADD fails at once (not after the deadline) with a clear error, and the pool raises NodeAddressLimit', async () => {
     // one NIC, 3 addresses: its own + 2 for pods; no NIC can be added
-    const { m } = make({ maxNics: 1, addressesPerNic: 3 });
+    const { m, clock } = make({ maxNics: 1, addressesPerNic: 3 });
     await m.start();
     await m.allocate(pod(1), { deadlineMs: 60_000 });
     await m.allocate(pod(2), { deadlineMs: 60_000 });
     await m.refill();
-    const third = await settledNow(m.allocate(pod(3), { deadlineMs: 60_000 }));
+    const third = await settledNow(m.allocate(pod(3), { deadlineMs: 60_000 }), clock);
     expect(third).not.toBe('pending');
     const err = (third as { error?: unknown }).error;
     expect(err).toBeInstanceOf(VpcnetError);
@@ -48,12 +58,12 @@ describe('node address limit', () => {
   });
 
   it('a node that can still add a NIC waits for the refill instead', async () => {
-    const { m } = make({ maxNics: 2, addressesPerNic: 3 });
+    const { m, clock } = make({ maxNics: 2, addressesPerNic: 3 });
     await m.start();
     await m.allocate(pod(1), { deadlineMs: 60_000 });
     await m.allocate(pod(2), { deadlineMs: 60_000 });
-    const third = await m.allocate(pod(3), { deadlineMs: 60_000 });
-    expect(third.deviceIndex).toBe(1);
+    const third = await settledNow(m.allocate(pod(3), { deadlineMs: 60_000 }), clock);
+    expect(third).toMatchObject({ value: { deviceIndex: 1 } });
     expect(m.status().conditions.map((c) => c.type)).not.toContain('NodeAddressLimit');
     await m.stop();
   });

@@ -46,6 +46,7 @@ describe('NodeReadiness', () => {
     r.set(true, 'PoolReady', 'ready');
     await r.idle();
     const first = client.nodes.get('node-a')?.conditions[0]?.lastTransitionTime;
+    expect(first).toEqual(expect.any(String));
     await clock.advance(60_000);
     r.set(true, 'PoolReady', 'ready, 3 NICs');
     await r.idle();

@@ -6,8 +6,8 @@ import { awsErrorFacts, mapAwsError } from '../../../providers/aws/client/aws-er
 import { OUTPUT_SHAPES } from '../../../providers/aws/client/ec2-query.ts';
 import type { Ec2Action } from '../../../providers/aws/client/ec2-types.ts';
 import { readSharedPayload } from '../../support/shared-payloads.ts';
-import { project } from './helpers.ts';
-import { useSideBySide } from './side-by-side.ts';
+import { project } from '../../unit/aws-client/helpers.ts';
+import { useSideBySide } from '../../unit/aws-client/side-by-side.ts';
 
 const CREDS = { accessKeyId: 'AKIDPAYLOAD', secretAccessKey: 's' };
 const ANSWERS: Array<[string, Ec2Action]> = [

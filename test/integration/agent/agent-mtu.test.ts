@@ -8,9 +8,11 @@ import { FakeCloudProvider } from '../../../providers/fake/fake-provider.ts';
 import { fakeShape, type FakeShape } from '../../../providers/fake/shapes.ts';
 import { Agent } from '../../../src/agent/agent.ts';
 import { configSchema } from '../../../src/config/schema.ts';
+import { MemoryNetnsInspector } from '../../../src/cni/netns-inspector.ts';
 import { FakeDatapath } from '../../../src/datapath/fake-datapath.ts';
 import { MemoryCheckpointStore } from '../../../src/ipam/checkpoint.ts';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus.ts';
+import { agentPaths } from '../../support/agent-paths.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -25,12 +27,13 @@ async function started(shape: FakeShape, datapath: { mtu?: number } = {}): Promi
   const config = configSchema.parse({
     datapath,
     reconcile: { enabled: false },
-    paths: { socket: join(dir, 'run', 'cni.sock'), checkpoint: join(dir, 'c.json'), cniBinDir: join(dir, 'bin'), cniConfDir: join(dir, 'net.d') },
+    paths: agentPaths(dir), // all under dir: the default spool dir is the host's /var/lib/vpcnet
   });
   const dp = new FakeDatapath();
   const agent = new Agent(config, {
     provider: new FakeCloudProvider(fakeShape(shape)),
     datapath: dp,
+    netns: new MemoryNetnsInspector(),
     store: new MemoryCheckpointStore(),
     metrics: new PrometheusMetrics({ processMetrics: false }),
     forwarderPath: forwarder,
@@ -38,7 +41,8 @@ async function started(shape: FakeShape, datapath: { mtu?: number } = {}): Promi
   });
   cleanups.push(() => agent.stop());
   await agent.start();
-  for (let i = 0; i < 200 && !agent.status().installed; i++) await new Promise((r) => setTimeout(r, 10));
+  // the install is file I/O on a ready agent: wait for I/O turns, not for time
+  for (let i = 0; i < 10_000 && !agent.status().installed; i++) await new Promise((r) => setImmediate(r));
   expect(agent.status().installed).toBe(true);
   return { datapath: dp, conflist: () => JSON.parse(readFileSync(join(dir, 'net.d', '10-vpcnet.conflist'), 'utf8')) as { plugins: Array<{ mtu?: number }> } };
 }
