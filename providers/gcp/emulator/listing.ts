@@ -1,25 +1,40 @@
 // List and aggregatedList envelopes: `maxResults` (0-500, default 500), `pageToken`, and for
 // aggregated lists one entry per scope (`zones/Z`, `regions/R`, `global`), where a scope with
 // nothing on the page carries GCE's NO_RESULTS_ON_PAGE warning instead of an empty list.
+import { PageTokens, pageAfter } from '../../kit/emulator/keyset-pages.ts';
 import { invalid } from './gce-error.ts';
 import { API_BASE, type GceState } from './state.ts';
 
-function window(q: URLSearchParams, total: number): { start: number; end: number; next: string | undefined } {
-  const max = q.has('maxResults') ? Number(q.get('maxResults')) : 500;
-  if (!Number.isInteger(max) || max < 0 || max > 500) throw invalid('maxResults', q.get('maxResults') ?? '', 'Must be between 0 and 500.');
-  const start = q.get('pageToken') ? Number(Buffer.from(q.get('pageToken') as string, 'base64url').toString()) : 0;
-  if (!Number.isInteger(start) || start < 0) throw invalid('pageToken', q.get('pageToken') ?? '', 'Invalid page token.');
-  const size = max === 0 ? 500 : max;
-  const end = Math.min(total, start + size);
-  return { start, end, next: start + size < total ? Buffer.from(String(start + size)).toString('base64url') : undefined };
+// Page tokens are opaque and name the last item returned (keyset paging, as GCE's tokens
+// behave): a resource created or deleted meanwhile never shifts a later page.
+const tokensOf = new WeakMap<GceState, PageTokens>();
+
+function tokens(s: GceState): PageTokens {
+  let t = tokensOf.get(s);
+  if (!t) tokensOf.set(s, (t = new PageTokens()));
+  return t;
 }
 
+function window<T>(s: GceState, scope: string, q: URLSearchParams, keyed: { key: string; item: T }[]): { onPage: T[]; next: string | undefined } {
+  const max = q.has('maxResults') ? Number(q.get('maxResults')) : 500;
+  if (!Number.isInteger(max) || max < 0 || max > 500) throw invalid('maxResults', q.get('maxResults') ?? '', 'Must be between 0 and 500.');
+  const listScope = `${scope}?${q.get('filter') ?? ''}`;
+  const token = q.get('pageToken');
+  const after = token ? tokens(s).open(listScope, token) : undefined;
+  if (token && after === undefined) throw invalid('pageToken', token, 'Invalid page token.');
+  const { page: onPage, last } = pageAfter(keyed, (x) => x.key, after, max === 0 ? 500 : max);
+  return { onPage: onPage.map((x) => x.item), next: last === undefined ? undefined : tokens(s).seal(listScope, last) };
+}
+
+const nameOf = (item: Record<string, unknown>): string => String(item['name'] ?? item['id'] ?? '');
+
 export function page(s: GceState, kind: string, path: string, items: Record<string, unknown>[], q: URLSearchParams): Record<string, unknown> {
-  const w = window(q, items.length);
+  // GCE lists in name order unless asked otherwise.
+  const w = window(s, path, q, items.map((item) => ({ key: nameOf(item), item })));
   return {
     kind,
     id: `projects/${s.project}/${path}`,
-    items: items.slice(w.start, w.end),
+    items: w.onPage,
     ...(w.next ? { nextPageToken: w.next } : {}),
     selfLink: `${API_BASE}/projects/${s.project}/${path}`,
   };
@@ -34,9 +49,10 @@ export function aggregatedPage(
   scopes: { scope: string; items: Record<string, unknown>[] }[],
   q: URLSearchParams,
 ): Record<string, unknown> {
-  const flat = scopes.flatMap(({ scope, items }) => items.map((item) => ({ scope, item })));
-  const w = window(q, flat.length);
-  const onPage = flat.slice(w.start, w.end);
+  // Scopes in the order given, names in order within each.
+  const flat = scopes.flatMap(({ scope, items }, i) => items.map((item) => ({ key: `${String(i).padStart(6, '0')}/${nameOf(item)}`, item: { scope, item } })));
+  const w = window(s, `aggregated/${collection}`, q, flat);
+  const onPage = w.onPage;
   const items: Record<string, unknown> = {};
   for (const { scope } of scopes) {
     const mine = onPage.filter((x) => x.scope === scope).map((x) => x.item);
