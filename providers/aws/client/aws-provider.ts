@@ -28,7 +28,7 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../kit/retry.ts';
 import { Ec2Api, type CallOptions } from './ec2-api.ts';
 import { Ec2QueryClient } from './ec2-query.ts';
 import type { Ec2Action, Ec2Ops, NetworkInterface, Subnet, Tag } from './ec2-types.ts';
-import { ImdsClient, type ImdsIdentity } from './imds.ts';
+import { ImdsClient, type ImdsIdentity, type ImdsInterface, type ImdsSnapshot } from './imds.ts';
 import { AWS_NIC_MTU } from '../limits.ts';
 import { NicView, sameState } from './nic-view.ts';
 import { InstanceLimitsCache } from './instance-limits.ts';
@@ -48,6 +48,8 @@ const DEFAULT_SUBNET_CACHE_MS = 6 * 3_600_000;
 const AMBIGUOUS_ASSIGN_CHECK_MS = 5000;
 /** Attach retries on NotFound for a just-created NIC: 100 ms doubling, about 3 s in all. */
 const NEW_NIC_NOT_FOUND_RETRIES = 5;
+/** The start-up's interface read stands in for the first listing's own read if this recent (a start-up's own round trip apart). */
+const BOOT_INTERFACES_FRESH_MS = 30_000;
 
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;
@@ -64,7 +66,9 @@ export class AwsProvider implements CloudProvider {
   private identity: Promise<{ node: NodeInfo; limits: NodeLimits }> | undefined;
   private primaryGroups: string[] | undefined;
   private region: string | undefined;
-  private identityPending: Promise<ImdsIdentity> | undefined;
+  private identityPending: Promise<ImdsSnapshot> | undefined;
+  /** The interfaces read with the identity at start-up, used once by the first listing if still fresh. */
+  private bootInterfaces: { at: number; list: ImdsInterface[] } | undefined;
   /** NICs a failed attach created but could not delete (e.g. throttled past the deadline); retried before the next create. */
   private readonly orphans = new Set<string>();
   /** A NIC created for an attach that was throttled, kept for the next attach. */
@@ -144,7 +148,11 @@ export class AwsProvider implements CloudProvider {
    */
   private async freshNodeFromMetadata(): Promise<CloudNic[] | undefined> {
     const { node } = await this.discover();
-    const ifaces = await this.imds.interfaces().catch(() => undefined);
+    // The start-up read them a moment ago with the identity: no second round of metadata reads.
+    const boot = this.bootInterfaces;
+    this.bootInterfaces = undefined;
+    const fresh = boot && this.clock.now() - boot.at < BOOT_INTERFACES_FRESH_MS ? boot.list : undefined;
+    const ifaces = fresh ?? (await this.imds.interfaces().catch(() => undefined));
     const only = ifaces?.length === 1 ? ifaces[0] : undefined;
     if (!only || only.deviceNumber !== 0 || only.interfaceId !== node.primaryNicId || only.ipv4Prefixes.length > 0) return undefined;
     if (only.localIpv4s.length !== 1 || only.localIpv4s[0] !== node.primaryIp) return undefined;
@@ -513,8 +521,16 @@ export class AwsProvider implements CloudProvider {
     return this.ec2;
   }
 
-  private imdsIdentity(): Promise<ImdsIdentity> {
-    const pending = (this.identityPending ??= this.imds.identity());
+  private async imdsIdentity(): Promise<ImdsIdentity> {
+    return (await this.imdsSnapshot()).identity;
+  }
+
+  /** Identity and interfaces in one read (imds.ts snapshot); the identity part is kept. */
+  private imdsSnapshot(): Promise<ImdsSnapshot> {
+    const pending = (this.identityPending ??= this.imds.snapshot().then((snap) => {
+      this.bootInterfaces = { at: this.clock.now(), list: snap.interfaces };
+      return snap;
+    }));
     pending.catch(() => {
       if (this.identityPending === pending) this.identityPending = undefined;
     });
@@ -533,8 +549,8 @@ export class AwsProvider implements CloudProvider {
   }
 
   private async loadIdentity(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
-    const id = await this.imdsIdentity();
-    const primary = await this.imds.interfaceOf(id.primaryMac);
+    const { identity: id, interfaces } = await this.imdsSnapshot();
+    const primary = interfaces.find((i) => i.mac === id.primaryMac) ?? (await this.imds.interfaceOf(id.primaryMac));
     this.region ??= id.region;
     this.subnetCidrs.set(primary.subnetId, primary.subnetCidr);
     // New NICs default to the primary NIC's groups: metadata has them, no describe needed.
