@@ -28,7 +28,7 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../kit/retry.ts';
 import { Ec2Api, type CallOptions } from './ec2-api.ts';
 import { Ec2QueryClient } from './ec2-query.ts';
 import type { Ec2Action, Ec2Ops, NetworkInterface, Subnet, Tag } from './ec2-types.ts';
-import { ImdsClient, type ImdsIdentity, type ImdsInterface, type ImdsSnapshot } from './imds.ts';
+import { ImdsClient, type ImdsIdentity, type ImdsInterface, type ImdsNicAddresses, type ImdsSnapshot } from './imds.ts';
 import { AWS_NIC_MTU } from '../limits.ts';
 import { NicView, sameState } from './nic-view.ts';
 import { InstanceLimitsCache } from './instance-limits.ts';
@@ -48,8 +48,12 @@ const DEFAULT_SUBNET_CACHE_MS = 6 * 3_600_000;
 const AMBIGUOUS_ASSIGN_CHECK_MS = 5000;
 /** Attach retries on NotFound for a just-created NIC: 100 ms doubling, about 3 s in all. */
 const NEW_NIC_NOT_FOUND_RETRIES = 5;
-/** The start-up's interface read stands in for the first listing's own read if this recent (a start-up's own round trip apart). */
-const BOOT_INTERFACES_FRESH_MS = 30_000;
+/**
+ * The start-up's interface read stands in for the first listing's read and the first NIC
+ * check's (the start-up's reconcile lists NICs right after) if this recent and no call of ours
+ * changed the node since: metadata lags the API by seconds, so a read this young tells the same.
+ */
+const BOOT_READ_REUSE_MS = 2000;
 
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;
@@ -128,7 +132,7 @@ export class AwsProvider implements CloudProvider {
   private async listNicsNow(): Promise<CloudNic[]> {
     const cached = this.view.get();
     if (cached) {
-      const meta = await this.imds.addresses().catch((err: unknown) => {
+      const meta = this.bootAddresses() ?? await this.imds.addresses().catch((err: unknown) => {
         this.log.warn({ err: (err as Error).message }, 'metadata unreadable for the NIC check');
         return undefined;
       });
@@ -150,8 +154,7 @@ export class AwsProvider implements CloudProvider {
     const { node } = await this.discover();
     // The start-up read them a moment ago with the identity: no second round of metadata reads.
     const boot = this.bootInterfaces;
-    this.bootInterfaces = undefined;
-    const fresh = boot && this.clock.now() - boot.at < BOOT_INTERFACES_FRESH_MS ? boot.list : undefined;
+    const fresh = boot && this.clock.now() - boot.at < BOOT_READ_REUSE_MS ? boot.list : undefined;
     const ifaces = fresh ?? (await this.imds.interfaces().catch(() => undefined));
     const only = ifaces?.length === 1 ? ifaces[0] : undefined;
     if (!only || only.deviceNumber !== 0 || only.interfaceId !== node.primaryNicId || only.ipv4Prefixes.length > 0) return undefined;
@@ -169,6 +172,14 @@ export class AwsProvider implements CloudProvider {
     this.view.set([nic], new Map());
     this.log.info({ nicId: nic.id }, 'fresh node: NICs from metadata, no describe');
     return [{ ...nic, securityGroups: [...nic.securityGroups], blocks: [] }];
+  }
+
+  /** The start-up's metadata read as the NIC check's, once and only while it is as good as a new read. */
+  private bootAddresses(): ImdsNicAddresses[] | undefined {
+    const boot = this.bootInterfaces;
+    this.bootInterfaces = undefined;
+    if (!boot || this.clock.now() - boot.at >= BOOT_READ_REUSE_MS) return undefined;
+    return boot.list.map((i) => ({ mac: i.mac, localIpv4s: [...i.localIpv4s], ipv4Prefixes: [...i.ipv4Prefixes] }));
   }
 
   private async describeNics(meta: Awaited<ReturnType<ImdsClient['addresses']>> | undefined): Promise<CloudNic[]> {
@@ -495,6 +506,8 @@ export class AwsProvider implements CloudProvider {
   // ---- internals ----
 
   private async call<A extends Ec2Action>(action: A, input: Ec2Ops[A][0], opts?: CallOptions<Ec2Ops[A][1]>): Promise<Ec2Ops[A][1]> {
+    // A change of ours makes the start-up's metadata read out of date.
+    if (!action.startsWith('Describe')) this.bootInterfaces = undefined;
     try {
       return await (await this.api()).call(action, input, opts);
     } catch (err) {
