@@ -26,9 +26,9 @@ export interface ImdsOptions {
 }
 
 /**
- * IMDS requests in flight at once. A start-up reads about 25 items for a one-NIC node, so one
- * round of a full read fits; the cap keeps a many-NIC node well inside IMDS's per-instance
- * connection limit and the per-interface packet allowance of link-local services.
+ * IMDS requests in flight at once. Each start-up round of a one-NIC node (at most 9 requests)
+ * fits; the cap keeps a many-NIC node well inside IMDS's per-instance connection limit and the
+ * per-interface packet allowance of link-local services.
  */
 export const DEFAULT_IMDS_CONCURRENCY = 16;
 
