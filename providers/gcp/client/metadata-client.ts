@@ -52,8 +52,10 @@ export class MetadataClient {
   }
 
   async instance(): Promise<InstanceMetadata> {
-    const inst = asObject(parseWithIds(await this.get('/instance/?recursive=true&alt=json')), 'instance/');
-    const project = asObject(parseWithIds(await this.get('/project/?recursive=true&alt=json')), 'project/');
+    // two independent reads: one round trip, not two
+    const [instText, projectText] = await Promise.all([this.get('/instance/?recursive=true&alt=json'), this.get('/project/?recursive=true&alt=json')]);
+    const inst = asObject(parseWithIds(instText), 'instance/');
+    const project = asObject(parseWithIds(projectText), 'project/');
     const nics = Array.isArray(inst.networkInterfaces) ? inst.networkInterfaces : [];
     return {
       id: str(inst.id, 'instance/id'),
