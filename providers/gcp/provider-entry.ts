@@ -16,7 +16,7 @@ export function createProvider(config: VpcnetConfig, deps: ProviderDeps): CloudP
   const lazyApi = async (): Promise<SdkComputeApi> => {
     // the project comes from the metadata server unless configured
     api ??= new SdkComputeApi({
-      project: p.project ?? (await metadata.instance()).projectId,
+      project: p.project ?? (await metadata.projectId()),
       ...(p.apiEndpoint ? { endpoint: p.apiEndpoint } : {}),
       metadata,
       clock: deps.clock,

@@ -29,7 +29,7 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../kit/retry.ts';
 import { Ec2Api, type CallOptions } from './ec2-api.ts';
 import { Ec2QueryClient } from './ec2-query.ts';
 import type { Ec2Action, Ec2Ops, NetworkInterface, Subnet, Tag } from './ec2-types.ts';
-import { ImdsClient, type ImdsIdentity } from './imds.ts';
+import { ImdsClient, type ImdsIdentity, type ImdsInterface, type ImdsNicAddresses, type ImdsSnapshot } from './imds.ts';
 import { AWS_NIC_MTU } from '../limits.ts';
 import { NicView, sameState } from './nic-view.ts';
 import { InstanceLimitsCache } from './instance-limits.ts';
@@ -50,6 +50,12 @@ const DEFAULT_SUBNET_CACHE_MS = 6 * 3_600_000;
 const AMBIGUOUS_ASSIGN_CHECK_MS = 5000;
 /** Attach retries on NotFound for a just-created NIC: 100 ms doubling, about 3 s in all. */
 const NEW_NIC_NOT_FOUND_RETRIES = 5;
+/**
+ * The start-up's interface read stands in for the first listing's read and the first NIC
+ * check's (the start-up's reconcile lists NICs right after) if this recent and no call of ours
+ * changed the node since: metadata lags the API by seconds, so a read this young tells the same.
+ */
+const BOOT_READ_REUSE_MS = 2000;
 
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;
@@ -66,7 +72,9 @@ export class AwsProvider implements CloudProvider {
   private identity: Promise<{ node: NodeInfo; limits: NodeLimits }> | undefined;
   private primaryGroups: string[] | undefined;
   private region: string | undefined;
-  private identityPending: Promise<ImdsIdentity> | undefined;
+  private identityPending: Promise<ImdsSnapshot> | undefined;
+  /** The interfaces read with the identity at start-up, used once by the first listing if still fresh. */
+  private bootInterfaces: { at: number; list: ImdsInterface[] } | undefined;
   /** NICs a failed attach created but could not delete (e.g. throttled past the deadline); retried before the next create. */
   private readonly orphans = new Set<string>();
   /** A NIC created for an attach that was throttled, kept for the next attach. */
@@ -139,7 +147,7 @@ export class AwsProvider implements CloudProvider {
   private async listNicsNow(): Promise<CloudNic[]> {
     const cached = this.view.get();
     if (cached) {
-      const meta = await this.imds.addresses().catch((err: unknown) => {
+      const meta = this.bootAddresses() ?? await this.imds.addresses().catch((err: unknown) => {
         this.log.warn({ err: (err as Error).message }, 'metadata unreadable for the NIC check');
         return undefined;
       });
@@ -159,7 +167,10 @@ export class AwsProvider implements CloudProvider {
    */
   private async freshNodeFromMetadata(): Promise<CloudNic[] | undefined> {
     const { node } = await this.discover();
-    const ifaces = await this.imds.interfaces().catch(() => undefined);
+    // The start-up read them a moment ago with the identity: no second round of metadata reads.
+    const boot = this.bootInterfaces;
+    const fresh = boot && this.clock.now() - boot.at < BOOT_READ_REUSE_MS ? boot.list : undefined;
+    const ifaces = fresh ?? (await this.imds.interfaces().catch(() => undefined));
     const only = ifaces?.length === 1 ? ifaces[0] : undefined;
     if (!only || only.deviceNumber !== 0 || only.interfaceId !== node.primaryNicId || only.ipv4Prefixes.length > 0) return undefined;
     if (only.localIpv4s.length !== 1 || only.localIpv4s[0] !== node.primaryIp) return undefined;
@@ -176,6 +187,14 @@ export class AwsProvider implements CloudProvider {
     this.view.set([nic], new Map());
     this.log.info({ nicId: nic.id }, 'fresh node: NICs from metadata, no describe');
     return [{ ...nic, securityGroups: [...nic.securityGroups], blocks: [] }];
+  }
+
+  /** The start-up's metadata read as the NIC check's, once and only while it is as good as a new read. */
+  private bootAddresses(): ImdsNicAddresses[] | undefined {
+    const boot = this.bootInterfaces;
+    this.bootInterfaces = undefined;
+    if (!boot || this.clock.now() - boot.at >= BOOT_READ_REUSE_MS) return undefined;
+    return boot.list.map((i) => ({ mac: i.mac, localIpv4s: [...i.localIpv4s], ipv4Prefixes: [...i.ipv4Prefixes] }));
   }
 
   private async describeNics(meta: Awaited<ReturnType<ImdsClient['addresses']>> | undefined): Promise<CloudNic[]> {
@@ -523,6 +542,8 @@ export class AwsProvider implements CloudProvider {
   // ---- internals ----
 
   private async call<A extends Ec2Action>(action: A, input: Ec2Ops[A][0], opts?: CallOptions<Ec2Ops[A][1]>): Promise<Ec2Ops[A][1]> {
+    // A change of ours makes the start-up's metadata read out of date.
+    if (!action.startsWith('Describe')) this.bootInterfaces = undefined;
     try {
       return await (await this.api()).call(action, input, opts);
     } catch (err) {
@@ -549,8 +570,16 @@ export class AwsProvider implements CloudProvider {
     return this.ec2;
   }
 
-  private imdsIdentity(): Promise<ImdsIdentity> {
-    const pending = (this.identityPending ??= this.imds.identity());
+  private async imdsIdentity(): Promise<ImdsIdentity> {
+    return (await this.imdsSnapshot()).identity;
+  }
+
+  /** Identity and interfaces in one read (imds.ts snapshot); the identity part is kept. */
+  private imdsSnapshot(): Promise<ImdsSnapshot> {
+    const pending = (this.identityPending ??= this.imds.snapshot().then((snap) => {
+      this.bootInterfaces = { at: this.clock.now(), list: snap.interfaces };
+      return snap;
+    }));
     pending.catch(() => {
       if (this.identityPending === pending) this.identityPending = undefined;
     });
@@ -569,8 +598,8 @@ export class AwsProvider implements CloudProvider {
   }
 
   private async loadIdentity(): Promise<{ node: NodeInfo; limits: NodeLimits }> {
-    const id = await this.imdsIdentity();
-    const primary = await this.imds.interfaceOf(id.primaryMac);
+    const { identity: id, interfaces } = await this.imdsSnapshot();
+    const primary = interfaces.find((i) => i.mac === id.primaryMac) ?? (await this.imds.interfaceOf(id.primaryMac));
     this.region ??= id.region;
     this.subnetCidrs.set(primary.subnetId, primary.subnetCidr);
     // New NICs default to the primary NIC's groups: metadata has them, no describe needed.

@@ -1,7 +1,10 @@
 // IMDSv2 client: a session token from PUT /latest/api/token, cached until shortly before
 // its TTL ends, sent on every GET. Unreachable metadata becomes METADATA_UNREACHABLE naming
-// the endpoint; 404 becomes CLOUD_NOT_FOUND.
+// the endpoint; 404 becomes CLOUD_NOT_FOUND. Independent items are read in parallel rounds
+// (each round costs one metadata round trip), at most `maxConcurrent` requests in flight
+// because IMDS throttles per instance and limits simultaneous connections.
 import { request as httpRequest } from 'node:http';
+import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
@@ -18,6 +21,21 @@ export interface ImdsOptions {
   clock: Clock;
   random: () => number;
   logger: Logger;
+  /** Requests in flight at once; default DEFAULT_IMDS_CONCURRENCY. */
+  maxConcurrent?: number;
+}
+
+/**
+ * IMDS requests in flight at once. Each start-up round of a one-NIC node (at most 9 requests)
+ * fits; the cap keeps a many-NIC node well inside IMDS's per-instance connection limit and the
+ * per-interface packet allowance of link-local services.
+ */
+export const DEFAULT_IMDS_CONCURRENCY = 16;
+
+/** Identity and every attached interface, read in three rounds (token, facts + MAC list, per-MAC fields). */
+export interface ImdsSnapshot {
+  identity: ImdsIdentity;
+  interfaces: ImdsInterface[];
 }
 
 export interface ImdsInterface {
@@ -64,9 +82,12 @@ export class ImdsClient {
   private readonly opts: ImdsOptions;
   private token: { value: string; expiresAt: number } | undefined;
   private tokenPending: Promise<string> | undefined;
+  /** Bounds requests in flight; retry back-off waits outside it. */
+  private readonly slots: PQueue;
 
   constructor(opts: ImdsOptions) {
     this.opts = opts;
+    this.slots = new PQueue({ concurrency: Math.max(1, opts.maxConcurrent ?? DEFAULT_IMDS_CONCURRENCY) });
   }
 
   get endpoint(): string {
@@ -108,30 +129,31 @@ export class ImdsClient {
       .filter((l) => l.length > 0);
   }
 
+  /** The instance's facts: one round of parallel GETs (after the token). */
   async identity(): Promise<ImdsIdentity> {
-    const [instanceId, instanceType, zone, primaryMac, primaryIp] = await Promise.all([
+    const [instanceId, instanceType, zone, primaryMac, primaryIp, region] = await Promise.all([
       this.get('instance-id'),
       this.get('instance-type'),
       this.get('placement/availability-zone'),
       this.get('mac'),
       this.get('local-ipv4'),
-    ]);
-    let region: string;
-    try {
-      region = (await this.get('placement/region')).trim();
-    } catch (err) {
       // Older metadata versions lack placement/region; the zone name carries it.
-      if (!(err instanceof VpcnetError && err.code === 'CLOUD_NOT_FOUND')) throw err;
-      region = zone.trim().replace(/[a-z]$/, '');
-    }
+      this.optional(this.get('placement/region')),
+    ]);
     return {
       instanceId: instanceId.trim(),
       instanceType: instanceType.trim(),
       zone: zone.trim(),
-      region,
+      region: region?.trim() ?? zone.trim().replace(/[a-z]$/, ''),
       primaryMac: primaryMac.trim().toLowerCase(),
       primaryIp: primaryIp.trim(),
     };
+  }
+
+  /** Identity and all interfaces: the facts and the MAC list in one round, then every MAC's fields in the next. */
+  async snapshot(): Promise<ImdsSnapshot> {
+    const [identity, interfaces] = await Promise.all([this.identity(), this.interfaces()]);
+    return { identity, interfaces };
   }
 
   /** The interfaces metadata knows about. It lags the EC2 API: it never adds to cloud truth, it only tells when to ask EC2. */
@@ -142,14 +164,7 @@ export class ImdsClient {
 
   async interfaceOf(mac: string): Promise<ImdsInterface> {
     const base = `network/interfaces/macs/${mac}/`;
-    const optionalList = async (p: string): Promise<string[]> => {
-      try {
-        return await this.getList(base + p);
-      } catch (err) {
-        if (err instanceof VpcnetError && err.code === 'CLOUD_NOT_FOUND') return [];
-        throw err;
-      }
-    };
+    const optionalList = async (p: string): Promise<string[]> => (await this.optional(this.getList(base + p))) ?? [];
     const [deviceNumber, interfaceId, subnetId, subnetCidr, vpcId, vpcCidrs, localIpv4s, ipv4Prefixes, securityGroupIds] = await Promise.all([
       this.get(base + 'device-number'),
       this.get(base + 'interface-id'),
@@ -180,19 +195,27 @@ export class ImdsClient {
     return (await this.getList('network/interfaces/macs/')).map((m) => m.toLowerCase());
   }
 
-  /** Addresses and prefixes of every attached NIC: 1 + 2 requests per NIC. */
+  /** Addresses and prefixes of every attached NIC: 1 + 2 requests per NIC, in two rounds. */
   async addresses(): Promise<ImdsNicAddresses[]> {
     const macs = await this.macs();
-    const list = async (mac: string, p: string): Promise<string[]> => {
-      try {
-        return await this.getList(`network/interfaces/macs/${mac}/${p}`);
-      } catch (err) {
-        // A NIC detached between the two reads, or one without prefixes.
-        if (err instanceof VpcnetError && err.code === 'CLOUD_NOT_FOUND') return [];
-        throw err;
-      }
-    };
-    return Promise.all(macs.map(async (mac) => ({ mac, localIpv4s: await list(mac, 'local-ipv4s'), ipv4Prefixes: await list(mac, 'ipv4-prefix') })));
+    // Not found: a NIC detached between the two reads, or one without prefixes.
+    const list = async (mac: string, p: string): Promise<string[]> => (await this.optional(this.getList(`network/interfaces/macs/${mac}/${p}`))) ?? [];
+    return Promise.all(
+      macs.map(async (mac) => {
+        const [localIpv4s, ipv4Prefixes] = await Promise.all([list(mac, 'local-ipv4s'), list(mac, 'ipv4-prefix')]);
+        return { mac, localIpv4s, ipv4Prefixes };
+      }),
+    );
+  }
+
+  /** The item, or undefined when metadata does not have it (404). */
+  private async optional<T>(read: Promise<T>): Promise<T | undefined> {
+    try {
+      return await read;
+    } catch (err) {
+      if (err instanceof VpcnetError && err.code === 'CLOUD_NOT_FOUND') return undefined;
+      throw err;
+    }
   }
 
   private async sessionToken(): Promise<string> {
@@ -218,6 +241,10 @@ export class ImdsClient {
    * whose compilation costs an agent ~20 MB of resident memory for a few local GETs.
    */
   private request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<string> {
+    return this.slots.add(() => this.send(method, path, headers));
+  }
+
+  private send(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<string> {
     return new Promise((resolve, reject) => {
       const req = httpRequest(this.opts.endpoint + path, { method, headers }, (res) => {
         const chunks: Buffer[] = [];

@@ -268,8 +268,8 @@ export class AzureProvider implements CloudProvider {
     const subnetId = pcfg?.subnet?.id ?? '';
     const m = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/i.exec(subnetId);
     if (!m) throw new VpcnetError('CLOUD_BAD_REQUEST', `azure: primary NIC ${primaryRef.name} has no subnet`);
-    const vnet = await api.getVnet(m[1] as string, m[2] as string);
-    await this.subnetCidr(subnetId);
+    // independent reads: one round trip, not two
+    const [vnet] = await Promise.all([api.getVnet(m[1] as string, m[2] as string), this.subnetCidr(subnetId)]);
     const prefixBlocks = this.opts.prefixBlocks === true && !scaleSet;
     ctx0.node = {
       provider: 'azure',

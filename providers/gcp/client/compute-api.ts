@@ -1,7 +1,13 @@
 // The Compute calls the provider makes, behind a small interface, implemented on
 // @google-cloud/compute (REST transport) with tokens from the metadata server through
 // google-auth-library's OAuth2Client (refreshHandler): no environment is read.
-import compute from '@google-cloud/compute';
+// Each client from its own module: the package index also loads the v1small and v1beta clients
+// and a 31 MB generated protos module, about 1.5 s of CPU and 110 MB of memory at start-up.
+import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
+import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
+import { RoutesClient } from '@google-cloud/compute/build/src/v1/routes_client.js';
+import { SubnetworksClient } from '@google-cloud/compute/build/src/v1/subnetworks_client.js';
+import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
 import { OAuth2Client } from 'google-auth-library';
 import { VpcnetError } from '../../../src/errors.ts';
 import type { Clock } from '../../../src/util/clock.ts';
@@ -96,11 +102,11 @@ type Op = {
 
 export class SdkComputeApi implements ComputeApi {
   private readonly project: string;
-  private readonly instances: InstanceType<typeof compute.InstancesClient>;
-  private readonly zoneOps: InstanceType<typeof compute.ZoneOperationsClient>;
-  private readonly globalOps: InstanceType<typeof compute.GlobalOperationsClient>;
-  private readonly routes: InstanceType<typeof compute.RoutesClient>;
-  private readonly subnets: InstanceType<typeof compute.SubnetworksClient>;
+  private readonly instances: InstancesClient;
+  private readonly zoneOps: ZoneOperationsClient;
+  private readonly globalOps: GlobalOperationsClient;
+  private readonly routes: RoutesClient;
+  private readonly subnets: SubnetworksClient;
   private readonly auth: OAuth2Client;
   private readonly base: string;
   private readonly clock: Clock;
@@ -124,11 +130,11 @@ export class SdkComputeApi implements ComputeApi {
     const port = url.port ? Number(url.port) : protocol === 'http' ? 80 : 443;
     this.base = `${protocol}://${url.hostname}:${port}`;
     const clientOpts = { apiEndpoint: url.hostname, port, protocol, authClient: this.auth, fallback: true as const };
-    this.instances = new compute.InstancesClient(clientOpts);
-    this.zoneOps = new compute.ZoneOperationsClient(clientOpts);
-    this.globalOps = new compute.GlobalOperationsClient(clientOpts);
-    this.routes = new compute.RoutesClient(clientOpts);
-    this.subnets = new compute.SubnetworksClient(clientOpts);
+    this.instances = new InstancesClient(clientOpts);
+    this.zoneOps = new ZoneOperationsClient(clientOpts);
+    this.globalOps = new GlobalOperationsClient(clientOpts);
+    this.routes = new RoutesClient(clientOpts);
+    this.subnets = new SubnetworksClient(clientOpts);
   }
 
   /**

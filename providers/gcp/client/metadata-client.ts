@@ -43,6 +43,7 @@ export interface MetadataClientOptions {
 export class MetadataClient {
   private readonly base: string;
   private readonly timeoutMs: number;
+  private knownProject: string | undefined;
   private readonly now: () => number;
 
   constructor(opts: MetadataClientOptions = {}) {
@@ -52,9 +53,12 @@ export class MetadataClient {
   }
 
   async instance(): Promise<InstanceMetadata> {
-    const inst = asObject(parseWithIds(await this.get('/instance/?recursive=true&alt=json')), 'instance/');
-    const project = asObject(parseWithIds(await this.get('/project/?recursive=true&alt=json')), 'project/');
+    // two independent reads: one round trip, not two
+    const [instText, projectText] = await Promise.all([this.get('/instance/?recursive=true&alt=json'), this.get('/project/?recursive=true&alt=json')]);
+    const inst = asObject(parseWithIds(instText), 'instance/');
+    const project = asObject(parseWithIds(projectText), 'project/');
     const nics = Array.isArray(inst.networkInterfaces) ? inst.networkInterfaces : [];
+    this.knownProject ??= str(project.projectId, 'project/project-id');
     return {
       id: str(inst.id, 'instance/id'),
       name: str(inst.name, 'instance/name'),
@@ -75,6 +79,12 @@ export class MetadataClient {
         };
       }),
     };
+  }
+
+  /** The instance's project id: it never changes, so one read (this one or instance()'s) serves for good. */
+  async projectId(): Promise<string> {
+    this.knownProject ??= (await this.instance()).projectId;
+    return this.knownProject;
   }
 
   async token(): Promise<AccessToken> {
