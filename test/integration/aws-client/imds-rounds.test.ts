@@ -9,7 +9,7 @@ import { AwsProvider } from '../../../providers/aws/client/aws-provider.ts';
 import { ImdsClient } from '../../../providers/aws/client/imds.ts';
 import { Ec2RateLimiter } from '../../../providers/aws/client/rate-limiter.ts';
 import { FakeClock } from '../../../src/util/clock.ts';
-import { fakeImds, listen, nodeMetadata, ScriptedEc2, type FakeImds, type LocalServer } from './helpers.ts';
+import { fakeImds, listen, nodeMetadata, ScriptedEc2, type FakeImds, type LocalServer } from '../../unit/aws-client/helpers.ts';
 
 /** Quiet spell after which the client is taken to wait on its answers (not asserted on). */
 const QUIET_MS = 250;

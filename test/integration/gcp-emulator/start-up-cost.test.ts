@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { MetadataClient } from '../../../providers/gcp/client/metadata-client.ts';
-import { listen, type LocalServer } from '../aws-client/helpers.ts';
+import { listen, type LocalServer } from '../../unit/aws-client/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
